@@ -1,0 +1,165 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// Grid-stride element-wise kernels: thread <c>index</c> handles elements index, index + stride, ...
+/// so one launch of a fixed small extent covers any length, which keeps the CPU accelerator fast.
+/// </summary>
+public static class ElementwiseKernels
+{
+    /// <summary>Sets every element of <paramref name="x"/> (length n) to <paramref name="value"/>.</summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="x">The vector to fill.</param>
+    /// <param name="value">The value.</param>
+    public static void FillKernel(Index1D index, int stride, ArrayView<float> x, float value)
+    {
+        for (int i = index; i < x.IntLength; i += stride)
+            x[i] = value;
+    }
+
+    /// <summary>
+    /// Fused bias and activation, in place: <c>x[r, c] = f(x[r, c] + bias[c])</c>.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="x">The pre-activations (rows, cols), overwritten by the activations.</param>
+    /// <param name="bias">The bias (cols).</param>
+    /// <param name="cols">Columns of x.</param>
+    /// <param name="activation">The <see cref="Activation"/> as an int.</param>
+    public static void BiasActivationKernel(Index1D index, int stride, ArrayView<float> x, ArrayView<float> bias,
+        int cols, int activation)
+    {
+        for (int i = index; i < x.IntLength; i += stride)
+            x[i] = Apply(x[i] + bias[i % cols], activation);
+    }
+
+    /// <summary>Element-wise activation: <c>y = f(x)</c> (x and y may be the same view).</summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="x">The input.</param>
+    /// <param name="y">The output, same length as x.</param>
+    /// <param name="activation">The <see cref="Activation"/> as an int.</param>
+    public static void ActivationKernel(Index1D index, int stride, ArrayView<float> x, ArrayView<float> y,
+        int activation)
+    {
+        for (int i = index; i < x.IntLength; i += stride)
+            y[i] = Apply(x[i], activation);
+    }
+
+    /// <summary>
+    /// Activation backward through the forward's output y: <c>dx = dy * f'(y)</c> with ReLU' = [y &gt; 0],
+    /// sigmoid' = y (1 - y), tanh' = 1 - y^2 (dx may alias dy).
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="y">The forward's output.</param>
+    /// <param name="dy">The gradient of the output.</param>
+    /// <param name="dx">The gradient of the input (written).</param>
+    /// <param name="activation">The <see cref="Activation"/> as an int.</param>
+    public static void ActivationBackwardKernel(Index1D index, int stride, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float> dx, int activation)
+    {
+        for (int i = index; i < y.IntLength; i += stride)
+            dx[i] = dy[i] * Derivative(y[i], activation);
+    }
+
+    /// <summary>
+    /// Bias gradient, accumulated: <c>dbias[c] += sum_r dy[r, c]</c>. One thread per column, rows summed in order
+    /// (deterministic).
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="dy">The output gradient (rows, cols).</param>
+    /// <param name="dbias">The bias gradient (cols).</param>
+    /// <param name="rows">Rows of dy.</param>
+    public static void BiasGradientKernel(Index1D index, int stride, ArrayView<float> dy, ArrayView<float> dbias,
+        int rows)
+    {
+        int cols = dbias.IntLength;
+        for (int c = index; c < cols; c += stride)
+        {
+            float sum = 0f;
+            for (int r = 0; r < rows; r++)
+                sum += dy[r * cols + c];
+            dbias[c] += sum;
+        }
+    }
+
+    /// <summary>
+    /// Reparameterisation: <c>z[b, j] = mu[b, j] + eps[b, j] exp(logvar[b, j] / 2)</c>, where each row of
+    /// <paramref name="stats"/> (B, 2Z) holds mu in its first Z columns and the log-variance in the last Z.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="stats">The posterior statistics (B, 2Z).</param>
+    /// <param name="eps">The standard-normal noise (B, Z).</param>
+    /// <param name="z">The latent sample (B, Z).</param>
+    /// <param name="latent">Z.</param>
+    public static void ReparameterizeKernel(Index1D index, int stride, ArrayView<float> stats, ArrayView<float> eps,
+        ArrayView<float> z, int latent)
+    {
+        for (int i = index; i < eps.IntLength; i += stride)
+        {
+            int b = i / latent, j = i - b * latent;
+            float mu = stats[b * 2 * latent + j];
+            float logvar = stats[b * 2 * latent + latent + j];
+            z[i] = mu + eps[i] * XMath.Exp(0.5f * logvar);
+        }
+    }
+
+    /// <summary>
+    /// Reparameterisation backward, accumulated: <c>dmu += dz</c>, <c>dlogvar += dz eps exp(logvar / 2) / 2</c>.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="stats">The posterior statistics (B, 2Z).</param>
+    /// <param name="eps">The noise used in the forward (B, Z).</param>
+    /// <param name="dz">The gradient of z (B, Z).</param>
+    /// <param name="dstats">The gradient of the statistics (B, 2Z).</param>
+    /// <param name="latent">Z.</param>
+    public static void ReparameterizeBackwardKernel(Index1D index, int stride, ArrayView<float> stats,
+        ArrayView<float> eps, ArrayView<float> dz, ArrayView<float> dstats, int latent)
+    {
+        for (int i = index; i < eps.IntLength; i += stride)
+        {
+            int b = i / latent, j = i - b * latent;
+            int m = b * 2 * latent + j, v = m + latent;
+            float g = dz[i];
+            dstats[m] += g;
+            dstats[v] += g * eps[i] * 0.5f * XMath.Exp(0.5f * stats[v]);
+        }
+    }
+
+    /// <summary>Applies the activation to one value.</summary>
+    /// <param name="x">The input.</param>
+    /// <param name="activation">The <see cref="Activation"/> as an int.</param>
+    /// <returns>f(x).</returns>
+    public static float Apply(float x, int activation)
+    {
+        if (activation == (int)Activation.Relu)
+            return x > 0f ? x : 0f;
+        if (activation == (int)Activation.Sigmoid)
+            return 1f / (1f + XMath.Exp(-x));
+        if (activation == (int)Activation.Tanh)
+            return XMath.Tanh(x);
+        return x;
+    }
+
+    /// <summary>The activation's derivative written through its output y.</summary>
+    /// <param name="y">The activation's output.</param>
+    /// <param name="activation">The <see cref="Activation"/> as an int.</param>
+    /// <returns>f'(x) expressed in y.</returns>
+    public static float Derivative(float y, int activation)
+    {
+        if (activation == (int)Activation.Relu)
+            return y > 0f ? 1f : 0f;
+        if (activation == (int)Activation.Sigmoid)
+            return y * (1f - y);
+        if (activation == (int)Activation.Tanh)
+            return 1f - y * y;
+        return 1f;
+    }
+}

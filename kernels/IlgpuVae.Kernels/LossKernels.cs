@@ -1,0 +1,116 @@
+using ILGPU;
+using ILGPU.Algorithms;
+
+namespace IlgpuVae.Kernels;
+
+/// <summary>
+/// Loss kernels, each fused with its gradient so that a training step reads its inputs once
+/// (theory: docs/theory.md, "Closed-form KL", "BCE on logits", "Softmax cross-entropy").
+/// </summary>
+public static class LossKernels
+{
+    /// <summary>
+    /// KL divergence of N(mu, diag(exp(logvar))) from N(0, I) per sample, and its gradient:
+    /// <c>kl[b] = -1/2 sum_j (1 + lv - mu^2 - exp(lv))</c>, <c>dmu = scale mu</c>,
+    /// <c>dlv = scale (exp(lv) - 1) / 2</c>. One thread per sample; the gradient is assigned, not added.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="stats">The posterior statistics (B, 2Z): mu then log-variance in each row.</param>
+    /// <param name="kl">The KL per sample (B).</param>
+    /// <param name="dstats">The gradient of the statistics (B, 2Z), written.</param>
+    /// <param name="latent">Z.</param>
+    /// <param name="scale">The gradient's scale (beta times the loss scale).</param>
+    public static void KlDivergenceKernel(Index1D index, int stride, ArrayView<float> stats, ArrayView<float> kl,
+        ArrayView<float> dstats, int latent, float scale)
+    {
+        for (int b = index; b < kl.IntLength; b += stride)
+        {
+            float sum = 0f;
+            int row = b * 2 * latent;
+            for (int j = 0; j < latent; j++)
+            {
+                float mu = stats[row + j], logvar = stats[row + latent + j];
+                float variance = XMath.Exp(logvar);
+                sum += 1f + logvar - mu * mu - variance;
+                dstats[row + j] = scale * mu;
+                dstats[row + latent + j] = scale * 0.5f * (variance - 1f);
+            }
+            kl[b] = -0.5f * sum;
+        }
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on logits with targets in [0, 1], fused with its gradient. Thread (b, chunk) sums
+    /// <c>max(x, 0) - x t + log1p(exp(-|x|))</c> over its chunk of row b into <c>partial[b * chunks + chunk]</c>
+    /// and writes <c>dlogits = scale (sigmoid(x) - t)</c>. The stable form never overflows exp and never
+    /// takes log(0); it equals BCE on sigmoid(x). Sum the partials per row with
+    /// <see cref="ReductionKernels.RowSumKernel"/> (two stages keep the sum deterministic).
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="logits">The logits (B, D).</param>
+    /// <param name="targets">The targets (B, D).</param>
+    /// <param name="dlogits">The gradient of the logits (B, D), written.</param>
+    /// <param name="partial">Partial sums (B, chunks).</param>
+    /// <param name="cols">D.</param>
+    /// <param name="chunks">Chunks per row.</param>
+    /// <param name="scale">The gradient's scale.</param>
+    public static void BceWithLogitsKernel(Index1D index, int stride, ArrayView<float> logits,
+        ArrayView<float> targets, ArrayView<float> dlogits, ArrayView<float> partial, int cols, int chunks, float scale)
+    {
+        int chunkLength = (cols + chunks - 1) / chunks;
+        for (int task = index; task < partial.IntLength; task += stride)
+        {
+            int b = task / chunks, chunk = task - b * chunks;
+            int begin = b * cols + chunk * chunkLength;
+            int end = b * cols + XMath.Min(cols, (chunk + 1) * chunkLength);
+            float sum = 0f;
+            for (int i = begin; i < end; i++)
+            {
+                float x = logits[i], t = targets[i];
+                float e = XMath.Exp(-XMath.Abs(x));
+                sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e);
+                // sigmoid(x) from the same e = exp(-|x|), stable for either sign.
+                float sigmoid = x >= 0f ? 1f / (1f + e) : e / (1f + e);
+                dlogits[i] = scale * (sigmoid - t);
+            }
+            partial[task] = sum;
+        }
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy per sample with its gradient: <c>loss[b] = logsumexp(x_b) - x_b[label]</c>,
+    /// <c>dlogits = scale (softmax(x_b) - onehot(label))</c>, with the row maximum subtracted before exp.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="logits">The logits (B, C).</param>
+    /// <param name="labels">The labels (B), each in [0, C).</param>
+    /// <param name="loss">The loss per sample (B).</param>
+    /// <param name="dlogits">The gradient (B, C), written.</param>
+    /// <param name="classes">C.</param>
+    /// <param name="scale">The gradient's scale.</param>
+    public static void SoftmaxCrossEntropyKernel(Index1D index, int stride, ArrayView<float> logits,
+        ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> dlogits, int classes, float scale)
+    {
+        for (int b = index; b < loss.IntLength; b += stride)
+        {
+            int row = b * classes;
+            float max = logits[row];
+            for (int c = 1; c < classes; c++)
+                max = XMath.Max(max, logits[row + c]);
+            float sum = 0f;
+            for (int c = 0; c < classes; c++)
+                sum += XMath.Exp(logits[row + c] - max);
+            int label = labels[b];
+            loss[b] = max + XMath.Log(sum) - logits[row + label];
+            float inverse = 1f / sum;
+            for (int c = 0; c < classes; c++)
+            {
+                float p = XMath.Exp(logits[row + c] - max) * inverse;
+                dlogits[row + c] = scale * (c == label ? p - 1f : p);
+            }
+        }
+    }
+}

@@ -1,0 +1,449 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>
+/// <see cref="IOps"/> by vectorised host code on the CPU accelerator's own buffers, whose memory is host memory:
+/// a span over <c>buffer.NativePtr</c> sees the same data the kernels would. Uses System.Numerics.Tensors, AVX-512
+/// intrinsics and the packed <see cref="CpuGemm"/>, spread over every core by a <see cref="CpuWorkers"/> team.
+/// Every op completes before it returns.
+/// </summary>
+public sealed unsafe class CpuOps : IOps, IDisposable
+{
+    // Row-parallel element-wise work below this many elements stays on the calling thread.
+    private const int ParallelElements = 32 * 1024;
+    private readonly CpuWorkers _workers;
+    private readonly CpuGemm _gemm;
+
+    /// <summary>Creates the ops for buffers of <paramref name="accelerator"/>.</summary>
+    /// <param name="accelerator">The CPU accelerator.</param>
+    public CpuOps(CPUAccelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        _workers = new CpuWorkers(Environment.ProcessorCount);
+        _gemm = new CpuGemm(_workers);
+    }
+
+    /// <inheritdoc />
+    public string Name => "vectorized";
+
+    /// <inheritdoc />
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ArrayView<float> a, int lda,
+        ArrayView<float> b, int ldb, float beta, ArrayView<float> c, int ldc)
+    {
+        OpsChecks.Gemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+        _gemm.Run(transA, transB, m, n, k, alpha, Pointer(a), lda, Pointer(b), ldb, beta, Pointer(c), ldc);
+    }
+
+    /// <inheritdoc />
+    public void Fill(ArrayView<float> x, float value) => Span(x).Fill(value);
+
+    /// <inheritdoc />
+    public void BiasActivation(ArrayView<float> x, ArrayView<float> bias, Activation activation)
+    {
+        int rows = OpsChecks.Rows(x, bias.Length, nameof(x));
+        float* px = Pointer(x), pb = Pointer(bias);
+        int cols = bias.IntLength;
+        ForRows(rows, cols, (r0, r1) =>
+        {
+            var b = new ReadOnlySpan<float>(pb, cols);
+            for (int r = r0; r < r1; r++)
+            {
+                var row = new Span<float>(px + (long)r * cols, cols);
+                TensorPrimitives.Add(row, b, row);
+                ApplyActivation(row, row, activation);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void Activate(ArrayView<float> x, ArrayView<float> y, Activation activation)
+    {
+        OpsChecks.SameLength(x, y, nameof(y));
+        ApplyActivation(Span(x), Span(y), activation);
+    }
+
+    /// <inheritdoc />
+    public void ActivationBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, Activation activation)
+    {
+        OpsChecks.SameLength(y, dy, nameof(dy));
+        OpsChecks.SameLength(y, dx, nameof(dx));
+        float* py = Pointer(y), pdy = Pointer(dy), pdx = Pointer(dx);
+        int length = y.IntLength;
+        ForRows(length / 1024 + 1, 1024, (r0, r1) =>
+        {
+            int begin = r0 * 1024, end = Math.Min(length, r1 * 1024);
+            if (begin >= end)
+                return;
+            var ys = new ReadOnlySpan<float>(py + begin, end - begin);
+            var dys = new ReadOnlySpan<float>(pdy + begin, end - begin);
+            var dxs = new Span<float>(pdx + begin, end - begin);
+            switch (activation)
+            {
+                case Activation.Relu:
+                    ReluBackward(ys, dys, dxs);
+                    break;
+                case Activation.Sigmoid:
+                    for (int i = 0; i < ys.Length; i++) dxs[i] = dys[i] * ys[i] * (1f - ys[i]);
+                    break;
+                case Activation.Tanh:
+                    for (int i = 0; i < ys.Length; i++) dxs[i] = dys[i] * (1f - ys[i] * ys[i]);
+                    break;
+                default:
+                    dys.CopyTo(dxs);
+                    break;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void BiasGradient(ArrayView<float> dy, ArrayView<float> dbias)
+    {
+        int rows = OpsChecks.Rows(dy, dbias.Length, nameof(dy));
+        var db = Span(dbias);
+        var d = Span(dy);
+        int cols = db.Length;
+        for (int r = 0; r < rows; r++)
+            TensorPrimitives.Add(db, d.Slice(r * cols, cols), db);
+    }
+
+    /// <inheritdoc />
+    public void Reparameterize(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent)
+    {
+        OpsChecks.Latent(stats, eps, z, latent);
+        var s = Span(stats);
+        var e = Span(eps);
+        var zs = Span(z);
+        for (int i = 0; i < zs.Length; i++)
+        {
+            int b = i / latent, j = i - b * latent;
+            zs[i] = s[b * 2 * latent + j] + e[i] * MathF.Exp(0.5f * s[b * 2 * latent + latent + j]);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReparameterizeBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> dz,
+        ArrayView<float> dstats, int latent)
+    {
+        OpsChecks.Latent(stats, eps, dz, latent);
+        OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        var s = Span(stats);
+        var e = Span(eps);
+        var g = Span(dz);
+        var ds = Span(dstats);
+        for (int i = 0; i < g.Length; i++)
+        {
+            int b = i / latent, j = i - b * latent;
+            int m = b * 2 * latent + j, v = m + latent;
+            ds[m] += g[i];
+            ds[v] += g[i] * e[i] * 0.5f * MathF.Exp(0.5f * s[v]);
+        }
+    }
+
+    /// <inheritdoc />
+    public void KlDivergence(ArrayView<float> stats, ArrayView<float> kl, ArrayView<float> dstats, int latent, float scale)
+    {
+        OpsChecks.Rows(stats, 2L * latent, nameof(stats));
+        OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        if (kl.Length * 2L * latent != stats.Length)
+            throw new ArgumentException($"kl has {kl.Length} rows but stats has {stats.Length / (2L * latent)}", nameof(kl));
+        var s = Span(stats);
+        var k = Span(kl);
+        var ds = Span(dstats);
+        for (int b = 0; b < k.Length; b++)
+        {
+            float sum = 0f;
+            int row = b * 2 * latent;
+            for (int j = 0; j < latent; j++)
+            {
+                float mu = s[row + j], logvar = s[row + latent + j], variance = MathF.Exp(logvar);
+                sum += 1f + logvar - mu * mu - variance;
+                ds[row + j] = scale * mu;
+                ds[row + latent + j] = scale * 0.5f * (variance - 1f);
+            }
+            k[b] = -0.5f * sum;
+        }
+    }
+
+    /// <inheritdoc />
+    public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale)
+    {
+        OpsChecks.SameLength(logits, targets, nameof(targets));
+        OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
+        int cols = OpsChecks.Rows(logits, loss.Length, nameof(logits));
+        int rows = loss.IntLength;
+        float* px = Pointer(logits), pt = Pointer(targets), pl = Pointer(loss), pd = Pointer(dlogits);
+        ForRows(rows, cols, (r0, r1) =>
+        {
+            Span<float> work = cols <= 2048 ? stackalloc float[cols] : new float[cols];
+            for (int r = r0; r < r1; r++)
+            {
+                var x = new ReadOnlySpan<float>(px + (long)r * cols, cols);
+                var t = new ReadOnlySpan<float>(pt + (long)r * cols, cols);
+                var d = new Span<float>(pd + (long)r * cols, cols);
+                // max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows and log never sees 0.
+                TensorPrimitives.Abs(x, work);
+                TensorPrimitives.Negate(work, work);
+                TensorPrimitives.Exp(work, work);
+                TensorPrimitives.Add(work, 1f, work);
+                TensorPrimitives.Log(work, work);
+                float softplus = TensorPrimitives.Sum(work);
+                TensorPrimitives.Max(x, 0f, work);
+                pl[r] = TensorPrimitives.Sum(work) - TensorPrimitives.Dot(x, t) + softplus;
+                TensorPrimitives.Sigmoid(x, d);
+                TensorPrimitives.Subtract(d, t, d);
+                TensorPrimitives.Multiply(d, scale, d);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale)
+    {
+        OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
+        int classes = OpsChecks.Rows(logits, loss.Length, nameof(logits));
+        if (labels.Length != loss.Length)
+            throw new ArgumentException($"{labels.Length} labels for {loss.Length} rows", nameof(labels));
+        var x = Span(logits);
+        var y = Span(labels);
+        var l = Span(loss);
+        var d = Span(dlogits);
+        for (int b = 0; b < l.Length; b++)
+        {
+            var row = x.Slice(b * classes, classes);
+            var drow = d.Slice(b * classes, classes);
+            float max = TensorPrimitives.Max(row);
+            float sum = 0f;
+            for (int c = 0; c < classes; c++)
+                sum += MathF.Exp(row[c] - max);
+            l[b] = max + MathF.Log(sum) - row[y[b]];
+            for (int c = 0; c < classes; c++)
+            {
+                float p = MathF.Exp(row[c] - max) / sum;
+                drow[c] = scale * (c == y[b] ? p - 1f : p);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void RowSum(ArrayView<float> x, ArrayView<float> output, int cols, bool accumulate)
+    {
+        if (x.Length != output.Length * cols)
+            throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
+        var xs = Span(x);
+        var o = Span(output);
+        for (int r = 0; r < o.Length; r++)
+        {
+            float sum = TensorPrimitives.Sum(xs.Slice(r * cols, cols));
+            o[r] = accumulate ? o[r] + sum : sum;
+        }
+    }
+
+    /// <inheritdoc />
+    public void SumInto(ArrayView<float> x, ArrayView<float> totals, int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, totals.IntLength);
+        Span(totals)[slot] += TensorPrimitives.Sum(Span(x));
+    }
+
+    /// <inheritdoc />
+    public void Adam(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v,
+        AdamStep step)
+    {
+        OpsChecks.SameLength(parameters, gradients, nameof(gradients));
+        OpsChecks.SameLength(parameters, m, nameof(m));
+        OpsChecks.SameLength(parameters, v, nameof(v));
+        float* p = Pointer(parameters), g = Pointer(gradients), pm = Pointer(m), pv = Pointer(v);
+        int length = parameters.IntLength;
+        const int block = 4096;
+        ForRows((length + block - 1) / block, block, (r0, r1) =>
+        {
+            int begin = r0 * block, end = Math.Min(length, r1 * block);
+            if (begin < end)
+                AdamRange(p + begin, g + begin, pm + begin, pv + begin, end - begin, step);
+        });
+    }
+
+    private static void AdamRange(float* p, float* g, float* m, float* v, int length, AdamStep s)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var b1 = Vector512.Create(s.Beta1);
+            var c1 = Vector512.Create(1f - s.Beta1);
+            var b2 = Vector512.Create(s.Beta2);
+            var c2 = Vector512.Create(1f - s.Beta2);
+            var size = Vector512.Create(s.StepSize);
+            var bias2 = Vector512.Create(s.InverseSqrtBias2);
+            var eps = Vector512.Create(s.Epsilon);
+            for (; i <= length - 16; i += 16)
+            {
+                var gi = Vector512.Load(g + i);
+                var mi = b1 * Vector512.Load(m + i) + c1 * gi;
+                var vi = b2 * Vector512.Load(v + i) + c2 * gi * gi;
+                mi.Store(m + i);
+                vi.Store(v + i);
+                (Vector512.Load(p + i) - size * mi / (Vector512.Sqrt(vi) * bias2 + eps)).Store(p + i);
+                Vector512<float>.Zero.Store(g + i);
+            }
+        }
+        for (; i < length; i++)
+        {
+            float gi = g[i];
+            float mi = s.Beta1 * m[i] + (1f - s.Beta1) * gi;
+            float vi = s.Beta2 * v[i] + (1f - s.Beta2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] -= s.StepSize * mi / (MathF.Sqrt(vi) * s.InverseSqrtBias2 + s.Epsilon);
+            g[i] = 0f;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Normal(ArrayView<float> output, ulong seed, ulong step)
+    {
+        var o = Span(output);
+        ulong key = RandomKernels.StreamKey(seed, step);
+        for (int p = 0; 2 * p < o.Length; p++)
+        {
+            HostRandom.NormalPair(key, (ulong)p, out float first, out float second);
+            o[2 * p] = first;
+            if (2 * p + 1 < o.Length)
+                o[2 * p + 1] = second;
+        }
+    }
+
+    /// <inheritdoc />
+    public void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features)
+    {
+        int rows = OpsChecks.Rows(batch, features, nameof(batch));
+        OpsChecks.Gather(images.Length / Math.Max(1, features), order.Length, start, rows);
+        var img = Span(images);
+        var ord = Span(order);
+        var o = Span(batch);
+        const float inverse = 1f / 255f;
+        for (int r = 0; r < rows; r++)
+        {
+            var src = img.Slice(ord[start + r] * features, features);
+            var dst = o.Slice(r * features, features);
+            for (int f = 0; f < features; f++)
+                dst[f] = src[f] * inverse;
+        }
+    }
+
+    /// <inheritdoc />
+    public void GatherLabels(ArrayView<byte> labels, ArrayView<int> order, int start, ArrayView<int> output)
+    {
+        OpsChecks.Gather(labels.Length, order.Length, start, output.IntLength);
+        var l = Span(labels);
+        var ord = Span(order);
+        var o = Span(output);
+        for (int r = 0; r < o.Length; r++)
+            o[r] = l[ord[start + r]];
+    }
+
+    /// <inheritdoc />
+    public void OneHotConcat(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> output, int features, int classes)
+    {
+        int rows = OpsChecks.Rows(x, features, nameof(x));
+        if (labels.Length != rows || output.Length != (long)rows * (features + classes))
+            throw new ArgumentException($"one-hot concat of {rows} rows: {labels.Length} labels, output of {output.Length}");
+        var xs = Span(x);
+        var l = Span(labels);
+        var o = Span(output);
+        int width = features + classes;
+        for (int r = 0; r < rows; r++)
+        {
+            xs.Slice(r * features, features).CopyTo(o.Slice(r * width, features));
+            var hot = o.Slice(r * width + features, classes);
+            hot.Clear();
+            if ((uint)l[r] < (uint)classes)
+                hot[l[r]] = 1f;
+        }
+    }
+
+    /// <inheritdoc />
+    public void Synchronize()
+    {
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _gemm.Dispose();
+        _workers.Dispose();
+    }
+
+    private static void ApplyActivation(ReadOnlySpan<float> x, Span<float> y, Activation activation)
+    {
+        switch (activation)
+        {
+            case Activation.Relu:
+                TensorPrimitives.Max(x, 0f, y);
+                break;
+            case Activation.Sigmoid:
+                TensorPrimitives.Sigmoid(x, y);
+                break;
+            case Activation.Tanh:
+                TensorPrimitives.Tanh(x, y);
+                break;
+            default:
+                x.CopyTo(y);
+                break;
+        }
+    }
+
+    private static void ReluBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            fixed (float* py = y, pdy = dy, pdx = dx)
+            {
+                for (; i <= y.Length - 16; i += 16)
+                {
+                    var mask = Vector512.GreaterThan(Vector512.Load(py + i), Vector512<float>.Zero);
+                    (Vector512.Load(pdy + i) & mask).Store(pdx + i);
+                }
+            }
+        }
+        for (; i < y.Length; i++)
+            dx[i] = y[i] > 0f ? dy[i] : 0f;
+    }
+
+    // Splits rows over the team when the work is large enough to pay for the fork.
+    private void ForRows(int rows, int cols, Action<int, int> body)
+    {
+        int members = (long)rows * cols < ParallelElements ? 1 : Math.Min(_workers.Count, rows);
+        if (members == 1)
+        {
+            body(0, rows);
+            return;
+        }
+        _workers.Run(member =>
+        {
+            if (member < members)
+                body(rows * member / members, rows * (member + 1) / members);
+        });
+    }
+
+    private static float* Pointer(ArrayView<float> view) => Address(view);
+
+    private static Span<T> Span<T>(ArrayView<T> view) where T : unmanaged => new(Address(view), view.IntLength);
+
+    // The view's buffer and index are explicit interface members; a constrained generic call reads them
+    // without boxing the view.
+    private static T* Address<T>(ArrayView<T> view) where T : unmanaged => (T*)BufferOf(view).NativePtr + IndexOf(view);
+
+    private static MemoryBuffer BufferOf<TView>(TView view) where TView : IArrayView => view.Buffer;
+
+    private static long IndexOf<TView>(TView view) where TView : IContiguousArrayView => view.Index;
+}

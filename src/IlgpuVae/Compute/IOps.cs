@@ -1,0 +1,90 @@
+using ILGPU;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>
+/// Every numerical operation the models need, on device views. Matrices are row-major; shape letters:
+/// B batch, D input features, H hidden, Z latent, C classes. Launches are asynchronous: nothing here waits
+/// for the device except <see cref="Synchronize"/>. Two implementations: <see cref="KernelOps"/> (ILGPU kernels,
+/// any accelerator) and <see cref="CpuOps"/> (vectorised host code on the CPU accelerator's buffers).
+/// </summary>
+public interface IOps
+{
+    /// <summary>A short name: "kernels" or "vectorized".</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// <c>C = alpha op(A) op(B) + beta C</c>; op(A) is M x K, op(B) is K x N, C is M x N, with leading
+    /// dimensions (row strides) lda, ldb, ldc. When beta is 0, C is not read.
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ArrayView<float> a, int lda,
+        ArrayView<float> b, int ldb, float beta, ArrayView<float> c, int ldc);
+
+    /// <summary>Sets every element of x to value.</summary>
+    void Fill(ArrayView<float> x, float value);
+
+    /// <summary>In place: <c>x[r, c] = f(x[r, c] + bias[c])</c>; x is (rows, bias.Length).</summary>
+    void BiasActivation(ArrayView<float> x, ArrayView<float> bias, Activation activation);
+
+    /// <summary><c>y = f(x)</c> element-wise (may alias).</summary>
+    void Activate(ArrayView<float> x, ArrayView<float> y, Activation activation);
+
+    /// <summary><c>dx = dy f'(y)</c> element-wise through the forward's output y (dx may alias dy).</summary>
+    void ActivationBackward(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, Activation activation);
+
+    /// <summary><c>dbias[c] += sum_r dy[r, c]</c>; dy is (rows, dbias.Length).</summary>
+    void BiasGradient(ArrayView<float> dy, ArrayView<float> dbias);
+
+    /// <summary><c>z = mu + eps exp(logvar / 2)</c>; stats is (B, 2Z) as [mu | logvar], eps and z are (B, Z).</summary>
+    void Reparameterize(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent);
+
+    /// <summary><c>dmu += dz</c>, <c>dlogvar += dz eps exp(logvar / 2) / 2</c>; dstats is (B, 2Z).</summary>
+    void ReparameterizeBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> dz,
+        ArrayView<float> dstats, int latent);
+
+    /// <summary>
+    /// KL(N(mu, exp(logvar)) || N(0, I)) per sample into kl (B), and its gradient times scale assigned to
+    /// dstats (B, 2Z).
+    /// </summary>
+    void KlDivergence(ArrayView<float> stats, ArrayView<float> kl, ArrayView<float> dstats, int latent, float scale);
+
+    /// <summary>
+    /// Summed BCE on logits per sample into loss (B), and <c>dlogits = scale (sigmoid(logits) - targets)</c>;
+    /// logits, targets and dlogits are (B, D).
+    /// </summary>
+    void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale);
+
+    /// <summary>
+    /// Softmax cross-entropy per sample into loss (B) and <c>dlogits = scale (softmax - onehot)</c>;
+    /// logits and dlogits are (B, C).
+    /// </summary>
+    void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale);
+
+    /// <summary><c>output[r] = sum_c x[r, c]</c>, or += when accumulate; x is (output.Length, cols).</summary>
+    void RowSum(ArrayView<float> x, ArrayView<float> output, int cols, bool accumulate);
+
+    /// <summary><c>totals[slot] += sum(x)</c>, deterministic, on the device.</summary>
+    void SumInto(ArrayView<float> x, ArrayView<float> totals, int slot);
+
+    /// <summary>One Adam step over the flat parameters; zeroes the gradients.</summary>
+    void Adam(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v,
+        AdamStep step);
+
+    /// <summary>Fills output with N(0, 1) numbers that depend only on (seed, step, index).</summary>
+    void Normal(ArrayView<float> output, ulong seed, ulong step);
+
+    /// <summary><c>batch[r, f] = images[order[start + r], f] / 255</c>; batch is (rows, features).</summary>
+    void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features);
+
+    /// <summary><c>output[r] = labels[order[start + r]]</c>.</summary>
+    void GatherLabels(ArrayView<byte> labels, ArrayView<int> order, int start, ArrayView<int> output);
+
+    /// <summary><c>output[r] = [x[r, :], onehot(labels[r])]</c>; x is (rows, F), output (rows, F + C).</summary>
+    void OneHotConcat(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> output, int features, int classes);
+
+    /// <summary>Waits for every launched operation to finish.</summary>
+    void Synchronize();
+}

@@ -1,0 +1,61 @@
+using ILGPU;
+
+namespace IlgpuVae.Compute;
+
+/// <summary>Host-side argument checks shared by both <see cref="IOps"/> implementations (never inside kernels).</summary>
+internal static class OpsChecks
+{
+    public static void Gemm(bool transA, bool transB, int m, int n, int k, ArrayView<float> a, int lda,
+        ArrayView<float> b, int ldb, ArrayView<float> c, int ldc)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(m);
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        // Stored shapes: A is (M, K) or, transposed, (K, M); B is (K, N) or (N, K).
+        Matrix(transA ? k : m, transA ? m : k, a, lda, nameof(a));
+        Matrix(transB ? n : k, transB ? k : n, b, ldb, nameof(b));
+        Matrix(m, n, c, ldc, nameof(c));
+    }
+
+    private static void Matrix(int rows, int cols, ArrayView<float> view, int ld, string name)
+    {
+        if (rows == 0 || cols == 0)
+            return;
+        if (ld < cols)
+            throw new ArgumentOutOfRangeException(name, $"leading dimension {ld} is less than {cols} columns");
+        long needed = (long)(rows - 1) * ld + cols;
+        if (view.Length < needed)
+            throw new ArgumentException($"{name} holds {view.Length} elements, a {rows}x{cols} matrix with leading dimension {ld} needs {needed}", name);
+    }
+
+    /// <summary>Checks that x divides into whole parts of <paramref name="width"/> and returns their count:
+    /// rows for a row width, or columns for a row count.</summary>
+    public static int Rows(ArrayView<float> x, long width, string name)
+    {
+        if (width <= 0 || x.Length % width != 0)
+            throw new ArgumentException($"{name} has {x.Length} elements, not a multiple of {width}", name);
+        return (int)(x.Length / width);
+    }
+
+    public static void SameLength<T, U>(ArrayView<T> x, ArrayView<U> y, string name)
+        where T : unmanaged where U : unmanaged
+    {
+        if (x.Length != y.Length)
+            throw new ArgumentException($"{name} has {y.Length} elements, expected {x.Length}", name);
+    }
+
+    public static void Latent(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(latent);
+        if (eps.Length != z.Length || stats.Length != 2 * z.Length || z.Length % latent != 0)
+            throw new ArgumentException($"latent shapes disagree: stats {stats.Length}, eps {eps.Length}, z {z.Length}, Z {latent}");
+    }
+
+    public static void Gather(long available, long orderLength, int start, int rows)
+    {
+        if (start < 0 || start + (long)rows > orderLength)
+            throw new ArgumentOutOfRangeException(nameof(start), $"rows {start}..{start + rows} outside an order of {orderLength}");
+        if (orderLength > available)
+            throw new ArgumentException($"order of {orderLength} indices for {available} items");
+    }
+}

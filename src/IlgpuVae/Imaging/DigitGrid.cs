@@ -1,0 +1,332 @@
+namespace IlgpuVae.Imaging;
+
+/// <summary>Optional text around a <see cref="DigitGrid"/>.</summary>
+public sealed class GridLabels
+{
+    /// <summary>A line (or several, separated by '\n') drawn above everything else; <see langword="null"/> for none.</summary>
+    public string? Title { get; init; }
+
+    /// <summary>
+    /// Labels drawn to the left of each grid row (index = row), e.g. "input", "recon", "digit 3".
+    /// Entries beyond the row count are ignored; missing or <see langword="null"/> entries leave the row unlabelled.
+    /// </summary>
+    public IReadOnlyList<string?>? RowLabels { get; init; }
+
+    /// <summary>
+    /// Labels drawn above each grid column (index = column), e.g. "t=0.25", centred on the cell. All column labels
+    /// share one text scale, reduced from <see cref="TextScale"/> (down to 1) until every label fits its cell; a label
+    /// still too wide at scale 1 overlaps its neighbours.
+    /// </summary>
+    public IReadOnlyList<string?>? ColumnLabels { get; init; }
+
+    /// <summary>Text magnification (each font pixel becomes TextScale x TextScale); 0 means "same as the digit scale".</summary>
+    public int TextScale { get; init; }
+}
+
+/// <summary>
+/// Pixel geometry of a rendered <see cref="DigitGrid"/>: where the grid and each cell lie.
+/// The grid block starts at (<see cref="GridX"/>, <see cref="GridY"/>) with a 1-pixel separator line,
+/// then alternates cells of <see cref="CellPixels"/> pixels and 1-pixel separators, ending with a separator,
+/// so cell (r, c) starts at <c>GridX + 1 + c * (CellPixels + 1)</c>, <c>GridY + 1 + r * (CellPixels + 1)</c>.
+/// </summary>
+/// <param name="Width">Total image width.</param>
+/// <param name="Height">Total image height.</param>
+/// <param name="GridX">Left edge of the grid block (its outer separator column).</param>
+/// <param name="GridY">Top edge of the grid block (its outer separator row).</param>
+/// <param name="Rows">Number of cell rows.</param>
+/// <param name="Columns">Number of cell columns.</param>
+/// <param name="CellPixels">Edge of one scaled cell in pixels (cell size x scale).</param>
+/// <param name="TextScale">Text magnification used for the title and row labels.</param>
+/// <param name="ColumnTextScale">Text magnification used for column labels (reduced from <paramref name="TextScale"/> until all fit their cells, minimum 1).</param>
+public readonly record struct GridLayout(
+    int Width, int Height, int GridX, int GridY, int Rows, int Columns, int CellPixels, int TextScale, int ColumnTextScale)
+{
+    /// <summary>Width of the grid block including all separators.</summary>
+    public int GridWidth => (Columns * (CellPixels + 1)) + 1;
+
+    /// <summary>Height of the grid block including all separators.</summary>
+    public int GridHeight => (Rows * (CellPixels + 1)) + 1;
+
+    /// <summary>Top-left pixel of cell (<paramref name="row"/>, <paramref name="column"/>).</summary>
+    /// <param name="row">Cell row, 0-based.</param>
+    /// <param name="column">Cell column, 0-based.</param>
+    /// <returns>Image coordinates of the cell's first pixel.</returns>
+    public (int X, int Y) CellOrigin(int row, int column) =>
+        (GridX + 1 + (column * (CellPixels + 1)), GridY + 1 + (row * (CellPixels + 1)));
+}
+
+/// <summary>
+/// Renders a batch of greyscale digit images (e.g. MNIST inputs, reconstructions, samples) into one labelled
+/// RGB grid: white-on-black digits, 1-pixel mid-grey separators around and between cells, light text on a
+/// dark background. Pixel values are clamped to [0, 1]; NaN pixels are drawn pure red so bugs are visible.
+/// </summary>
+public static class DigitGrid
+{
+    /// <summary>Colour of the separator lines between (and around) cells.</summary>
+    public static Rgb SeparatorColor => Rgb.Grey;
+
+    /// <summary>Colour of the margins and label areas.</summary>
+    public static Rgb BackgroundColor => new(24, 24, 24);
+
+    /// <summary>Colour of the title and label text.</summary>
+    public static Rgb TextColor => new(235, 235, 235);
+
+    /// <summary>Colour used for NaN pixel values.</summary>
+    public static Rgb NaNColor => Rgb.Red;
+
+    /// <summary>Colour of cells that have no image (when fewer images than rows x cols are given).</summary>
+    public static Rgb EmptyCellColor => new(48, 48, 48);
+
+    /// <summary>Margin in pixels around the grid and between text blocks, used when any label is present.</summary>
+    public const int Margin = 4;
+
+    /// <summary>
+    /// Renders <paramref name="images"/> into a grid image. Image i goes to row i / cols, column i % cols.
+    /// </summary>
+    /// <param name="images">
+    /// Row-major images of <paramref name="cellSize"/> x <paramref name="cellSize"/> floats each, concatenated; the
+    /// length must be a multiple of cellSize² and hold at most rows x cols images (fewer leaves trailing cells empty).
+    /// </param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="cellSize">Edge length of each source image in pixels (28 for MNIST).</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <returns>The rendered image.</returns>
+    public static RgbImage Render(
+        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
+    {
+        GridLayout layout = ComputeLayout(rows, cols, labels, cellSize, scale);
+        int pixelsPerImage = cellSize * cellSize;
+        if (images.Length % pixelsPerImage != 0)
+        {
+            throw new ArgumentException(
+                $"Image data length {images.Length} is not a multiple of {cellSize}x{cellSize}.", nameof(images));
+        }
+
+        int count = images.Length / pixelsPerImage;
+        if (count > rows * cols)
+        {
+            throw new ArgumentException(
+                $"{count} images do not fit in a {rows}x{cols} grid.", nameof(images));
+        }
+
+        var img = new RgbImage(layout.Width, layout.Height, BackgroundColor);
+        img.FillRect(layout.GridX, layout.GridY, layout.GridWidth, layout.GridHeight, SeparatorColor);
+
+        int cellPx = layout.CellPixels;
+        byte[] px = img.Pixels;
+        int stride = img.Width * 3;
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++)
+            {
+                int index = (r * cols) + c;
+                (int x0, int y0) = layout.CellOrigin(r, c);
+                if (index >= count)
+                {
+                    img.FillRect(x0, y0, cellPx, cellPx, EmptyCellColor);
+                    continue;
+                }
+
+                ReadOnlySpan<float> src = images.Slice(index * pixelsPerImage, pixelsPerImage);
+                for (int sy = 0; sy < cellSize; sy++)
+                {
+                    int rowStart = ((y0 + (sy * scale)) * stride) + (x0 * 3);
+                    int o = rowStart;
+                    for (int sx = 0; sx < cellSize; sx++)
+                    {
+                        Rgb color = ToColor(src[(sy * cellSize) + sx]);
+                        for (int k = 0; k < scale; k++)
+                        {
+                            px[o] = color.R;
+                            px[o + 1] = color.G;
+                            px[o + 2] = color.B;
+                            o += 3;
+                        }
+                    }
+
+                    // Replicate the finished scanline for the remaining (scale - 1) rows.
+                    for (int k = 1; k < scale; k++)
+                    {
+                        Array.Copy(px, rowStart, px, rowStart + (k * stride), cellPx * 3);
+                    }
+                }
+            }
+        }
+
+        DrawLabels(img, layout, labels);
+        return img;
+    }
+
+    /// <summary>Renders a grid (see <see cref="Render"/>) and writes it atomically as a PNG (see <see cref="Png.Write(string, RgbImage)"/>).</summary>
+    /// <param name="path">Destination PNG path; the directory is created if missing.</param>
+    /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="cellSize">Edge length of each source image in pixels (28 for MNIST).</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    public static void Save(
+        string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2) =>
+        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale));
+
+    /// <summary>Computes the geometry <see cref="Render"/> would use, without drawing anything.</summary>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional labels (they affect margins and image size).</param>
+    /// <param name="cellSize">Edge length of each source image in pixels.</param>
+    /// <param name="scale">Nearest-neighbour magnification, at least 1.</param>
+    /// <returns>The layout.</returns>
+    public static GridLayout ComputeLayout(int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(cellSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(labels?.TextScale ?? 0, nameof(labels));
+
+        int cellPx = checked(cellSize * scale);
+        int textScale = labels is { TextScale: > 0 } ? labels.TextScale : scale;
+        int gridW = checked((cols * (cellPx + 1)) + 1);
+        int gridH = checked((rows * (cellPx + 1)) + 1);
+
+        string? title = string.IsNullOrEmpty(labels?.Title) ? null : labels.Title;
+        bool hasRowLabels = HasAny(labels?.RowLabels, rows);
+        bool hasColLabels = HasAny(labels?.ColumnLabels, cols);
+        int margin = title is not null || hasRowLabels || hasColLabels ? Margin : 0;
+
+        int titleH = title is null ? 0 : BitmapFont.MeasureHeight(title, textScale) + margin;
+        int titleW = title is null ? 0 : BitmapFont.MeasureWidth(title, textScale);
+        int colTextScale = textScale;
+        int colLabelH = 0;
+        if (hasColLabels)
+        {
+            colTextScale = ColumnTextScale(labels!.ColumnLabels!, cols, cellPx, textScale);
+            for (int c = 0; c < cols; c++)
+            {
+                string? s = LabelAt(labels.ColumnLabels, c);
+                if (s is not null)
+                {
+                    colLabelH = Math.Max(colLabelH, BitmapFont.MeasureHeight(s, colTextScale) + margin);
+                }
+            }
+        }
+
+        int rowLabelW = 0;
+        if (hasRowLabels)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                string? s = LabelAt(labels!.RowLabels, r);
+                if (s is not null)
+                {
+                    rowLabelW = Math.Max(rowLabelW, BitmapFont.MeasureWidth(s, textScale) + margin);
+                }
+            }
+        }
+
+        int gridX = margin + rowLabelW;
+        int gridY = margin + titleH + colLabelH;
+        int width = Math.Max(gridX + gridW + margin, titleW + (2 * margin));
+        int height = gridY + gridH + margin;
+        return new GridLayout(width, height, gridX, gridY, rows, cols, cellPx, textScale, colTextScale);
+    }
+
+    /// <summary>Maps one pixel value to its display colour: clamp to [0, 1], scale to 0-255 grey; NaN is red.</summary>
+    /// <param name="value">Pixel intensity, nominally in [0, 1].</param>
+    /// <returns>The colour drawn for that value.</returns>
+    public static Rgb ToColor(float value)
+    {
+        if (float.IsNaN(value))
+        {
+            return NaNColor;
+        }
+
+        float v = Math.Clamp(value, 0f, 1f);
+        return Rgb.FromGray((byte)MathF.Round(v * 255f));
+    }
+
+    private static void DrawLabels(RgbImage img, GridLayout layout, GridLabels? labels)
+    {
+        if (labels is null)
+        {
+            return;
+        }
+
+        int ts = layout.TextScale;
+        int cellPx = layout.CellPixels;
+        if (!string.IsNullOrEmpty(labels.Title))
+        {
+            img.DrawText(Margin, Margin, labels.Title, TextColor, ts);
+        }
+
+        for (int r = 0; r < layout.Rows; r++)
+        {
+            string? s = LabelAt(labels.RowLabels, r);
+            if (s is null)
+            {
+                continue;
+            }
+
+            (_, int y0) = layout.CellOrigin(r, 0);
+            int x = layout.GridX - Margin - BitmapFont.MeasureWidth(s, ts);
+            // Centre the ink above the baseline; the descender row may hang below centre.
+            int inkHeight = BitmapFont.MeasureHeight(s, ts) - ((BitmapFont.GlyphHeight - BitmapFont.CapHeight) * ts);
+            int y = y0 + ((cellPx - inkHeight) / 2);
+            img.DrawText(x, y, s, TextColor, ts);
+        }
+
+        for (int c = 0; c < layout.Columns; c++)
+        {
+            string? s = LabelAt(labels.ColumnLabels, c);
+            if (s is null)
+            {
+                continue;
+            }
+
+            (int x0, _) = layout.CellOrigin(0, c);
+            int cts = layout.ColumnTextScale;
+            int x = x0 + ((cellPx - BitmapFont.MeasureWidth(s, cts)) / 2);
+            int y = layout.GridY - Margin - BitmapFont.MeasureHeight(s, cts);
+            img.DrawText(x, y, s, TextColor, cts);
+        }
+    }
+
+    /// <summary>Largest scale not above <paramref name="max"/> at which every column label fits its cell (at least 1).</summary>
+    private static int ColumnTextScale(IReadOnlyList<string?> labels, int cols, int cellPx, int max)
+    {
+        int ts = max;
+        for (int c = 0; c < cols; c++)
+        {
+            string? s = LabelAt(labels, c);
+            while (s is not null && ts > 1 && BitmapFont.MeasureWidth(s, ts) > cellPx)
+            {
+                ts--;
+            }
+        }
+
+        return ts;
+    }
+
+    private static string? LabelAt(IReadOnlyList<string?>? list, int i) =>
+        list is not null && i < list.Count && !string.IsNullOrEmpty(list[i]) ? list[i] : null;
+
+    private static bool HasAny(IReadOnlyList<string?>? list, int count)
+    {
+        if (list is null)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Math.Min(count, list.Count); i++)
+        {
+            if (!string.IsNullOrEmpty(list[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

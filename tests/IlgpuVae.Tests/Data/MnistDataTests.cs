@@ -1,0 +1,173 @@
+using IlgpuVae.Data;
+using Xunit;
+
+namespace IlgpuVae.Tests.Data;
+
+public class MnistDataTests
+{
+    private const int Pixels = 28 * 28;
+
+    /// <summary>
+    /// Writes a tiny data set in the standard layout: 5 training and 3 test images, the
+    /// training files raw and the test files gzip, so loading covers both.
+    /// </summary>
+    private static void WriteSmallSet(string dir, int trainImages = 5, int trainLabels = 5, byte badLabel = 0)
+    {
+        byte[] train = Enumerable.Range(0, trainImages * Pixels).Select(i => (byte)(i / Pixels)).ToArray();
+        IdxWriter.WriteImages(Path.Combine(dir, MnistFiles.TrainImages), train, trainImages, 28, 28);
+        byte[] labels = Enumerable.Range(0, trainLabels).Select(i => (byte)(i % 10)).ToArray();
+        if (badLabel != 0)
+        {
+            labels[^1] = badLabel;
+        }
+
+        IdxWriter.WriteLabels(Path.Combine(dir, MnistFiles.TrainLabels), labels);
+        IdxWriter.WriteImages(Path.Combine(dir, MnistFiles.TestImages + ".gz"), new byte[3 * Pixels], 3, 28, 28);
+        IdxWriter.WriteLabels(Path.Combine(dir, MnistFiles.TestLabels + ".gz"), [7, 8, 9]);
+    }
+
+    [Fact]
+    public void Load_SmallDirectory_LoadsRawAndGzipSplits()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path);
+
+        MnistData data = MnistData.Load(temp.Path);
+
+        Assert.Equal(5, data.Train.Count);
+        Assert.Equal((28, 28), (data.Train.Rows, data.Train.Cols));
+        Assert.Equal(5 * Pixels, data.Train.Images.Length);
+        Assert.Equal([0, 1, 2, 3, 4], data.Train.Labels);
+        Assert.All(data.Train.Image(3).ToArray(), p => Assert.Equal(3, p));
+        Assert.Equal(3, data.Test.Count);
+        Assert.Equal([7, 8, 9], data.Test.Labels);
+    }
+
+    [Fact]
+    public void Load_WithLimit_KeepsFirstTrainingImages()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path);
+
+        MnistData data = MnistData.Load(temp.Path, trainLimit: 2);
+
+        Assert.Equal(2, data.Train.Count);
+        Assert.Equal(2 * Pixels, data.Train.Images.Length);
+        Assert.Equal([0, 1], data.Train.Labels);
+        Assert.Equal(1, data.Train.Image(1)[0]);
+        Assert.Equal(3, data.Test.Count);
+    }
+
+    [Fact]
+    public void Load_LimitAboveCount_KeepsAll()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path);
+
+        Assert.Equal(5, MnistData.Load(temp.Path, trainLimit: 1000).Train.Count);
+    }
+
+    [Fact]
+    public void Load_ImageLabelCountMismatch_ThrowsNamingBothFiles()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path, trainImages: 5, trainLabels: 4);
+
+        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+
+        Assert.Contains(MnistFiles.TrainImages, ex.Message);
+        Assert.Contains(MnistFiles.TrainLabels, ex.Message);
+        Assert.Contains("has 5 images but", ex.Message);
+        Assert.Contains("has 4 labels", ex.Message);
+    }
+
+    [Fact]
+    public void Load_LabelOutOfRange_ThrowsNamingFile()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path, badLabel: 10);
+
+        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+
+        Assert.Contains(Path.Combine(temp.Path, MnistFiles.TrainLabels), ex.Message);
+        Assert.Contains("label 10 at index 4 is outside 0-9", ex.Message);
+    }
+
+    [Fact]
+    public void Load_LabelOutOfRangeBeyondLimit_StillThrows()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path, badLabel: 200);
+
+        Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path, trainLimit: 1));
+    }
+
+    [Fact]
+    public void LoadSet_ImagesNot28x28_ThrowsNamingFile()
+    {
+        using var temp = new TempDirectory();
+        string images = temp.File("images");
+        string labels = temp.File("labels");
+        IdxWriter.WriteImages(images, new byte[2 * 32 * 32], 2, 32, 32);
+        IdxWriter.WriteLabels(labels, [1, 2]);
+
+        var ex = Assert.Throws<DataFormatException>(() => MnistData.LoadSet(images, labels));
+
+        Assert.Contains(images, ex.Message);
+        Assert.Contains("images are 32x32, expected 28x28", ex.Message);
+    }
+
+    [Fact]
+    public void Load_MissingFile_ThrowsUnavailableNamingFileAndRemedy()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path);
+        File.Delete(temp.File(MnistFiles.TestLabels + ".gz"));
+
+        var ex = Assert.Throws<DataUnavailableException>(() => MnistData.Load(temp.Path));
+
+        Assert.Contains(MnistFiles.TestLabels, ex.Message);
+        Assert.Contains("--data DIR", ex.Message);
+        Assert.Contains(MnistFetcher.DataEnvironmentVariable, ex.Message);
+    }
+
+    [Fact]
+    public void Load_MissingDirectory_ThrowsUnavailable()
+    {
+        using var temp = new TempDirectory();
+        string missing = temp.File("nope");
+
+        var ex = Assert.Throws<DataUnavailableException>(() => MnistData.Load(missing));
+
+        Assert.Contains(missing, ex.Message);
+    }
+
+    [Fact]
+    public void Load_TruncatedImages_ThrowsNamingFile()
+    {
+        using var temp = new TempDirectory();
+        WriteSmallSet(temp.Path);
+        string images = temp.File(MnistFiles.TrainImages);
+        byte[] bytes = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, bytes[..^100]);
+
+        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+
+        Assert.Contains(images, ex.Message);
+        Assert.Contains($"truncated: expected {5 * Pixels} bytes of pixels, found {5 * Pixels - 100}", ex.Message);
+    }
+
+    [MnistFact]
+    public void Load_RealMnist_HasStandardSplits()
+    {
+        MnistData data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1000);
+
+        Assert.Equal(1000, data.Train.Count);
+        Assert.Equal(1000 * Pixels, data.Train.Images.Length);
+        Assert.Equal(10000, data.Test.Count);
+        // The first training digit of MNIST is a 5, and the first test digit a 7.
+        Assert.Equal(5, data.Train.Labels[0]);
+        Assert.Equal(7, data.Test.Labels[0]);
+        Assert.Equal(10, data.Test.Labels.Distinct().Count());
+    }
+}
