@@ -94,7 +94,7 @@ public static class MnistFetcher
     /// <returns>A task that completes when all four files are present and verified.</returns>
     /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
     public static Task EnsureAsync(string directory, IProgress<string>? log = null, CancellationToken cancellationToken = default) =>
-        EnsureAsync(directory, MnistFetchOptions.Default, log, cancellationToken);
+        EnsureAsync(directory, log, MnistFetchOptions.Default, cancellationToken);
 
     /// <summary>
     /// Makes sure <paramref name="directory"/> holds the genuine four MNIST files, fetching any
@@ -102,12 +102,13 @@ public static class MnistFetcher
     /// A file that is present and verified is used as is, without touching the network.
     /// </summary>
     /// <param name="directory">The data directory; created if needed.</param>
-    /// <param name="options">Where to fetch from, and the timeouts.</param>
     /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="options">Where to fetch from, and the timeouts.</param>
     /// <param name="cancellationToken">Cancels the checks and downloads.</param>
     /// <returns>A task that completes when all four files are present and verified.</returns>
     /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
-    public static async Task EnsureAsync(string directory, MnistFetchOptions options, IProgress<string>? log = null, CancellationToken cancellationToken = default)
+    // Options come after the log, not before it, so that EnsureAsync(dir, null) is not ambiguous.
+    public static async Task EnsureAsync(string directory, IProgress<string>? log, MnistFetchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(options);
@@ -266,7 +267,8 @@ public static class MnistFetcher
 
         if (missing.Count > 0)
         {
-            failures.Add("mirrors: " + string.Join(", ", reasons.Select(r => $"{r.Key} {r.Value}")));
+            // Socket errors already name the host; others (HTTP status, timeouts) need it added.
+            failures.Add("mirrors: " + string.Join(", ", reasons.Select(r => r.Value.Contains(r.Key, StringComparison.OrdinalIgnoreCase) ? r.Value : $"{r.Key} {r.Value}")));
         }
     }
 

@@ -115,7 +115,7 @@ public class MnistFetcherTests
         File.WriteAllBytes(temp.File(MnistFiles.TestLabels), Decompressed(MnistFiles.TestLabels));
         var log = new List<string>();
 
-        await MnistFetcher.EnsureAsync(temp.Path, Offline, new SyncProgress(log));
+        await MnistFetcher.EnsureAsync(temp.Path, new SyncProgress(log), Offline);
 
         Assert.Equal(4, log.Count(line => line.EndsWith("present and verified", StringComparison.Ordinal)));
         Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
@@ -131,7 +131,7 @@ public class MnistFetcherTests
         string corrupt = temp.File(MnistFiles.TrainLabels + ".gz");
         File.WriteAllBytes(corrupt, IdxReaderTests.Gzip(labels));
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, Offline));
+        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, Offline));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.DoesNotContain(MnistFiles.TestLabels, ex.Message);
@@ -149,7 +149,7 @@ public class MnistFetcherTests
         string badRaw = temp.File(MnistFiles.TestLabels);
         IdxWriter.WriteLabels(badRaw, [1, 2, 3]);
 
-        await MnistFetcher.EnsureAsync(temp.Path, Offline);
+        await MnistFetcher.EnsureAsync(temp.Path, null, Offline);
 
         Assert.False(File.Exists(badRaw));
         Assert.Equal(temp.File(MnistFiles.TestLabels + ".gz"), MnistFiles.Find(temp.Path, MnistFiles.TestLabels));
@@ -163,7 +163,7 @@ public class MnistFetcherTests
         var log = new List<string>();
         var options = new MnistFetchOptions { Mirrors = [ClosedPortUrl(), server.Url], NpmPackage = null };
 
-        await MnistFetcher.EnsureAsync(temp.Path, options, new SyncProgress(log));
+        await MnistFetcher.EnsureAsync(temp.Path, new SyncProgress(log), options);
 
         foreach (string name in MnistFiles.All)
         {
@@ -183,7 +183,7 @@ public class MnistFetcherTests
         using var server = new LocalMirror(_ => IdxReaderTests.Gzip(IdxReaderTests.Idx(0x08, [3], 3)));
         var options = new MnistFetchOptions { Mirrors = [server.Url], NpmPackage = null };
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, options));
+        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.Contains("SHA-256", ex.Message);
         Assert.Contains("127.0.0.1", ex.Message);
@@ -197,12 +197,41 @@ public class MnistFetcherTests
         var options = new MnistFetchOptions { Mirrors = [ClosedPortUrl(), ClosedPortUrl()], NpmPackage = null };
         var clock = Stopwatch.StartNew();
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, options));
+        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         foreach (string name in MnistFiles.All)
         {
             Assert.Contains(name, ex.Message);
+        }
+    }
+
+    [Fact]
+    public async Task EnsureAsync_MirrorThatNeverAnswers_TimesOutOnceAndIsDropped()
+    {
+        using var temp = new TempDirectory();
+        // Connections complete in the kernel's backlog, but no HTTP response ever comes.
+        var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            int port = ((IPEndPoint)silent.LocalEndpoint).Port;
+            var options = new MnistFetchOptions
+            {
+                Mirrors = [$"http://127.0.0.1:{port}/mnist/"],
+                NpmPackage = null,
+                ConnectTimeout = TimeSpan.FromMilliseconds(300),
+            };
+            var clock = Stopwatch.StartNew();
+
+            var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+
+            Assert.Contains("timed out", ex.Message);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        }
+        finally
+        {
+            silent.Stop();
         }
     }
 

@@ -1,0 +1,115 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using IlgpuVae.Compute;
+using Xunit;
+
+namespace IlgpuVae.Tests.Compute;
+
+/// <summary>
+/// The implementations every op test runs against: the vectorised CPU ops, the ILGPU kernels on the CPU
+/// accelerator (grid-stride GEMM), the same with the GPU's tiled GEMM forced (small shapes only), and CUDA when
+/// present. Devices are opened once per test run.
+/// </summary>
+public static class OpsHarness
+{
+    private static readonly Lazy<ComputeDevice> VectorizedDevice = new(() => ComputeDevice.Open(DeviceChoice.Cpu));
+    private static readonly Lazy<ComputeDevice> KernelDevice = new(() => ComputeDevice.Open(DeviceChoice.Cpu, CpuOpsMode.Kernels));
+    // The tiled GEMM's 16 x 16 groups need a CPU device with 256 threads per multiprocessor.
+    private static readonly Lazy<(Accelerator Accelerator, KernelOps Ops)> Tiled = new(() =>
+    {
+        var context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
+        var accelerator = context.CreateCPUAccelerator(0);
+        return (accelerator, new KernelOps(accelerator, forceTiledGemm: true));
+    });
+    private static readonly Lazy<ComputeDevice?> CudaDevice = new(() =>
+    {
+        try
+        {
+            return ComputeDevice.Open(DeviceChoice.Cuda);
+        }
+        catch (DeviceUnavailableException)
+        {
+            return null;
+        }
+    });
+    private static readonly object Gate = new();
+
+    public static bool CudaAvailable => CudaDevice.Value is not null;
+
+    public static TheoryData<string> Implementations => new() { "vectorized", "kernels", "tiled" };
+
+    public static TheoryData<string> CpuImplementations => new() { "vectorized", "kernels" };
+
+    /// <summary>Runs <paramref name="test"/> with the named implementation, one test at a time per device.</summary>
+    public static void With(string implementation, Action<Accelerator, IOps> test)
+    {
+        var (accelerator, ops) = implementation switch
+        {
+            "vectorized" => (VectorizedDevice.Value.Accelerator, VectorizedDevice.Value.Ops),
+            "kernels" => (KernelDevice.Value.Accelerator, KernelDevice.Value.Ops),
+            "tiled" => (Tiled.Value.Accelerator, (IOps)Tiled.Value.Ops),
+            "cuda" => (CudaDevice.Value!.Accelerator, CudaDevice.Value.Ops),
+            _ => throw new ArgumentException(implementation),
+        };
+        lock (Gate)
+            test(accelerator, ops);
+    }
+
+    public static float[] Random(int length, int seed, float low = -1f, float high = 1f)
+    {
+        var random = new Random(seed);
+        var data = new float[length];
+        for (int i = 0; i < length; i++)
+            data[i] = low + (high - low) * (float)random.NextDouble();
+        return data;
+    }
+
+    public static MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(this Accelerator accelerator, T[] data) where T : unmanaged
+    {
+        var buffer = accelerator.Allocate1D<T>(Math.Max(1, data.Length));
+        if (data.Length > 0)
+            buffer.View.BaseView.SubView(0, data.Length).CopyFromCPU(data);
+        return buffer;
+    }
+
+    /// <summary>A buffer filled with NaN, so an op that leaves an output element unwritten is caught.</summary>
+    public static MemoryBuffer1D<float, Stride1D.Dense> Poisoned(this Accelerator accelerator, int length)
+    {
+        var data = new float[length];
+        Array.Fill(data, float.NaN);
+        return accelerator.Upload(data);
+    }
+
+    public static float[] Read(this MemoryBuffer1D<float, Stride1D.Dense> buffer, IOps ops, int length = -1)
+    {
+        ops.Synchronize();
+        var data = buffer.GetAsArray1D();
+        return length < 0 ? data : data[..length];
+    }
+
+    public static ArrayView<T> V<T>(this MemoryBuffer1D<T, Stride1D.Dense> buffer, int length = -1) where T : unmanaged =>
+        length < 0 ? buffer.View.BaseView : buffer.View.BaseView.SubView(0, length);
+
+    /// <summary>Asserts |actual - expected| &lt;= rel * max(|expected|, floor) element-wise, naming the first failure.</summary>
+    public static void Close(double[] expected, float[] actual, double relative, double floor = 1.0, string what = "")
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double tolerance = relative * Math.Max(Math.Abs(expected[i]), floor);
+            if (!(Math.Abs(actual[i] - expected[i]) <= tolerance))
+                Assert.Fail($"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R} (tolerance {tolerance:G3})");
+        }
+    }
+}
+
+/// <summary>A fact that runs only where a CUDA device is present and is reported as skipped elsewhere.</summary>
+public sealed class CudaFactAttribute : FactAttribute
+{
+    public CudaFactAttribute()
+    {
+        if (!OpsHarness.CudaAvailable)
+            Skip = "no CUDA device on this machine";
+    }
+}
