@@ -1,0 +1,234 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Models;
+
+/// <summary>
+/// A trained (conditional) VAE for embedding in an application: encode, decode, reconstruct, sample, save and
+/// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
+/// in batches of <see cref="VaeNetwork.Capacity"/> rows.
+/// </summary>
+public sealed class VaeModel : IDisposable
+{
+    private readonly bool _ownsNetwork;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _input;
+
+    /// <summary>Wraps a network (taking ownership when <paramref name="ownsNetwork"/>).</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="ownsNetwork">Dispose the network with the model.</param>
+    public VaeModel(VaeNetwork network, bool ownsNetwork = true)
+    {
+        Network = network;
+        _ownsNetwork = ownsNetwork;
+        _input = network.Device.Allocate<float>((long)network.Capacity * network.Config.InputSize);
+    }
+
+    /// <summary>The network on its device.</summary>
+    public VaeNetwork Network { get; }
+
+    /// <summary>The architecture.</summary>
+    public VaeConfig Config => Network.Config;
+
+    /// <summary>Creates an untrained model with PyTorch's default initialisation.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="config">The architecture.</param>
+    /// <param name="seed">The initialisation seed.</param>
+    /// <param name="capacity">Rows per device batch.</param>
+    /// <returns>The model.</returns>
+    public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500) =>
+        new(new VaeNetwork(device, config, capacity, seed));
+
+    /// <summary>Loads a model checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="path">The .safetensors file.</param>
+    /// <param name="capacity">Rows per device batch.</param>
+    /// <returns>The model.</returns>
+    /// <exception cref="InvalidDataException">The file is not a valid model checkpoint.</exception>
+    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
+    {
+        SafeTensorsFile file;
+        try
+        {
+            file = SafeTensors.Read(path);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+        var config = VaeConfig.FromMetadata(file.Metadata, path);
+        var network = new VaeNetwork(device, config, capacity, seed: 0);
+        try
+        {
+            network.Import(file, network.Parameters, "", path);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return new VaeModel(network);
+    }
+
+    /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, config in the metadata.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="extraMetadata">More metadata (e.g. training figures).</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var metadata = Config.ToMetadata();
+        if (extraMetadata is not null)
+            foreach (var (key, value) in extraMetadata)
+                metadata[key] = value;
+        SafeTensors.Write(path, metadata, Network.ExportParameters());
+    }
+
+    /// <summary>Encodes images into the posterior's mean and log-variance.</summary>
+    /// <param name="images">count rows of D pixels in [0, 1].</param>
+    /// <param name="labels">count labels for a conditional model, else null.</param>
+    /// <returns>mu and logvar, each count rows of Z.</returns>
+    public (float[] Mu, float[] LogVar) Encode(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
+    {
+        int count = Rows(images, labels);
+        int z = Config.Latent;
+        var mu = new float[count * z];
+        var logvar = new float[count * z];
+        var stats = new float[Network.Capacity * 2 * z];
+        for (int start = 0; start < count; start += Network.Capacity)
+        {
+            int rows = Math.Min(Network.Capacity, count - start);
+            RunForward(images, labels, start, rows, NoiseMode.Zero);
+            Network.PosteriorStats.SubView(0, (long)rows * 2 * z).CopyToCPU(stats.AsSpan(0, rows * 2 * z));
+            for (int r = 0; r < rows; r++)
+            {
+                stats.AsSpan(r * 2 * z, z).CopyTo(mu.AsSpan((start + r) * z, z));
+                stats.AsSpan(r * 2 * z + z, z).CopyTo(logvar.AsSpan((start + r) * z, z));
+            }
+        }
+        return (mu, logvar);
+    }
+
+    /// <summary>Decodes latent codes into pixel probabilities (the Bernoulli means).</summary>
+    /// <param name="latents">count rows of Z.</param>
+    /// <param name="labels">count labels for a conditional model, else empty.</param>
+    /// <returns>count rows of D values in [0, 1].</returns>
+    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default)
+    {
+        int z = Config.Latent, d = Config.InputSize;
+        if (latents.Length % z != 0)
+            throw new ArgumentException($"{latents.Length} values are not whole rows of Z = {z}", nameof(latents));
+        int count = latents.Length / z;
+        CheckLabels(labels, count);
+        var output = new float[count * d];
+        for (int start = 0; start < count; start += Network.Capacity)
+        {
+            int rows = Math.Min(Network.Capacity, count - start);
+            Network.LatentSample.SubView(0, (long)rows * z).CopyFromCPU(latents.Slice(start * z, rows * z));
+            UploadLabels(labels, start, rows);
+            Network.DecodeLogits(rows);
+            var logits = Network.Logits.SubView(0, (long)rows * d);
+            Network.Device.Ops.Activate(logits, logits, Activation.Sigmoid);
+            Network.Device.Ops.Synchronize();
+            logits.CopyToCPU(output.AsSpan(start * d, rows * d));
+        }
+        return output;
+    }
+
+    /// <summary>Reconstructs images through the posterior mean (z = mu).</summary>
+    /// <param name="images">count rows of D pixels.</param>
+    /// <param name="labels">count labels for a conditional model, else empty.</param>
+    /// <returns>count rows of D reconstructed pixel probabilities.</returns>
+    public float[] Reconstruct(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
+    {
+        var (mu, _) = Encode(images, labels);
+        return Decode(mu, labels);
+    }
+
+    /// <summary>Draws images from the prior: z ~ N(0, I), decoded to pixel probabilities.</summary>
+    /// <param name="count">How many.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
+    /// <returns>count rows of D.</returns>
+    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        return Decode(PriorSamples(count, seed), labels);
+    }
+
+    /// <summary>A conditional model's samples of one digit.</summary>
+    /// <param name="label">The digit.</param>
+    /// <param name="count">How many.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <returns>count rows of D.</returns>
+    public float[] Sample(int label, int count, ulong seed)
+    {
+        var labels = Enumerable.Repeat(label, count).ToArray();
+        return Sample(count, seed, labels);
+    }
+
+    /// <summary>count rows of Z standard-normal numbers from the (seed, 0) stream, as on the device.</summary>
+    /// <param name="count">Rows.</param>
+    /// <param name="seed">The seed.</param>
+    /// <returns>The codes.</returns>
+    public float[] PriorSamples(int count, ulong seed)
+    {
+        var z = new float[count * Config.Latent];
+        ulong key = RandomKernels.StreamKey(seed, 0);
+        for (int p = 0; 2 * p < z.Length; p++)
+        {
+            HostRandom.NormalPair(key, (ulong)p, out float a, out float b);
+            z[2 * p] = a;
+            if (2 * p + 1 < z.Length)
+                z[2 * p + 1] = b;
+        }
+        return z;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _input.Dispose();
+        if (_ownsNetwork)
+            Network.Dispose();
+    }
+
+    private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)
+    {
+        int d = Config.InputSize;
+        _input.View.BaseView.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
+        UploadLabels(labels, start, rows);
+        Network.Forward(_input.View.BaseView, rows, 0, 0, 1f, noise);
+    }
+
+    private void UploadLabels(ReadOnlySpan<int> labels, int start, int rows)
+    {
+        if (Config.IsConditional)
+            Network.Labels.SubView(0, rows).CopyFromCPU(labels.Slice(start, rows));
+    }
+
+    private int Rows(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+    {
+        int d = Config.InputSize;
+        if (images.Length % d != 0)
+            throw new ArgumentException($"{images.Length} values are not whole images of D = {d}", nameof(images));
+        int count = images.Length / d;
+        CheckLabels(labels, count);
+        return count;
+    }
+
+    private void CheckLabels(ReadOnlySpan<int> labels, int count)
+    {
+        if (!Config.IsConditional)
+        {
+            if (labels.Length != 0)
+                throw new ArgumentException("labels given to an unconditional VAE", nameof(labels));
+            return;
+        }
+        if (labels.Length != count)
+            throw new ArgumentException($"{labels.Length} labels for {count} rows", nameof(labels));
+        foreach (int label in labels)
+            if ((uint)label >= (uint)Config.Classes)
+                throw new ArgumentOutOfRangeException(nameof(labels), $"label {label} is outside 0-{Config.Classes - 1}");
+    }
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+
+namespace IlgpuVae.Cli;
+
+public static partial class Commands
+{
+    private static CommandSpec Train(TextWriter stdout, TextWriter stderr) => new("train",
+        "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
+        [
+            DataOption,
+            new("--model", "vae, or cvae (conditioned on the digit label)", "KIND", "vae"),
+            new("--epochs", "epochs in total (with --resume: the new total)", "N", "10"),
+            new("--batch", "images per step", "N", "128"),
+            new("--lr", "Adam learning rate", "RATE", "0.001"),
+            new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them)", "LIST", "400"),
+            new("--latent", "latent size Z", "N", "20"),
+            new("--beta", "KL weight in loss = BCE + beta KL", "B", "1"),
+            new("--kl-warmup", "epochs over which beta rises linearly from 0", "N", "0"),
+            new("--seed", "seed of initialisation, shuffling and noise", "N", "1"),
+            new("--limit", "train on the first N training images only", "N"),
+            new("--out", "run directory (default: runs/<model>-<time>)", "DIR"),
+            new("--resume", "continue the run in DIR where it stopped (its options are kept)", "DIR"),
+            DeviceOption,
+            CpuOpsOption,
+        ],
+        (options, token) =>
+        {
+            int? epochsGiven = options.Has("--epochs") ? options.Int("--epochs", 1) : null;
+            string? resume = options.String("--resume");
+            TrainingOptions training;
+            string runDirectory;
+            if (resume is not null)
+            {
+                if (!Directory.Exists(resume))
+                    throw new UsageException($"--resume: no run directory '{resume}'");
+                runDirectory = resume;
+                training = new RunDirectory(resume).ReadConfig();
+                if (epochsGiven is int e)
+                    training = training with { Epochs = e };
+            }
+            else
+            {
+                string kind = options.Choice("--model", new Dictionary<string, string> { ["vae"] = "vae", ["cvae"] = "cvae" });
+                var config = new VaeConfig(784, options.IntList("--hidden"), options.Int("--latent", 1), kind == "cvae" ? 10 : 0);
+                training = new TrainingOptions
+                {
+                    Epochs = options.Int("--epochs", 1),
+                    BatchSize = options.Int("--batch", 1),
+                    LearningRate = options.Float("--lr", 0, exclusiveMin: true),
+                    Model = config,
+                    Beta = options.Float("--beta", 0),
+                    KlWarmupEpochs = options.Int("--kl-warmup", 0),
+                    Seed = options.Int("--seed"),
+                    Limit = options.OptionalInt("--limit", 1),
+                };
+                runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            }
+            training.Validate();
+            var data = LoadData(options, stderr, token: token);
+            using var device = OpenDevice(options);
+            using var trainer = resume is not null
+                ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
+                : new VaeTrainer(device, data, training, runDirectory);
+            stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {training.Beta})");
+            stdout.WriteLine($"device: {device.Description}");
+            stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
+            var result = trainer.Train(new ProgressPrinter(stdout, training.BatchSize), token);
+            switch (result.Outcome)
+            {
+                case TrainingOutcome.Cancelled:
+                    stderr.WriteLine(result.Message);
+                    return 130;
+                case TrainingOutcome.Diverged:
+                    stderr.WriteLine($"error: {result.Message}");
+                    return 1;
+            }
+            if (trainer.History.Count > 0)
+            {
+                var last = trainer.History[^1];
+                stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction)} + KL {F(last.TestKl)}) per image");
+            }
+            stdout.WriteLine($"wrote {Path.Combine(runDirectory, RunDirectory.ModelFile)}, metrics.csv, reconstructions.png, samples.png");
+            return 0;
+        });
+
+    private static CommandSpec Evaluate(TextWriter stdout, TextWriter stderr) => new("evaluate",
+        "print a trained model's test loss per image, split into reconstruction and KL",
+        [
+            new("--model", "a model.safetensors written by 'train'", "FILE"),
+            DataOption,
+            new("--seed", "seed of the posterior samples", "N", "1"),
+            JsonOption,
+            DeviceOption,
+            CpuOpsOption,
+        ],
+        (options, token) =>
+        {
+            string path = options.RequiredString("--model");
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path}: no such model file");
+            var data = LoadData(options, stderr, token: token);
+            using var device = OpenDevice(options);
+            using var model = VaeModel.Load(device, path);
+            using var test = new DeviceDataset(device, data.Test);
+            using var evaluator = new Evaluator(model.Network, test);
+            var result = evaluator.Evaluate((ulong)options.Int("--seed"), 0);
+            if (options.Flag("--json"))
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(new
+                {
+                    model = path, config = model.Config.ToString(), test_images = data.Test.Count,
+                    test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
+                }));
+                return 0;
+            }
+            stdout.WriteLine($"{model.Config} on {data.Test.Count} test images:");
+            stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
+            stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
+            stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
+            return 0;
+        });
+
+    /// <summary>A live progress bar on a terminal; plain lines, one per epoch, when output is redirected.</summary>
+    internal sealed class ProgressPrinter(TextWriter output, int batchSize) : IProgress<TrainingProgress>
+    {
+        private readonly bool _live = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public void Report(TrainingProgress p)
+        {
+            if (p.Completed is { } m)
+            {
+                if (_live)
+                    output.Write("\r" + new string(' ', Console.WindowWidth > 0 ? Console.WindowWidth - 1 : 100) + "\r");
+                output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)} (recon {F(m.TestReconstruction)}, KL {F(m.TestKl)})  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
+                return;
+            }
+            if (!_live)
+                return;
+            const int width = 24;
+            int filled = (int)Math.Round(width * p.Step / (double)p.StepsPerEpoch);
+            double remainingSteps = (p.Epochs - p.Epoch) * (double)p.StepsPerEpoch + (p.StepsPerEpoch - p.Step);
+            double stepsPerSecond = p.SamplesPerSecond / batchSize;
+            var eta = TimeSpan.FromSeconds(stepsPerSecond > 0 ? remainingSteps / stepsPerSecond : 0);
+            output.Write($"\repoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string('.', width - filled)}] {p.Step}/{p.StepsPerEpoch}  loss {F(p.TrainLoss)}  {F(p.SamplesPerSecond, "F0")} samples/s  ETA {eta:hh\\:mm\\:ss} ");
+            output.Flush();
+        }
+    }
+}
