@@ -181,26 +181,42 @@ public sealed unsafe class CpuOps : IOps, IDisposable
         float* px = Pointer(logits), pt = Pointer(targets), pl = Pointer(loss), pd = Pointer(dlogits);
         ForRows(rows, cols, (r0, r1) =>
         {
-            Span<float> work = cols <= 2048 ? stackalloc float[cols] : new float[cols];
             for (int r = r0; r < r1; r++)
-            {
-                var x = new ReadOnlySpan<float>(px + (long)r * cols, cols);
-                var t = new ReadOnlySpan<float>(pt + (long)r * cols, cols);
-                var d = new Span<float>(pd + (long)r * cols, cols);
-                // max(x, 0) - x t + log(1 + exp(-|x|)): exp never overflows and log never sees 0.
-                TensorPrimitives.Abs(x, work);
-                TensorPrimitives.Negate(work, work);
-                TensorPrimitives.Exp(work, work);
-                TensorPrimitives.Add(work, 1f, work);
-                TensorPrimitives.Log(work, work);
-                float softplus = TensorPrimitives.Sum(work);
-                TensorPrimitives.Max(x, 0f, work);
-                pl[r] = TensorPrimitives.Sum(work) - TensorPrimitives.Dot(x, t) + softplus;
-                TensorPrimitives.Sigmoid(x, d);
-                TensorPrimitives.Subtract(d, t, d);
-                TensorPrimitives.Multiply(d, scale, d);
-            }
+                pl[r] = BceRow(px + (long)r * cols, pt + (long)r * cols, pd + (long)r * cols, cols, scale);
         });
+    }
+
+    // One row of the fused BCE: returns sum(max(x, 0) - x t + log(1 + exp(-|x|))) and writes
+    // d = scale (sigmoid(x) - t), with sigmoid from the same e = exp(-|x|) (stable for either sign).
+    private static float BceRow(float* x, float* t, float* d, int cols, float scale)
+    {
+        int i = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var acc = Vector512<float>.Zero;
+            var one = Vector512<float>.One;
+            var s = Vector512.Create(scale);
+            for (; i <= cols - 16; i += 16)
+            {
+                var xi = Vector512.Load(x + i);
+                var ti = Vector512.Load(t + i);
+                var e = Vector512.Exp(-Vector512.Abs(xi));
+                acc += Vector512.Max(xi, Vector512<float>.Zero) - xi * ti + Vector512.Log(one + e);
+                var r = one / (one + e);
+                var sigmoid = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(xi, Vector512<float>.Zero), r, e * r);
+                (s * (sigmoid - ti)).Store(d + i);
+            }
+            sum = Vector512.Sum(acc);
+        }
+        for (; i < cols; i++)
+        {
+            float xi = x[i], ti = t[i], e = MathF.Exp(-MathF.Abs(xi));
+            sum += MathF.Max(xi, 0f) - xi * ti + MathF.Log(1f + e);
+            float sigmoid = xi >= 0f ? 1f / (1f + e) : e / (1f + e);
+            d[i] = scale * (sigmoid - ti);
+        }
+        return sum;
     }
 
     /// <inheritdoc />

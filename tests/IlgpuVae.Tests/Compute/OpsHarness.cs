@@ -35,6 +35,15 @@ public static class OpsHarness
     });
     private static readonly object Gate = new();
 
+    /// <summary>The device behind a CPU implementation, for tests that build whole networks.</summary>
+    public static ComputeDevice Device(string implementation) => implementation switch
+    {
+        "vectorized" => VectorizedDevice.Value,
+        "kernels" => KernelDevice.Value,
+        "cuda" => CudaDevice.Value!,
+        _ => throw new ArgumentException(implementation),
+    };
+
     public static bool CudaAvailable => CudaDevice.Value is not null;
 
     public static TheoryData<string> Implementations => new() { "vectorized", "kernels", "tiled" };

@@ -1,0 +1,292 @@
+using System.Numerics.Tensors;
+
+namespace IlgpuVae.Analysis;
+
+/// <summary>
+/// Exact t-SNE (van der Maaten and Hinton, 2008) to two dimensions, O(n^2) time and memory per iteration,
+/// following scikit-learn's <c>TSNE(method="exact")</c>: Gaussian affinities calibrated to the perplexity by
+/// binary search on squared Euclidean distances, symmetrised joint probabilities, Student-t (one degree of
+/// freedom) similarities in the embedding, PCA initialisation scaled to standard deviation 1e-4, early
+/// exaggeration 12 for the first 250 iterations with momentum 0.5 (then 0.8), per-coordinate adaptive gains
+/// (minimum 0.01) and learning rate max(n / 48, 50). Meant for a few thousand points at most.
+/// </summary>
+public static class Tsne
+{
+    /// <summary>Largest number of points accepted (two n x n float matrices are held).</summary>
+    public const int MaxPoints = 8000;
+
+    private const int ExplorationIterations = 250;
+    private const float EarlyExaggeration = 12f;
+    private const float MinGain = 0.01f;
+    private const double MachineEpsilon = 2.220446049250313e-16;
+
+    /// <summary>Embeds <paramref name="points"/> into two dimensions.</summary>
+    /// <param name="points">Row-major n x <paramref name="dims"/> points, finite, 2 &lt;= n &lt;= <see cref="MaxPoints"/>.</param>
+    /// <param name="dims">Values per point, at least 1.</param>
+    /// <param name="perplexity">Effective number of neighbours, in (1, n).</param>
+    /// <param name="iterations">Gradient-descent iterations in total (including early exaggeration), at least 1.</param>
+    /// <param name="seed">Seed for the random initialisation used when PCA cannot initialise (dims = 1 or no variance).</param>
+    /// <returns>Row-major n x 2 embedding.</returns>
+    public static float[] Embed(float[] points, int dims, double perplexity = 30, int iterations = 1000, int seed = 0)
+    {
+        int n = AnalysisInput.Rows(points, dims, nameof(points));
+        if (n < 2 || n > MaxPoints)
+        {
+            throw new ArgumentException($"t-SNE takes 2 to {MaxPoints} points but got {n}.", nameof(points));
+        }
+
+        if (!(perplexity > 1) || perplexity >= n)
+        {
+            throw new ArgumentOutOfRangeException(nameof(perplexity), perplexity, $"Perplexity must lie in (1, {n}).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+
+        float[] p = JointProbabilities(points, n, dims, perplexity);
+        (float[] xs, float[] ys) = Initialise(points, n, dims, seed);
+        Optimise(p, xs, ys, iterations);
+
+        var result = new float[2 * n];
+        for (int i = 0; i < n; i++)
+        {
+            result[2 * i] = xs[i];
+            result[(2 * i) + 1] = ys[i];
+        }
+
+        return result;
+    }
+
+    /// <summary>Symmetric joint probabilities P (n x n, zero diagonal, summing to 1).</summary>
+    private static float[] JointProbabilities(float[] points, int n, int dims, double perplexity)
+    {
+        var conditional = new float[n * n];
+        double desiredEntropy = Math.Log(perplexity);
+        Parallel.For(
+            0,
+            n,
+            () => new double[n],
+            (i, _, d2) =>
+            {
+                ReadOnlySpan<float> xi = points.AsSpan(i * dims, dims);
+                double min = double.PositiveInfinity;
+                for (int j = 0; j < n; j++)
+                {
+                    d2[j] = j == i ? 0 : KMeans.SquaredDistance(xi, points.AsSpan(j * dims, dims));
+                    if (j != i)
+                    {
+                        min = Math.Min(min, d2[j]);
+                    }
+                }
+
+                Calibrate(d2, i, min, desiredEntropy, conditional.AsSpan(i * n, n));
+                return d2;
+            },
+            _ => { });
+
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                total += conditional[(i * n) + j];
+            }
+        }
+
+        total *= 2; // P + P^T
+        total = Math.Max(total, MachineEpsilon);
+        var joint = new float[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                joint[(i * n) + j] = i == j
+                    ? 0f
+                    : (float)Math.Max((conditional[(i * n) + j] + conditional[(j * n) + i]) / total, MachineEpsilon);
+            }
+        }
+
+        return joint;
+    }
+
+    /// <summary>Binary search for the Gaussian precision whose conditional distribution has the desired entropy.</summary>
+    private static void Calibrate(double[] d2, int self, double shift, double desiredEntropy, Span<float> row)
+    {
+        int n = d2.Length;
+        double beta = 1;
+        double betaMin = double.NegativeInfinity;
+        double betaMax = double.PositiveInfinity;
+        var prob = new double[n];
+        for (int step = 0; step < 100; step++)
+        {
+            double sum = 0;
+            for (int j = 0; j < n; j++)
+            {
+                prob[j] = j == self ? 0 : Math.Exp(-(d2[j] - shift) * beta);
+                sum += prob[j];
+            }
+
+            sum = Math.Max(sum, 1e-8);
+            double weighted = 0;
+            for (int j = 0; j < n; j++)
+            {
+                prob[j] /= sum;
+                weighted += (d2[j] - shift) * prob[j];
+            }
+
+            double entropy = Math.Log(sum) + (beta * weighted);
+            double diff = entropy - desiredEntropy;
+            if (Math.Abs(diff) <= 1e-5)
+            {
+                break;
+            }
+
+            if (diff > 0)
+            {
+                betaMin = beta;
+                beta = double.IsPositiveInfinity(betaMax) ? beta * 2 : (beta + betaMax) / 2;
+            }
+            else
+            {
+                betaMax = beta;
+                beta = double.IsNegativeInfinity(betaMin) ? beta / 2 : (beta + betaMin) / 2;
+            }
+        }
+
+        for (int j = 0; j < n; j++)
+        {
+            row[j] = (float)prob[j];
+        }
+    }
+
+    private static (float[] Xs, float[] Ys) Initialise(float[] points, int n, int dims, int seed)
+    {
+        var xs = new float[n];
+        var ys = new float[n];
+        if (dims >= 2)
+        {
+            Pca pca = Pca.Fit(points, dims, 2);
+            float[] projected = pca.Project(points);
+            double mean = 0;
+            for (int i = 0; i < n; i++)
+            {
+                mean += projected[2 * i];
+            }
+
+            mean /= n;
+            double variance = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double t = projected[2 * i] - mean;
+                variance += t * t;
+            }
+
+            double std = Math.Sqrt(variance / n);
+            if (std > 0)
+            {
+                double scale = 1e-4 / std;
+                for (int i = 0; i < n; i++)
+                {
+                    xs[i] = (float)(projected[2 * i] * scale);
+                    ys[i] = (float)(projected[(2 * i) + 1] * scale);
+                }
+
+                return (xs, ys);
+            }
+        }
+
+        var rng = new Random(seed);
+        for (int i = 0; i < n; i++)
+        {
+            xs[i] = (float)(1e-4 * Gaussian(rng));
+            ys[i] = (float)(1e-4 * Gaussian(rng));
+        }
+
+        return (xs, ys);
+    }
+
+    private static double Gaussian(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
+    private static void Optimise(float[] p, float[] xs, float[] ys, int iterations)
+    {
+        int n = xs.Length;
+        float learningRate = Math.Max(n / EarlyExaggeration / 4f, 50f);
+        var q = new float[n * n]; // unnormalised Student-t kernel 1 / (1 + |yi - yj|^2), zero diagonal
+        var rowSums = new double[n];
+        var gx = new float[n];
+        var gy = new float[n];
+        var ux = new float[n];
+        var uy = new float[n];
+        var gainX = new float[n];
+        var gainY = new float[n];
+        gainX.AsSpan().Fill(1f);
+        gainY.AsSpan().Fill(1f);
+
+        for (int iter = 0; iter < iterations; iter++)
+        {
+            bool exploring = iter < ExplorationIterations;
+            float exaggeration = exploring ? EarlyExaggeration : 1f;
+            float momentum = exploring ? 0.5f : 0.8f;
+
+            Parallel.For(
+                0,
+                n,
+                () => new float[n],
+                (i, _, tmp) =>
+                {
+                    Span<float> row = q.AsSpan(i * n, n);
+                    TensorPrimitives.Subtract(xs, xs[i], tmp);
+                    TensorPrimitives.Multiply(tmp, tmp, row);
+                    TensorPrimitives.Subtract(ys, ys[i], tmp);
+                    TensorPrimitives.MultiplyAdd(tmp, tmp, row, row);
+                    TensorPrimitives.Add(row, 1f, row);
+                    TensorPrimitives.Reciprocal(row, row);
+                    row[i] = 0f;
+                    rowSums[i] = TensorPrimitives.Sum(row);
+                    return tmp;
+                },
+                _ => { });
+
+            double z = 0;
+            foreach (double s in rowSums)
+            {
+                z += s;
+            }
+
+            float negInvZ = (float)(-1.0 / z);
+            Parallel.For(
+                0,
+                n,
+                () => new float[n],
+                (i, _, w) =>
+                {
+                    ReadOnlySpan<float> row = q.AsSpan(i * n, n);
+
+                    // w_j = (exaggeration * p_ij - q_ij / Z) * q_ij; gradient_i = 4 * sum_j w_j (y_i - y_j).
+                    TensorPrimitives.Multiply(p.AsSpan(i * n, n), exaggeration, w);
+                    TensorPrimitives.MultiplyAdd(row, negInvZ, w, w);
+                    TensorPrimitives.Multiply(w, row, w);
+                    float sw = TensorPrimitives.Sum(w);
+                    gx[i] = 4f * ((xs[i] * sw) - TensorPrimitives.Dot(w, xs));
+                    gy[i] = 4f * ((ys[i] * sw) - TensorPrimitives.Dot(w, ys));
+                    return w;
+                },
+                _ => { });
+
+            Step(xs, gx, ux, gainX, momentum, learningRate);
+            Step(ys, gy, uy, gainY, momentum, learningRate);
+        }
+    }
+
+    /// <summary>Gradient step with momentum and delta-bar-delta gains (scikit-learn's <c>_gradient_descent</c>).</summary>
+    private static void Step(float[] position, float[] gradient, float[] update, float[] gains, float momentum, float learningRate)
+    {
+        for (int i = 0; i < position.Length; i++)
+        {
+            bool increase = update[i] * gradient[i] < 0f;
+            gains[i] = Math.Max(increase ? gains[i] + 0.2f : gains[i] * 0.8f, MinGain);
+            update[i] = (momentum * update[i]) - (learningRate * gains[i] * gradient[i]);
+            position[i] += update[i];
+        }
+    }
+}

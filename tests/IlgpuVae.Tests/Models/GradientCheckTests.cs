@@ -1,0 +1,120 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+using IlgpuVae.Models;
+using IlgpuVae.Tests.Compute;
+using Xunit;
+using static IlgpuVae.Tests.Compute.OpsHarness;
+
+namespace IlgpuVae.Tests.Models;
+
+public sealed class GradientCheckTests
+{
+    public static TheoryData<string, Activation> LinearCases()
+    {
+        var data = new TheoryData<string, Activation>();
+        foreach (var impl in new[] { "vectorized", "kernels" })
+            foreach (var act in new[] { Activation.Identity, Activation.Relu, Activation.Sigmoid, Activation.Tanh })
+                data.Add(impl, act);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LinearCases))]
+    public void Linear_Backward_MatchesFiniteDifferences(string impl, Activation activation)
+    {
+        const int rows = 3, inputs = 5, outputs = 4;
+        var w = Random(outputs * inputs, 1);
+        var b = Random(outputs, 2);
+        var x = Random(rows * inputs, 3);
+        var r = Random(rows * outputs, 4);
+        // loss = sum(y * r): dL/dy = r.
+        double Loss(double[] all)
+        {
+            double loss = 0;
+            for (int n = 0; n < rows; n++)
+                for (int o = 0; o < outputs; o++)
+                {
+                    double s = all[outputs * inputs + o];
+                    for (int i = 0; i < inputs; i++)
+                        s += all[o * inputs + i] * all[outputs * inputs + outputs + n * inputs + i];
+                    loss += Reference.Activation(s, activation) * r[n * outputs + o];
+                }
+            return loss;
+        }
+        var packed = w.Concat(b).Concat(x).Select(v => (double)v).ToArray();
+        var expected = ReferenceVae.FiniteDifferences(packed, Loss);
+        With(impl, (acc, ops) =>
+        {
+            using var parameters = acc.Upload(w.Concat(b).ToArray());
+            using var gradients = acc.Upload(Random(outputs * inputs + outputs, 5));
+            var initialGradients = gradients.Read(ops);
+            using var dx = acc.Poisoned(rows * inputs);
+            using var dxIn = acc.Upload(x);
+            using var y = acc.Poisoned(rows * outputs);
+            using var dy = acc.Upload(r);
+            var layer = new Linear(inputs, outputs, activation,
+                parameters.V().SubView(0, outputs * inputs), parameters.V().SubView(outputs * inputs, outputs),
+                gradients.V().SubView(0, outputs * inputs), gradients.V().SubView(outputs * inputs, outputs));
+            layer.Forward(ops, dxIn.V(), y.V(), rows);
+            layer.Backward(ops, dxIn.V(), y.V(), dy.V(), dx.V(), rows);
+            // Backward adds into the gradients: subtract what was there.
+            var added = gradients.Read(ops).Select((g, i) => g - initialGradients[i]).ToArray();
+            Close(expected[..(outputs * inputs + outputs)], added, 1e-4, 1e-2, "dW|db");
+            Close(expected[(outputs * inputs + outputs)..], dx.Read(ops), 1e-4, 1e-2, "dx");
+        });
+    }
+
+    public static TheoryData<string, int, float> ModelCases() => new()
+    {
+        { "vectorized", 0, 1f }, { "kernels", 0, 1f }, { "vectorized", 0, 0.3f },
+        { "vectorized", 3, 1f }, { "kernels", 3, 0.5f },
+    };
+
+    [Theory]
+    [MemberData(nameof(ModelCases))]
+    public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta)
+    {
+        var config = new VaeConfig(6, [5, 4], 3, classes);
+        const int rows = 3;
+        var x = Random(rows * config.InputSize, 11, 0, 1);
+        var eps = Random(rows * config.Latent, 12, -1.5f, 1.5f);
+        var labels = Enumerable.Range(0, rows).Select(i => classes > 0 ? (i * 2) % classes : 0).ToArray();
+        With(impl, (acc, ops) =>
+        {
+            var device = impl == "vectorized" ? Vectorized : Kernel;
+            using var network = new VaeNetwork(device, config, capacity: 4, seed: 3);
+            var parameters = new float[network.Layout.Count];
+            network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
+            // Larger parameters than the default initialisation make every term of the loss matter.
+            for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
+            network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
+            using var input = acc.Upload(x);
+            network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
+            if (classes > 0) network.Labels.SubView(0, rows).CopyFromCPU(labels);
+            network.ZeroGradients();
+            network.Forward(input.V(), rows, 0, 0, beta, NoiseMode.Keep);
+            network.Backward(input.V(), rows);
+            ops.Synchronize();
+            var gradient = new float[parameters.Length];
+            network.Gradients.SubView(0, gradient.Length).CopyToCPU(gradient);
+            var p = parameters.Select(v => (double)v).ToArray();
+            var expected = ReferenceVae.FiniteDifferences(p, q => ReferenceVae.Loss(config, q, x, eps, labels, beta));
+            Close(expected, gradient, 1e-3, 1e-2, "dLoss/dtheta");
+
+            // The forward's loss matches the reference too.
+            var recon = new float[rows];
+            var kl = new float[rows];
+            network.Reconstruction.SubView(0, rows).CopyToCPU(recon);
+            network.Kl.SubView(0, rows).CopyToCPU(kl);
+            double loss = recon.Zip(kl, (a, k) => a + (double)beta * k).Sum();
+            Close([ReferenceVae.Loss(config, p, x, eps, labels, beta)], [(float)loss], 1e-5, 1, "loss");
+        });
+    }
+
+    private static ComputeDevice Vectorized => DeviceFor("vectorized");
+    private static ComputeDevice Kernel => DeviceFor("kernels");
+
+    private static ComputeDevice DeviceFor(string impl) => OpsHarness.Device(impl);
+}

@@ -1,0 +1,82 @@
+using IlgpuVae.Models;
+
+namespace IlgpuVae.Tests.Models;
+
+/// <summary>
+/// The VAE's loss written plainly in double precision, over the same flat parameter layout: the independent
+/// implementation the device backward is checked against by central finite differences.
+/// </summary>
+public static class ReferenceVae
+{
+    /// <summary>sum_b [BCE_b + beta KL_b] for x (B, D), eps (B, Z), labels (B) for a conditional model.</summary>
+    public static double Loss(VaeConfig config, double[] p, float[] x, float[] eps, int[] labels, double beta)
+    {
+        var layout = new ParameterLayout(config);
+        int d = config.InputSize, z = config.Latent, c = config.Classes, rows = x.Length / d;
+        double total = 0;
+        for (int b = 0; b < rows; b++)
+        {
+            var h = new double[d + c];
+            for (int i = 0; i < d; i++) h[i] = x[b * d + i];
+            if (c > 0) h[d + labels[b]] = 1;
+            for (int i = 0; i < config.Hidden.Count; i++)
+                h = Linear(layout, p, $"encoder.{i}", h, relu: true);
+            var mu = Linear(layout, p, "mu", h, relu: false);
+            var logvar = Linear(layout, p, "logvar", h, relu: false);
+            var code = new double[z + c];
+            double kl = 0;
+            for (int j = 0; j < z; j++)
+            {
+                code[j] = mu[j] + eps[b * z + j] * Math.Exp(logvar[j] / 2);
+                kl += -0.5 * (1 + logvar[j] - mu[j] * mu[j] - Math.Exp(logvar[j]));
+            }
+            if (c > 0) code[z + labels[b]] = 1;
+            h = code;
+            for (int i = 0; i < config.Hidden.Count; i++)
+                h = Linear(layout, p, $"decoder.{i}", h, relu: true);
+            var logits = Linear(layout, p, "out", h, relu: false);
+            double bce = 0;
+            for (int i = 0; i < d; i++)
+            {
+                double sigmoid = 1 / (1 + Math.Exp(-logits[i])), t = x[b * d + i];
+                bce -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
+            }
+            total += bce + beta * kl;
+        }
+        return total;
+    }
+
+    /// <summary>y = f(W h + b) with W (out, in) at the layout's slot.</summary>
+    public static double[] Linear(ParameterLayout layout, double[] p, string name, double[] input, bool relu)
+    {
+        var weight = layout[name + ".weight"];
+        var bias = layout[name + ".bias"];
+        int outputs = weight.Shape[0], inputs = weight.Shape[1];
+        var y = new double[outputs];
+        for (int o = 0; o < outputs; o++)
+        {
+            double sum = p[bias.Offset + o];
+            for (int i = 0; i < inputs; i++)
+                sum += p[weight.Offset + o * inputs + i] * input[i];
+            y[o] = relu ? Math.Max(0, sum) : sum;
+        }
+        return y;
+    }
+
+    /// <summary>Central differences of f at p, in double: (f(p + h) - f(p - h)) / 2h for each element.</summary>
+    public static double[] FiniteDifferences(double[] p, Func<double[], double> f, double h = 1e-5)
+    {
+        var gradient = new double[p.Length];
+        var work = (double[])p.Clone();
+        for (int i = 0; i < p.Length; i++)
+        {
+            work[i] = p[i] + h;
+            double plus = f(work);
+            work[i] = p[i] - h;
+            double minus = f(work);
+            work[i] = p[i];
+            gradient[i] = (plus - minus) / (2 * h);
+        }
+        return gradient;
+    }
+}

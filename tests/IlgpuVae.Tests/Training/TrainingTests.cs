@@ -1,0 +1,144 @@
+using ILGPU.Runtime;
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+using IlgpuVae.Tests.Compute;
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
+using Xunit;
+
+namespace IlgpuVae.Tests.Training;
+
+public sealed class TrainingTests
+{
+    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 2000));
+
+    private static TrainingOptions Small(int epochs = 2) => new()
+    {
+        Epochs = epochs, BatchSize = 100, Limit = 1000, Model = new VaeConfig(784, [64], 8), ReportEverySteps = 2, Seed = 5,
+    };
+
+    [MnistFact]
+    public void Train_RealMnistSubset_TestLossFallsBelowBound()
+    {
+        var device = OpsHarness.Device("vectorized");
+        var options = new TrainingOptions { Epochs = 3, Limit = 6000, Model = new VaeConfig(784, [200], 10) };
+        using var trainer = new VaeTrainer(device, Mnist.Value, options);
+        var result = trainer.Train();
+        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.Equal(3, result.Epochs.Count);
+        // An untrained model scores about 784 ln 2 = 543 per image; three epochs on 6000 images reach about 174 here.
+        // The bound leaves room for other devices' rounding but not for a model that learns nothing useful.
+        Assert.InRange(result.Epochs[^1].TestLoss, 100, 190);
+        Assert.True(result.Epochs[^1].TestLoss < result.Epochs[0].TestLoss, "test loss did not fall");
+        Assert.True(result.Epochs[^1].TestKl > 1, "the posterior collapsed onto the prior");
+    }
+
+    [MnistFact]
+    public void Train_SameSeed_SameLosses()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var a = new VaeTrainer(device, Mnist.Value, Small(1));
+        using var b = new VaeTrainer(device, Mnist.Value, Small(1));
+        var first = a.Train().Epochs[0];
+        var second = b.Train().Epochs[0];
+        Assert.Equal(first.TrainLoss, second.TrainLoss);
+        Assert.Equal(first.TestLoss, second.TestLoss);
+    }
+
+    [MnistFact]
+    public void Resume_AfterCancellationMidEpoch_EqualsUninterruptedRun()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var whole = new TempDirectory();
+        using var split = new TempDirectory();
+        List<EpochMetrics> expected;
+        using (var trainer = new VaeTrainer(device, Mnist.Value, Small(), whole.Path))
+            expected = trainer.Train().Epochs.ToList();
+
+        using (var cancel = new CancellationTokenSource())
+        using (var trainer = new VaeTrainer(device, Mnist.Value, Small(), split.Path))
+        {
+            // Stop in the first epoch after step 4 of 10.
+            var progress = new SyncProgress(p => { if (p.Epoch == 1 && p.Step == 4) cancel.Cancel(); });
+            var stopped = trainer.Train(progress, cancel.Token);
+            Assert.Equal(TrainingOutcome.Cancelled, stopped.Outcome);
+            Assert.Empty(stopped.Epochs);
+        }
+        Assert.True(File.Exists(Path.Combine(split.Path, RunDirectory.StateFile)));
+        using (var resumed = VaeTrainer.Resume(device, Mnist.Value, split.Path))
+        {
+            var result = resumed.Train();
+            Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+            Assert.Equal(expected.Select(e => (e.Epoch, e.TrainLoss, e.TestLoss, e.TestKl)),
+                resumed.History.Select(e => (e.Epoch, e.TrainLoss, e.TestLoss, e.TestKl)));
+        }
+        var a = SafeTensors.Read(Path.Combine(whole.Path, RunDirectory.ModelFile));
+        var b = SafeTensors.Read(Path.Combine(split.Path, RunDirectory.ModelFile));
+        foreach (var tensor in a.Tensors)
+            Assert.Equal(tensor.Data, b.Get(tensor.Name).Data);
+    }
+
+    [MnistFact]
+    public void RunDirectory_HoldsCheckpointMetricsAndImages_AndModelReloads()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var run = new TempDirectory();
+        using (var trainer = new VaeTrainer(device, Mnist.Value, Small(1), run.Path))
+            trainer.Train();
+        foreach (var name in new[] { RunDirectory.ModelFile, RunDirectory.StateFile, RunDirectory.ConfigFile, RunDirectory.MetricsFile, "reconstructions.png", "samples.png" })
+            Assert.True(File.Exists(run.File(name)), name);
+        var metrics = File.ReadAllLines(run.File(RunDirectory.MetricsFile));
+        Assert.Equal(RunDirectory.MetricsHeader, metrics[0]);
+        Assert.Equal(2, metrics.Length);
+        var header = SafeTensors.ReadHeader(run.File(RunDirectory.ModelFile));
+        Assert.Equal(["encoder.0.weight", "encoder.0.bias", "mu.weight", "logvar.weight", "mu.bias", "logvar.bias", "decoder.0.weight", "decoder.0.bias", "out.weight", "out.bias"],
+            header.Tensors.Select(t => t.Name).ToArray());
+        Assert.Equal([64, 784], header.Tensors[0].Shape);
+        using var model = VaeModel.Load(device, run.File(RunDirectory.ModelFile));
+        Assert.Equal("vae 784-64-8", model.Config.ToString());
+        var image = Mnist.Value.Test.Image(0).ToArray().Select(p => p / 255f).ToArray();
+        var recon = model.Reconstruct(image);
+        Assert.Equal(784, recon.Length);
+        Assert.All(recon, v => Assert.InRange(v, 0f, 1f));
+    }
+
+    [Fact]
+    public void Options_Nonsense_AreRejectedWithOneLine()
+    {
+        var bad = new[]
+        {
+            new TrainingOptions { Epochs = 0 }, new TrainingOptions { BatchSize = -1 },
+            new TrainingOptions { LearningRate = float.NaN }, new TrainingOptions { LearningRate = -1e-3f },
+            new TrainingOptions { Beta = -1 }, new TrainingOptions { Limit = 0 },
+            new TrainingOptions { Model = new VaeConfig(784, [0], 20) }, new TrainingOptions { Model = new VaeConfig(784, [400], 0) },
+        };
+        foreach (var options in bad)
+        {
+            var e = Assert.Throws<ArgumentException>(options.Validate);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+    }
+
+    [MnistFact]
+    public void Train_DivergingLearningRate_StopsWithStepAndKeepsLastCheckpoint()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var run = new TempDirectory();
+        using (var trainer = new VaeTrainer(device, Mnist.Value, Small(1), run.Path))
+            Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
+        var before = File.ReadAllBytes(run.File(RunDirectory.ModelFile));
+        using var resumed = VaeTrainer.Resume(device, Mnist.Value, run.Path, epochs: 2);
+        // Poison a weight: the next forward produces NaN, which the trainer must catch and report.
+        resumed.Model.Network.Parameters.SubView(0, 1).CopyFromCPU(new[] { float.NaN });
+        var result = resumed.Train();
+        Assert.Equal(TrainingOutcome.Diverged, result.Outcome);
+        Assert.Contains("epoch 2, step 1", result.Message);
+        Assert.Equal(before, File.ReadAllBytes(run.File(RunDirectory.ModelFile)));
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
