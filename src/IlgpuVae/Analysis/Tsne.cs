@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Numerics;
 
 namespace IlgpuVae.Analysis;
 
@@ -211,7 +211,6 @@ public static class Tsne
     {
         int n = xs.Length;
         float learningRate = Math.Max(n / EarlyExaggeration / 4f, 50f);
-        var q = new float[n * n]; // unnormalised Student-t kernel 1 / (1 + |yi - yj|^2), zero diagonal
         var rowSums = new double[n];
         var gx = new float[n];
         var gy = new float[n];
@@ -228,54 +227,94 @@ public static class Tsne
             float exaggeration = exploring ? EarlyExaggeration : 1f;
             float momentum = exploring ? 0.5f : 0.8f;
 
-            Parallel.For(
-                0,
-                n,
-                () => new float[n],
-                (i, _, tmp) =>
-                {
-                    Span<float> row = q.AsSpan(i * n, n);
-                    TensorPrimitives.Subtract(xs, xs[i], tmp);
-                    TensorPrimitives.Multiply(tmp, tmp, row);
-                    TensorPrimitives.Subtract(ys, ys[i], tmp);
-                    TensorPrimitives.MultiplyAdd(tmp, tmp, row, row);
-                    TensorPrimitives.Add(row, 1f, row);
-                    TensorPrimitives.Reciprocal(row, row);
-                    row[i] = 0f;
-                    rowSums[i] = TensorPrimitives.Sum(row);
-                    return tmp;
-                },
-                _ => { });
-
+            // Z = sum over i != j of the Student-t kernel. The kernel is recomputed in the gradient pass rather than
+            // stored: two passes over coordinates are cheaper than writing and re-reading an n x n matrix.
+            Parallel.For(0, n, i => rowSums[i] = KernelRowSum(xs, ys, i) - 1.0);
             double z = 0;
             foreach (double s in rowSums)
             {
                 z += s;
             }
 
-            float negInvZ = (float)(-1.0 / z);
-            Parallel.For(
-                0,
-                n,
-                () => new float[n],
-                (i, _, w) =>
-                {
-                    ReadOnlySpan<float> row = q.AsSpan(i * n, n);
-
-                    // w_j = (exaggeration * p_ij - q_ij / Z) * q_ij; gradient_i = 4 * sum_j w_j (y_i - y_j).
-                    TensorPrimitives.Multiply(p.AsSpan(i * n, n), exaggeration, w);
-                    TensorPrimitives.MultiplyAdd(row, negInvZ, w, w);
-                    TensorPrimitives.Multiply(w, row, w);
-                    float sw = TensorPrimitives.Sum(w);
-                    gx[i] = 4f * ((xs[i] * sw) - TensorPrimitives.Dot(w, xs));
-                    gy[i] = 4f * ((ys[i] * sw) - TensorPrimitives.Dot(w, ys));
-                    return w;
-                },
-                _ => { });
+            float invZ = (float)(1.0 / z);
+            Parallel.For(0, n, i =>
+            {
+                (float sx, float sy) = WeightedOffsets(xs, ys, p.AsSpan(i * n, n), i, exaggeration, invZ);
+                gx[i] = -4f * sx;
+                gy[i] = -4f * sy;
+            });
 
             Step(xs, gx, ux, gainX, momentum, learningRate);
             Step(ys, gy, uy, gainY, momentum, learningRate);
         }
+    }
+
+    /// <summary>sum_j 1 / (1 + |y_i - y_j|^2), including j = i (which contributes exactly 1).</summary>
+    private static double KernelRowSum(float[] xs, float[] ys, int i)
+    {
+        int n = xs.Length;
+        int vc = Vector<float>.Count;
+        var xi = new Vector<float>(xs[i]);
+        var yi = new Vector<float>(ys[i]);
+        Vector<float> acc = Vector<float>.Zero;
+        int j = 0;
+        for (; j <= n - vc; j += vc)
+        {
+            Vector<float> dx = new Vector<float>(xs, j) - xi;
+            Vector<float> dy = new Vector<float>(ys, j) - yi;
+            acc += Vector<float>.One / (Vector<float>.One + (dx * dx) + (dy * dy));
+        }
+
+        double sum = Vector.Sum(acc);
+        for (; j < n; j++)
+        {
+            float dx = xs[j] - xs[i];
+            float dy = ys[j] - ys[i];
+            sum += 1f / (1f + (dx * dx) + (dy * dy));
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// sum_j w_j (y_j - y_i) with w_j = (exaggeration * p_ij - q_ij / Z) * q_ij and q_ij the Student-t kernel; the
+    /// gradient of the KL divergence for point i is -4 times this.
+    /// </summary>
+    private static (float X, float Y) WeightedOffsets(
+        float[] xs, float[] ys, ReadOnlySpan<float> pRow, int i, float exaggeration, float invZ)
+    {
+        int n = xs.Length;
+        int vc = Vector<float>.Count;
+        var xi = new Vector<float>(xs[i]);
+        var yi = new Vector<float>(ys[i]);
+        var exag = new Vector<float>(exaggeration);
+        var scale = new Vector<float>(invZ);
+        Vector<float> accX = Vector<float>.Zero;
+        Vector<float> accY = Vector<float>.Zero;
+        int j = 0;
+        for (; j <= n - vc; j += vc)
+        {
+            Vector<float> dx = new Vector<float>(xs, j) - xi;
+            Vector<float> dy = new Vector<float>(ys, j) - yi;
+            Vector<float> q = Vector<float>.One / (Vector<float>.One + (dx * dx) + (dy * dy));
+            Vector<float> w = ((exag * new Vector<float>(pRow.Slice(j))) - (q * scale)) * q;
+            accX += w * dx;
+            accY += w * dy;
+        }
+
+        float sx = Vector.Sum(accX);
+        float sy = Vector.Sum(accY);
+        for (; j < n; j++)
+        {
+            float dx = xs[j] - xs[i];
+            float dy = ys[j] - ys[i];
+            float q = 1f / (1f + (dx * dx) + (dy * dy));
+            float w = ((exaggeration * pRow[j]) - (q * invZ)) * q;
+            sx += w * dx;
+            sy += w * dy;
+        }
+
+        return (sx, sy);
     }
 
     /// <summary>Gradient step with momentum and delta-bar-delta gains (scikit-learn's <c>_gradient_descent</c>).</summary>

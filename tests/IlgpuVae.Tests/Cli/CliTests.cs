@@ -1,0 +1,144 @@
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Cli;
+using IlgpuVae.Tests.Data;
+using Xunit;
+
+namespace IlgpuVae.Tests.Cli;
+
+public sealed class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static void AssertOneLineError(string stderr, string fragment)
+    {
+        Assert.DoesNotContain("   at ", stderr);
+        var last = stderr.TrimEnd().Split('\n')[^1];
+        Assert.StartsWith("error: ", last);
+        Assert.Contains(fragment, last);
+    }
+
+    [Theory]
+    [InlineData("unknown command", "frobnicate")]
+    [InlineData("epochs' must be at least 1", "train", "--epochs", "0")]
+    [InlineData("batch' must be at least 1", "train", "--batch", "-5")]
+    [InlineData("expects a finite number", "train", "--lr", "NaN")]
+    [InlineData("must be greater than 0", "train", "--lr", "-0.1")]
+    [InlineData("at least 0", "train", "--beta", "-1")]
+    [InlineData("comma-separated list", "train", "--hidden", "400,0")]
+    [InlineData("latent' must be at least 1", "train", "--latent", "0")]
+    [InlineData("unknown option '--bogus'", "train", "--bogus")]
+    [InlineData("needs a value", "train", "--epochs")]
+    [InlineData("must be one of", "train", "--device", "tpu")]
+    [InlineData("must be one of", "train", "--model", "gan")]
+    [InlineData("no run directory", "train", "--resume", "/nonexistent/run")]
+    [InlineData("say what to benchmark", "bench")]
+    public void UsageErrors_ExitTwoWithOneLine(string fragment, params string[] args)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, fragment);
+    }
+
+    [Fact]
+    public void Help_ListsCommandsAndOptions()
+    {
+        var (code, output, _) = Run("--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "train", "evaluate", "devices", "fetch-data", "bench" })
+            Assert.Contains(command, output);
+        (code, output, _) = Run("train", "--help");
+        Assert.Equal(0, code);
+        foreach (var option in new[] { "--data", "--epochs", "--batch", "--lr", "--hidden", "--latent", "--beta", "--kl-warmup", "--seed", "--device", "--limit", "--out", "--resume" })
+            Assert.Contains(option, output);
+    }
+
+    [Fact]
+    public void Devices_ListsTheCpuAccelerator()
+    {
+        var (code, output, _) = Run("devices");
+        Assert.Equal(0, code);
+        Assert.Contains("cpu", output);
+        Assert.Contains("* = the device --device auto uses", output);
+    }
+
+    [Fact]
+    public void Evaluate_MissingOrCorruptModel_OneLineError()
+    {
+        using var dir = new TempDirectory();
+        var (code, _, err) = Run("evaluate", "--model", dir.File("none.safetensors"));
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "no such model file");
+
+        File.WriteAllBytes(dir.File("bad.safetensors"), [1, 2, 3]);
+        if (TestData.MnistDirectory is null)
+            return;
+        (code, _, err) = Run("evaluate", "--model", dir.File("bad.safetensors"), "--data", TestData.MnistDirectory);
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "bad.safetensors");
+    }
+
+    [MnistFact]
+    public void Evaluate_CheckpointOfAnotherArchitecture_OneLineError()
+    {
+        using var dir = new TempDirectory();
+        var config = new IlgpuVae.Models.VaeConfig(784, [400], 20);
+        // Metadata says 784-400-20 but the first tensor has another shape.
+        var tensors = new IlgpuVae.Models.ParameterLayout(config).Slots
+            .Select(s => new NamedTensor(s.Name, s.Name == "encoder.0.weight" ? [64, 784] : s.Shape,
+                new float[s.Name == "encoder.0.weight" ? 64 * 784 : s.Length])).ToList();
+        SafeTensors.Write(dir.File("model.safetensors"), config.ToMetadata(), tensors);
+        var (code, _, err) = Run("evaluate", "--model", dir.File("model.safetensors"), "--data", TestData.MnistDirectory!);
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "encoder.0.weight");
+    }
+
+    [MnistFact]
+    public void Train_CorruptDataFile_OneLineErrorAndFileLeftAlone()
+    {
+        using var dir = new TempDirectory();
+        foreach (var file in Directory.GetFiles(TestData.MnistDirectory!))
+            File.Copy(file, dir.File(Path.GetFileName(file)));
+        var labels = Directory.GetFiles(dir.Path, "t10k-labels*").Single();
+        var bytes = File.ReadAllBytes(labels);
+        File.WriteAllBytes(labels, bytes[..(bytes.Length / 2)]);
+        var (code, _, err) = Run("train", "--data", dir.Path, "--epochs", "1", "--limit", "100", "--out", dir.File("run"));
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "t10k-labels");
+        Assert.Equal(bytes.Length / 2, new FileInfo(labels).Length);
+    }
+
+    [MnistFact]
+    public void Train_UnwritableOutput_OneLineError()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("file"), "");
+        var (code, _, err) = Run("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "100", "--out", dir.File("file/run"));
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "output directory");
+    }
+
+    [MnistFact]
+    public void TrainThenEvaluate_SmallRun_WritesRunAndJson()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "500",
+            "--hidden", "32", "--latent", "4", "--out", run);
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch 1/1", output);
+        (code, output, err) = Run("evaluate", "--model", Path.Combine(run, "model.safetensors"), "--data", TestData.MnistDirectory!, "--json");
+        Assert.True(code == 0, err);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        double loss = json.RootElement.GetProperty("test_loss").GetDouble();
+        double recon = json.RootElement.GetProperty("test_reconstruction").GetDouble();
+        double kl = json.RootElement.GetProperty("test_kl").GetDouble();
+        Assert.Equal(loss, recon + kl, 6);
+        Assert.InRange(loss, 100, 543);
+    }
+}
