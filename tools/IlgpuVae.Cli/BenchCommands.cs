@@ -19,7 +19,8 @@ public static partial class Commands
             DataOption,
             new("--epochs", "bench train: epochs to time", "N", "3"),
             new("--limit", "bench train: training images", "N"),
-            new("--repeats", "bench ops: timed repetitions per op", "N", "50"),
+            new("--profile", "bench train: also time every op in one synchronised epoch"),
+            new("--repeats", "bench ops: timed repetitions per op (on the CPU both --cpu-ops run unless one is named)", "N", "50"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -36,9 +37,11 @@ public static partial class Commands
     {
         int repeats = options.Int("--repeats", 1);
         var choice = options.Choice("--device", DeviceChoices);
-        var modes = choice is DeviceChoice.Cpu || (choice is DeviceChoice.Auto && ComputeDevice.List(out int a)[a].Kind == DeviceChoice.Cpu)
-            ? new[] { CpuOpsMode.Vectorized, CpuOpsMode.Kernels }
-            : new[] { CpuOpsMode.Vectorized };
+        // On the CPU both implementations run unless --cpu-ops names one.
+        bool onCpu = choice is DeviceChoice.Cpu || (choice is DeviceChoice.Auto && ComputeDevice.List(out int a)[a].Kind == DeviceChoice.Cpu);
+        var modes = !onCpu ? [CpuOpsMode.Vectorized]
+            : options.Given("--cpu-ops") ? [options.Choice("--cpu-ops", CpuOpsChoices)]
+            : new[] { CpuOpsMode.Vectorized, CpuOpsMode.Kernels };
         var rows = new List<object>();
         foreach (var mode in modes)
         {
@@ -117,9 +120,23 @@ public static partial class Commands
         }
         // One more epoch with a synchronisation after each phase, to split a step's time.
         var phases = new PhaseTimes();
-        using var phaseTrainer = new VaeTrainer(device, data, training with { Epochs = 1 });
-        phaseTrainer.PhaseTimes = phases;
-        phaseTrainer.Train(null, token);
+        using (var phaseTrainer = new VaeTrainer(device, data, training with { Epochs = 1 }))
+        {
+            phaseTrainer.PhaseTimes = phases;
+            phaseTrainer.Train(null, token);
+        }
+        if (options.Flag("--profile"))
+        {
+            // And one with a synchronisation after every op: where a step's time goes.
+            var profiler = device.EnableProfiling();
+            using var profiled = new VaeTrainer(device, data, training with { Epochs = 1 });
+            profiler.Reset();
+            profiled.Train(null, token);
+            long steps = profiled.StepsPerEpoch;
+            stdout.WriteLine("per-op time in one synchronised epoch (evaluation included), per training step:");
+            foreach (var (op, seconds, calls) in profiler.Table.Take(25))
+                stdout.WriteLine($"  {op,-40} {F(1e6 * seconds / steps, "F1"),9} us/step  {calls,7} calls");
+        }
         var times = result.Epochs.Select(e => e.EpochSeconds).ToArray();
         double median = times.Order().ElementAt(times.Length / 2);
         long peak = Environment.WorkingSet;

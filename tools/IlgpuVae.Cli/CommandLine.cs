@@ -67,15 +67,19 @@ public sealed record CommandSpec(string Name, string Summary, IReadOnlyList<Opti
                 throw new UsageException($"option '{name}' needs a value ({option.ValueName})");
             values[name] = value;
         }
+        var given = new HashSet<string>(values.Keys.Concat(flags));
         foreach (var option in Options.Where(o => !o.IsFlag && o.Default is not null && !values.ContainsKey(o.Name)))
             values[option.Name] = option.Default!;
-        return new ParsedOptions(values, flags);
+        return new ParsedOptions(values, flags, given);
     }
 }
 
 /// <summary>Parsed option values with typed, validated getters that throw <see cref="UsageException"/>.</summary>
-public sealed class ParsedOptions(Dictionary<string, string> values, HashSet<string> flags)
+public sealed class ParsedOptions(Dictionary<string, string> values, HashSet<string> flags, HashSet<string> given)
 {
+    /// <summary>True when the user wrote the option (not just its default).</summary>
+    public bool Given(string name) => given.Contains(name);
+
     public bool Has(string name) => values.ContainsKey(name) || flags.Contains(name);
 
     public bool Flag(string name) => flags.Contains(name);

@@ -66,7 +66,21 @@ public sealed class ComputeDevice : IDisposable
     public DeviceChoice Kind { get; }
 
     /// <summary>The numerical ops for this device.</summary>
-    public IOps Ops { get; }
+    public IOps Ops { get; private set; }
+
+    /// <summary>Wraps every op in a <see cref="ProfilingOps"/> (for benchmarks); returns the profiler.</summary>
+    /// <returns>The profiler now behind <see cref="Ops"/>.</returns>
+    public ProfilingOps EnableProfiling()
+    {
+        if (Ops is ProfilingOps existing)
+            return existing;
+        var profiler = new ProfilingOps(Ops);
+        _plainOps = Ops;
+        Ops = profiler;
+        return profiler;
+    }
+
+    private IOps? _plainOps;
 
     /// <summary>A one-line description, e.g. "CPU accelerator (2 cores), vectorized ops".</summary>
     public string Description => $"{Accelerator.Name} [{Kind}], {Ops.Name} ops";
@@ -132,7 +146,7 @@ public sealed class ComputeDevice : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        (Ops as IDisposable)?.Dispose();
+        ((_plainOps ?? Ops) as IDisposable)?.Dispose();
         Accelerator.Dispose();
         _context.Dispose();
     }

@@ -125,19 +125,70 @@ internal sealed unsafe class CpuGemm : IDisposable
                 }
                 else
                 {
-                    for (int jj = 0; jj < NR; jj++)
+                    // op(B)[p, j] = b[j * ldb + p]: rows of the stored matrix become columns of the panel.
+                    for (int jj = 0; jj < NR; jj += 8)
                     {
-                        if (jj >= width)
-                        {
-                            for (int p = 0; p < kc; p++) dst[p * NR + jj] = 0f;
-                            continue;
-                        }
-                        float* src = job.B + (long)(j0 + jj) * job.Ldb + pc;
-                        for (int p = 0; p < kc; p++) dst[p * NR + jj] = src[p];
+                        int rows = Math.Clamp(width - jj, 0, 8);
+                        TransposeInto(job.B + (long)(j0 + jj) * job.Ldb + pc, job.Ldb, rows, kc, dst + jj, NR);
                     }
                 }
             }
         }
+    }
+
+    // Writes dst[p * ldd + q] = src[q * lds + p] for q < rows (and 0 for rows <= q < 8), p < count:
+    // 8 x 8 blocks go through registers (AVX), the rest element by element.
+    private static void TransposeInto(float* src, int lds, int rows, int count, float* dst, int ldd)
+    {
+        int p = 0;
+        if (rows == 8 && Avx.IsSupported)
+        {
+            for (; p <= count - 8; p += 8)
+                Transpose8x8(src + p, lds, dst + (long)p * ldd, ldd);
+        }
+        for (; p < count; p++)
+        {
+            float* d = dst + (long)p * ldd;
+            for (int q = 0; q < 8; q++)
+                d[q] = q < rows ? src[(long)q * lds + p] : 0f;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2L * lds);
+        var r3 = Avx.LoadVector256(src + 3L * lds);
+        var r4 = Avx.LoadVector256(src + 4L * lds);
+        var r5 = Avx.LoadVector256(src + 5L * lds);
+        var r6 = Avx.LoadVector256(src + 6L * lds);
+        var r7 = Avx.LoadVector256(src + 7L * lds);
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var s0 = Avx.Shuffle(t0, t2, 0x44);
+        var s1 = Avx.Shuffle(t0, t2, 0xEE);
+        var s2 = Avx.Shuffle(t1, t3, 0x44);
+        var s3 = Avx.Shuffle(t1, t3, 0xEE);
+        var s4 = Avx.Shuffle(t4, t6, 0x44);
+        var s5 = Avx.Shuffle(t4, t6, 0xEE);
+        var s6 = Avx.Shuffle(t5, t7, 0x44);
+        var s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     private static void PackA(in Job job, int strip, int pc, int kc, float* dst)
@@ -145,16 +196,8 @@ internal sealed unsafe class CpuGemm : IDisposable
         int i0 = strip * MR, height = Math.Min(MR, job.M - i0);
         if (!job.TransA)
         {
-            for (int ii = 0; ii < MR; ii++)
-            {
-                if (ii >= height)
-                {
-                    for (int p = 0; p < kc; p++) dst[p * MR + ii] = 0f;
-                    continue;
-                }
-                float* src = job.A + (long)(i0 + ii) * job.Lda + pc;
-                for (int p = 0; p < kc; p++) dst[p * MR + ii] = src[p];
-            }
+            // op(A)[i, p] = a[i * lda + p]: the strip's rows become the panel's columns.
+            TransposeInto(job.A + (long)i0 * job.Lda + pc, job.Lda, height, kc, dst, MR);
         }
         else
         {

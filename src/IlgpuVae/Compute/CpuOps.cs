@@ -25,12 +25,16 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     public CpuOps(CPUAccelerator accelerator)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
-        _workers = new CpuWorkers(Environment.ProcessorCount);
+        _workers = new CpuWorkers(Threads);
         _gemm = new CpuGemm(_workers);
     }
 
     /// <inheritdoc />
     public string Name => "vectorized";
+
+    /// <summary>Threads the vectorised ops use: every core, or ILGPU_VAE_THREADS when set.</summary>
+    public static int Threads =>
+        int.TryParse(Environment.GetEnvironmentVariable("ILGPU_VAE_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
 
     /// <inheritdoc />
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ArrayView<float> a, int lda,

@@ -15,16 +15,19 @@ public sealed class LatentScatterTests
         new(0x8c, 0x56, 0x4b), new(0xe3, 0x77, 0xc2), new(0x7f, 0x7f, 0x7f), new(0xbc, 0xbd, 0x22), new(0x17, 0xbe, 0xcf),
     ];
 
-    /// <summary>The file is a PNG of the requested size, decodable, and contains every digit's colour.</summary>
-    [Fact]
-    public void Render_WritesPngOfStatedSize()
+    /// <summary>With either renderer the file is a PNG of the requested size, decodable, and contains every digit's colour.</summary>
+    [Theory]
+    [InlineData(ScatterBackend.Auto)]
+    [InlineData(ScatterBackend.ScottPlot)]
+    [InlineData(ScatterBackend.Bitmap)]
+    public void Render_WritesPngOfStatedSize(ScatterBackend backend)
     {
         (float[] points, int[] labels, _) = AnalysisData.Blobs(2000, 2, 10, 5, 1, 8);
         string dir = Path.Combine(Path.GetTempPath(), "ilgpuvae-scatter-" + Guid.NewGuid().ToString("N"));
         string path = Path.Combine(dir, "nested", "latent.png");
         try
         {
-            LatentScatter.Render(path, points, labels, "Latent space", "z1", "z2", 640, 480);
+            LatentScatter.Render(path, points, labels, "Latent space", "z1", "z2", 640, 480, backend);
             byte[] bytes = File.ReadAllBytes(path);
             Assert.True(bytes.AsSpan(0, 8).SequenceEqual(Png.Signature));
             Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
@@ -54,13 +57,17 @@ public sealed class LatentScatterTests
         }
     }
 
-    /// <summary>The in-memory encoder uses the default size; mismatched labels are rejected.</summary>
-    [Fact]
-    public void Encode_DefaultSize_AndValidation()
+    /// <summary>The in-memory encoder uses the default size (also for a single point, a degenerate range); mismatched labels are rejected.</summary>
+    [Theory]
+    [InlineData(ScatterBackend.ScottPlot)]
+    [InlineData(ScatterBackend.Bitmap)]
+    public void Encode_DefaultSize_AndValidation(ScatterBackend backend)
     {
-        byte[] bytes = LatentScatter.Encode([0f, 0f, 1f, 1f, 2f, 0.5f], [0, 1, 1], "t", "x", "y");
+        byte[] bytes = LatentScatter.Encode([0f, 0f, 1f, 1f, 2f, 0.5f], [0, 1, 1], "t", "x", "y", backend: backend);
         Assert.Equal(LatentScatter.DefaultWidth, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
         Assert.Equal(LatentScatter.DefaultHeight, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+        RgbImage single = Png.Decode(LatentScatter.Encode([3f, 3f], [4], "one", "x", "y", 200, 150, backend));
+        Assert.Equal((200, 150), (single.Width, single.Height));
         Assert.Throws<ArgumentException>(() => LatentScatter.Encode([0f, 0f, 1f, 1f], [0], "t", "x", "y"));
         Assert.Throws<ArgumentException>(() => LatentScatter.Encode([0f, 0f, 1f], [0, 1], "t", "x", "y"));
     }
