@@ -97,6 +97,12 @@ public static partial class Commands
         return 0;
     }
 
+    private static DateTime ProcessStart()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.StartTime.ToUniversalTime();
+    }
+
     private static int BenchTrain(ParsedOptions options, TextWriter stdout, TextWriter stderr, CancellationToken token)
     {
         var process = Stopwatch.StartNew();
@@ -147,6 +153,7 @@ public static partial class Commands
             device = device.Description, model = training.Model.ToString(), batch = training.BatchSize, images = trainer.TrainCount,
             epoch_seconds = times, median_epoch_seconds = median, samples_per_second = trainer.TrainCount / median,
             final_test_loss = result.Epochs[^1].TestLoss, setup_seconds = setupSeconds,
+            first_step_seconds = (trainer.FirstStepDone!.Value - ProcessStart()).TotalSeconds,
             step_ms = new
             {
                 forward = 1e3 * phases.Forward / phases.Steps, backward = 1e3 * phases.Backward / phases.Steps,
@@ -161,7 +168,7 @@ public static partial class Commands
         }
         stdout.WriteLine($"median epoch {F(median, "F3")} s, {F(summary.samples_per_second, "F0")} samples/s, final test loss {F(summary.final_test_loss, "F4")}");
         stdout.WriteLine($"per step (synchronised): forward {F(summary.step_ms.forward, "F3")} ms, backward {F(summary.step_ms.backward, "F3")} ms, update {F(summary.step_ms.update, "F3")} ms");
-        stdout.WriteLine($"peak RSS {F(summary.peak_rss_mb, "F0")} MB");
+        stdout.WriteLine($"peak RSS {F(summary.peak_rss_mb, "F0")} MB; first training step done {F(summary.first_step_seconds)} s after process start");
         return 0;
     }
 }

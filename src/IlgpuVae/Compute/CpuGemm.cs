@@ -23,14 +23,13 @@ internal sealed unsafe class CpuGemm : IDisposable
     private readonly CpuWorkers _workers;
     private float* _packedB;
     private long _packedBLength;
-    private readonly float*[] _packedA;
+    // Packed op(A) for the single-threaded path; parallel chunks pack theirs on their own stacks.
+    private float* _packedA;
 
     public CpuGemm(CpuWorkers workers)
     {
         _workers = workers;
-        _packedA = new float*[workers.Count];
-        for (int t = 0; t < workers.Count; t++)
-            _packedA[t] = (float*)NativeMemory.AlignedAlloc((nuint)(4096 / MR * MR * KcMax * sizeof(float)), 64);
+        _packedA = (float*)NativeMemory.AlignedAlloc((nuint)(4096 / MR * MR * KcMax * sizeof(float)), 64);
     }
 
     public void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, int lda,
@@ -53,23 +52,22 @@ internal sealed unsafe class CpuGemm : IDisposable
         }
         var job = new Job(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, _packedB, panels);
         int strips = (m + MR - 1) / MR;
-        int members = (long)m * n * k < ParallelThreshold ? 1 : Math.Min(_workers.Count, strips);
-        if (members == 1)
+        if ((long)m * n * k < ParallelThreshold || _workers.Count == 1)
         {
             PackB(job, 0, panels);
-            Compute(job, 0, strips, _packedA[0]);
+            Compute(job, 0, strips, _packedA);
             return;
         }
-        _workers.Run(member =>
+        // Two phases, each split into chunks that whichever thread is free claims: pack op(B) a few panels at a
+        // time, then compute C a few row strips at a time (each chunk packs its own strips of op(A)).
+        const int panelsPerChunk = 2, stripsPerChunk = 2;
+        int packChunks = (panels + panelsPerChunk - 1) / panelsPerChunk;
+        _workers.For(packChunks, chunk => PackB(job, chunk * panelsPerChunk, Math.Min(panels, (chunk + 1) * panelsPerChunk)));
+        int computeChunks = (strips + stripsPerChunk - 1) / stripsPerChunk;
+        _workers.For(computeChunks, chunk =>
         {
-            if (member >= members)
-            {
-                _workers.Barrier.SignalAndWait();
-                return;
-            }
-            PackB(job, panels * member / members, panels * (member + 1) / members);
-            _workers.Barrier.SignalAndWait();
-            Compute(job, strips * member / members, strips * (member + 1) / members, _packedA[member]);
+            float* packedA = stackalloc float[stripsPerChunk * MR * KcMax];
+            Compute(job, chunk * stripsPerChunk, Math.Min(strips, (chunk + 1) * stripsPerChunk), packedA);
         });
     }
 
@@ -356,7 +354,7 @@ internal sealed unsafe class CpuGemm : IDisposable
     {
         NativeMemory.AlignedFree(_packedB);
         _packedB = null;
-        foreach (var p in _packedA)
-            NativeMemory.AlignedFree(p);
+        NativeMemory.AlignedFree(_packedA);
+        _packedA = null;
     }
 }

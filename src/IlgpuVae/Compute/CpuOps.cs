@@ -439,20 +439,16 @@ public sealed unsafe class CpuOps : IOps, IDisposable
             dx[i] = y[i] > 0f ? dy[i] : 0f;
     }
 
-    // Splits rows over the team when the work is large enough to pay for the fork.
+    // Splits rows into chunks for the team when the work is large enough to pay for the hand-off.
     private void ForRows(int rows, int cols, Action<int, int> body)
     {
-        int members = (long)rows * cols < ParallelElements ? 1 : Math.Min(_workers.Count, rows);
-        if (members == 1)
+        if ((long)rows * cols < ParallelElements || _workers.Count == 1)
         {
             body(0, rows);
             return;
         }
-        _workers.Run(member =>
-        {
-            if (member < members)
-                body(rows * member / members, rows * (member + 1) / members);
-        });
+        int chunks = Math.Min(rows, 4 * _workers.Count);
+        _workers.For(chunks, chunk => body(rows * chunk / chunks, rows * (chunk + 1) / chunks));
     }
 
     private static float* Pointer(ArrayView<float> view) => Address(view);

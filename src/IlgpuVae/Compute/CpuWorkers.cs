@@ -1,134 +1,118 @@
 namespace IlgpuVae.Compute;
 
 /// <summary>
-/// A fixed team of threads for the vectorised CPU ops: the caller plus one dedicated thread per other core.
-/// Unlike Parallel.For, every member is guaranteed to run at once, so work items may wait on each other at a
-/// barrier; workers spin briefly between jobs, because the ops of a training step follow each other within
-/// microseconds and a sleeping thread takes tens of microseconds to wake.
+/// A team for the vectorised CPU ops: the caller plus one dedicated thread per other core. <see cref="For"/> splits
+/// work into chunks that members claim from a shared counter, so the caller finishes everything alone when the
+/// other cores are busy with another process (a fixed split would wait a whole scheduler time slice for a
+/// descheduled member), and fast members take more chunks than slow ones. Idle workers spin briefly, because
+/// a training step's ops follow each other within microseconds and a sleeping thread takes tens of microseconds
+/// to wake, then block.
 /// </summary>
 internal sealed class CpuWorkers : IDisposable
 {
-    private const int SpinIterations = 5_000;
+    private const int SpinIterations = 4_000;
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _wake;
-    private Action<int>? _work;
+    private readonly SemaphoreSlim _wake = new(0);
+    private Job? _current;
     private long _generation;
-    private int _pending;
     private volatile bool _stopping;
-    private Exception? _failure;
+    private int _sleeping;
 
     public CpuWorkers(int count)
     {
         Count = Math.Max(1, count);
         _threads = new Thread[Count - 1];
-        _wake = new SemaphoreSlim[Count - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            int member = i + 1;
-            _wake[i] = new SemaphoreSlim(0);
-            _threads[i] = new Thread(() => Loop(member)) { IsBackground = true, Name = $"ilgpu-vae cpu {member}" };
+            _threads[i] = new Thread(Loop) { IsBackground = true, Name = $"ilgpu-vae cpu {i + 1}" };
             _threads[i].Start();
         }
-        Barrier = new SpinBarrier(Count);
     }
 
     /// <summary>Threads in the team, the caller included.</summary>
     public int Count { get; }
 
-    /// <summary>A barrier for the members of one <see cref="Run"/>.</summary>
-    public SpinBarrier Barrier { get; }
-
-    /// <summary>Runs <paramref name="work"/>(member) on every member and returns when all are done.</summary>
-    public void Run(Action<int> work)
+    /// <summary>Runs <paramref name="body"/>(chunk) for every chunk in [0, chunks) and returns when all are done.</summary>
+    public void For(int chunks, Action<int> body)
     {
-        if (Count == 1)
+        if (chunks <= 0)
+            return;
+        if (Count == 1 || chunks == 1)
         {
-            work(0);
+            for (int c = 0; c < chunks; c++)
+                body(c);
             return;
         }
-        _work = work;
-        _failure = null;
-        Volatile.Write(ref _pending, Count - 1);
+        var job = new Job(chunks, body);
+        Volatile.Write(ref _current, job);
         Interlocked.Increment(ref _generation);
-        foreach (var wake in _wake)
-        {
-            if (wake.CurrentCount == 0)
-                wake.Release();
-        }
-        try
-        {
-            work(0);
-        }
-        finally
-        {
-            var spinner = new SpinWait();
-            while (Volatile.Read(ref _pending) != 0)
-                spinner.SpinOnce(sleep1Threshold: -1);
-            _work = null;
-        }
-        if (_failure is not null)
-            throw new AggregateException(_failure);
+        int sleeping = Volatile.Read(ref _sleeping);
+        if (sleeping > 0)
+            _wake.Release(Math.Min(sleeping, chunks - 1));
+        job.Work();
+        var spinner = new SpinWait();
+        while (Volatile.Read(ref job.Done) < chunks)
+            spinner.SpinOnce(sleep1Threshold: -1);
+        if (job.Failure is not null)
+            throw new AggregateException(job.Failure);
     }
 
-    private void Loop(int member)
+    private void Loop()
     {
         long seen = 0;
-        while (true)
+        while (!_stopping)
         {
-            // Spin for the next job first; block only when the team has been idle for a while.
             int spins = 0;
             while (Volatile.Read(ref _generation) == seen && !_stopping)
             {
                 if (++spins < SpinIterations)
+                {
                     Thread.SpinWait(10);
-                else
-                    _wake[member - 1].Wait();
+                    continue;
+                }
+                Interlocked.Increment(ref _sleeping);
+                // Re-check after announcing: a job published before the announcement released no one.
+                if (Volatile.Read(ref _generation) == seen && !_stopping)
+                    _wake.Wait(50);
+                Interlocked.Decrement(ref _sleeping);
+                spins = 0;
             }
-            if (_stopping)
-                return;
             seen = Volatile.Read(ref _generation);
-            try
-            {
-                _work!(member);
-            }
-            catch (Exception e)
-            {
-                _failure = e;
-            }
-            Interlocked.Decrement(ref _pending);
+            Volatile.Read(ref _current)?.Work();
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        foreach (var wake in _wake)
-            wake.Release();
+        _wake.Release(_threads.Length);
         foreach (var thread in _threads)
             thread.Join();
-        foreach (var wake in _wake)
-            wake.Dispose();
+        _wake.Dispose();
     }
-}
 
-/// <summary>A sense-reversing spin barrier for a team whose members all run at once.</summary>
-internal sealed class SpinBarrier(int members)
-{
-    private readonly int _members = members;
-    private int _remaining = members;
-    private volatile int _sense;
-
-    public void SignalAndWait()
+    private sealed class Job(int chunks, Action<int> body)
     {
-        int sense = _sense;
-        if (Interlocked.Decrement(ref _remaining) == 0)
+        private int _next;
+        public int Done;
+        public Exception? Failure;
+
+        // Claims chunks until none are left. A member that arrives late finds the counter exhausted and leaves.
+        public void Work()
         {
-            _remaining = _members;
-            _sense = 1 - sense;
-            return;
+            int chunk;
+            while ((chunk = Interlocked.Increment(ref _next) - 1) < chunks)
+            {
+                try
+                {
+                    body(chunk);
+                }
+                catch (Exception e)
+                {
+                    Failure = e;
+                }
+                Interlocked.Increment(ref Done);
+            }
         }
-        var spinner = new SpinWait();
-        while (_sense == sense)
-            spinner.SpinOnce(sleep1Threshold: -1);
     }
 }

@@ -8,6 +8,7 @@ namespace IlgpuVae.Compute;
 /// B batch, D input features, H hidden, Z latent, C classes. Launches are asynchronous: nothing here waits
 /// for the device except <see cref="Synchronize"/>. Two implementations: <see cref="KernelOps"/> (ILGPU kernels,
 /// any accelerator) and <see cref="CpuOps"/> (vectorised host code on the CPU accelerator's buffers).
+/// An instance serves one thread at a time, like the accelerator stream it launches on.
 /// </summary>
 public interface IOps
 {

@@ -157,6 +157,11 @@ public sealed class VaeTrainer : IDisposable
                         $"stopped at epoch {epoch}, step {step} of {steps}" + (_run is null ? "" : $"; resume with --resume {_run.Path}"));
                 }
                 TrainStep(step, Math.Min(batchSize, _train.Count - step * batchSize), epoch);
+                if (FirstStepDone is null)
+                {
+                    ops.Synchronize();
+                    FirstStepDone = DateTime.UtcNow;
+                }
                 bool report = (step + 1) % _options.ReportEverySteps == 0 && step + 1 < steps;
                 if (report)
                 {
@@ -194,6 +199,9 @@ public sealed class VaeTrainer : IDisposable
         }
         return new TrainingResult(TrainingOutcome.Completed, finished);
     }
+
+    /// <summary>When this trainer's first step finished (UTC), for start-up benchmarks; null before.</summary>
+    public DateTime? FirstStepDone { get; private set; }
 
     /// <summary>
     /// When set, every step synchronises after each phase and adds the phase's time here (for benchmarks only:

@@ -6,6 +6,7 @@ using static IlgpuVae.Tests.Compute.OpsHarness;
 
 namespace IlgpuVae.Tests.Compute;
 
+[Collection(SharedDevices.Name)]
 public sealed class OpsTests
 {
     public static TheoryData<string, bool, bool, int, int, int> GemmCases()

@@ -9,6 +9,7 @@ using static IlgpuVae.Tests.Compute.OpsHarness;
 
 namespace IlgpuVae.Tests.Models;
 
+[Collection(SharedDevices.Name)]
 public sealed class GradientCheckTests
 {
     public static TheoryData<string, Activation> LinearCases()

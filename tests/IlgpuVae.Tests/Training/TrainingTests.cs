@@ -9,6 +9,7 @@ using Xunit;
 
 namespace IlgpuVae.Tests.Training;
 
+[Collection(SharedDevices.Name)]
 public sealed class TrainingTests
 {
     private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 2000));
