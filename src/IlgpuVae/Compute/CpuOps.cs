@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -205,8 +206,8 @@ public sealed unsafe class CpuOps : IOps, IDisposable
             {
                 var xi = Vector512.Load(x + i);
                 var ti = Vector512.Load(t + i);
-                var e = Vector512.Exp(-Vector512.Abs(xi));
-                acc += Vector512.Max(xi, Vector512<float>.Zero) - xi * ti + Vector512.Log(one + e);
+                var e = VectorMath.ExpNonPositive(-Vector512.Abs(xi));
+                acc += Vector512.Max(xi, Vector512<float>.Zero) - xi * ti + VectorMath.LogOneToTwo(one + e);
                 var r = one / (one + e);
                 var sigmoid = Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(xi, Vector512<float>.Zero), r, e * r);
                 (s * (sigmoid - ti)).Store(d + i);
@@ -346,17 +347,29 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     {
         int rows = OpsChecks.Rows(batch, features, nameof(batch));
         OpsChecks.Gather(images.Length / Math.Max(1, features), order.Length, start, rows);
-        var img = Span(images);
-        var ord = Span(order);
-        var o = Span(batch);
-        const float inverse = 1f / 255f;
-        for (int r = 0; r < rows; r++)
+        byte* img = Address(images);
+        int* ord = Address(order);
+        float* o = Pointer(batch);
+        ForRows(rows, features, (r0, r1) =>
         {
-            var src = img.Slice(ord[start + r] * features, features);
-            var dst = o.Slice(r * features, features);
-            for (int f = 0; f < features; f++)
-                dst[f] = src[f] * inverse;
+            for (int r = r0; r < r1; r++)
+                BytesToUnit(img + (long)ord[start + r] * features, o + (long)r * features, features);
+        });
+    }
+
+    // dst[i] = src[i] / 255, sixteen pixels at a time (zero-extend bytes to ints, convert, scale).
+    private static void BytesToUnit(byte* src, float* dst, int length)
+    {
+        const float inverse = 1f / 255f;
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            var scale = Vector512.Create(inverse);
+            for (; i <= length - 16; i += 16)
+                (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(src + i))) * scale).Store(dst + i);
         }
+        for (; i < length; i++)
+            dst[i] = src[i] * inverse;
     }
 
     /// <inheritdoc />
