@@ -268,6 +268,8 @@ public sealed class KernelOps : IOps, IDisposable
     {
         if (_scratch is null || _scratch.Length < length)
         {
+            // Kernels already launched may still read the old buffer: let them finish first (rare: it only grows).
+            _accelerator.Synchronize();
             _scratch?.Dispose();
             _scratch = _accelerator.Allocate1D<float>(Math.Max(length, 4096));
         }
