@@ -32,6 +32,7 @@ public static partial class Commands
         Devices(stdout),
         FetchData(stdout, stderr),
         Bench(stdout, stderr),
+        ClassifierCommand(stdout, stderr),
     ];
 
     internal static ComputeDevice OpenDevice(ParsedOptions options) =>

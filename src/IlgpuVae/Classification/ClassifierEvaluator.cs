@@ -1,0 +1,102 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Training;
+
+namespace IlgpuVae.Classification;
+
+/// <summary>A classifier's figures on a whole data set.</summary>
+/// <param name="Count">Images scored.</param>
+/// <param name="Loss">Mean cross-entropy per image.</param>
+/// <param name="Accuracy">Fraction classified correctly.</param>
+/// <param name="Confusion">counts[true label, predicted label], C x C, row-major.</param>
+public sealed record ClassifierEvaluation(int Count, double Loss, double Accuracy, int[] Confusion)
+{
+    /// <summary>C.</summary>
+    public int Classes => (int)Math.Round(Math.Sqrt(Confusion.Length));
+
+    /// <summary>Per true class: the fraction of its images classified correctly (NaN for a class with none).</summary>
+    public double[] PerClassAccuracy => Enumerable.Range(0, Classes).Select(t =>
+    {
+        int total = 0;
+        for (int p = 0; p < Classes; p++)
+            total += Confusion[t * Classes + p];
+        return total == 0 ? double.NaN : Confusion[t * Classes + t] / (double)total;
+    }).ToArray();
+
+    /// <summary>Per true class: how many images the set holds.</summary>
+    public int[] PerClassCount => Enumerable.Range(0, Classes)
+        .Select(t => Enumerable.Range(0, Classes).Sum(p => Confusion[t * Classes + p])).ToArray();
+}
+
+/// <summary>
+/// Evaluates a classifier on a device-resident set in batches of the network's capacity: the loss is summed on
+/// the device, and each batch's logits (C floats per image) come back for the argmax on the host.
+/// </summary>
+public sealed class ClassifierEvaluator : IDisposable
+{
+    private readonly ClassifierNetwork _network;
+    private readonly DeviceDataset _set;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _order;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _batch, _total;
+
+    /// <summary>Prepares buffers for evaluating <paramref name="network"/> on <paramref name="set"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="set">The data.</param>
+    public ClassifierEvaluator(ClassifierNetwork network, DeviceDataset set)
+    {
+        if (set.Features != network.Config.InputSize)
+            throw new ArgumentException($"images have {set.Features} pixels, the classifier takes {network.Config.InputSize}");
+        if (set.HostLabels.Any(l => l >= network.Config.Classes))
+            throw new ArgumentException($"labels outside 0-{network.Config.Classes - 1} in the data set");
+        _network = network;
+        _set = set;
+        _order = network.Device.Upload<int>(Enumerable.Range(0, set.Count).ToArray());
+        _batch = network.Device.Allocate<float>((long)network.Capacity * set.Features);
+        _total = network.Device.Allocate<float>(1);
+    }
+
+    /// <summary>Scores the whole set.</summary>
+    /// <returns>Loss, accuracy and confusion matrix.</returns>
+    public ClassifierEvaluation Evaluate()
+    {
+        var ops = _network.Device.Ops;
+        int d = _set.Features, c = _network.Config.Classes;
+        var total = _total.View.BaseView;
+        ops.Fill(total, 0f);
+        var confusion = new int[c * c];
+        var logits = new float[_network.Capacity * c];
+        int correct = 0;
+        for (int start = 0; start < _set.Count; start += _network.Capacity)
+        {
+            int rows = Math.Min(_network.Capacity, _set.Count - start);
+            var x = _batch.View.BaseView.SubView(0, (long)rows * d);
+            ops.GatherImages(_set.Images, _order.View.BaseView, start, x, d);
+            ops.GatherLabels(_set.Labels, _order.View.BaseView, start, _network.Labels.SubView(0, rows));
+            _network.Forward(x, rows);
+            // The loss op also writes a gradient nobody reads here; it is C floats per image.
+            _network.Loss(rows, 1f);
+            ops.SumInto(_network.SampleLoss.SubView(0, rows), total, 0);
+            ops.Synchronize();
+            _network.Logits.SubView(0, (long)rows * c).CopyToCPU(logits.AsSpan(0, rows * c));
+            for (int r = 0; r < rows; r++)
+            {
+                int truth = _set.HostLabels[start + r];
+                int predicted = Classifier.ArgMax(logits.AsSpan(r * c, c));
+                confusion[truth * c + predicted]++;
+                correct += truth == predicted ? 1 : 0;
+            }
+        }
+        ops.Synchronize();
+        var sum = new float[1];
+        total.CopyToCPU(sum);
+        return new ClassifierEvaluation(_set.Count, sum[0] / (double)_set.Count, correct / (double)_set.Count, confusion);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _order.Dispose();
+        _batch.Dispose();
+        _total.Dispose();
+    }
+}
