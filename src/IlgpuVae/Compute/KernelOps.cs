@@ -11,10 +11,10 @@ namespace IlgpuVae.Compute;
 /// </summary>
 public sealed class KernelOps : IOps, IDisposable
 {
-    private const int BceChunks = 8;
     private readonly Accelerator _accelerator;
     private readonly int _extent;
     private readonly bool _useTiledGemm;
+    private readonly int _bceChunks;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
 
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmGridStride;
@@ -50,6 +50,9 @@ public sealed class KernelOps : IOps, IDisposable
             ? accelerator.NumMultiprocessors * accelerator.WarpSize
             : accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor;
         _useTiledGemm = forceTiledGemm || !isCpu;
+        // The BCE's rows split into chunks of threads: few on the CPU accelerator (each an OS thread),
+        // more on a GPU, where 128 rows x 8 chunks would leave most of the device idle.
+        _bceChunks = isCpu ? 8 : 49;
 
         _gemmGridStride = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmGridStrideKernel);
         _gemmTiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmTiledKernel);
@@ -172,10 +175,10 @@ public sealed class KernelOps : IOps, IDisposable
         OpsChecks.SameLength(logits, targets, nameof(targets));
         OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
         int cols = OpsChecks.Rows(logits, loss.Length, nameof(logits));
-        var partial = Scratch(loss.Length * BceChunks);
+        var partial = Scratch(loss.Length * _bceChunks);
         int extent = Extent(partial.Length);
-        _bce(extent, extent, logits, targets, dlogits, partial, cols, BceChunks, scale);
-        RowSum(partial, loss, BceChunks, accumulate: false);
+        _bce(extent, extent, logits, targets, dlogits, partial, cols, _bceChunks, scale);
+        RowSum(partial, loss, _bceChunks, accumulate: false);
     }
 
     /// <inheritdoc />
