@@ -44,15 +44,21 @@ public static partial class Commands
         string? given = options.String("--data");
         string directory = MnistFetcher.ResolveDataDirectory(given);
         bool chosenByUser = given is not null || Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null;
+        bool complete = true;
         if (chosenByUser)
         {
+            // Verify what is there, but never replace a file the user put there: a wrong one is an error.
             foreach (var name in MnistFiles.All)
             {
-                if (MnistFiles.Find(directory, name) is string path && !MnistFetcher.IsGenuineAsync(path, name, token).GetAwaiter().GetResult())
+                if (MnistFiles.Find(directory, name) is not string path)
+                    complete = false;
+                else if (!MnistFetcher.IsGenuineAsync(path, name, token).GetAwaiter().GetResult())
                     throw new DataFormatException($"{path}: does not match the SHA-256 of MNIST's {name} (corrupt, truncated or another data set)");
             }
         }
-        MnistFetcher.EnsureAsync(directory, new Progress<string>(line => log.WriteLine(line)), token).GetAwaiter().GetResult();
+        // The fetcher checks (again) what is present and fetches what is missing or wrong.
+        if (!chosenByUser || !complete)
+            MnistFetcher.EnsureAsync(directory, new Progress<string>(line => log.WriteLine(line)), token).GetAwaiter().GetResult();
         return MnistData.Load(directory, trainLimit);
     }
 
