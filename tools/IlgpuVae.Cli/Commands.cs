@@ -58,7 +58,7 @@ public static partial class Commands
         }
         // The fetcher checks (again) what is present and fetches what is missing or wrong.
         if (!chosenByUser || !complete)
-            MnistFetcher.EnsureAsync(directory, new Progress<string>(line => log.WriteLine(line)), token).GetAwaiter().GetResult();
+            MnistFetcher.EnsureAsync(directory, new LineLog(log), token).GetAwaiter().GetResult();
         return MnistData.Load(directory, trainLimit);
     }
 
@@ -110,4 +110,10 @@ public static partial class Commands
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
     internal static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    /// <summary>Writes each report at once, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
+    private sealed class LineLog(TextWriter writer) : IProgress<string>
+    {
+        public void Report(string value) => writer.WriteLine(value);
+    }
 }
