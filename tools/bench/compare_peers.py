@@ -2,7 +2,8 @@
 """Runs IlgpuVae's training benchmark beside its peers, interleaved (A B C A B C ...), and prints medians.
 
 Peers (../shared/peers beside the checkout): the TorchSharp port (libtorch on the CPU) and the
-PyTorch original (Debian's python3-torch on the CPU, or CUDA where present). Every tool trains the
+PyTorch original (Debian's python3-torch on the CPU; on CUDA both eager and
+torch.compile(mode="reduce-overhead")). Every tool trains the
 default VAE (784-400-20, batch 128, Adam 1e-3) on full MNIST for --epochs epochs; the figure compared is
 the median over rounds of each run's mean epoch time, leaving out the first epoch (warm-up, JIT).
 
@@ -54,10 +55,12 @@ def torchsharp(args):
     return {"epoch_s": summary_field(out, "mean_epoch_s"), "loss": summary_field(out, "final_test_loss"), "rss_mb": rss}
 
 
-def pytorch(args):
+def pytorch(args, compile_mode=""):
     python = "/usr/bin/python3" if args.device == "cpu" else "python3"
     cmd = [python, os.path.join(SHARED, "peers/pytorch_vae.py"), "--data", args.data, "--epochs", str(args.epochs),
            "--device", args.device]
+    if compile_mode:
+        cmd += ["--compile", compile_mode]
     if args.device == "cpu":
         cmd += ["--threads", str(args.threads)]
     out, rss, _ = run(cmd)
@@ -80,6 +83,9 @@ def main():
         tools["torchsharp"] = torchsharp
     if "pytorch" not in args.skip:
         tools["pytorch"] = pytorch
+        if args.device == "cuda":
+            # The strongest eager-free baseline: torch.compile with CUDA graphs.
+            tools["pytorch-compile"] = lambda a: pytorch(a, "reduce-overhead")
     results = {name: [] for name in tools}
     for r in range(args.rounds):
         for name, fn in tools.items():
