@@ -56,6 +56,8 @@ public sealed class VaeTrainer : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _batch, _stepLosses;
     private readonly List<EpochMetrics> _history = [];
     private TrainingState _state = new(1, 0, 0, 0, 0);
+    // The noise counter, advanced every step; kept out of _state so a step allocates nothing.
+    private long _globalStep;
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device.</param>
@@ -151,7 +153,7 @@ public sealed class VaeTrainer : IDisposable
                 if (cancellationToken.IsCancellationRequested)
                 {
                     ops.Synchronize();
-                    _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
+                    _state = _state with { StepInEpoch = step, GlobalStep = _globalStep, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
                     SaveState();
                     return new TrainingResult(TrainingOutcome.Cancelled, finished,
                         $"stopped at epoch {epoch}, step {step} of {steps}" + (_run is null ? "" : $"; resume with --resume {_run.Path}"));
@@ -188,7 +190,7 @@ public sealed class VaeTrainer : IDisposable
                 return Diverged(finished, epoch, steps - 1);
             finished.Add(metrics);
             _history.Add(metrics);
-            _state = new TrainingState(epoch + 1, 0, _state.GlobalStep, _adam.Step, 0);
+            _state = new TrainingState(epoch + 1, 0, _globalStep, _adam.Step, 0);
             if (_run is not null)
             {
                 SaveState();
@@ -218,7 +220,7 @@ public sealed class VaeTrainer : IDisposable
         ops.GatherImages(_train.Images, _order.View.BaseView, step * _options.BatchSize, x, d);
         if (_options.Model.IsConditional)
             ops.GatherLabels(_train.Labels, _order.View.BaseView, step * _options.BatchSize, _network.Labels.SubView(0, rows));
-        _network.Forward(x, rows, (ulong)_options.Seed, (ulong)_state.GlobalStep, BetaAt(epoch, step));
+        _network.Forward(x, rows, (ulong)_options.Seed, (ulong)_globalStep, BetaAt(epoch, step));
         ops.SumInto(_network.Reconstruction.SubView(0, rows), _stepLosses.View.BaseView, 2 * step);
         ops.SumInto(_network.Kl.SubView(0, rows), _stepLosses.View.BaseView, 2 * step + 1);
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Forward, start) ?? 0;
@@ -226,7 +228,7 @@ public sealed class VaeTrainer : IDisposable
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Backward, start) ?? 0;
         _adam.Update(_network.Parameters, _network.Gradients, _options.LearningRate, _options.Beta1, _options.Beta2, _options.Epsilon);
         PhaseTimes?.Lap(ops, ref PhaseTimes.Update, start);
-        _state = _state with { GlobalStep = _state.GlobalStep + 1 };
+        _globalStep++;
     }
 
     // Linear warm-up of the KL weight over the first KlWarmupEpochs epochs, step by step.
@@ -332,6 +334,7 @@ public sealed class VaeTrainer : IDisposable
         _stepLosses.View.BaseView.SubView(0, losses.Data.Length).CopyFromCPU(losses.Data);
         _adam.Step = state.AdamStep;
         _state = state;
+        _globalStep = state.GlobalStep;
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
     }
 
