@@ -7,7 +7,7 @@ using IlgpuVae.Training;
 namespace IlgpuVae.Tests.Training;
 
 /// <summary>
-/// A small VAE trained once on real MNIST (2 epochs on 3000 images, 784-64-4) for the tests that measure a trained
+/// A small VAE trained once on real MNIST (3 epochs on 10,000 images, 784-128-4) for the tests that measure a trained
 /// model, on a device of its own: the vectorised ops' worker team must not be shared with test classes that run
 /// at the same time. Null members where MNIST is absent (those tests skip).
 /// </summary>
@@ -18,8 +18,8 @@ public sealed class TrainedModelFixture : IDisposable
         if (TestData.MnistDirectory is null)
             return;
         Device = ComputeDevice.Open(DeviceChoice.Cpu);
-        Data = MnistData.Load(TestData.MnistDirectory, trainLimit: 3000, testLimit: 1000);
-        var options = new TrainingOptions { Epochs = 2, Limit = 3000, Model = new VaeConfig(784, [64], 4), Seed = 3 };
+        Data = MnistData.Load(TestData.MnistDirectory, trainLimit: 10000, testLimit: 1000);
+        var options = new TrainingOptions { Epochs = 3, Limit = 10000, Model = new VaeConfig(784, [128], 4), Seed = 3 };
         using var trainer = new VaeTrainer(Device, Data, options);
         trainer.Train();
         string path = Path.Combine(Directory.CreateTempSubdirectory("ilgpu-vae-fixture-").FullName, "model.safetensors");
