@@ -34,10 +34,10 @@ public static partial class Commands
         ],
         (options, _) =>
         {
-            string path = ModelPath(options);
             int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
             int? columns = options.OptionalInt("--columns", 1);
             string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx" });
+            string path = ModelPath(options);
             using var device = OpenDevice(options);
             using var model = LoadModel(device, path);
             int? digit = DigitFor(options, model.Config, required: false);
@@ -102,15 +102,16 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            string path = ModelPath(options);
             int columns = options.Int("--columns", 1);
             int? count = options.Given("--indices") ? null : options.Int("--count", 1);
             int seed = options.Int("--seed");
+            int[]? chosen = count is null ? options.IntList("--indices", min: 0) : null;
+            string path = ModelPath(options);
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
             var test = data.Test;
             int[] indices = count is int n
                 ? RandomIndices(test.Count, Math.Min(n, test.Count), seed)
-                : CheckIndices(options.IntList("--indices", min: 0), test.Count, "--indices");
+                : CheckIndices(chosen!, test.Count, "--indices");
             using var device = OpenDevice(options);
             using var model = LoadModel(device, path);
             var images = Pixels.Gather(test, indices);
@@ -164,7 +165,6 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            string path = ModelPath(options);
             int steps = options.Int("--steps", 2);
             var methods = options.Choice("--method", new Dictionary<string, PathKind[]>
             {
@@ -176,6 +176,7 @@ public static partial class Commands
             foreach (var (a, b) in digitPairs)
                 if (Math.Max(a, b) > 9)
                     throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; digits are 0-9");
+            string path = ModelPath(options);
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
             var test = data.Test;
             foreach (var (a, b) in imagePairs)
@@ -263,11 +264,11 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            string path = ModelPath(options);
             int size = options.Int("--size", 2), scale = options.Int("--scale", 1);
             int[]? dims = options.Given("--dims") ? options.IntList("--dims", min: 1) : null;
             if (dims is not null && (dims.Length != 2 || dims[0] == dims[1]))
                 throw new UsageException($"--dims takes two different latent axes, e.g. 1,2; got '{options.String("--dims")}'");
+            string path = ModelPath(options);
             using var device = OpenDevice(options);
             using var model = LoadModel(device, path);
             int z = model.Config.Latent;
@@ -330,10 +331,10 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            string path = ModelPath(options);
             int tsne = options.Int("--tsne", 0), seed = options.Int("--seed");
             if (tsne > Tsne.MaxPoints)
                 throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points (exact t-SNE holds n x n matrices), got {tsne}");
+            string path = ModelPath(options);
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
             using var device = OpenDevice(options);
             using var model = LoadModel(device, path);

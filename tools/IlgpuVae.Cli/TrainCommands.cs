@@ -102,9 +102,6 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            string path = options.RequiredString("--model");
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: no such model file");
             var assessmentOptions = new AssessmentOptions
             {
                 Seed = options.Int("--seed"),
@@ -113,6 +110,9 @@ public static partial class Commands
             };
             if (assessmentOptions.ImportanceSamples > LikelihoodEstimator.MaxSamples)
                 throw new UsageException($"option '--iw-samples' must be at most {LikelihoodEstimator.MaxSamples}, got {assessmentOptions.ImportanceSamples}");
+            string path = options.RequiredString("--model");
+            if (!File.Exists(path))
+                throw new FileNotFoundException($"{path}: no such model file");
             var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
             using var device = OpenDevice(options);
             using var model = VaeModel.Load(device, path);
