@@ -225,12 +225,14 @@ public static partial class Commands
             var columnLabels = Enumerable.Range(0, steps).Select(i => (i / (double)(steps - 1)).ToString("0.00", CultureInfo.InvariantCulture)).ToList();
             if (framed)
             {
-                columnLabels.Insert(0, "input");
-                columnLabels.Add("input");
+                // "test" fits a cell at the grid's text scale, so the t labels stay legible.
+                columnLabels.Insert(0, "test");
+                columnLabels.Add("test");
             }
             string legend = string.Join("; ", new[]
             {
-                imagePairs.Count > 0 ? "#a->#b: test images a and b (posterior means)" : null,
+                imagePairs.Count == 0 ? null : framed ? "#a->#b: test images a and b (their posterior means), shown at both ends"
+                    : "#a->#b: test images a and b (their posterior means)",
                 digitPairs.Count > 0 ? "a->b: mean codes of digits a and b over the test set" : null,
             }.Where(s => s is not null));
             var grid = new GridLabels
@@ -289,7 +291,7 @@ public static partial class Commands
                 down = pca.Components[z..];
                 explained = pca.ExplainedVarianceRatio;
                 (acrossName, downName) = ("u", "v");
-                plane = $"z = u PC1 + v PC2, the test means' two leading principal directions ({Percent(explained[0])} and {Percent(explained[1])} of their variance)";
+                plane = $"z = u PC1 + v PC2 (PC1, PC2: the test means' leading principal\ndirections, {Percent(explained[0])} and {Percent(explained[1])} of their variance)";
             }
             else
             {
@@ -312,7 +314,7 @@ public static partial class Commands
             };
             string output = options.String("--out") ?? BesideModel(path, "manifold.png");
             DigitGrid.Save(output, images, size, size, grid, scale: scale);
-            Report(options, stdout, path, [output], $"wrote a {size}x{size} manifold over {plane} to {output}",
+            Report(options, stdout, path, [output], $"wrote a {size}x{size} manifold over {plane.Replace('\n', ' ')} to {output}",
                 new { coordinates, across, down, explained_variance_ratio = explained });
             return 0;
         });

@@ -22,7 +22,8 @@ public static class LatentPlots
     /// <param name="means">Row-major n x <paramref name="dims"/> latent means.</param>
     /// <param name="labels">Their digits.</param>
     /// <param name="dims">Z, at least 2.</param>
-    /// <param name="subject">What the points are, for the titles, e.g. "vae 784-400-2: test-set latent means".</param>
+    /// <param name="subject">What the points are, for the titles, e.g. "vae 784-400-2: test-set latent means" (about 50
+    /// characters at most: the plot clips longer titles).</param>
     /// <param name="tsnePoints">Points in the t-SNE plot (Z &gt; 2 only; 0 for none), a seeded random subset.</param>
     /// <param name="seed">Seed of the subset.</param>
     /// <param name="backend">The renderer.</param>
@@ -38,14 +39,14 @@ public static class LatentPlots
         var plots = new List<LatentPlot>();
         if (dims == 2)
         {
-            string title = $"{subject} (Z = 2, {n} points)";
+            string title = $"{subject} ({n} points)";
             LatentScatter.Render(path, means, labels, title, "z1", "z2", backend: backend);
             plots.Add(new LatentPlot(path, "latent", title, n, null));
             return plots;
         }
         var pca = Pca.Fit(means, dims, 2);
         var ratio = pca.ExplainedVarianceRatio;
-        string pcaTitle = $"{subject}: PCA of Z = {dims} ({n} points)";
+        string pcaTitle = $"{subject}: PCA ({n} points)";
         LatentScatter.Render(path, pca.Project(means), labels, pcaTitle,
             $"PC1 ({Percent(ratio[0])} of variance)", $"PC2 ({Percent(ratio[1])} of variance)", backend: backend);
         plots.Add(new LatentPlot(path, "pca", pcaTitle, n, [ratio[0], ratio[1]]));
@@ -63,8 +64,10 @@ public static class LatentPlots
             double perplexity = Math.Min(30, (m - 1) / 3.0);
             var embedding = Tsne.Embed(points, dims, perplexity, seed: seed);
             string tsnePath = Path.Combine(Path.GetDirectoryName(path) ?? "", $"{Path.GetFileNameWithoutExtension(path)}-tsne{Path.GetExtension(path)}");
-            string tsneTitle = $"{subject}: t-SNE of Z = {dims} ({m} random points, perplexity {perplexity.ToString("0.#", CultureInfo.InvariantCulture)})";
-            LatentScatter.Render(tsnePath, embedding, subsetLabels, tsneTitle, "t-SNE 1", "t-SNE 2", backend: backend);
+            // Titles stay short: a plot clips a title wider than itself.
+            string tsneTitle = $"{subject}: t-SNE ({m} random points)";
+            LatentScatter.Render(tsnePath, embedding, subsetLabels, tsneTitle,
+                $"t-SNE 1 (perplexity {perplexity.ToString("0.#", CultureInfo.InvariantCulture)})", "t-SNE 2", backend: backend);
             plots.Add(new LatentPlot(tsnePath, "tsne", tsneTitle, m, null));
         }
         return plots;

@@ -29,7 +29,7 @@ public sealed class LatentPlotsTests
         Assert.Equal(60, plots[1].Points);
         var ratio = plots[0].ExplainedVarianceRatio!;
         Assert.True(ratio[0] >= ratio[1] && ratio[0] + ratio[1] <= 1 + 1e-9);
-        Assert.Contains("PCA of Z = 5", plots[0].Title);
+        Assert.Equal("blobs: PCA (300 points)", plots[0].Title);
         Assert.True(File.Exists(plots[1].Path));
     }
 
