@@ -142,4 +142,35 @@ public sealed class LikelihoodOpsTests
             Assert.Throws<ArgumentOutOfRangeException>(() => ops.RowLogSumExp(table.V(), recon.V(), 0));
         });
     }
+    [CudaFact]
+    public void Cuda_LikelihoodOps_MatchReference()
+    {
+        With("cuda", (acc, ops) =>
+        {
+            const int rows = 500, latent = 20, columns = 50;
+            var stats = Random(rows * 2 * latent, 1, -2, 2);
+            var eps = Random(rows * latent, 2, -3, 3);
+            var recon = Random(rows, 3, 50, 250);
+            var z = new float[rows * latent];
+            for (int b = 0; b < rows; b++)
+                for (int j = 0; j < latent; j++)
+                    z[b * latent + j] = stats[b * 2 * latent + j] + eps[b * latent + j] * MathF.Exp(stats[b * 2 * latent + latent + j] / 2);
+            using var ds = acc.Upload(stats);
+            using var de = acc.Upload(eps);
+            using var dz = acc.Upload(z);
+            using var dr = acc.Upload(recon);
+            using var table = acc.Poisoned(rows * columns);
+            using var sums = acc.Poisoned(rows);
+            for (int k = 0; k < columns; k++)
+                ops.ImportanceLogWeight(ds.V(), de.V(), dz.V(), dr.V(), table.V(), latent, k);
+            ops.RowLogSumExp(table.V(), sums.V(), columns);
+            var logWeights = LikelihoodReference.LogWeights(stats, eps, recon, latent);
+            var expected = new double[rows * columns];
+            for (int i = 0; i < expected.Length; i++)
+                expected[i] = logWeights[i / columns];
+            Close(expected, table.Read(ops), 1e-5, 1, "log w");
+            // Every column holds the same log weight w, so each row's logsumexp is w + log K.
+            Close(logWeights.Select(w => w + Math.Log(columns)).ToArray(), sums.Read(ops), 1e-5, 1, "logsumexp");
+        });
+    }
 }
