@@ -32,6 +32,12 @@ public static partial class Commands
         Devices(stdout),
         FetchData(stdout, stderr),
         Bench(stdout, stderr),
+        Sample(stdout, stderr),
+        Reconstruct(stdout, stderr),
+        Interpolate(stdout, stderr),
+        Manifold(stdout, stderr),
+        Latent(stdout, stderr),
+        Sweep(stdout, stderr),
         ClassifierCommand(stdout, stderr),
     ];
 

@@ -87,32 +87,54 @@ public static partial class Commands
         });
 
     private static CommandSpec Evaluate(TextWriter stdout, TextWriter stderr) => new("evaluate",
-        "print a trained model's test loss per image, split into reconstruction and KL",
+        "print a trained model's test loss per image (reconstruction and KL), its importance-weighted log-likelihood " +
+        "estimate, and how the test set's latent means cluster by digit",
         [
             new("--model", "a model.safetensors written by 'train'", "FILE"),
             DataOption,
-            new("--seed", "seed of the posterior samples", "N", "1"),
+            new("--seed", "seed of the posterior samples (and of k-means)", "N", "1"),
+            new("--iw-samples", "K, posterior samples per image of the log-likelihood estimate (0: skip it)", "K", "50"),
+            new("--no-clustering", "skip the clustering of the latent means"),
+            new("--limit", "use the first N training images as kNN's reference (default: all)", "N"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
         ],
         (options, token) =>
         {
+            var assessmentOptions = new AssessmentOptions
+            {
+                Seed = options.Int("--seed"),
+                ImportanceSamples = options.Int("--iw-samples", 0),
+                Clustering = !options.Flag("--no-clustering"),
+            };
+            if (assessmentOptions.ImportanceSamples > LikelihoodEstimator.MaxSamples)
+                throw new UsageException($"option '--iw-samples' must be at most {LikelihoodEstimator.MaxSamples}, got {assessmentOptions.ImportanceSamples}");
             string path = options.RequiredString("--model");
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{path}: no such model file");
-            var data = LoadData(options, stderr, token: token);
+            var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
             using var device = OpenDevice(options);
             using var model = VaeModel.Load(device, path);
-            using var test = new DeviceDataset(device, data.Test);
-            using var evaluator = new Evaluator(model.Network, test);
-            var result = evaluator.Evaluate((ulong)options.Int("--seed"), 0);
+            var assessment = ModelAssessment.Run(model, data, assessmentOptions);
+            var result = assessment.Elbo;
+            var likelihood = assessment.LogLikelihood;
+            var clustering = assessment.Clustering;
             if (options.Flag("--json"))
             {
                 stdout.WriteLine(JsonSerializer.Serialize(new
                 {
                     model = path, config = model.Config.ToString(), test_images = data.Test.Count,
                     test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
+                    log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
+                    clustering = clustering is null ? null : new
+                    {
+                        reference_images = data.Train.Count, knn_k = clustering.KnnK, knn_accuracy = clustering.KnnAccuracy,
+                        kmeans_k = clustering.Clusters, kmeans_restarts = clustering.Restarts, kmeans_nmi = clustering.KMeansNmi,
+                        kmeans_ari = clustering.KMeansAri, kmeans_accuracy = clustering.KMeansAccuracy,
+                        silhouette_label = clustering.SilhouetteByLabel, silhouette_kmeans = clustering.SilhouetteByCluster,
+                    },
+                    seconds = assessment.Seconds,
                 }));
                 return 0;
             }
@@ -120,6 +142,15 @@ public static partial class Commands
             stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
             stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
             stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
+            if (likelihood is not null)
+                stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})");
+            if (clustering is not null)
+            {
+                stdout.WriteLine("  test-set latent means, clustered by digit:");
+                stdout.WriteLine($"    kNN accuracy (k = {clustering.KnnK}, on {data.Train.Count} training means)  {F(clustering.KnnAccuracy, "F4")}");
+                stdout.WriteLine($"    k-means (k = {clustering.Clusters}, best of {clustering.Restarts}): NMI {F(clustering.KMeansNmi, "F4")}, ARI {F(clustering.KMeansAri, "F4")}, best-match accuracy {F(clustering.KMeansAccuracy, "F4")}");
+                stdout.WriteLine($"    silhouette: by digit {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
+            }
             return 0;
         });
 

@@ -329,6 +329,55 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     }
 
     /// <inheritdoc />
+    public void ImportanceLogWeight(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> reconstruction, ArrayView<float> logWeights, int latent, int column)
+    {
+        int columns = OpsChecks.LogWeights(stats, eps, z, reconstruction, logWeights, latent, column);
+        var s = Span(stats);
+        var e = Span(eps);
+        var zs = Span(z);
+        var recon = Span(reconstruction);
+        var w = Span(logWeights);
+        for (int b = 0; b < recon.Length; b++)
+        {
+            // sum_j (logvar_j + eps_j^2 - z_j^2) as three vector reductions over the row.
+            var logvar = s.Slice(b * 2 * latent + latent, latent);
+            var noise = e.Slice(b * latent, latent);
+            var sample = zs.Slice(b * latent, latent);
+            float sum = TensorPrimitives.Sum(logvar) + TensorPrimitives.SumOfSquares(noise) - TensorPrimitives.SumOfSquares(sample);
+            w[b * columns + column] = 0.5f * sum - recon[b];
+        }
+    }
+
+    /// <inheritdoc />
+    public void RowLogSumExp(ArrayView<float> x, ArrayView<float> output, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
+        if (x.Length != output.Length * cols)
+            throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
+        float* px = Pointer(x), po = Pointer(output);
+        int rows = output.IntLength;
+        ForRows(rows, cols, (r0, r1) =>
+        {
+            var shifted = new float[cols];
+            for (int r = r0; r < r1; r++)
+            {
+                var row = new ReadOnlySpan<float>(px + (long)r * cols, cols);
+                float max = TensorPrimitives.Max(row);
+                if (max == float.NegativeInfinity)
+                {
+                    po[r] = max;
+                    continue;
+                }
+                // M + log sum exp(x - M): every exponent <= 0, the sum >= 1.
+                TensorPrimitives.Subtract(row, max, shifted);
+                TensorPrimitives.Exp(shifted, shifted);
+                po[r] = max + MathF.Log(TensorPrimitives.Sum(shifted));
+            }
+        });
+    }
+
+    /// <inheritdoc />
     public void Normal(ArrayView<float> output, ulong seed, ulong step)
     {
         var o = Span(output);

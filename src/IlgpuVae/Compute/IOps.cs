@@ -74,6 +74,21 @@ public interface IOps
     void Adam(ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> m, ArrayView<float> v,
         AdamStep step);
 
+    /// <summary>
+    /// The log importance weight of one posterior sample per image into column <paramref name="column"/> of
+    /// logWeights (B, K): <c>log w = -reconstruction + 1/2 sum_j (logvar_j + eps_j^2 - z_j^2)</c>, which is
+    /// log p(x|z) + log p(z) - log q(z|x); stats is (B, 2Z), eps and z are (B, Z), reconstruction (B) is the
+    /// summed BCE.
+    /// </summary>
+    void ImportanceLogWeight(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> reconstruction, ArrayView<float> logWeights, int latent, int column);
+
+    /// <summary>
+    /// <c>output[r] = log sum_c exp(x[r, c])</c>, computed stably as <c>M + log sum_c exp(x[r, c] - M)</c> with the
+    /// row maximum M; x is (output.Length, cols).
+    /// </summary>
+    void RowLogSumExp(ArrayView<float> x, ArrayView<float> output, int cols);
+
     /// <summary>Fills output with N(0, 1) numbers that depend only on (seed, step, index).</summary>
     void Normal(ArrayView<float> output, ulong seed, ulong step);
 

@@ -34,6 +34,8 @@ public sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _finalSum;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep> _adam;
     private readonly Action<Index1D, int, ArrayView<float>, ulong> _normal;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _importanceLogWeight;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _rowLogSumExp;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int> _gatherImages;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int> _gatherLabels;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _oneHotConcat;
@@ -71,6 +73,8 @@ public sealed class KernelOps : IOps, IDisposable
         _finalSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ReductionKernels.FinalSumKernel);
         _adam = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep>(OptimizerKernels.AdamKernel);
         _normal = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(RandomKernels.NormalKernel);
+        _importanceLogWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LikelihoodKernels.ImportanceLogWeightKernel);
+        _rowLogSumExp = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(LikelihoodKernels.RowLogSumExpKernel);
         _gatherImages = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherImagesKernel);
         _gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int>(DataKernels.GatherLabelsKernel);
         _oneHotConcat = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.OneHotConcatKernel);
@@ -223,6 +227,25 @@ public sealed class KernelOps : IOps, IDisposable
         OpsChecks.SameLength(parameters, v, nameof(v));
         int extent = Extent(parameters.Length);
         _adam(extent, extent, parameters, gradients, m, v, step);
+    }
+
+    /// <inheritdoc />
+    public void ImportanceLogWeight(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> reconstruction, ArrayView<float> logWeights, int latent, int column)
+    {
+        int columns = OpsChecks.LogWeights(stats, eps, z, reconstruction, logWeights, latent, column);
+        int extent = Extent(reconstruction.Length);
+        _importanceLogWeight(extent, extent, stats, eps, z, reconstruction, logWeights, latent, column, columns);
+    }
+
+    /// <inheritdoc />
+    public void RowLogSumExp(ArrayView<float> x, ArrayView<float> output, int cols)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
+        if (x.Length != output.Length * cols)
+            throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
+        int extent = Extent(output.Length);
+        _rowLogSumExp(extent, extent, x, output, cols);
     }
 
     /// <inheritdoc />

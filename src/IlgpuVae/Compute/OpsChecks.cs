@@ -51,6 +51,22 @@ internal static class OpsChecks
             throw new ArgumentException($"latent shapes disagree: stats {stats.Length}, eps {eps.Length}, z {z.Length}, Z {latent}");
     }
 
+    /// <summary>Checks the shapes of an importance log-weight op and returns K, the table's columns.</summary>
+    public static int LogWeights(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> reconstruction, ArrayView<float> logWeights, int latent, int column)
+    {
+        Latent(stats, eps, z, latent);
+        long rows = z.Length / latent;
+        if (reconstruction.Length != rows)
+            throw new ArgumentException($"reconstruction has {reconstruction.Length} rows, z has {rows}", nameof(reconstruction));
+        if (rows == 0 || logWeights.Length % rows != 0)
+            throw new ArgumentException($"log weights of {logWeights.Length} elements are not {rows} rows", nameof(logWeights));
+        int columns = (int)(logWeights.Length / rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(column);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, columns);
+        return columns;
+    }
+
     public static void Gather(long available, long orderLength, int start, int rows)
     {
         if (start < 0 || start + (long)rows > orderLength)

@@ -89,6 +89,14 @@ public sealed class ProfilingOps(IOps inner) : IOps
         Time(() => inner.Adam(parameters, gradients, m, v, step));
 
     /// <inheritdoc />
+    public void ImportanceLogWeight(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> reconstruction,
+        ArrayView<float> logWeights, int latent, int column) =>
+        Time(() => inner.ImportanceLogWeight(stats, eps, z, reconstruction, logWeights, latent, column));
+
+    /// <inheritdoc />
+    public void RowLogSumExp(ArrayView<float> x, ArrayView<float> output, int cols) => Time(() => inner.RowLogSumExp(x, output, cols));
+
+    /// <inheritdoc />
     public void Normal(ArrayView<float> output, ulong seed, ulong step) => Time(() => inner.Normal(output, seed, step));
 
     /// <inheritdoc />

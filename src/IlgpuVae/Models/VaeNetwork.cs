@@ -173,6 +173,29 @@ public sealed class VaeNetwork : IDisposable
     }
 
     /// <summary>
+    /// Draws a new posterior sample for the statistics of the last <see cref="Forward"/> (same x, same encoder
+    /// output): fresh eps from the (seed, step) stream, then z, the logits and the per-sample BCE again, without
+    /// re-running the encoder. The KL and its gradient are left as they were. For Monte Carlo estimates that need
+    /// many samples per image (the importance-weighted log-likelihood).
+    /// </summary>
+    /// <param name="x">The batch the forward saw (rows, D).</param>
+    /// <param name="rows">B, as in the forward.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="step">The noise counter.</param>
+    public void Resample(ArrayView<float> x, int rows, ulong seed, ulong step)
+    {
+        CheckRows(rows);
+        var ops = Device.Ops;
+        int d = Config.InputSize, z = Config.Latent;
+        var eps = _eps.SubView(0, (long)rows * z);
+        ops.Normal(eps, seed, step);
+        ops.Reparameterize(_stats.SubView(0, (long)rows * 2 * z), eps, _z.SubView(0, (long)rows * z), z);
+        DecodeLogits(rows);
+        ops.BceWithLogits(_logits.SubView(0, (long)rows * d), x.SubView(0, (long)rows * d), _recon.SubView(0, rows),
+            _logitsGrad.SubView(0, (long)rows * d), 1f);
+    }
+
+    /// <summary>
     /// Backward after <see cref="Forward"/>: adds the gradient of sum_b (BCE_b + beta KL_b) into
     /// <see cref="Gradients"/>, layer by layer in reverse forward order.
     /// </summary>

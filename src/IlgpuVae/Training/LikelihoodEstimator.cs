@@ -1,0 +1,116 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Models;
+
+namespace IlgpuVae.Training;
+
+/// <summary>The importance-weighted log-likelihood estimate of a data set.</summary>
+/// <param name="LogLikelihood">Mean over images of logsumexp_k(log w_k) - log K, in nats per image.</param>
+/// <param name="Samples">K, posterior samples per image.</param>
+/// <param name="Images">Images averaged.</param>
+public sealed record LikelihoodEstimate(double LogLikelihood, int Samples, int Images);
+
+/// <summary>
+/// Estimates log p(x) with K importance samples from the encoder's posterior (Burda et al., 2015):
+/// <c>log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K</c>, a lower bound in expectation
+/// that equals the ELBO at K = 1 and rises with K. Everything runs on the device in batches: per batch, the encoder
+/// runs once, each of the K samples is decoded and its log weight written into a (B, K) table, the table's rows are
+/// reduced by a stable logsumexp, and the results are summed into one device total read back at the end.
+/// With non-binary pixels the summed BCE is not a normalised Bernoulli likelihood, so the figure is the training
+/// loss's "likelihood", comparable with the ELBO beside it, not with binarised-MNIST results in the literature.
+/// </summary>
+public sealed class LikelihoodEstimator : IDisposable
+{
+    // The (B, K) table holds at most this many floats (16 MB); beyond that, batches shrink.
+    private const long MaxTableFloats = 1L << 22;
+    private readonly VaeNetwork _network;
+    private readonly DeviceDataset _set;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _order;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _batch, _totals, _rowLogSumExp;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _logWeights;
+
+    /// <summary>Prepares buffers for estimating on <paramref name="set"/>.</summary>
+    /// <param name="network">The network.</param>
+    /// <param name="set">The data.</param>
+    public LikelihoodEstimator(VaeNetwork network, DeviceDataset set)
+    {
+        _network = network;
+        _set = set;
+        _order = network.Device.Upload<int>(Enumerable.Range(0, set.Count).ToArray());
+        _batch = network.Device.Allocate<float>((long)network.Capacity * set.Features);
+        _totals = network.Device.Allocate<float>(1);
+        _rowLogSumExp = network.Device.Allocate<float>(network.Capacity);
+    }
+
+    /// <summary>Largest K accepted.</summary>
+    public const int MaxSamples = 1_000_000;
+
+    /// <summary>
+    /// Estimates the mean log-likelihood with <paramref name="samples"/> posterior samples per image. Sample k of
+    /// batch b uses the noise stream (seed, k * 2^24 + b), the stream <see cref="Evaluator.Evaluate"/> uses for
+    /// stream k: estimates with the same seed and growing K share their first samples, and sample 0 is the very
+    /// sample the evaluator's ELBO with stream 0 uses (while batches hold the network's capacity of rows).
+    /// </summary>
+    /// <param name="samples">K, at least 1.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <returns>The estimate.</returns>
+    public LikelihoodEstimate Estimate(int samples, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(samples, MaxSamples);
+        var ops = _network.Device.Ops;
+        int d = _set.Features, z = _network.Config.Latent;
+        int batchRows = (int)Math.Clamp(MaxTableFloats / samples, 1, _network.Capacity);
+        var table = LogWeights((long)batchRows * samples);
+        var totals = _totals.View.BaseView;
+        ops.Fill(totals, 0f);
+        for (int start = 0, batch = 0; start < _set.Count; start += batchRows, batch++)
+        {
+            int rows = Math.Min(batchRows, _set.Count - start);
+            var x = _batch.View.BaseView.SubView(0, (long)rows * d);
+            ops.GatherImages(_set.Images, _order.View.BaseView, start, x, d);
+            if (_network.Config.IsConditional)
+                ops.GatherLabels(_set.Labels, _order.View.BaseView, start, _network.Labels.SubView(0, rows));
+            var logWeights = table.SubView(0, (long)rows * samples);
+            var stats = _network.PosteriorStats.SubView(0, (long)rows * 2 * z);
+            var eps = _network.Noise.SubView(0, (long)rows * z);
+            var latent = _network.LatentSample.SubView(0, (long)rows * z);
+            var reconstruction = _network.Reconstruction.SubView(0, rows);
+            for (int k = 0; k < samples; k++)
+            {
+                ulong step = ((ulong)k << 24) + (ulong)batch;
+                if (k == 0)
+                    _network.Forward(x, rows, seed, step, 1f);
+                else
+                    _network.Resample(x, rows, seed, step);
+                ops.ImportanceLogWeight(stats, eps, latent, reconstruction, logWeights, z, k);
+            }
+            var perImage = _rowLogSumExp.View.BaseView.SubView(0, rows);
+            ops.RowLogSumExp(logWeights, perImage, samples);
+            ops.SumInto(perImage, totals, 0);
+        }
+        ops.Synchronize();
+        double total = _totals.GetAsArray1D()[0];
+        return new LikelihoodEstimate(total / _set.Count - Math.Log(samples), samples, _set.Count);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _order.Dispose();
+        _batch.Dispose();
+        _totals.Dispose();
+        _rowLogSumExp.Dispose();
+        _logWeights?.Dispose();
+    }
+
+    private ArrayView<float> LogWeights(long length)
+    {
+        if (_logWeights is null || _logWeights.Length < length)
+        {
+            _logWeights?.Dispose();
+            _logWeights = _network.Device.Allocate<float>(length);
+        }
+        return _logWeights.View.BaseView.SubView(0, length);
+    }
+}

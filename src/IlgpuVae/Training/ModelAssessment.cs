@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using IlgpuVae.Analysis;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+
+namespace IlgpuVae.Training;
+
+/// <summary>What <see cref="ModelAssessment.Run"/> measures.</summary>
+public sealed record AssessmentOptions
+{
+    /// <summary>The seed of the posterior samples (ELBO and log-likelihood) and of k-means.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>K of the importance-weighted log-likelihood estimate; 0 skips it.</summary>
+    public int ImportanceSamples { get; init; } = 50;
+
+    /// <summary>Whether to score how digits cluster in the latent space.</summary>
+    public bool Clustering { get; init; } = true;
+
+    /// <summary>Neighbours in the kNN vote.</summary>
+    public int KnnK { get; init; } = 5;
+
+    /// <summary>k of k-means.</summary>
+    public int Clusters { get; init; } = 10;
+
+    /// <summary>k-means restarts.</summary>
+    public int Restarts { get; init; } = 10;
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
+    public void Validate()
+    {
+        if (ImportanceSamples < 0 || ImportanceSamples > LikelihoodEstimator.MaxSamples)
+            throw new ArgumentException($"importance samples must be in 0-{LikelihoodEstimator.MaxSamples}, got {ImportanceSamples}");
+        if (KnnK < 1)
+            throw new ArgumentException($"kNN k must be positive, got {KnnK}");
+        if (Clusters < 2)
+            throw new ArgumentException($"k-means needs at least 2 clusters, got {Clusters}");
+        if (Restarts < 1)
+            throw new ArgumentException($"k-means restarts must be positive, got {Restarts}");
+    }
+}
+
+/// <summary>
+/// A trained model's figures on MNIST's test set: the ELBO split into reconstruction and KL, the
+/// importance-weighted log-likelihood estimate, and how the test set's latent means cluster by digit.
+/// </summary>
+/// <param name="Elbo">Test loss per image (negative ELBO, one posterior sample), reconstruction and KL.</param>
+/// <param name="LogLikelihood">The importance-weighted estimate of log p(x) per image, or null when skipped.</param>
+/// <param name="Clustering">The clustering scores of the test means (kNN fitted on the training means), or null.</param>
+/// <param name="TestMeans">The test set's posterior means (N x Z), computed for the clustering, else null.</param>
+/// <param name="TestLabels">The test labels.</param>
+/// <param name="Seconds">Wall-clock seconds per part: "elbo", "log_likelihood", "encode", "clustering".</param>
+public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLikelihood, ClusteringReport? Clustering,
+    float[]? TestMeans, int[] TestLabels, IReadOnlyDictionary<string, double> Seconds)
+{
+    /// <summary>
+    /// Measures <paramref name="model"/> on <paramref name="data"/>. Images go to the device once as bytes; the ELBO,
+    /// the log-likelihood and the latent means are computed there in batches; only the means (N x Z floats) and a few
+    /// totals come back to the host, where kNN, k-means and silhouettes run.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">MNIST: the test set is measured; the training set (as given, e.g. cut) is kNN's reference.</param>
+    /// <param name="options">What to measure.</param>
+    /// <returns>The figures.</returns>
+    public static ModelAssessment Run(VaeModel model, MnistData data, AssessmentOptions options)
+    {
+        options.Validate();
+        var device = model.Network.Device;
+        var seconds = new Dictionary<string, double>();
+        var clock = Stopwatch.StartNew();
+        using var test = new DeviceDataset(device, data.Test);
+        Evaluation elbo;
+        using (var evaluator = new Evaluator(model.Network, test))
+            elbo = evaluator.Evaluate((ulong)options.Seed, 0);
+        seconds["elbo"] = clock.Elapsed.TotalSeconds;
+
+        LikelihoodEstimate? likelihood = null;
+        if (options.ImportanceSamples > 0)
+        {
+            clock.Restart();
+            using var estimator = new LikelihoodEstimator(model.Network, test);
+            likelihood = estimator.Estimate(options.ImportanceSamples, (ulong)options.Seed);
+            seconds["log_likelihood"] = clock.Elapsed.TotalSeconds;
+        }
+
+        var testLabels = LatentCodes.Labels(test);
+        if (!options.Clustering)
+            return new ModelAssessment(elbo, likelihood, null, null, testLabels, seconds);
+        clock.Restart();
+        float[] testMeans = LatentCodes.Means(model.Network, test);
+        float[] trainMeans;
+        int[] trainLabels;
+        using (var train = new DeviceDataset(device, data.Train))
+        {
+            trainMeans = LatentCodes.Means(model.Network, train);
+            trainLabels = LatentCodes.Labels(train);
+        }
+        seconds["encode"] = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var clustering = LatentClustering.Evaluate(trainMeans, trainLabels, testMeans, testLabels, model.Config.Latent,
+            options.KnnK, options.Clusters, options.Restarts, options.Seed);
+        seconds["clustering"] = clock.Elapsed.TotalSeconds;
+        return new ModelAssessment(elbo, likelihood, clustering, testMeans, testLabels, seconds);
+    }
+}
