@@ -96,9 +96,9 @@ internal sealed unsafe class CpuGemm : IDisposable
     // laid out [p][0..NR) with zeros past N.
     private static void PackB(in Job job, int panelBegin, int panelEnd)
     {
-        for (int pc = 0; pc < job.K; pc += KcMax)
+        for (int pc = 0, kcStep = KBlock(job.K); pc < job.K; pc += kcStep)
         {
-            int kc = Math.Min(KcMax, job.K - pc);
+            int kc = Math.Min(kcStep, job.K - pc);
             float* blockBase = job.PackedB + (long)pc * job.Panels * NR;
             for (int panel = panelBegin; panel < panelEnd; panel++)
             {
@@ -189,6 +189,10 @@ internal sealed unsafe class CpuGemm : IDisposable
         Avx.Store(dst + 7L * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
+    // K blocks of equal size up to KcMax: 784 = 4 x 196 rather than 3 x 256 + 16, whose last block would pay
+    // a full pass over C for 16 multiply-adds per element.
+    private static int KBlock(int k) => (k + (k + KcMax - 1) / KcMax - 1) / ((k + KcMax - 1) / KcMax);
+
     private static void PackA(in Job job, int strip, int pc, int kc, float* dst)
     {
         int i0 = strip * MR, height = Math.Min(MR, job.M - i0);
@@ -219,9 +223,9 @@ internal sealed unsafe class CpuGemm : IDisposable
     private static void Compute(in Job job, int stripBegin, int stripEnd, float* packedA)
     {
         const int stripsPerBlock = 4096 / MR;
-        for (int pc = 0; pc < job.K; pc += KcMax)
+        for (int pc = 0, kcStep = KBlock(job.K); pc < job.K; pc += kcStep)
         {
-            int kc = Math.Min(KcMax, job.K - pc);
+            int kc = Math.Min(kcStep, job.K - pc);
             bool first = pc == 0;
             float* blockB = job.PackedB + (long)pc * job.Panels * NR;
             for (int s0 = stripBegin; s0 < stripEnd; s0 += stripsPerBlock)
