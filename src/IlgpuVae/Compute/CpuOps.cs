@@ -121,13 +121,19 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     public void Reparameterize(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, int latent)
     {
         OpsChecks.Latent(stats, eps, z, latent);
-        var s = Span(stats);
-        var e = Span(eps);
-        var zs = Span(z);
-        for (int i = 0; i < zs.Length; i++)
+        float* s = Pointer(stats), e = Pointer(eps), zs = Pointer(z);
+        int rows = z.IntLength / latent;
+        for (int b = 0; b < rows; b++)
         {
-            int b = i / latent, j = i - b * latent;
-            zs[i] = s[b * 2 * latent + j] + e[i] * MathF.Exp(0.5f * s[b * 2 * latent + latent + j]);
+            float* mu = s + (long)b * 2 * latent, logvar = mu + latent, noise = e + (long)b * latent, code = zs + (long)b * latent;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j <= latent - 16; j += 16)
+                    (Vector512.Load(mu + j) + Vector512.Load(noise + j) * VectorMath.Exp(0.5f * Vector512.Load(logvar + j))).Store(code + j);
+            }
+            for (; j < latent; j++)
+                code[j] = mu[j] + noise[j] * MathF.Exp(0.5f * logvar[j]);
         }
     }
 
@@ -137,16 +143,27 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     {
         OpsChecks.Latent(stats, eps, dz, latent);
         OpsChecks.SameLength(stats, dstats, nameof(dstats));
-        var s = Span(stats);
-        var e = Span(eps);
-        var g = Span(dz);
-        var ds = Span(dstats);
-        for (int i = 0; i < g.Length; i++)
+        float* s = Pointer(stats), e = Pointer(eps), g = Pointer(dz), ds = Pointer(dstats);
+        int rows = dz.IntLength / latent;
+        for (int b = 0; b < rows; b++)
         {
-            int b = i / latent, j = i - b * latent;
-            int m = b * 2 * latent + j, v = m + latent;
-            ds[m] += g[i];
-            ds[v] += g[i] * e[i] * 0.5f * MathF.Exp(0.5f * s[v]);
+            long row = (long)b * 2 * latent, at = (long)b * latent;
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                for (; j <= latent - 16; j += 16)
+                {
+                    var gj = Vector512.Load(g + at + j);
+                    (Vector512.Load(ds + row + j) + gj).Store(ds + row + j);
+                    var sigma = VectorMath.Exp(0.5f * Vector512.Load(s + row + latent + j));
+                    (Vector512.Load(ds + row + latent + j) + gj * Vector512.Load(e + at + j) * 0.5f * sigma).Store(ds + row + latent + j);
+                }
+            }
+            for (; j < latent; j++)
+            {
+                ds[row + j] += g[at + j];
+                ds[row + latent + j] += g[at + j] * e[at + j] * 0.5f * MathF.Exp(0.5f * s[row + latent + j]);
+            }
         }
     }
 
@@ -157,14 +174,27 @@ public sealed unsafe class CpuOps : IOps, IDisposable
         OpsChecks.SameLength(stats, dstats, nameof(dstats));
         if (kl.Length * 2L * latent != stats.Length)
             throw new ArgumentException($"kl has {kl.Length} rows but stats has {stats.Length / (2L * latent)}", nameof(kl));
-        var s = Span(stats);
-        var k = Span(kl);
-        var ds = Span(dstats);
-        for (int b = 0; b < k.Length; b++)
+        float* s = Pointer(stats), k = Pointer(kl), ds = Pointer(dstats);
+        for (int b = 0; b < kl.IntLength; b++)
         {
+            long row = (long)b * 2 * latent;
             float sum = 0f;
-            int row = b * 2 * latent;
-            for (int j = 0; j < latent; j++)
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var acc = Vector512<float>.Zero;
+                for (; j <= latent - 16; j += 16)
+                {
+                    var mu = Vector512.Load(s + row + j);
+                    var logvar = Vector512.Load(s + row + latent + j);
+                    var variance = VectorMath.Exp(logvar);
+                    acc += Vector512<float>.One + logvar - mu * mu - variance;
+                    (scale * mu).Store(ds + row + j);
+                    (scale * 0.5f * (variance - Vector512<float>.One)).Store(ds + row + latent + j);
+                }
+                sum = Vector512.Sum(acc);
+            }
+            for (; j < latent; j++)
             {
                 float mu = s[row + j], logvar = s[row + latent + j], variance = MathF.Exp(logvar);
                 sum += 1f + logvar - mu * mu - variance;

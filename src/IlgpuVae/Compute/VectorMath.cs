@@ -17,11 +17,20 @@ internal static class VectorMath
 
     /// <summary>exp(x) for x &lt;= 0; below -87.3 (exp = 1.2e-38, near the smallest normal float) it is 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> ExpNonPositive(Vector512<float> x)
+    public static Vector512<float> ExpNonPositive(Vector512<float> x) => Exp(x);
+
+    /// <summary>
+    /// exp(x): below -87.3 (exp = 1.2e-38, near the smallest normal float) it is 0, above 88 (exp = 1.7e38) it is
+    /// +infinity, and NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
     {
+        var nan = ~Vector512.Equals(x, x);
+        var huge = Vector512.GreaterThan(x, Vector512.Create(88f));
         // Below -87.3 the result is under the smallest normal float: clamp, then zero it at the end.
         var tiny = Vector512.LessThan(x, Vector512.Create(-87.3f));
-        x = Vector512.Max(x, Vector512.Create(-87.3f));
+        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88f));
         // x = n ln 2 + r with |r| <= ln 2 / 2, so exp(x) = 2^n exp(r).
         var n = Vector512.Round(x * Log2E);
         var r = x - n * Ln2High - n * Ln2Low;
@@ -36,7 +45,9 @@ internal static class VectorMath
         p = p * r + Vector512<float>.One;
         // Scale by 2^n through the exponent bits.
         var scaled = Vector512.ShiftLeft(Vector512.ConvertToInt32(n) + Vector512.Create(127), 23).AsSingle() * p;
-        return Vector512.ConditionalSelect(tiny.AsSingle(), Vector512<float>.Zero, scaled);
+        scaled = Vector512.ConditionalSelect(tiny, Vector512<float>.Zero, scaled);
+        scaled = Vector512.ConditionalSelect(huge, Vector512.Create(float.PositiveInfinity), scaled);
+        return Vector512.ConditionalSelect(nan, Vector512.Create(float.NaN), scaled);
     }
 
     /// <summary>log(y) for y in [1, 2].</summary>

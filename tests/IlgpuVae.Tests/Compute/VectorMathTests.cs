@@ -30,6 +30,28 @@ public sealed class VectorMathTests
     }
 
     [Fact]
+    public void Exp_PositiveRangeOverflowAndNaN_MatchDouble()
+    {
+        if (!Vector512.IsHardwareAccelerated)
+            return;
+        var x = new float[16];
+        for (double start = 0; start <= 100; start += 0.37)
+        {
+            for (int i = 0; i < 16; i++)
+                x[i] = (float)(start + i * 0.0231);
+            var y = VectorMath.Exp(Vector512.Create(x));
+            for (int i = 0; i < 16; i++)
+            {
+                if (x[i] > 88f)
+                    Assert.Equal(float.PositiveInfinity, y[i]);
+                else
+                    Assert.True(Math.Abs(y[i] - Math.Exp(x[i])) <= 4e-7 * Math.Exp(x[i]), $"exp({x[i]}): {y[i]} vs {Math.Exp(x[i])}");
+            }
+        }
+        Assert.True(float.IsNaN(VectorMath.Exp(Vector512.Create(float.NaN))[3]));
+    }
+
+    [Fact]
     public void LogOneToTwo_AcrossRange_MatchesDoubleWithinFewUlps()
     {
         if (!Vector512.IsHardwareAccelerated)
