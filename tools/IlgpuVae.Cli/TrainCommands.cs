@@ -17,6 +17,7 @@ public static partial class Commands
             new("--lr", "Adam learning rate", "RATE", "0.001"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them)", "LIST", "400"),
             new("--latent", "latent size Z", "N", "20"),
+            new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
             new("--beta", "KL weight in loss = BCE + beta KL", "B", "1"),
             new("--kl-warmup", "epochs over which beta rises linearly from 0", "N", "0"),
             new("--seed", "seed of initialisation, shuffling and noise", "N", "1"),
@@ -44,7 +45,13 @@ public static partial class Commands
             else
             {
                 string kind = options.Choice("--model", new Dictionary<string, string> { ["vae"] = "vae", ["cvae"] = "cvae" });
-                var config = new VaeConfig(784, options.IntList("--hidden"), options.Int("--latent", 1), kind == "cvae" ? 10 : 0);
+                var conditioning = options.Choice("--conditioning", new Dictionary<string, DecoderConditioning>
+                {
+                    ["first-layer"] = DecoderConditioning.FirstLayer, ["every-layer"] = DecoderConditioning.EveryLayer,
+                });
+                if (kind != "cvae" && options.Given("--conditioning"))
+                    throw new UsageException("--conditioning is for --model cvae");
+                var config = new VaeConfig(784, options.IntList("--hidden"), options.Int("--latent", 1), kind == "cvae" ? 10 : 0, conditioning);
                 training = new TrainingOptions
                 {
                     Epochs = options.Int("--epochs", 1),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Models;
 
@@ -72,7 +73,7 @@ public sealed class RunDirectory
                 Epochs = json.Epochs,
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
-                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes),
+                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
                 Seed = json.Seed,
@@ -84,6 +85,12 @@ public sealed class RunDirectory
             throw new InvalidDataException($"{path}: not a valid run configuration ({e.Message.Split('\n')[0]})");
         }
     }
+
+    // Runs written before the option existed lack it: their decoders read the label in the first layer only.
+    private static DecoderConditioning Conditioning(string? name) =>
+        name is null ? DecoderConditioning.FirstLayer
+        : VaeConfig.TryParseConditioning(name, out var conditioning) ? conditioning
+        : throw new InvalidDataException($"decoder_conditioning '{name}' is not first-layer or every-layer");
 
     /// <summary>Rewrites metrics.csv with every epoch so far.</summary>
     /// <param name="epochs">The metrics.</param>
@@ -152,6 +159,7 @@ public sealed class RunDirectory
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
+        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
@@ -168,6 +176,8 @@ public sealed class RunDirectory
         public int[] Hidden { get; set; } = [];
         public int Latent { get; set; }
         public int Classes { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? DecoderConditioning { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }
