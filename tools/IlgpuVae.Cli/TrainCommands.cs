@@ -19,7 +19,8 @@ public static partial class Commands
             new("--latent", "latent size Z", "N", "20"),
             new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
             new("--beta", "KL weight in loss = BCE + beta KL", "B", "1"),
-            new("--kl-warmup", "epochs over which beta rises linearly from 0", "N", "0"),
+            new("--kl-warmup", "epochs over which the KL weight moves linearly from --beta-start to --beta", "N", "0"),
+            new("--beta-start", "the KL weight at the start of --kl-warmup (above --beta: anneal down)", "B", "0"),
             new("--seed", "seed of initialisation, shuffling and noise", "N", "1"),
             new("--limit", "train on the first N training images only", "N"),
             new("--out", "run directory (default: runs/<model>-<time>)", "DIR"),
@@ -60,6 +61,7 @@ public static partial class Commands
                     Model = config,
                     Beta = options.Float("--beta", 0),
                     KlWarmupEpochs = options.Int("--kl-warmup", 0),
+                    BetaStart = options.Float("--beta-start", 0),
                     Seed = options.Int("--seed"),
                     Limit = options.OptionalInt("--limit", 1),
                 };

@@ -76,6 +76,7 @@ public sealed class RunDirectory
                 Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
+                BetaStart = json.BetaStart,
                 Seed = json.Seed,
                 Limit = json.Limit,
             };
@@ -165,6 +166,7 @@ public sealed class RunDirectory
         LearningRate = o.LearningRate,
         Beta = o.Beta,
         KlWarmupEpochs = o.KlWarmupEpochs,
+        BetaStart = o.BetaStart,
         Seed = o.Seed,
         Limit = o.Limit,
     };
@@ -183,6 +185,8 @@ public sealed class RunDirectory
         public float LearningRate { get; set; }
         public float Beta { get; set; }
         public int KlWarmupEpochs { get; set; }
+        // Absent from runs written before it existed: 0, the warm-up they had.
+        public float BetaStart { get; set; }
         public int Seed { get; set; }
         public int? Limit { get; set; }
     }

@@ -29,8 +29,16 @@ public sealed record TrainingOptions
     /// <summary>The KL weight beta in loss = BCE + beta KL.</summary>
     public float Beta { get; init; } = 1f;
 
-    /// <summary>Epochs over which beta rises linearly from 0 (0: no warm-up).</summary>
+    /// <summary>Epochs over which the KL weight moves linearly from <see cref="BetaStart"/> to <see cref="Beta"/>
+    /// (0: no warm-up, beta throughout).</summary>
     public int KlWarmupEpochs { get; init; }
+
+    /// <summary>
+    /// The KL weight at the start of the warm-up: 0 (the usual warm-up, rising to beta), or above beta to start with a
+    /// nearly uninformative code and let it take detail later (for a CVAE: the label is learnt before z can carry
+    /// identity). Unused without <see cref="KlWarmupEpochs"/>.
+    /// </summary>
+    public float BetaStart { get; init; }
 
     /// <summary>The seed of initialisation, shuffling and noise.</summary>
     public int Seed { get; init; } = 1;
@@ -53,6 +61,8 @@ public sealed record TrainingOptions
             throw new ArgumentException($"learning rate must be a positive number, got {LearningRate}");
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");
+        if (!float.IsFinite(BetaStart) || BetaStart < 0)
+            throw new ArgumentException($"the starting beta must be a non-negative number, got {BetaStart}");
         if (KlWarmupEpochs < 0)
             throw new ArgumentException($"KL warm-up must not be negative, got {KlWarmupEpochs}");
         if (Limit is <= 0)
