@@ -30,7 +30,8 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            int? epochsGiven = options.Has("--epochs") ? options.Int("--epochs", 1) : null;
+            // Given, not merely defaulted: a resumed run keeps its own count unless told otherwise.
+            int? epochsGiven = options.Given("--epochs") ? options.Int("--epochs", 1) : null;
             string? resume = options.String("--resume");
             TrainingOptions training;
             string runDirectory;
