@@ -5,6 +5,23 @@ namespace IlgpuVae.Training;
 /// <summary>Everything that decides a training run. Defaults are pytorch/examples' VAE.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>
+    /// The defaults of a conditional VAE (<c>train --model cvae</c>), chosen by measurement (docs/cvae.md): 784-400-20
+    /// with the label at the encoder's and the decoder's first layer, trained 20 epochs on BCE + beta KL with beta
+    /// falling linearly from 8 to 2 over the first 10 epochs. An expensive code early lets the free label, not z,
+    /// carry the digit's identity, and beta 2 keeps the posteriors close enough to the prior that z ~ N(0, I)
+    /// decodes to the requested digit: 98.4% of samples were classified as requested, at a test loss of 104.7
+    /// (the 10-epoch VAE's: 105.4).
+    /// </summary>
+    public static TrainingOptions ConditionalDefaults => new()
+    {
+        Model = VaeConfig.Default with { Classes = 10 },
+        Epochs = 20,
+        Beta = 2f,
+        BetaStart = 8f,
+        KlWarmupEpochs = 10,
+    };
+
     /// <summary>Epochs to train in total (a resumed run continues up to this count).</summary>
     public int Epochs { get; init; } = 10;
 
