@@ -33,6 +33,7 @@ public static partial class Commands
         FetchData(stdout, stderr),
         Bench(stdout, stderr),
         ClassifierCommand(stdout, stderr),
+        CvaeCommand(stdout, stderr),
     ];
 
     internal static ComputeDevice OpenDevice(ParsedOptions options) =>
