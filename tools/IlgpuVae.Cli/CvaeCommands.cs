@@ -130,7 +130,7 @@ public static partial class Commands
         CreateParentDirectory(output);
         DigitGrid.Save(output, grid, count, classes + 1, new GridLabels
         {
-            Title = "Style transfer: each test digit encoded with its label, decoded as every digit",
+            Title = "Style transfer: each test digit (left) decoded as 0-9",
             ColumnLabels = ["input", .. Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture))],
         });
         stdout.WriteLine($"wrote {output}: {count} test digits, each decoded as 0-{classes - 1}");
