@@ -39,6 +39,7 @@ public static partial class Commands
         Latent(stdout, stderr),
         Sweep(stdout, stderr),
         ClassifierCommand(stdout, stderr),
+        CvaeCommand(stdout, stderr),
     ];
 
     internal static ComputeDevice OpenDevice(ParsedOptions options) =>

@@ -11,14 +11,16 @@ public static partial class Commands
         "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
         [
             DataOption,
-            new("--model", "vae, or cvae (conditioned on the digit label)", "KIND", "vae"),
-            new("--epochs", "epochs in total (with --resume: the new total)", "N", "10"),
+            new("--model", "vae, or cvae (conditioned on the digit label; its defaults differ where shown)", "KIND", "vae"),
+            new("--epochs", "epochs in total (with --resume: the new total) (default: 10; cvae: 20)", "N"),
             new("--batch", "images per step", "N", "128"),
             new("--lr", "Adam learning rate", "RATE", "0.001"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them)", "LIST", "400"),
-            new("--latent", "latent size Z", "N", "20"),
-            new("--beta", "KL weight in loss = BCE + beta KL", "B", "1"),
-            new("--kl-warmup", "epochs over which beta rises linearly from 0", "N", "0"),
+            new("--latent", "latent size Z (default: 20; cvae: 10)", "N"),
+            new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
+            new("--beta", "KL weight in loss = BCE + beta KL (default: 1; cvae: 2)", "B"),
+            new("--kl-warmup", "epochs over which the KL weight moves linearly from --beta-start to --beta (default: 0; cvae: 10)", "N"),
+            new("--beta-start", "the KL weight at the start of --kl-warmup, above --beta to anneal down (default: 0; cvae: 8)", "B"),
             new("--seed", "seed of initialisation, shuffling and noise", "N", "1"),
             new("--limit", "train on the first N training images only", "N"),
             new("--out", "run directory (default: runs/<model>-<time>)", "DIR"),
@@ -28,7 +30,8 @@ public static partial class Commands
         ],
         (options, token) =>
         {
-            int? epochsGiven = options.Has("--epochs") ? options.Int("--epochs", 1) : null;
+            // Given, not merely defaulted: a resumed run keeps its own count unless told otherwise.
+            int? epochsGiven = options.Given("--epochs") ? options.Int("--epochs", 1) : null;
             string? resume = options.String("--resume");
             TrainingOptions training;
             string runDirectory;
@@ -44,15 +47,24 @@ public static partial class Commands
             else
             {
                 string kind = options.Choice("--model", new Dictionary<string, string> { ["vae"] = "vae", ["cvae"] = "cvae" });
-                var config = new VaeConfig(784, options.IntList("--hidden"), options.Int("--latent", 1), kind == "cvae" ? 10 : 0);
+                var conditioning = options.Choice("--conditioning", new Dictionary<string, DecoderConditioning>
+                {
+                    ["first-layer"] = DecoderConditioning.FirstLayer, ["every-layer"] = DecoderConditioning.EveryLayer,
+                });
+                if (kind != "cvae" && options.Given("--conditioning"))
+                    throw new UsageException("--conditioning is for --model cvae");
+                var defaults = kind == "cvae" ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
+                var config = new VaeConfig(784, options.IntList("--hidden"), options.OptionalInt("--latent", 1) ?? defaults.Model.Latent,
+                    defaults.Model.Classes, conditioning);
                 training = new TrainingOptions
                 {
-                    Epochs = options.Int("--epochs", 1),
+                    Epochs = epochsGiven ?? defaults.Epochs,
                     BatchSize = options.Int("--batch", 1),
                     LearningRate = options.Float("--lr", 0, exclusiveMin: true),
                     Model = config,
-                    Beta = options.Float("--beta", 0),
-                    KlWarmupEpochs = options.Int("--kl-warmup", 0),
+                    Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
+                    KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
+                    BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
                     Seed = options.Int("--seed"),
                     Limit = options.OptionalInt("--limit", 1),
                 };
@@ -64,7 +76,7 @@ public static partial class Commands
             using var trainer = resume is not null
                 ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
                 : new VaeTrainer(device, data, training, runDirectory);
-            stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {training.Beta})");
+            stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)})");
             stdout.WriteLine($"device: {device.Description}");
             stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
             var result = trainer.Train(new ProgressPrinter(stdout, training.BatchSize), token);

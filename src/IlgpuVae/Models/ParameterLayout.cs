@@ -33,14 +33,15 @@ public sealed class ParameterLayout
         Add("logvar.weight", config.Latent, input);
         Add("mu.bias", config.Latent);
         Add("logvar.bias", config.Latent);
-        input = config.Latent + config.Classes;
+        // A decoder layer that reads the label takes C more inputs, after its usual ones.
+        input = config.Latent;
         var decoder = config.DecoderHidden;
         for (int i = 0; i < decoder.Count; i++)
         {
-            AddLinear($"decoder.{i}", decoder[i], input);
+            AddLinear($"decoder.{i}", decoder[i], input + (config.DecoderLayerReadsLabel(i) ? config.Classes : 0));
             input = decoder[i];
         }
-        AddLinear("out", config.InputSize, input);
+        AddLinear("out", config.InputSize, input + (config.DecoderLayerReadsLabel(decoder.Count) ? config.Classes : 0));
     }
 
     /// <summary>The tensors in buffer order.</summary>

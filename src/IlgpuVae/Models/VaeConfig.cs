@@ -2,15 +2,27 @@ using System.Globalization;
 
 namespace IlgpuVae.Models;
 
+/// <summary>Which of a conditional VAE's decoder layers read the one-hot label.</summary>
+public enum DecoderConditioning
+{
+    /// <summary>Only the first: it takes [z | one-hot] (the common PyTorch recipe).</summary>
+    FirstLayer,
+    /// <summary>Every one, the output layer included: each takes [its usual input | one-hot].</summary>
+    EveryLayer,
+}
+
 /// <summary>
 /// The architecture of a (conditional) VAE: D inputs, encoder hidden layers, latent size Z, decoder hidden
-/// layers (the encoder's, reversed), and C classes for conditioning (0 for a plain VAE).
+/// layers (the encoder's, reversed), C classes for conditioning (0 for a plain VAE), and which decoder layers
+/// read the label. The encoder's first layer reads [x | one-hot] in a conditional model.
 /// </summary>
 /// <param name="InputSize">D, 784 for MNIST.</param>
 /// <param name="Hidden">Encoder hidden widths from the input side, e.g. [400] or [512, 256].</param>
 /// <param name="Latent">Z.</param>
 /// <param name="Classes">C: 0 for a VAE, 10 for a CVAE on digits.</param>
-public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Latent, int Classes = 0)
+/// <param name="Conditioning">For a conditional model, which decoder layers read the label.</param>
+public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Latent, int Classes = 0,
+    DecoderConditioning Conditioning = DecoderConditioning.FirstLayer)
 {
     /// <summary>pytorch/examples' VAE: 784-400-20.</summary>
     public static VaeConfig Default => new(784, [400], 20);
@@ -20,6 +32,13 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 
     /// <summary>The decoder's hidden widths from the latent side (the encoder's, reversed).</summary>
     public IReadOnlyList<int> DecoderHidden => Hidden.Reverse().ToArray();
+
+    /// <summary>True when the decoder layer at <paramref name="index"/> (0 = the first, <c>DecoderHidden.Count</c> =
+    /// the output layer) takes the one-hot label after its usual input.</summary>
+    /// <param name="index">The decoder layer.</param>
+    /// <returns>Whether it reads the label.</returns>
+    public bool DecoderLayerReadsLabel(int index) =>
+        IsConditional && (index == 0 || Conditioning == DecoderConditioning.EveryLayer);
 
     /// <summary>The model kind as written in metadata and configs: "vae" or "cvae".</summary>
     public string Kind => IsConditional ? "cvae" : "vae";
@@ -35,19 +54,60 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"latent size must be positive, got {Latent}");
         if (Classes < 0)
             throw new ArgumentException($"class count must not be negative, got {Classes}");
+        if (!Enum.IsDefined(Conditioning))
+            throw new ArgumentException($"unknown decoder conditioning {(int)Conditioning}");
+        if (!IsConditional && Conditioning != DecoderConditioning.FirstLayer)
+            throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
     }
 
-    /// <summary>The configuration as safetensors metadata, so a checkpoint alone rebuilds the model.</summary>
-    public Dictionary<string, string> ToMetadata() => new()
+    /// <summary>The metadata and config.json spelling of <paramref name="conditioning"/>.</summary>
+    /// <param name="conditioning">The value.</param>
+    /// <returns>"first-layer" or "every-layer".</returns>
+    public static string ConditioningName(DecoderConditioning conditioning) => conditioning switch
     {
-        ["format"] = "ilgpu-vae",
-        ["model"] = Kind,
-        ["input_size"] = InputSize.ToString(CultureInfo.InvariantCulture),
-        ["hidden"] = string.Join(",", Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture))),
-        ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
-        ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
-        ["likelihood"] = "bernoulli-logits",
+        DecoderConditioning.FirstLayer => "first-layer",
+        DecoderConditioning.EveryLayer => "every-layer",
+        _ => throw new ArgumentOutOfRangeException(nameof(conditioning)),
     };
+
+    /// <summary>Reads <see cref="ConditioningName"/>'s spelling back.</summary>
+    /// <param name="name">"first-layer" or "every-layer".</param>
+    /// <param name="conditioning">The value.</param>
+    /// <returns>False for any other text.</returns>
+    public static bool TryParseConditioning(string name, out DecoderConditioning conditioning)
+    {
+        foreach (var value in Enum.GetValues<DecoderConditioning>())
+        {
+            if (ConditioningName(value) == name)
+            {
+                conditioning = value;
+                return true;
+            }
+        }
+        conditioning = default;
+        return false;
+    }
+
+    /// <summary>
+    /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
+    /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer".
+    /// </summary>
+    public Dictionary<string, string> ToMetadata()
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = "ilgpu-vae",
+            ["model"] = Kind,
+            ["input_size"] = InputSize.ToString(CultureInfo.InvariantCulture),
+            ["hidden"] = string.Join(",", Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture))),
+            ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
+            ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
+            ["likelihood"] = "bernoulli-logits",
+        };
+        if (IsConditional)
+            metadata["decoder_conditioning"] = ConditioningName(Conditioning);
+        return metadata;
+    }
 
     /// <summary>Reads the configuration back from checkpoint metadata.</summary>
     /// <param name="metadata">The metadata.</param>
@@ -62,8 +122,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ? v
             : throw new InvalidDataException($"{source}: metadata '{key}' is not an integer: '{text}'");
         var hidden = Get("hidden").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("hidden", h)).ToArray();
+        var conditioning = DecoderConditioning.FirstLayer;
+        if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
+            throw new InvalidDataException($"{source}: metadata 'decoder_conditioning' is '{name}', not first-layer or every-layer");
         var config = new VaeConfig(Int("input_size", Get("input_size")), hidden, Int("latent", Get("latent")),
-            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0);
+            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning);
         try
         {
             config.Validate();
@@ -75,7 +138,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return config;
     }
 
-    /// <summary>A short description, e.g. "vae 784-400-20".</summary>
+    /// <summary>A short description, e.g. "vae 784-400-20", "cvae 784+10-400-20" or, with the label at every decoder
+    /// layer, "cvae 784+10-400-20 (label at every decoder layer)".</summary>
     public override string ToString() =>
-        $"{Kind} {InputSize}{(IsConditional ? $"+{Classes}" : "")}-{string.Join("-", Hidden)}-{Latent}";
+        $"{Kind} {InputSize}{(IsConditional ? $"+{Classes}" : "")}-{string.Join("-", Hidden)}-{Latent}" +
+        (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");
 }

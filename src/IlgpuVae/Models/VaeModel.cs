@@ -226,7 +226,7 @@ public sealed class VaeModel : IDisposable
             return;
         }
         if (labels.Length != count)
-            throw new ArgumentException($"{labels.Length} labels for {count} rows", nameof(labels));
+            throw new ArgumentException($"a conditional model needs one label per row: {labels.Length} labels for {count} rows", nameof(labels));
         foreach (int label in labels)
             if ((uint)label >= (uint)Config.Classes)
                 throw new ArgumentOutOfRangeException(nameof(labels), $"label {label} is outside 0-{Config.Classes - 1}");

@@ -11,7 +11,9 @@ namespace IlgpuVae.Models;
 /// <see cref="Capacity"/> rows, and a hand-written forward and backward (llm.c style).
 /// Forward: [x | onehot] -> encoder (ReLU) -> [mu | logvar] -> z = mu + eps exp(logvar / 2) -> [z | onehot]
 /// -> decoder (ReLU) -> logits; loss per sample = summed BCE on logits + beta KL, with their gradients computed
-/// by the fused loss kernels during the forward. Shapes: B rows, D inputs, H hidden, Z latent, C classes.
+/// by the fused loss kernels during the forward. With <see cref="DecoderConditioning.EveryLayer"/> every later
+/// decoder layer, the output layer included, also reads [h | onehot]. Shapes: B rows, D inputs, H hidden,
+/// Z latent, C classes.
 /// </summary>
 public sealed class VaeNetwork : IDisposable
 {
@@ -22,7 +24,10 @@ public sealed class VaeNetwork : IDisposable
     private readonly Linear _output;
     // Activations: _encoderOut[i] (B, H_i), _decoderOut[i] (B, H_i), and their gradients.
     private readonly ArrayView<float>[] _encoderOut, _encoderGrad, _decoderOut, _decoderGrad;
-    private readonly ArrayView<float> _encoderIn, _decoderIn, _stats, _statsGrad, _eps, _z, _zGrad, _logits, _logitsGrad;
+    // _decoderIn[i] (B, in_i + C): the label-extended input of decoder layer i (the last: the output layer), where
+    // that layer reads the label.
+    private readonly ArrayView<float>[] _decoderIn;
+    private readonly ArrayView<float> _encoderIn, _stats, _statsGrad, _eps, _z, _zGrad, _logits, _logitsGrad;
     private readonly ArrayView<float> _recon, _kl;
     private readonly ArrayView<int> _labels;
 
@@ -68,7 +73,9 @@ public sealed class VaeNetwork : IDisposable
         }
         _output = Layer("out", Activation.Identity);
         _encoderIn = c > 0 ? Activations(d + c) : default;
-        _decoderIn = c > 0 ? Activations(z + c) : default;
+        _decoderIn = new ArrayView<float>[_decoder.Length + 1];
+        for (int i = 0; i <= _decoder.Length; i++)
+            _decoderIn[i] = config.DecoderLayerReadsLabel(i) ? Activations(DecoderLayer(i).Inputs) : default;
         _stats = Activations(2 * z);
         _statsGrad = Activations(2 * z);
         _eps = Activations(z);
@@ -206,15 +213,17 @@ public sealed class VaeNetwork : IDisposable
         CheckRows(rows);
         var ops = Device.Ops;
         int d = Config.InputSize, z = Config.Latent, c = Config.Classes;
-        // Decoder, from the logits back to z.
+        // Decoder, from the logits back to z. A layer that read the label passes back only its usual input's
+        // columns: the one-hot is constant.
         var above = _logitsGrad;
         for (int i = _decoder.Length; i >= 0; i--)
         {
-            var layer = i == _decoder.Length ? _output : _decoder[i];
-            var layerIn = i == 0 ? DecoderInput(rows) : _decoderOut[i - 1];
+            var layer = DecoderLayer(i);
+            bool readsLabel = Config.DecoderLayerReadsLabel(i);
+            var layerIn = readsLabel ? _decoderIn[i] : i == 0 ? _z : _decoderOut[i - 1];
             var layerOut = i == _decoder.Length ? _logits : _decoderOut[i];
             var dIn = i == 0 ? _zGrad : _decoderGrad[i - 1];
-            layer.Backward(ops, layerIn, layerOut, above, dIn, rows, i == 0 ? z : -1);
+            layer.Backward(ops, layerIn, layerOut, above, dIn, rows, readsLabel ? layer.Inputs - c : -1);
             above = dIn;
         }
         // Through the reparameterisation into [dmu | dlogvar], which already holds beta dKL.
@@ -240,13 +249,21 @@ public sealed class VaeNetwork : IDisposable
     {
         CheckRows(rows);
         var ops = Device.Ops;
-        var h = DecoderInput(rows);
-        for (int i = 0; i < _decoder.Length; i++)
+        int c = Config.Classes;
+        var h = _z;
+        for (int i = 0; i <= _decoder.Length; i++)
         {
-            _decoder[i].Forward(ops, h, _decoderOut[i], rows);
-            h = _decoderOut[i];
+            var layer = DecoderLayer(i);
+            var input = h;
+            if (Config.DecoderLayerReadsLabel(i))
+            {
+                int width = layer.Inputs - c;
+                input = _decoderIn[i].SubView(0, (long)rows * layer.Inputs);
+                ops.OneHotConcat(h.SubView(0, (long)rows * width), _labels.SubView(0, rows), input, width, c);
+            }
+            h = i == _decoder.Length ? _logits : _decoderOut[i];
+            layer.Forward(ops, input, h, rows);
         }
-        _output.Forward(ops, h, _logits, rows);
     }
 
     /// <summary>Sets every gradient to zero.</summary>
@@ -301,15 +318,8 @@ public sealed class VaeNetwork : IDisposable
         _owned.Clear();
     }
 
-    private ArrayView<float> DecoderInput(int rows)
-    {
-        int z = Config.Latent, c = Config.Classes;
-        if (c == 0)
-            return _z;
-        var input = _decoderIn.SubView(0, (long)rows * (z + c));
-        Device.Ops.OneHotConcat(_z.SubView(0, (long)rows * z), _labels.SubView(0, rows), input, z, c);
-        return input;
-    }
+    // Decoder layer i: the hidden layers, then (i = their count) the output layer.
+    private Linear DecoderLayer(int i) => i == _decoder.Length ? _output : _decoder[i];
 
     private void Initialize(int seed)
     {

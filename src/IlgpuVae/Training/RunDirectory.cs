@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Models;
 
@@ -72,9 +73,10 @@ public sealed class RunDirectory
                 Epochs = json.Epochs,
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
-                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes),
+                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
+                BetaStart = json.BetaStart,
                 Seed = json.Seed,
                 Limit = json.Limit,
             };
@@ -84,6 +86,12 @@ public sealed class RunDirectory
             throw new InvalidDataException($"{path}: not a valid run configuration ({e.Message.Split('\n')[0]})");
         }
     }
+
+    // Runs written before the option existed lack it: their decoders read the label in the first layer only.
+    private static DecoderConditioning Conditioning(string? name) =>
+        name is null ? DecoderConditioning.FirstLayer
+        : VaeConfig.TryParseConditioning(name, out var conditioning) ? conditioning
+        : throw new InvalidDataException($"decoder_conditioning '{name}' is not first-layer or every-layer");
 
     /// <summary>Rewrites metrics.csv with every epoch so far.</summary>
     /// <param name="epochs">The metrics.</param>
@@ -152,11 +160,13 @@ public sealed class RunDirectory
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
+        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
         Beta = o.Beta,
         KlWarmupEpochs = o.KlWarmupEpochs,
+        BetaStart = o.BetaStart,
         Seed = o.Seed,
         Limit = o.Limit,
     };
@@ -168,11 +178,15 @@ public sealed class RunDirectory
         public int[] Hidden { get; set; } = [];
         public int Latent { get; set; }
         public int Classes { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? DecoderConditioning { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }
         public float Beta { get; set; }
         public int KlWarmupEpochs { get; set; }
+        // Absent from runs written before it existed: 0, the warm-up they had.
+        public float BetaStart { get; set; }
         public int Seed { get; set; }
         public int? Limit { get; set; }
     }

@@ -5,6 +5,23 @@ namespace IlgpuVae.Training;
 /// <summary>Everything that decides a training run. Defaults are pytorch/examples' VAE.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>
+    /// The defaults of a conditional VAE (<c>train --model cvae</c>), chosen by measurement (docs/cvae.md): 784-400-10
+    /// with the label at the encoder's and the decoder's first layer, trained 20 epochs on BCE + beta KL with beta
+    /// falling linearly from 8 to 2 over the first 10 epochs. An expensive code early lets the free label, not z,
+    /// carry the digit's identity, and beta 2 keeps the posteriors close enough to the prior that z ~ N(0, I)
+    /// decodes to the requested digit: 98.5-98.8% of samples were classified as requested (three seeds), at a test
+    /// loss of 104.6-105.2 (the VAE's: 105.4 after 10 epochs, 103.7 after 20).
+    /// </summary>
+    public static TrainingOptions ConditionalDefaults => new()
+    {
+        Model = VaeConfig.Default with { Latent = 10, Classes = 10 },
+        Epochs = 20,
+        Beta = 2f,
+        BetaStart = 8f,
+        KlWarmupEpochs = 10,
+    };
+
     /// <summary>Epochs to train in total (a resumed run continues up to this count).</summary>
     public int Epochs { get; init; } = 10;
 
@@ -29,8 +46,16 @@ public sealed record TrainingOptions
     /// <summary>The KL weight beta in loss = BCE + beta KL.</summary>
     public float Beta { get; init; } = 1f;
 
-    /// <summary>Epochs over which beta rises linearly from 0 (0: no warm-up).</summary>
+    /// <summary>Epochs over which the KL weight moves linearly from <see cref="BetaStart"/> to <see cref="Beta"/>
+    /// (0: no warm-up, beta throughout).</summary>
     public int KlWarmupEpochs { get; init; }
+
+    /// <summary>
+    /// The KL weight at the start of the warm-up: 0 (the usual warm-up, rising to beta), or above beta to start with a
+    /// nearly uninformative code and let it take detail later (for a CVAE: the label is learnt before z can carry
+    /// identity). Unused without <see cref="KlWarmupEpochs"/>.
+    /// </summary>
+    public float BetaStart { get; init; }
 
     /// <summary>The seed of initialisation, shuffling and noise.</summary>
     public int Seed { get; init; } = 1;
@@ -53,6 +78,8 @@ public sealed record TrainingOptions
             throw new ArgumentException($"learning rate must be a positive number, got {LearningRate}");
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");
+        if (!float.IsFinite(BetaStart) || BetaStart < 0)
+            throw new ArgumentException($"the starting beta must be a non-negative number, got {BetaStart}");
         if (KlWarmupEpochs < 0)
             throw new ArgumentException($"KL warm-up must not be negative, got {KlWarmupEpochs}");
         if (Limit is <= 0)

@@ -231,13 +231,13 @@ public sealed class VaeTrainer : IDisposable
         _globalStep++;
     }
 
-    // Linear warm-up of the KL weight over the first KlWarmupEpochs epochs, step by step.
+    // The KL weight moves linearly from BetaStart to Beta over the first KlWarmupEpochs epochs, step by step.
     private float BetaAt(int epoch, int step)
     {
         if (_options.KlWarmupEpochs == 0)
             return _options.Beta;
-        double progress = (epoch - 1 + (step + 1) / (double)StepsPerEpoch) / _options.KlWarmupEpochs;
-        return (float)(_options.Beta * Math.Min(1.0, progress));
+        double progress = Math.Min(1.0, (epoch - 1 + (step + 1) / (double)StepsPerEpoch) / _options.KlWarmupEpochs);
+        return (float)(_options.BetaStart + (_options.Beta - _options.BetaStart) * progress);
     }
 
     // The mean per-image loss of the first `steps` steps: recon + KL (the ELBO's negative), as pytorch/examples reports.

@@ -67,17 +67,19 @@ public sealed class GradientCheckTests
         });
     }
 
-    public static TheoryData<string, int, float> ModelCases() => new()
+    public static TheoryData<string, int, float, DecoderConditioning> ModelCases() => new()
     {
-        { "vectorized", 0, 1f }, { "kernels", 0, 1f }, { "vectorized", 0, 0.3f },
-        { "vectorized", 3, 1f }, { "kernels", 3, 0.5f },
+        { "vectorized", 0, 1f, DecoderConditioning.FirstLayer }, { "kernels", 0, 1f, DecoderConditioning.FirstLayer },
+        { "vectorized", 0, 0.3f, DecoderConditioning.FirstLayer },
+        { "vectorized", 3, 1f, DecoderConditioning.FirstLayer }, { "kernels", 3, 0.5f, DecoderConditioning.FirstLayer },
+        { "vectorized", 3, 1f, DecoderConditioning.EveryLayer }, { "kernels", 3, 2f, DecoderConditioning.EveryLayer },
     };
 
     [Theory]
     [MemberData(nameof(ModelCases))]
-    public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta)
+    public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
-        var config = new VaeConfig(6, [5, 4], 3, classes);
+        var config = new VaeConfig(6, [5, 4], 3, classes, conditioning);
         const int rows = 3;
         var x = Random(rows * config.InputSize, 11, 0, 1);
         var eps = Random(rows * config.Latent, 12, -1.5f, 1.5f);

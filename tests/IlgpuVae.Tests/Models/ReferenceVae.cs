@@ -23,18 +23,21 @@ public static class ReferenceVae
                 h = Linear(layout, p, $"encoder.{i}", h, relu: true);
             var mu = Linear(layout, p, "mu", h, relu: false);
             var logvar = Linear(layout, p, "logvar", h, relu: false);
-            var code = new double[z + c];
+            var code = new double[z];
             double kl = 0;
             for (int j = 0; j < z; j++)
             {
                 code[j] = mu[j] + eps[b * z + j] * Math.Exp(logvar[j] / 2);
                 kl += -0.5 * (1 + logvar[j] - mu[j] * mu[j] - Math.Exp(logvar[j]));
             }
-            if (c > 0) code[z + labels[b]] = 1;
             h = code;
-            for (int i = 0; i < config.Hidden.Count; i++)
-                h = Linear(layout, p, $"decoder.{i}", h, relu: true);
-            var logits = Linear(layout, p, "out", h, relu: false);
+            for (int i = 0; i <= config.Hidden.Count; i++)
+            {
+                if (config.DecoderLayerReadsLabel(i))
+                    h = WithOneHot(h, labels[b], c);
+                h = Linear(layout, p, i < config.Hidden.Count ? $"decoder.{i}" : "out", h, relu: i < config.Hidden.Count);
+            }
+            var logits = h;
             double bce = 0;
             for (int i = 0; i < d; i++)
             {
@@ -44,6 +47,15 @@ public static class ReferenceVae
             total += bce + beta * kl;
         }
         return total;
+    }
+
+    /// <summary>[h | one-hot(label)], written out element by element.</summary>
+    public static double[] WithOneHot(double[] h, int label, int classes)
+    {
+        var extended = new double[h.Length + classes];
+        for (int i = 0; i < h.Length; i++) extended[i] = h[i];
+        extended[h.Length + label] = 1;
+        return extended;
     }
 
     /// <summary>y = f(W h + b) with W (out, in) at the layout's slot.</summary>

@@ -1,0 +1,76 @@
+using System.Text.Json;
+using IlgpuVae.Cli;
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
+using Xunit;
+
+namespace IlgpuVae.Tests.Cli;
+
+public sealed class TrainCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public void Conditioning_ForAVae_IsAUsageError()
+    {
+        var (code, _, err) = Run("train", "--conditioning", "every-layer");
+        Assert.Equal(2, code);
+        Assert.Contains("--conditioning is for --model cvae", err);
+    }
+
+    [MnistFact]
+    public void TrainCvae_UsesTheConditionalDefaults_ExceptWhatIsGiven()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--model", "cvae", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200",
+            "--hidden", "16", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        var defaults = TrainingOptions.ConditionalDefaults;
+        Assert.Contains($"beta {defaults.BetaStart} -> {defaults.Beta} over {defaults.KlWarmupEpochs} epochs", output);
+        var written = new RunDirectory(run).ReadConfig();
+        Assert.Equal(1, written.Epochs);
+        Assert.Equal(10, written.Model.Classes);
+        Assert.Equal((defaults.Beta, defaults.BetaStart, defaults.KlWarmupEpochs, defaults.Model.Latent, defaults.Model.Conditioning),
+            (written.Beta, written.BetaStart, written.KlWarmupEpochs, written.Model.Latent, written.Model.Conditioning));
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile))))
+            Assert.Equal("cvae", json.RootElement.GetProperty("model").GetString());
+
+        // What is given wins; a VAE keeps the VAE defaults.
+        (code, _, err) = Run("train", "--model", "cvae", "--beta", "3", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200",
+            "--hidden", "16", "--out", dir.File("given"), "--device", "cpu");
+        Assert.True(code == 0, err);
+        written = new RunDirectory(dir.File("given")).ReadConfig();
+        Assert.Equal((3f, defaults.BetaStart), (written.Beta, written.BetaStart));
+        (code, _, err) = Run("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200",
+            "--hidden", "16", "--out", dir.File("vae"), "--device", "cpu");
+        Assert.True(code == 0, err);
+        written = new RunDirectory(dir.File("vae")).ReadConfig();
+        var vae = new TrainingOptions();
+        Assert.Equal((0, vae.Beta, vae.BetaStart, vae.KlWarmupEpochs), (written.Model.Classes, written.Beta, written.BetaStart, written.KlWarmupEpochs));
+    }
+
+    [MnistFact]
+    public void Resume_WithoutEpochs_KeepsTheRunsOwnCount()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, _, err) = Run("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--hidden", "16",
+            "--latent", "2", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        // The run is complete at its one epoch: resuming it without --epochs trains nothing more.
+        (code, var output, err) = Run("train", "--resume", run, "--data", TestData.MnistDirectory!, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("epoch 2/", output);
+        Assert.Single(new RunDirectory(run).ReadMetrics());
+        (code, output, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch 2/2", output);
+    }
+}
