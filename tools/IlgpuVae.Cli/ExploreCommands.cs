@@ -25,6 +25,7 @@ public static partial class Commands
             new("--count", "images to draw (a conditional model without --digit draws count/10 per digit)", "N", "64"),
             new("--columns", "grid columns (default: a square grid)", "N"),
             new("--seed", "noise seed", "N", "7"),
+            new("--class", "conditional models: draw only this digit (0-9; --digit D says the same)", "D"),
             new("--digit", "conditional models: draw only this digit", "D"),
             new("--format", "png, or idx: an IDX image file of bytes round(255 p) that MNIST tooling reads", "FORMAT", "png"),
             OutOption("sample.png, or sample.idx with --format idx"),
@@ -369,7 +370,8 @@ public static partial class Commands
 
     private static int? DigitFor(ParsedOptions options, VaeConfig config, bool required)
     {
-        int? digit = options.OptionalInt("--digit", 0);
+        // sample accepts --class (as the CVAE commands) and --digit for the same thing.
+        int? digit = options.OptionalInt(options.Given("--class") ? "--class" : "--digit", 0);
         if (digit is int d && d >= Math.Max(config.Classes, 10))
             throw new UsageException($"--digit: unknown class {d}; digits are 0-9");
         if (!config.IsConditional)

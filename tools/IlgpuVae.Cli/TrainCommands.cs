@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
+using IlgpuVae.Classification;
+using IlgpuVae.Conditional;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
 
@@ -108,6 +110,8 @@ public static partial class Commands
             new("--iw-samples", "K, posterior samples per image of the log-likelihood estimate (0: skip it)", "K", "50"),
             new("--no-clustering", "skip the clustering of the latent means"),
             new("--limit", "use the first N training images as kNN's reference (default: all)", "N"),
+            new("--classifier", "a CVAE: also report conditional agreement, judged by this 'classifier train' model", "FILE"),
+            new("--agreement-samples", "with --classifier: generated digits per class", "N", "1000"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -125,10 +129,22 @@ public static partial class Commands
             string path = options.RequiredString("--model");
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{path}: no such model file");
+            string? classifierPath = options.String("--classifier");
+            int agreementSamples = options.Int("--agreement-samples", 1);
+            if (classifierPath is not null && !File.Exists(classifierPath))
+                throw new FileNotFoundException($"{classifierPath}: no such classifier file");
             var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
             using var device = OpenDevice(options);
             using var model = VaeModel.Load(device, path);
+            if (classifierPath is not null && !model.Config.IsConditional)
+                throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
             var assessment = ModelAssessment.Run(model, data, assessmentOptions);
+            ConditionalAgreement? agreement = null;
+            if (classifierPath is not null)
+            {
+                using var classifier = Classifier.Load(device, classifierPath);
+                agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed);
+            }
             var result = assessment.Elbo;
             var likelihood = assessment.LogLikelihood;
             var clustering = assessment.Clustering;
@@ -145,6 +161,11 @@ public static partial class Commands
                         kmeans_k = clustering.Clusters, kmeans_restarts = clustering.Restarts, kmeans_nmi = clustering.KMeansNmi,
                         kmeans_ari = clustering.KMeansAri, kmeans_accuracy = clustering.KMeansAccuracy,
                         silhouette_label = clustering.SilhouetteByLabel, silhouette_kmeans = clustering.SilhouetteByCluster,
+                    },
+                    agreement = agreement is null ? null : new
+                    {
+                        classifier = classifierPath, samples_per_class = agreement.SamplesPerClass,
+                        overall = agreement.Overall, per_class = agreement.PerClass,
                     },
                     seconds = assessment.Seconds,
                 }));
@@ -163,6 +184,14 @@ public static partial class Commands
                 stdout.WriteLine($"    k-means (k = {clustering.Clusters}, best of {clustering.Restarts}): NMI {F(clustering.KMeansNmi, "F4")}, ARI {F(clustering.KMeansAri, "F4")}, best-match accuracy {F(clustering.KMeansAccuracy, "F4")}");
                 stdout.WriteLine($"    silhouette: by digit {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
             }
+            if (agreement is not null)
+            {
+                stdout.WriteLine($"  conditional agreement ({agreement.SamplesPerClass} samples per digit from the prior, judged by {classifierPath}):");
+                stdout.WriteLine($"    overall {F(100 * agreement.Overall, "F1")}%; per digit " +
+                    string.Join(" ", agreement.PerClass.Select((a, c) => $"{c}:{F(100 * a, "F1")}%")));
+            }
+            else if (model.Config.IsConditional)
+                stdout.WriteLine("  (a CVAE: pass --classifier FILE to measure how often its samples show the requested digit)");
             return 0;
         });
 

@@ -182,6 +182,30 @@ public sealed class CvaeCliTests
         Assert.Contains("N(0, I)", output);
     }
 
+    [MnistFact]
+    public void Evaluate_CvaeWithClassifier_ReportsAgreement_AndRefusesAPlainVae()
+    {
+        using var dir = new TempDirectory();
+        string model = WriteModel(dir, Cvae);
+        using (var device = ComputeDevice.Open(DeviceChoice.Cpu))
+        using (var classifier = Classifier.Create(device, new ClassifierConfig(784, [8], 10)))
+            classifier.Save(dir.File("classifier.safetensors"));
+        var (code, output, err) = Run("evaluate", "--model", model, "--classifier", dir.File("classifier.safetensors"),
+            "--agreement-samples", "20", "--iw-samples", "0", "--no-clustering", "--json", "--data", TestData.MnistDirectory!, "--device", "cpu");
+        Assert.True(code == 0, err);
+        using var json = JsonDocument.Parse(output);
+        var agreement = json.RootElement.GetProperty("agreement");
+        Assert.Equal(20, agreement.GetProperty("samples_per_class").GetInt32());
+        Assert.Equal(10, agreement.GetProperty("per_class").GetArrayLength());
+        Assert.InRange(agreement.GetProperty("overall").GetDouble(), 0, 1);
+
+        string vae = WriteModel(dir, new VaeConfig(784, [16], 2), "vae.safetensors");
+        (code, _, err) = Run("evaluate", "--model", vae, "--classifier", dir.File("classifier.safetensors"),
+            "--data", TestData.MnistDirectory!, "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "plain vae");
+    }
+
     [Fact]
     public void Agreement_MissingClassifier_OneLineError()
     {
