@@ -54,14 +54,15 @@ public sealed unsafe class CpuOps : IOps, IDisposable
         int rows = OpsChecks.Rows(x, bias.Length, nameof(x));
         float* px = Pointer(x), pb = Pointer(bias);
         int cols = bias.IntLength;
+        bool fused = activation is Activation.Relu or Activation.Identity;
         ForRows(rows, cols, (r0, r1) =>
         {
-            var b = new ReadOnlySpan<float>(pb, cols);
             for (int r = r0; r < r1; r++)
             {
-                var row = new Span<float>(px + (long)r * cols, cols);
-                TensorPrimitives.Add(row, b, row);
-                ApplyActivation(row, row, activation);
+                float* row = px + (long)r * cols;
+                HostVector.AddBias(row, pb, cols, activation == Activation.Relu);
+                if (!fused)
+                    ApplyActivation(new Span<float>(row, cols), new Span<float>(row, cols), activation);
             }
         });
     }
@@ -110,11 +111,10 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     public void BiasGradient(ArrayView<float> dy, ArrayView<float> dbias)
     {
         int rows = OpsChecks.Rows(dy, dbias.Length, nameof(dy));
-        var db = Span(dbias);
-        var d = Span(dy);
-        int cols = db.Length;
+        float* db = Pointer(dbias), d = Pointer(dy);
+        int cols = dbias.IntLength;
         for (int r = 0; r < rows; r++)
-            TensorPrimitives.Add(db, d.Slice(r * cols, cols), db);
+            HostVector.AddInto(db, d + (long)r * cols, cols);
     }
 
     /// <inheritdoc />
@@ -288,11 +288,10 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     {
         if (x.Length != output.Length * cols)
             throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
-        var xs = Span(x);
-        var o = Span(output);
-        for (int r = 0; r < o.Length; r++)
+        float* xs = Pointer(x), o = Pointer(output);
+        for (int r = 0; r < output.IntLength; r++)
         {
-            float sum = TensorPrimitives.Sum(xs.Slice(r * cols, cols));
+            float sum = HostVector.Sum(xs + (long)r * cols, cols);
             o[r] = accumulate ? o[r] + sum : sum;
         }
     }
@@ -302,7 +301,7 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, totals.IntLength);
-        Span(totals)[slot] += TensorPrimitives.Sum(Span(x));
+        Pointer(totals)[slot] += HostVector.Sum(Pointer(x), x.Length);
     }
 
     /// <inheritdoc />
@@ -499,7 +498,8 @@ public sealed unsafe class CpuOps : IOps, IDisposable
         switch (activation)
         {
             case Activation.Relu:
-                TensorPrimitives.Max(x, 0f, y);
+                fixed (float* px = x, py = y)
+                    HostVector.Relu(px, py, x.Length);
                 break;
             case Activation.Sigmoid:
                 TensorPrimitives.Sigmoid(x, y);

@@ -85,7 +85,8 @@ internal sealed class CpuWorkers : IDisposable
     public void Dispose()
     {
         _stopping = true;
-        _wake.Release(_threads.Length);
+        if (_threads.Length > 0)
+            _wake.Release(_threads.Length);
         foreach (var thread in _threads)
             thread.Join();
         _wake.Dispose();
