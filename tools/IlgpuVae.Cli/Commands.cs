@@ -79,7 +79,8 @@ public static partial class Commands
                 {
                     devices = devices.Select((d, i) => new
                     {
-                        name = d.Name, kind = d.Kind.ToString().ToLowerInvariant(), memory_bytes = d.MemoryBytes,
+                        name = d.Name, kind = d.Kind.ToString().ToLowerInvariant(),
+                        memory_bytes = d.Kind == DeviceChoice.Cpu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : d.MemoryBytes,
                         multiprocessors = d.Multiprocessors, warp_size = d.WarpSize, max_threads_per_group = d.MaxThreadsPerGroup,
                         auto = i == auto,
                     }),
@@ -90,7 +91,7 @@ public static partial class Commands
             for (int i = 0; i < devices.Count; i++)
             {
                 var d = devices[i];
-                stdout.WriteLine($"{(i == auto ? "*" : " "),2}{d.Kind.ToString().ToLowerInvariant(),-7} {Truncate(d.Name, 40),-40} {FormatBytes(d.MemoryBytes),10} {d.Multiprocessors,5} {d.WarpSize,5}");
+                stdout.WriteLine($"{(i == auto ? "*" : " "),2}{d.Kind.ToString().ToLowerInvariant(),-7} {Truncate(d.Name, 40),-40} {Memory(d),10} {d.Multiprocessors,5} {d.WarpSize,5}");
             }
             stdout.WriteLine("* = the device --device auto uses");
             if (!devices.Any(d => d.Kind == DeviceChoice.OpenCL))
@@ -106,6 +107,11 @@ public static partial class Commands
             stdout.WriteLine($"MNIST is in {directory} ({data.Train.Count} training and {data.Test.Count} test images, SHA-256 verified)");
             return 0;
         });
+
+    // ILGPU reports the CPU accelerator's memory as long.MaxValue: it is the host's, so show that.
+    private static string Memory(DeviceInfo device) => device.Kind == DeviceChoice.Cpu
+        ? FormatBytes(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
+        : FormatBytes(device.MemoryBytes);
 
     internal static string FormatBytes(long bytes) => bytes switch
     {
