@@ -3,27 +3,12 @@ using IlgpuVae.Cli;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
 using Xunit;
+using static IlgpuVae.Tests.Cli.CliRunner;
 
 namespace IlgpuVae.Tests.Cli;
 
 public sealed class ClassifierCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static void AssertOneLineError(string stderr, string fragment)
-    {
-        Assert.DoesNotContain("   at ", stderr);
-        var last = stderr.TrimEnd().Split('\n')[^1];
-        Assert.StartsWith("error: ", last);
-        Assert.Contains(fragment, last);
-    }
-
     [Theory]
     [InlineData("say 'classifier train' or 'classifier evaluate'", "classifier")]
     [InlineData("say 'classifier train' or 'classifier evaluate'", "classifier", "train", "evaluate")]

@@ -7,28 +7,13 @@ using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
 using Xunit;
+using static IlgpuVae.Tests.Cli.CliRunner;
 
 namespace IlgpuVae.Tests.Cli;
 
 public sealed class CvaeCliTests
 {
     private static readonly VaeConfig Cvae = new(784, [16], 2, 10, DecoderConditioning.EveryLayer);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private static void AssertOneLineError(string stderr, string fragment)
-    {
-        Assert.DoesNotContain("   at ", stderr);
-        var last = stderr.TrimEnd().Split('\n')[^1];
-        Assert.StartsWith("error: ", last);
-        Assert.Contains(fragment, last);
-    }
 
     // An untrained model is enough to check files, shapes and labels.
     private static string WriteModel(TempDirectory dir, VaeConfig config, string name = "cvae.safetensors")

@@ -4,6 +4,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using IlgpuVae.Tests.Data;
 using Xunit;
+using static IlgpuVae.Tests.Cli.CliRunner;
 
 namespace IlgpuVae.Tests.Cli;
 
@@ -39,14 +40,6 @@ public sealed class ExploreCliTests(TinyModelsFixture models) : IClassFixture<Ti
 {
     private static readonly string[] ExploreCommands = ["sample", "reconstruct", "interpolate", "manifold", "latent", "sweep"];
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private static string[] WithData(params string[] args) => [.. args, "--data", TestData.MnistDirectory!];
 
     private static JsonElement Json(string[] args)
@@ -61,14 +54,6 @@ public sealed class ExploreCliTests(TinyModelsFixture models) : IClassFixture<Ti
         string path = json.GetProperty("wrote")[index].GetString()!;
         Assert.True(File.Exists(path), path);
         return Png.Read(path);
-    }
-
-    private static void AssertOneLineError(string stderr, string fragment)
-    {
-        Assert.DoesNotContain("   at ", stderr);
-        var last = stderr.TrimEnd().Split('\n')[^1];
-        Assert.StartsWith("error: ", last);
-        Assert.Contains(fragment, last);
     }
 
     [Fact]

@@ -3,19 +3,12 @@ using IlgpuVae.Cli;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
+using static IlgpuVae.Tests.Cli.CliRunner;
 
 namespace IlgpuVae.Tests.Cli;
 
 public sealed class TrainCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void Conditioning_ForAVae_IsAUsageError()
     {
