@@ -80,8 +80,6 @@ public sealed class ParsedOptions(Dictionary<string, string> values, HashSet<str
     /// <summary>True when the user wrote the option (not just its default).</summary>
     public bool Given(string name) => given.Contains(name);
 
-    public bool Has(string name) => values.ContainsKey(name) || flags.Contains(name);
-
     public bool Flag(string name) => flags.Contains(name);
 
     public string? String(string name) => values.GetValueOrDefault(name);
