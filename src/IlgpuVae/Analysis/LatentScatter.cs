@@ -51,22 +51,7 @@ public static class LatentScatter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] png = Encode(points2d, labels, title, xLabel, yLabel, width, height, backend);
-        string full = Path.GetFullPath(path);
-        string directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, png);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        Data.AtomicFile.WriteAllBytes(path, png);
     }
 
     /// <summary>Renders the scatter plot to PNG bytes in memory (see <see cref="Render"/>).</summary>

@@ -39,6 +39,15 @@ internal sealed class AtomicFile : IDisposable
         return new AtomicFile(target, temp, stream);
     }
 
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = Create(path);
+        file.Stream.Write(bytes);
+        file.Commit();
+    }
+
     /// <summary>Flushes the content to disk and moves it over the target.</summary>
     public void Commit()
     {

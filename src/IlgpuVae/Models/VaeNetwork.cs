@@ -212,7 +212,7 @@ public sealed class VaeNetwork : IDisposable
     {
         CheckRows(rows);
         var ops = Device.Ops;
-        int d = Config.InputSize, z = Config.Latent, c = Config.Classes;
+        int z = Config.Latent, c = Config.Classes;
         // Decoder, from the logits back to z. A layer that read the label passes back only its usual input's
         // columns: the one-hot is constant.
         var above = _logitsGrad;

@@ -126,26 +126,8 @@ public sealed class RunDirectory
 
     private static string F(double value) => value.ToString("F4", CultureInfo.InvariantCulture);
 
-    private void WriteAtomic(string name, string content)
-    {
-        string path = PathOf(name);
-        string temp = path + $".tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                var bytes = Encoding.UTF8.GetBytes(content);
-                stream.Write(bytes);
-                stream.Flush(true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
-    }
+    private void WriteAtomic(string name, string content) =>
+        Data.AtomicFile.WriteAllBytes(PathOf(name), Encoding.UTF8.GetBytes(content));
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
