@@ -104,9 +104,7 @@ public static partial class Commands
         var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
         using var classifier = Classification.Classifier.Load(device, path);
-        using var test = new DeviceDataset(device, data.Test);
-        using var evaluator = new ClassifierEvaluator(classifier.Network, test);
-        var result = evaluator.Evaluate();
+        var result = classifier.Evaluate(data.Test);
         var perClass = result.PerClassAccuracy;
         var counts = result.PerClassCount;
         if (options.Flag("--json"))
@@ -143,7 +141,9 @@ public static partial class Commands
             }
             if (!_live)
                 return;
-            output.Write($"\repoch {p.Epoch}/{p.Epochs} {p.Step}/{p.StepsPerEpoch}  loss {F(p.TrainLoss, "F4")}  {F(p.SamplesPerSecond, "F0")} samples/s ");
+            if (p.TrainLoss is not double loss)
+                return;
+            output.Write($"\repoch {p.Epoch}/{p.Epochs} {p.Step}/{p.StepsPerEpoch}  loss {F(loss, "F4")}  {F(p.SamplesPerSecond, "F0")} samples/s ");
             output.Flush();
         }
     }

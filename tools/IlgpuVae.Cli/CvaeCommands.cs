@@ -150,10 +150,7 @@ public static partial class Commands
         using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
         using var classifier = Classifier.Load(device, classifierPath);
-        Evaluation loss;
-        using (var test = new DeviceDataset(device, data.Test))
-        using (var evaluator = new Evaluator(model.Network, test))
-            loss = evaluator.Evaluate(seed, 0);
+        var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
         string? classifierAccuracy = SafeTensorsMetadata(classifierPath).GetValueOrDefault("test_accuracy");
         if (options.Flag("--json"))

@@ -197,8 +197,7 @@ public static partial class Commands
             }
             if (digitPairs.Count > 0)
             {
-                using var testSet = new DeviceDataset(device, test);
-                var (means, _) = LatentPaths.ClassMeans(LatentCodes.Means(model.Network, testSet), LatentCodes.Labels(testSet), z, 10);
+                var (means, _) = LatentPaths.ClassMeans(model.LatentMeans(test), test.Labels.Select(l => (int)l).ToArray(), z, 10);
                 foreach (var (a, b) in digitPairs)
                     codes.Add(($"{a}->{b}", means[(a * z)..((a + 1) * z)], means[(b * z)..((b + 1) * z)]));
             }
@@ -286,8 +285,7 @@ public static partial class Commands
             if (dims is null && z > 2)
             {
                 var data = LoadData(options, stderr, trainLimit: 1, token: token);
-                using var test = new DeviceDataset(device, data.Test);
-                var pca = Pca.Fit(LatentCodes.Means(model.Network, test), z, 2);
+                var pca = Pca.Fit(model.LatentMeans(data.Test), z, 2);
                 across = pca.Components[..z];
                 down = pca.Components[z..];
                 explained = pca.ExplainedVarianceRatio;
@@ -343,10 +341,9 @@ public static partial class Commands
             using var model = LoadModel(device, path);
             if (model.Config.Latent < 2)
                 throw new UsageException($"a latent scatter plot needs Z >= 2; {path} has Z = 1");
-            using var test = new DeviceDataset(device, data.Test);
-            var means = LatentCodes.Means(model.Network, test);
+            var means = model.LatentMeans(data.Test);
             string output = options.String("--out") ?? BesideModel(path, "latent.png");
-            var plots = LatentPlots.Write(output, means, LatentCodes.Labels(test), model.Config.Latent,
+            var plots = LatentPlots.Write(output, means, data.Test.Labels.Select(l => (int)l).ToArray(), model.Config.Latent,
                 $"{model.Config}: test-set latent means", tsne, seed);
             string summary = string.Join(Environment.NewLine, plots.Select(p => $"wrote {p.Method} plot of {p.Points} test means to {p.Path}" +
                 (p.ExplainedVarianceRatio is { } r ? $" (PC1 {Percent(r[0])}, PC2 {Percent(r[1])} of the variance)" : "")));

@@ -32,8 +32,8 @@ public static partial class Commands
             int? limit = options.OptionalInt("--limit", 1);
             var hidden = options.IntList("--hidden");
             int samples = options.Int("--iw-samples", 0);
-            if (samples > LikelihoodEstimator.MaxSamples)
-                throw new UsageException($"option '--iw-samples' must be at most {LikelihoodEstimator.MaxSamples}, got {samples}");
+            if (samples > AssessmentOptions.MaxImportanceSamples)
+                throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {samples}");
             if (tsne > Tsne.MaxPoints)
                 throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points, got {tsne}");
             string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");
@@ -51,6 +51,7 @@ public static partial class Commands
                 string runDirectory = Path.Combine(directory, $"latent-{latent}");
                 log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
                 using var trainer = new VaeTrainer(device, data, training, runDirectory);
+                TrainingPictures.Attach(trainer, data.Test);
                 var result = trainer.Train(new ProgressPrinter(log, training.BatchSize), token);
                 if (result.Outcome == TrainingOutcome.Cancelled)
                 {

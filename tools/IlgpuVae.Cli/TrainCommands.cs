@@ -78,6 +78,7 @@ public static partial class Commands
             using var trainer = resume is not null
                 ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
                 : new VaeTrainer(device, data, training, runDirectory);
+            TrainingPictures.Attach(trainer, data.Test);
             stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)})");
             stdout.WriteLine($"device: {device.Description}");
             stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
@@ -124,8 +125,8 @@ public static partial class Commands
                 ImportanceSamples = options.Int("--iw-samples", 0),
                 Clustering = !options.Flag("--no-clustering"),
             };
-            if (assessmentOptions.ImportanceSamples > LikelihoodEstimator.MaxSamples)
-                throw new UsageException($"option '--iw-samples' must be at most {LikelihoodEstimator.MaxSamples}, got {assessmentOptions.ImportanceSamples}");
+            if (assessmentOptions.ImportanceSamples > AssessmentOptions.MaxImportanceSamples)
+                throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {assessmentOptions.ImportanceSamples}");
             string path = options.RequiredString("--model");
             if (!File.Exists(path))
                 throw new FileNotFoundException($"{path}: no such model file");
@@ -212,12 +213,14 @@ public static partial class Commands
             }
             if (!_live)
                 return;
+            if (p.TrainLoss is not double loss)
+                return;
             const int width = 24;
             int filled = (int)Math.Round(width * p.Step / (double)p.StepsPerEpoch);
             double remainingSteps = (p.Epochs - p.Epoch) * (double)p.StepsPerEpoch + (p.StepsPerEpoch - p.Step);
             double stepsPerSecond = p.SamplesPerSecond / batchSize;
             var eta = TimeSpan.FromSeconds(stepsPerSecond > 0 ? remainingSteps / stepsPerSecond : 0);
-            output.Write($"\repoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string('.', width - filled)}] {p.Step}/{p.StepsPerEpoch}  loss {F(p.TrainLoss)}  {F(p.SamplesPerSecond, "F0")} samples/s  ETA {eta:hh\\:mm\\:ss} ");
+            output.Write($"\repoch {p.Epoch}/{p.Epochs} [{new string('#', filled)}{new string('.', width - filled)}] {p.Step}/{p.StepsPerEpoch}  loss {F(loss)}  {F(p.SamplesPerSecond, "F0")} samples/s  ETA {eta:hh\\:mm\\:ss} ");
             output.Flush();
         }
     }

@@ -2,6 +2,8 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Classification;
 
@@ -14,20 +16,18 @@ namespace IlgpuVae.Classification;
 public sealed class Classifier : IDisposable
 {
     private readonly bool _ownsNetwork;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _input;
 
     /// <summary>Wraps a network (taking ownership when <paramref name="ownsNetwork"/>).</summary>
     /// <param name="network">The network.</param>
     /// <param name="ownsNetwork">Dispose the network with the classifier.</param>
-    public Classifier(ClassifierNetwork network, bool ownsNetwork = true)
+    internal Classifier(ClassifierNetwork network, bool ownsNetwork = true)
     {
         Network = network;
         _ownsNetwork = ownsNetwork;
-        _input = network.Device.Allocate<float>((long)network.Capacity * network.Config.InputSize);
     }
 
     /// <summary>The network on its device.</summary>
-    public ClassifierNetwork Network { get; }
+    internal ClassifierNetwork Network { get; }
 
     /// <summary>The architecture.</summary>
     public ClassifierConfig Config => Network.Config;
@@ -151,12 +151,22 @@ public sealed class Classifier : IDisposable
         for (int start = 0; start < count; start += Network.Capacity)
         {
             int rows = Math.Min(Network.Capacity, count - start);
-            _input.View.BaseView.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
-            Network.Forward(_input.View.BaseView, rows);
+            Network.Input.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
+            Network.Forward(rows, lossScale: null);
             Network.Device.Ops.Synchronize();
             Network.Logits.SubView(0, (long)rows * c).CopyToCPU(logits.AsSpan(start * c, rows * c));
         }
         return logits;
+    }
+
+    /// <summary>Loss, accuracy and confusion matrix on a labelled set.</summary>
+    /// <param name="set">Labelled images of this classifier's size.</param>
+    /// <returns>The evaluation.</returns>
+    public ClassifierEvaluation Evaluate(MnistSet set)
+    {
+        using var data = new DeviceDataset(Network.Device, set);
+        using var evaluator = new ClassifierEvaluator(Network, data);
+        return evaluator.Evaluate();
     }
 
     /// <summary>The index of the largest value, the first one on a tie (as torch.argmax).</summary>
@@ -174,7 +184,6 @@ public sealed class Classifier : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _input.Dispose();
         if (_ownsNetwork)
             Network.Dispose();
     }

@@ -32,12 +32,11 @@ public sealed record ClassifierEvaluation(int Count, double Loss, double Accurac
 /// Evaluates a classifier on a device-resident set in batches of the network's capacity: the loss is summed on
 /// the device, and each batch's logits (C floats per image) come back for the argmax on the host.
 /// </summary>
-public sealed class ClassifierEvaluator : IDisposable
+internal sealed class ClassifierEvaluator : IDisposable
 {
     private readonly ClassifierNetwork _network;
     private readonly DeviceDataset _set;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _order;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _batch, _total;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _total;
 
     /// <summary>Prepares buffers for evaluating <paramref name="network"/> on <paramref name="set"/>.</summary>
     /// <param name="network">The network.</param>
@@ -50,8 +49,6 @@ public sealed class ClassifierEvaluator : IDisposable
             throw new ArgumentException($"labels outside 0-{network.Config.Classes - 1} in the data set");
         _network = network;
         _set = set;
-        _order = network.Device.Upload<int>(Enumerable.Range(0, set.Count).ToArray());
-        _batch = network.Device.Allocate<float>((long)network.Capacity * set.Features);
         _total = network.Device.Allocate<float>(1);
     }
 
@@ -60,21 +57,16 @@ public sealed class ClassifierEvaluator : IDisposable
     public ClassifierEvaluation Evaluate()
     {
         var ops = _network.Device.Ops;
-        int d = _set.Features, c = _network.Config.Classes;
+        int c = _network.Config.Classes;
         var total = _total.View.BaseView;
         ops.Fill(total, 0f);
         var confusion = new int[c * c];
         var logits = new float[_network.Capacity * c];
         int correct = 0;
-        for (int start = 0; start < _set.Count; start += _network.Capacity)
+        foreach (var (_, start, rows) in _set.InOrder(_network.Graph, labels: true))
         {
-            int rows = Math.Min(_network.Capacity, _set.Count - start);
-            var x = _batch.View.BaseView.SubView(0, (long)rows * d);
-            ops.GatherImages(_set.Images, _order.View.BaseView, start, x, d);
-            ops.GatherLabels(_set.Labels, _order.View.BaseView, start, _network.Labels.SubView(0, rows));
-            _network.Forward(x, rows);
             // The loss op also writes a gradient nobody reads here; it is C floats per image.
-            _network.Loss(rows, 1f);
+            _network.Forward(rows, lossScale: 1f);
             ops.SumInto(_network.SampleLoss.SubView(0, rows), total, 0);
             ops.Synchronize();
             _network.Logits.SubView(0, (long)rows * c).CopyToCPU(logits.AsSpan(0, rows * c));
@@ -95,8 +87,6 @@ public sealed class ClassifierEvaluator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _order.Dispose();
-        _batch.Dispose();
         _total.Dispose();
     }
 }

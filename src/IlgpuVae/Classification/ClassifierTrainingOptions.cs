@@ -80,11 +80,12 @@ public sealed record ClassifierEpochMetrics(int Epoch, double TrainLoss, double 
 /// <param name="Epochs">Total epochs.</param>
 /// <param name="Step">Steps done in this epoch.</param>
 /// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="TrainLoss">Mean training loss so far in this epoch.</param>
+/// <param name="TrainLoss">Mean training loss so far in this epoch where read back from the device; null on the reports between.</param>
 /// <param name="SamplesPerSecond">Throughput so far in this epoch.</param>
 /// <param name="Completed">The epoch's metrics once it is done, else null.</param>
-public sealed record ClassifierProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double TrainLoss,
-    double SamplesPerSecond, ClassifierEpochMetrics? Completed);
+/// <param name="Phase">Training steps or the test pass.</param>
+public sealed record ClassifierProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double? TrainLoss,
+    double SamplesPerSecond, ClassifierEpochMetrics? Completed, Training.TrainingPhase Phase = Training.TrainingPhase.Training);
 
 /// <summary>How a classifier's training ended.</summary>
 /// <param name="Outcome">Completed, Cancelled (after a step) or Diverged (a non-finite loss).</param>

@@ -3,6 +3,9 @@ using ILGPU.Runtime;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
+using IlgpuVae.Data;
+using IlgpuVae.Layers;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Models;
 
@@ -14,20 +17,18 @@ namespace IlgpuVae.Models;
 public sealed class VaeModel : IDisposable
 {
     private readonly bool _ownsNetwork;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _input;
 
     /// <summary>Wraps a network (taking ownership when <paramref name="ownsNetwork"/>).</summary>
     /// <param name="network">The network.</param>
     /// <param name="ownsNetwork">Dispose the network with the model.</param>
-    public VaeModel(VaeNetwork network, bool ownsNetwork = true)
+    internal VaeModel(VaeNetwork network, bool ownsNetwork = true)
     {
         Network = network;
         _ownsNetwork = ownsNetwork;
-        _input = network.Device.Allocate<float>((long)network.Capacity * network.Config.InputSize);
     }
 
     /// <summary>The network on its device.</summary>
-    public VaeNetwork Network { get; }
+    internal VaeNetwork Network { get; }
 
     /// <summary>The architecture.</summary>
     public VaeConfig Config => Network.Config;
@@ -62,7 +63,7 @@ public sealed class VaeModel : IDisposable
         var network = new VaeNetwork(device, config, capacity, seed: 0);
         try
         {
-            network.Import(file, network.Parameters, "", path);
+            network.ImportParameters(file, path);
         }
         catch
         {
@@ -185,10 +186,32 @@ public sealed class VaeModel : IDisposable
         return z;
     }
 
+    /// <summary>The posterior means mu of every image of <paramref name="set"/>, in order (N, Z) row-major.</summary>
+    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
+    /// <returns>The means.</returns>
+    public float[] LatentMeans(MnistSet set)
+    {
+        using var data = new DeviceDataset(Network.Device, set);
+        return LatentCodes.Means(Network, data);
+    }
+
+    /// <summary>
+    /// The negative ELBO per image of <paramref name="set"/> (summed BCE + KL, one posterior sample per image from
+    /// the <paramref name="seed"/> stream) and its parts.
+    /// </summary>
+    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
+    /// <param name="seed">The posterior samples' seed.</param>
+    /// <returns>The losses per image.</returns>
+    public Evaluation Evaluate(MnistSet set, ulong seed)
+    {
+        using var data = new DeviceDataset(Network.Device, set);
+        using var evaluator = new Evaluator(Network, data);
+        return evaluator.Evaluate(seed, 0);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
-        _input.Dispose();
         if (_ownsNetwork)
             Network.Dispose();
     }
@@ -196,9 +219,9 @@ public sealed class VaeModel : IDisposable
     private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)
     {
         int d = Config.InputSize;
-        _input.View.BaseView.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
+        Network.Input.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
         UploadLabels(labels, start, rows);
-        Network.Forward(_input.View.BaseView, rows, 0, 0, 1f, noise);
+        Network.Forward(rows, 0, 0, 1f, noise);
     }
 
     private void UploadLabels(ReadOnlySpan<int> labels, int start, int rows)

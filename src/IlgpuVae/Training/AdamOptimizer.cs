@@ -6,7 +6,7 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Training;
 
 /// <summary>Adam with PyTorch's bias correction over one flat parameter buffer: one launch per step.</summary>
-public sealed class AdamOptimizer : IDisposable
+internal sealed class AdamOptimizer : IDisposable
 {
     private readonly ComputeDevice _device;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _m, _v;

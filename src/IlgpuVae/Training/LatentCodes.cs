@@ -1,38 +1,26 @@
 using ILGPU;
 using ILGPU.Runtime;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 
 namespace IlgpuVae.Training;
 
-/// <summary>
-/// The posterior means of a whole device-resident set, for latent-space analysis: images are gathered and scaled
-/// on the device one batch at a time (the set stays bytes; no host copy of its pixels as floats), encoded, and
-/// only the batch's means come back, so the host holds N x Z floats (4.8 MB for 60,000 images at Z = 20).
-/// </summary>
-public static class LatentCodes
+/// <summary>The posterior means of a data set, for the analysis of the latent space.</summary>
+internal static class LatentCodes
 {
-    /// <summary>Encodes every image of <paramref name="set"/> into its posterior mean.</summary>
-    /// <param name="network">The network (a conditional one reads each image's own label).</param>
-    /// <param name="set">The images.</param>
-    /// <returns>Row-major N x Z means, in the set's order.</returns>
+    /// <summary>mu of every image in order (N, Z), with z = mu (no noise).</summary>
+    /// <param name="network">The VAE.</param>
+    /// <param name="set">The images (and, for a conditional model, labels).</param>
+    /// <returns>The means, row-major.</returns>
     public static float[] Means(VaeNetwork network, DeviceDataset set)
     {
-        var device = network.Device;
-        var ops = device.Ops;
-        int d = set.Features, z = network.Config.Latent, capacity = network.Capacity;
+        int z = network.Config.Latent;
         var means = new float[(long)set.Count * z];
-        var stats = new float[capacity * 2 * z];
-        using var order = device.Upload<int>(Enumerable.Range(0, set.Count).ToArray());
-        using var batch = device.Allocate<float>((long)capacity * d);
-        for (int start = 0; start < set.Count; start += capacity)
+        var stats = new float[network.Capacity * 2 * z];
+        foreach (var (_, start, rows) in set.InOrder(network.Graph, network.Config.IsConditional))
         {
-            int rows = Math.Min(capacity, set.Count - start);
-            var x = batch.View.BaseView.SubView(0, (long)rows * d);
-            ops.GatherImages(set.Images, order.View.BaseView, start, x, d);
-            if (network.Config.IsConditional)
-                ops.GatherLabels(set.Labels, order.View.BaseView, start, network.Labels.SubView(0, rows));
-            network.Forward(x, rows, 0, 0, 1f, NoiseMode.Zero);
-            ops.Synchronize();
+            network.Forward(rows, 0, 0, 1f, NoiseMode.Zero);
+            network.Device.Ops.Synchronize();
             network.PosteriorStats.SubView(0, (long)rows * 2 * z).CopyToCPU(stats.AsSpan(0, rows * 2 * z));
             for (int r = 0; r < rows; r++)
                 stats.AsSpan(r * 2 * z, z).CopyTo(means.AsSpan((start + r) * z, z));
@@ -40,8 +28,8 @@ public static class LatentCodes
         return means;
     }
 
-    /// <summary>The labels of a device set as ints (for the analysis routines).</summary>
+    /// <summary>The set's labels as ints.</summary>
     /// <param name="set">The set.</param>
-    /// <returns>Its labels.</returns>
+    /// <returns>The labels.</returns>
     public static int[] Labels(DeviceDataset set) => set.HostLabels.Select(l => (int)l).ToArray();
 }

@@ -19,14 +19,13 @@ public sealed record LikelihoodEstimate(double LogLikelihood, int Samples, int I
 /// With non-binary pixels the summed BCE is not a normalised Bernoulli likelihood, so the figure is the training
 /// loss's "likelihood", comparable with the ELBO beside it, not with binarised-MNIST results in the literature.
 /// </summary>
-public sealed class LikelihoodEstimator : IDisposable
+internal sealed class LikelihoodEstimator : IDisposable
 {
     // The (B, K) table holds at most this many floats (16 MB); beyond that, batches shrink.
     private const long MaxTableFloats = 1L << 22;
     private readonly VaeNetwork _network;
     private readonly DeviceDataset _set;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _order;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _batch, _totals, _rowLogSumExp;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _totals, _rowLogSumExp;
     private MemoryBuffer1D<float, Stride1D.Dense>? _logWeights;
 
     /// <summary>Prepares buffers for estimating on <paramref name="set"/>.</summary>
@@ -36,8 +35,6 @@ public sealed class LikelihoodEstimator : IDisposable
     {
         _network = network;
         _set = set;
-        _order = network.Device.Upload<int>(Enumerable.Range(0, set.Count).ToArray());
-        _batch = network.Device.Allocate<float>((long)network.Capacity * set.Features);
         _totals = network.Device.Allocate<float>(1);
         _rowLogSumExp = network.Device.Allocate<float>(network.Capacity);
     }
@@ -59,18 +56,13 @@ public sealed class LikelihoodEstimator : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(samples, MaxSamples);
         var ops = _network.Device.Ops;
-        int d = _set.Features, z = _network.Config.Latent;
+        int z = _network.Config.Latent;
         int batchRows = (int)Math.Clamp(MaxTableFloats / samples, 1, _network.Capacity);
         var table = LogWeights((long)batchRows * samples);
         var totals = _totals.View.BaseView;
         ops.Fill(totals, 0f);
-        for (int start = 0, batch = 0; start < _set.Count; start += batchRows, batch++)
+        foreach (var (batch, _, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional, batchRows))
         {
-            int rows = Math.Min(batchRows, _set.Count - start);
-            var x = _batch.View.BaseView.SubView(0, (long)rows * d);
-            ops.GatherImages(_set.Images, _order.View.BaseView, start, x, d);
-            if (_network.Config.IsConditional)
-                ops.GatherLabels(_set.Labels, _order.View.BaseView, start, _network.Labels.SubView(0, rows));
             var logWeights = table.SubView(0, (long)rows * samples);
             var stats = _network.PosteriorStats.SubView(0, (long)rows * 2 * z);
             var eps = _network.Noise.SubView(0, (long)rows * z);
@@ -80,9 +72,9 @@ public sealed class LikelihoodEstimator : IDisposable
             {
                 ulong step = ((ulong)k << 24) + (ulong)batch;
                 if (k == 0)
-                    _network.Forward(x, rows, seed, step, 1f);
+                    _network.Forward(rows, seed, step, 1f);
                 else
-                    _network.Resample(x, rows, seed, step);
+                    _network.Resample(rows, seed, step);
                 ops.ImportanceLogWeight(stats, eps, latent, reconstruction, logWeights, z, k);
             }
             var perImage = _rowLogSumExp.View.BaseView.SubView(0, rows);
@@ -97,8 +89,6 @@ public sealed class LikelihoodEstimator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _order.Dispose();
-        _batch.Dispose();
         _totals.Dispose();
         _rowLogSumExp.Dispose();
         _logWeights?.Dispose();

@@ -14,6 +14,9 @@ public sealed record AssessmentOptions
     /// <summary>K of the importance-weighted log-likelihood estimate; 0 skips it.</summary>
     public int ImportanceSamples { get; init; } = 50;
 
+    /// <summary>The most posterior samples per image the likelihood estimate takes.</summary>
+    public const int MaxImportanceSamples = LikelihoodEstimator.MaxSamples;
+
     /// <summary>Whether to score how digits cluster in the latent space.</summary>
     public bool Clustering { get; init; } = true;
 

@@ -100,16 +100,28 @@ public sealed record TrainingOptions
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestReconstruction, double TestKl,
     double EpochSeconds, double SamplesPerSecond);
 
-/// <summary>A progress report: during an epoch (every few steps) and after each epoch.</summary>
+/// <summary>A progress report: after every training step, after every test batch, and after each epoch.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Epochs">Total epochs.</param>
-/// <param name="Step">Steps done in this epoch.</param>
-/// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="TrainLoss">Mean training loss so far in this epoch.</param>
-/// <param name="SamplesPerSecond">Throughput so far in this epoch.</param>
+/// <param name="Step">Steps done in this epoch (in the testing phase: test batches done).</param>
+/// <param name="StepsPerEpoch">Steps per epoch (in the testing phase: test batches in all).</param>
+/// <param name="TrainLoss">Mean training loss so far in this epoch where it was read back from the device (every
+/// <see cref="TrainingOptions.ReportEverySteps"/> steps and at the epoch's end); null on the reports in between,
+/// which cost no device synchronisation.</param>
+/// <param name="SamplesPerSecond">Training throughput so far in this epoch.</param>
 /// <param name="Completed">The epoch's metrics once it is done, else null.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double TrainLoss,
-    double SamplesPerSecond, EpochMetrics? Completed);
+/// <param name="Phase">Whether the epoch is training or running its test pass.</param>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double? TrainLoss,
+    double SamplesPerSecond, EpochMetrics? Completed, TrainingPhase Phase = TrainingPhase.Training);
+
+/// <summary>The part of an epoch a progress report comes from.</summary>
+public enum TrainingPhase
+{
+    /// <summary>Training steps.</summary>
+    Training,
+    /// <summary>The test pass after the epoch's training.</summary>
+    Testing,
+}
 
 /// <summary>How a run ended.</summary>
 public enum TrainingOutcome

@@ -1,6 +1,7 @@
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Classification;
 using IlgpuVae.Compute;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
 using Xunit;
@@ -107,7 +108,7 @@ public sealed class ClassifierFileTests(ClassifierDevice fixture)
                 break;
             case "vae":
                 var vae = new VaeConfig(12, [8], 2);
-                SafeTensors.Write(path, vae.ToMetadata(), new ParameterLayout(vae).Slots.Select(s => new NamedTensor(s.Name, s.Shape, new float[s.Length])));
+                SafeTensors.Write(path, vae.ToMetadata(), VaeNetwork.LayoutOf(vae).Slots.Select(s => new NamedTensor(s.Name, s.Shape, new float[s.Length])));
                 break;
             default:
                 if (kind == "no-format") metadata.Remove("format");

@@ -1,5 +1,6 @@
 using ILGPU.Runtime;
 using IlgpuVae.Classification;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Models;
 using Xunit;
@@ -13,7 +14,7 @@ public sealed class ClassifierGradientCheckTests
     /// The classifier's loss written plainly in double precision over the same flat layout:
     /// scale * sum_b CE(softmax(MLP(x_b)), label_b), with ReLU after every layer but the last.
     /// </summary>
-    public static double ReferenceLoss(IReadOnlyList<ParameterSlot> slots, double[] p, float[] x, int[] labels, int inputs, double scale)
+    internal static double ReferenceLoss(IReadOnlyList<ParameterSlot> slots, double[] p, float[] x, int[] labels, int inputs, double scale)
     {
         int layers = slots.Count / 2, rows = labels.Length;
         double total = 0;
@@ -67,14 +68,13 @@ public sealed class ClassifierGradientCheckTests
             // softmax term matters, and ReLUs both on and off.
             for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
             network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
-            using var input = Device(impl).Upload<float>(x);
+            network.Input.SubView(0, x.Length).CopyFromCPU(x);
             network.Labels.SubView(0, rows).CopyFromCPU(labels);
             // Backward adds into the gradients: start from something other than zero and subtract it.
             var before = Random(parameters.Length, 22);
             network.Gradients.SubView(0, before.Length).CopyFromCPU(before);
-            network.Forward(input.View.BaseView, rows);
-            network.Loss(rows, scale);
-            network.Backward(input.View.BaseView, rows);
+            network.Forward(rows, scale);
+            network.Backward();
             ops.Synchronize();
             var gradient = new float[parameters.Length];
             network.Gradients.SubView(0, gradient.Length).CopyToCPU(gradient);

@@ -1,5 +1,6 @@
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Cli;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
 using Xunit;
@@ -57,7 +58,7 @@ public sealed class ClassifierCliTests
         using var dir = new TempDirectory();
         var config = new VaeConfig(784, [16], 2);
         SafeTensors.Write(dir.File("vae.safetensors"), config.ToMetadata(),
-            new ParameterLayout(config).Slots.Select(s => new NamedTensor(s.Name, s.Shape, new float[s.Length])));
+            VaeNetwork.LayoutOf(config).Slots.Select(s => new NamedTensor(s.Name, s.Shape, new float[s.Length])));
         var (code, _, err) = Run("classifier", "evaluate", "--model", dir.File("vae.safetensors"), "--data", TestData.MnistDirectory!);
         Assert.Equal(1, code);
         AssertOneLineError(err, "not 'ilgpu-vae-classifier'");

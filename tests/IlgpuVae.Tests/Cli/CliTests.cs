@@ -1,3 +1,5 @@
+using IlgpuVae.Models;
+using IlgpuVae.Layers;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Cli;
 using IlgpuVae.Tests.Data;
@@ -74,7 +76,7 @@ public sealed class CliTests
         using var dir = new TempDirectory();
         var config = new IlgpuVae.Models.VaeConfig(784, [400], 20);
         // Metadata says 784-400-20 but the first tensor has another shape.
-        var tensors = new IlgpuVae.Models.ParameterLayout(config).Slots
+        var tensors = VaeNetwork.LayoutOf(config).Slots
             .Select(s => new NamedTensor(s.Name, s.Name == "encoder.0.weight" ? [64, 784] : s.Shape,
                 new float[s.Name == "encoder.0.weight" ? 64 * 784 : s.Length])).ToList();
         SafeTensors.Write(dir.File("model.safetensors"), config.ToMetadata(), tensors);

@@ -1,4 +1,5 @@
 using IlgpuVae.Checkpoints;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Compute;
 using IlgpuVae.Tests.Data;
@@ -16,8 +17,8 @@ public sealed class ConditionalModelTests
     [Fact]
     public void Layout_EveryLayer_WidensEachDecoderLayerByTheClasses()
     {
-        var first = new ParameterLayout(EveryLayer with { Conditioning = DecoderConditioning.FirstLayer });
-        var every = new ParameterLayout(EveryLayer);
+        var first = VaeNetwork.LayoutOf(EveryLayer with { Conditioning = DecoderConditioning.FirstLayer });
+        var every = VaeNetwork.LayoutOf(EveryLayer);
         Assert.Equal([5, 6 + 3], first["encoder.0.weight"].Shape);
         Assert.Equal([5, 6 + 3], every["encoder.0.weight"].Shape);
         Assert.Equal([4, 3 + 3], first["decoder.0.weight"].Shape);

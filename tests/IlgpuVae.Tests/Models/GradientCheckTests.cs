@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Compute;
 using Xunit;
@@ -55,11 +56,11 @@ public sealed class GradientCheckTests
             using var dxIn = acc.Upload(x);
             using var y = acc.Poisoned(rows * outputs);
             using var dy = acc.Upload(r);
-            var layer = new Linear(inputs, outputs, activation,
-                parameters.V().SubView(0, outputs * inputs), parameters.V().SubView(outputs * inputs, outputs),
-                gradients.V().SubView(0, outputs * inputs), gradients.V().SubView(outputs * inputs, outputs));
-            layer.Forward(ops, dxIn.V(), y.V(), rows);
-            layer.Backward(ops, dxIn.V(), y.V(), dy.V(), dx.V(), rows);
+            var layer = new Linear("layer", inputs, outputs, activation);
+            layer.Bind(new LayerSlots(new ParameterLayout([layer]).Slots, parameters.V(), gradients.V()));
+            var context = new PassContext { Ops = ops, Rows = rows };
+            layer.Forward(context, dxIn.V(), y.V(), default);
+            layer.Backward(context, dxIn.V(), y.V(), dy.V(), dx.V(), inputs);
             // Backward adds into the gradients: subtract what was there.
             var added = gradients.Read(ops).Select((g, i) => g - initialGradients[i]).ToArray();
             Close(expected[..(outputs * inputs + outputs)], added, 1e-4, 1e-2, "dW|db");
@@ -93,12 +94,12 @@ public sealed class GradientCheckTests
             // Larger parameters than the default initialisation make every term of the loss matter.
             for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
             network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
-            using var input = acc.Upload(x);
+            network.Input.SubView(0, x.Length).CopyFromCPU(x);
             network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
             if (classes > 0) network.Labels.SubView(0, rows).CopyFromCPU(labels);
             network.ZeroGradients();
-            network.Forward(input.V(), rows, 0, 0, beta, NoiseMode.Keep);
-            network.Backward(input.V(), rows);
+            network.Forward(rows, 0, 0, beta, NoiseMode.Keep);
+            network.Backward();
             ops.Synchronize();
             var gradient = new float[parameters.Length];
             network.Gradients.SubView(0, gradient.Length).CopyToCPU(gradient);

@@ -1,3 +1,4 @@
+using IlgpuVae.Layers;
 using IlgpuVae.Models;
 
 namespace IlgpuVae.Tests.Models;
@@ -11,7 +12,7 @@ public static class ReferenceVae
     /// <summary>sum_b [BCE_b + beta KL_b] for x (B, D), eps (B, Z), labels (B) for a conditional model.</summary>
     public static double Loss(VaeConfig config, double[] p, float[] x, float[] eps, int[] labels, double beta)
     {
-        var layout = new ParameterLayout(config);
+        var layout = VaeNetwork.LayoutOf(config);
         int d = config.InputSize, z = config.Latent, c = config.Classes, rows = x.Length / d;
         double total = 0;
         for (int b = 0; b < rows; b++)
@@ -59,7 +60,7 @@ public static class ReferenceVae
     }
 
     /// <summary>y = f(W h + b) with W (out, in) at the layout's slot.</summary>
-    public static double[] Linear(ParameterLayout layout, double[] p, string name, double[] input, bool relu)
+    internal static double[] Linear(ParameterLayout layout, double[] p, string name, double[] input, bool relu)
     {
         var weight = layout[name + ".weight"];
         var bias = layout[name + ".bias"];

@@ -1,0 +1,61 @@
+using ILGPU;
+
+namespace IlgpuVae.Layers;
+
+/// <summary>
+/// The posterior's sample by the reparameterisation trick, with its KL term: x = [mu | logvar] (B, 2Z),
+/// y = z = mu + eps exp(logvar / 2) (B, Z), eps ~ N(0, I) from the counter-based generator. The forward also
+/// computes KL(N(mu, exp(logvar)) || N(0, I)) per sample into <see cref="Kl"/> and assigns beta dKL/dx to the input
+/// gradient; the backward adds the path through z (theory: docs/theory.md, "Reparameterisation" and "KL").
+/// </summary>
+internal sealed class GaussianSample(int latent) : Layer
+{
+    /// <summary>Z.</summary>
+    public int Latent => latent;
+
+    /// <summary>The noise eps of the last forward (capacity, Z).</summary>
+    public ArrayView<float> Noise { get; private set; }
+
+    /// <summary>KL per sample of the last forward (capacity).</summary>
+    public ArrayView<float> Kl { get; private set; }
+
+    /// <inheritdoc />
+    public override int InputWidth => 2 * latent;
+
+    /// <inheritdoc />
+    public override int OutputWidth => latent;
+
+    /// <inheritdoc />
+    public override void Allocate(Func<int, ArrayView<float>> rows)
+    {
+        Noise = rows(latent);
+        Kl = rows(1);
+    }
+
+    /// <inheritdoc />
+    public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
+    {
+        var ops = context.Ops;
+        int rows = context.Rows;
+        var eps = Noise.SubView(0, (long)rows * latent);
+        if (context.Noise == NoiseMode.Draw)
+            ops.Normal(eps, context.Seed, context.Step);
+        else if (context.Noise == NoiseMode.Zero)
+            ops.Fill(eps, 0f);
+        var stats = x.SubView(0, (long)rows * 2 * latent);
+        ops.Reparameterize(stats, eps, y.SubView(0, (long)rows * latent), latent);
+        ops.KlDivergence(stats, Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent, context.KlWeight);
+    }
+
+    /// <summary>Adds dz's path into [dmu | dlogvar], which already holds beta dKL from the forward.</summary>
+    /// <inheritdoc />
+    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns)
+    {
+        if (dx is not { } dstats)
+            return;
+        int rows = context.Rows;
+        context.Ops.ReparameterizeBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),
+            dy.SubView(0, (long)rows * latent), dstats.SubView(0, (long)rows * 2 * latent), latent);
+    }
+}

@@ -1,0 +1,111 @@
+using ILGPU;
+using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
+
+namespace IlgpuVae.Layers;
+
+/// <summary>
+/// A fully connected layer with a fused activation: <c>y = f(x W^T + b)</c>, W stored [out, in] like PyTorch's
+/// nn.Linear. Backward adds into the gradients (theory: docs/theory.md, "Linear layer").
+/// </summary>
+/// <remarks>
+/// The weight and bias may be declared as several named tensors stacked by rows: the posterior heads are one
+/// [2Z, H] matrix saved as mu.weight and logvar.weight (and mu.bias, logvar.bias), so one GEMM computes both.
+/// </remarks>
+internal sealed class Linear : Layer
+{
+    private readonly ParameterSpec[] _parameters;
+    private ArrayView<float> _weight, _bias, _weightGradient, _biasGradient;
+
+    /// <summary>A layer whose tensors are named <c>{prefix}.weight</c> and <c>{prefix}.bias</c>.</summary>
+    /// <param name="prefix">The tensor names' prefix, e.g. "encoder.0".</param>
+    /// <param name="inputs">in.</param>
+    /// <param name="outputs">out.</param>
+    /// <param name="activation">f, fused into the bias add.</param>
+    public Linear(string prefix, int inputs, int outputs, Activation activation)
+        : this([prefix], inputs, outputs, activation)
+    {
+    }
+
+    /// <summary>A layer whose out rows are split evenly among the named parts (weights first, then biases).</summary>
+    /// <param name="parts">The prefixes of the parts, e.g. ["mu", "logvar"].</param>
+    /// <param name="inputs">in.</param>
+    /// <param name="outputs">out, a multiple of the parts.</param>
+    /// <param name="activation">f.</param>
+    public Linear(IReadOnlyList<string> parts, int inputs, int outputs, Activation activation)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
+        if (outputs % parts.Count != 0)
+            throw new ArgumentException($"{outputs} outputs do not split into {parts.Count} equal parts", nameof(parts));
+        Inputs = inputs;
+        Outputs = outputs;
+        Activation = activation;
+        int rows = outputs / parts.Count;
+        _parameters =
+        [
+            .. parts.Select(p => new ParameterSpec(p + ".weight", [rows, inputs], inputs)),
+            .. parts.Select(p => new ParameterSpec(p + ".bias", [rows], inputs)),
+        ];
+    }
+
+    /// <summary>Input features.</summary>
+    public int Inputs { get; }
+
+    /// <summary>Output features.</summary>
+    public int Outputs { get; }
+
+    /// <summary>The fused activation.</summary>
+    public Activation Activation { get; }
+
+    /// <inheritdoc />
+    public override int InputWidth => Inputs;
+
+    /// <inheritdoc />
+    public override int OutputWidth => Outputs;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
+
+    /// <inheritdoc />
+    public override void Bind(LayerSlots slots)
+    {
+        // The parts are consecutive in the layout: all weights, then all biases.
+        int parts = _parameters.Length / 2;
+        _weight = slots.Parameter(0, parts);
+        _bias = slots.Parameter(parts, parts);
+        _weightGradient = slots.Gradient(0, parts);
+        _biasGradient = slots.Gradient(parts, parts);
+    }
+
+    /// <summary><c>y = f(x W^T + b)</c>; x is (B, in), y is (B, out).</summary>
+    /// <inheritdoc />
+    public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
+    {
+        var ops = context.Ops;
+        int rows = context.Rows;
+        ops.Gemm(false, true, rows, Outputs, Inputs, 1f, x, Inputs, _weight, Inputs, 0f, y, Outputs);
+        ops.BiasActivation(y.SubView(0, (long)rows * Outputs), _bias, Activation);
+    }
+
+    /// <summary>
+    /// dy (B, out) holds dL/dy on entry and dL/d(pre-activation) on exit; <c>db += colsum(dy)</c>,
+    /// <c>dW += dy^T x</c>, and <c>dx = dy W[:, :dxColumns]</c>: a layer that reads a label needs only the columns
+    /// before it.
+    /// </summary>
+    /// <inheritdoc />
+    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns)
+    {
+        var ops = context.Ops;
+        int rows = context.Rows;
+        long size = (long)rows * Outputs;
+        var dyRows = dy.SubView(0, size);
+        if (Activation != Activation.Identity)
+            ops.ActivationBackward(y.SubView(0, size), dyRows, dyRows, Activation);
+        ops.BiasGradient(dyRows, _biasGradient);
+        ops.Gemm(true, false, Outputs, Inputs, rows, 1f, dy, Outputs, x, Inputs, 1f, _weightGradient, Inputs);
+        if (dx is { } input)
+            ops.Gemm(false, false, rows, dxColumns, Outputs, 1f, dy, Outputs, _weight, Inputs, 0f, input, dxColumns);
+    }
+}

@@ -1,0 +1,241 @@
+using ILGPU;
+using ILGPU.Runtime;
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Compute;
+
+namespace IlgpuVae.Layers;
+
+/// <summary>
+/// An ordered list of layers and a loss on a device (llm.c style, no autograd engine): one flat buffer each for the
+/// parameters and their gradients, laid out from the layers' declarations; an activation and a gradient buffer
+/// for every layer boundary, sized for <see cref="Capacity"/> rows; a forward in order and a backward in reverse.
+/// The input (B, D) and labels (B) are the network's own buffers, filled by the caller (a gather from a device data
+/// set, or an upload) before a pass. Nothing here waits for the device.
+/// </summary>
+internal sealed class Network : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly Layer[] _layers;
+    private readonly Loss? _loss;
+    // _activations[i] is layer i's input, _activations[i + 1] its output; _gradients[i] the gradient of _activations[i].
+    private readonly ArrayView<float>[] _activations, _gradients;
+    private readonly PassContext _context;
+
+    /// <summary>Builds the network and initialises it as PyTorch does: every tensor ~ U(-1/sqrt(fan-in), 1/sqrt(fan-in)).</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="layers">The layers in forward order; each one's input width is the previous one's output width.</param>
+    /// <param name="loss">The loss on the last layer's output, or null.</param>
+    /// <param name="capacity">The most rows one pass takes.</param>
+    /// <param name="seed">The initialisation seed.</param>
+    public Network(ComputeDevice device, IReadOnlyList<Layer> layers, Loss? loss, int capacity, int seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        if (layers.Count == 0)
+            throw new ArgumentException("a network needs at least one layer", nameof(layers));
+        for (int i = 1; i < layers.Count; i++)
+            if (layers[i].InputWidth != layers[i - 1].OutputWidth)
+                throw new ArgumentException($"layer {i} takes {layers[i].InputWidth} features, layer {i - 1} gives {layers[i - 1].OutputWidth}");
+        Device = device;
+        Capacity = capacity;
+        _layers = [.. layers];
+        _loss = loss;
+        Layout = new ParameterLayout(_layers);
+        try
+        {
+            Parameters = Own(device.Allocate<float>(Math.Max(Layout.Count, 1))).View.BaseView;
+            Gradients = Own(device.Allocate<float>(Math.Max(Layout.Count, 1))).View.BaseView;
+            int slot = 0;
+            foreach (var layer in _layers)
+            {
+                int count = layer.Parameters.Count;
+                layer.Bind(new LayerSlots(Layout.Slots.Skip(slot).Take(count).ToArray(), Parameters, Gradients));
+                slot += count;
+                layer.Allocate(Rows);
+            }
+            _loss?.Allocate(Rows);
+            _activations = new ArrayView<float>[_layers.Length + 1];
+            _gradients = new ArrayView<float>[_layers.Length + 1];
+            for (int i = 0; i <= _layers.Length; i++)
+            {
+                int width = i == 0 ? _layers[0].InputWidth : _layers[i - 1].OutputWidth;
+                _activations[i] = Rows(width);
+                // Nobody needs the gradient of the input.
+                _gradients[i] = i == 0 ? default : Rows(width);
+            }
+            Labels = Own(device.Allocate<int>(capacity)).View.BaseView;
+            _context = new PassContext { Ops = device.Ops, Input = _activations[0], Labels = Labels };
+            Initialize(seed);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The device.</summary>
+    public ComputeDevice Device { get; }
+
+    /// <summary>The most rows one pass takes.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Where every tensor sits in the flat buffers.</summary>
+    public ParameterLayout Layout { get; }
+
+    /// <summary>The layers in forward order.</summary>
+    public IReadOnlyList<Layer> Layers => _layers;
+
+    /// <summary>All parameters, flat (P).</summary>
+    public ArrayView<float> Parameters { get; }
+
+    /// <summary>All gradients, flat (P), same layout.</summary>
+    public ArrayView<float> Gradients { get; }
+
+    /// <summary>The input (capacity, D); the caller fills the first B rows before a pass.</summary>
+    public ArrayView<float> Input => _activations[0];
+
+    /// <summary>The labels (capacity) that label layers and the classification loss read.</summary>
+    public ArrayView<int> Labels { get; }
+
+    /// <summary>The output of the last layer (capacity, width).</summary>
+    public ArrayView<float> Output => _activations[^1];
+
+    /// <summary>The loss per sample of the last pass (capacity), or an invalid view without a loss.</summary>
+    public ArrayView<float> SampleLoss => _loss?.PerSample ?? default;
+
+    /// <summary>The pass settings (rows, noise, KL weight, loss scale); set them before a pass.</summary>
+    public PassContext Context => _context;
+
+    /// <summary>The input of layer <paramref name="index"/> (its output is <c>Activation(index + 1)</c>), (capacity, width).</summary>
+    /// <param name="index">A boundary, 0 (the input) to the layer count (the output).</param>
+    /// <returns>The view.</returns>
+    public ArrayView<float> Activation(int index) => _activations[index];
+
+    /// <summary>
+    /// Runs layers <paramref name="first"/> to <paramref name="end"/> - 1 on the first <see cref="PassContext.Rows"/>
+    /// rows, then the loss when the pass reaches the last layer and <paramref name="loss"/> is set.
+    /// </summary>
+    /// <param name="first">The first layer to run (its input must be in place).</param>
+    /// <param name="end">One past the last layer to run; -1 for all.</param>
+    /// <param name="loss">Whether to compute the loss and its gradient at the end.</param>
+    public void Forward(int first = 0, int end = -1, bool loss = true)
+    {
+        CheckRows();
+        if (end < 0)
+            end = _layers.Length;
+        for (int i = first; i < end; i++)
+            _layers[i].Forward(_context, _activations[i], _activations[i + 1], _gradients[i]);
+        if (loss && end == _layers.Length && _loss is not null)
+            _loss.Compute(_context, _activations[^1], _gradients[^1]);
+    }
+
+    /// <summary>Backward after a forward with the loss: adds dL/dparameters into <see cref="Gradients"/>, last layer first.</summary>
+    public void Backward()
+    {
+        CheckRows();
+        for (int i = _layers.Length - 1; i >= 0; i--)
+        {
+            if (_layers[i].InputGradientIsOutputPrefix is not null)
+                continue;
+            // Where this layer's input gradient goes: past the layers below whose input gradient is a prefix of
+            // their output's (label concatenations), straight into the buffer of the first of them.
+            int target = i, columns = _layers[i].InputWidth;
+            while (target > 0 && _layers[target - 1].InputGradientIsOutputPrefix is int prefix)
+            {
+                columns = prefix;
+                target--;
+            }
+            ArrayView<float>? dx = target == 0 ? null : _gradients[target];
+            _layers[i].Backward(_context, _activations[i], _activations[i + 1], _gradients[i + 1], dx, columns);
+        }
+    }
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGradients() => Device.Ops.Fill(Gradients, 0f);
+
+    /// <summary>Copies a buffer laid out like the parameters (the parameters, Adam's moments) out as named tensors.</summary>
+    /// <param name="flat">A flat buffer of the layout's size.</param>
+    /// <param name="prefix">A prefix for the names.</param>
+    /// <returns>The tensors in layout order.</returns>
+    public List<NamedTensor> Export(ArrayView<float> flat, string prefix = "")
+    {
+        Device.Ops.Synchronize();
+        var all = new float[Layout.Count];
+        flat.SubView(0, Layout.Count).CopyToCPU(all);
+        return Layout.Slots.Select(s => new NamedTensor(prefix + s.Name, s.Shape, all.AsSpan(s.Offset, s.Length).ToArray())).ToList();
+    }
+
+    /// <summary>
+    /// Loads named tensors into a flat buffer laid out like the parameters. Every tensor of the layout must be present
+    /// with its exact shape and finite values; a model file (no prefix) must hold no other tensor.
+    /// </summary>
+    /// <param name="file">The checkpoint.</param>
+    /// <param name="flat">The destination.</param>
+    /// <param name="prefix">The names' prefix.</param>
+    /// <param name="source">The file, for messages.</param>
+    /// <param name="description">What the layout belongs to, for messages, e.g. "a vae 784-400-20 model".</param>
+    public void Import(SafeTensorsFile file, ArrayView<float> flat, string prefix, string source, string description)
+    {
+        var all = new float[Layout.Count];
+        foreach (var slot in Layout.Slots)
+        {
+            if (!file.TryGet(prefix + slot.Name, out var tensor))
+                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' is missing for {description}");
+            if (!tensor.Shape.SequenceEqual(slot.Shape))
+                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' has shape " +
+                    $"{NamedTensor.FormatShape(tensor.Shape)}, {description} needs {NamedTensor.FormatShape(slot.Shape)}");
+            if (tensor.Data.Any(v => !float.IsFinite(v)))
+                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' holds NaN or infinite values");
+            tensor.Data.CopyTo(all, slot.Offset);
+        }
+        if (prefix.Length == 0)
+        {
+            // A tensor the metadata does not account for means the metadata and the weights disagree.
+            foreach (var tensor in file.Tensors)
+                if (!Layout.Slots.Any(s => s.Name == tensor.Name))
+                    throw new InvalidDataException($"{source}: unexpected tensor '{tensor.Name}' for {description}");
+        }
+        flat.SubView(0, Layout.Count).CopyFromCPU(all);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var buffer in _owned)
+            buffer.Dispose();
+        _owned.Clear();
+    }
+
+    private void Initialize(int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[Layout.Count];
+        int slotIndex = 0;
+        foreach (var layer in _layers)
+        {
+            foreach (var spec in layer.Parameters)
+            {
+                var slot = Layout.Slots[slotIndex++];
+                float bound = 1f / MathF.Sqrt(spec.FanIn);
+                for (int i = 0; i < slot.Length; i++)
+                    values[slot.Offset + i] = (float)((random.NextDouble() * 2 - 1) * bound);
+            }
+        }
+        Parameters.SubView(0, Layout.Count).CopyFromCPU(values);
+    }
+
+    private ArrayView<float> Rows(int width) => Own(Device.Allocate<float>((long)Capacity * width)).View.BaseView;
+
+    private T Own<T>(T buffer) where T : IDisposable
+    {
+        _owned.Add(buffer);
+        return buffer;
+    }
+
+    private void CheckRows()
+    {
+        int rows = _context.Rows;
+        if (rows <= 0 || rows > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows for a network built for at most {Capacity}");
+    }
+}

@@ -1,0 +1,57 @@
+namespace IlgpuVae.Layers;
+
+/// <summary>One named tensor inside the flat parameter buffer.</summary>
+/// <param name="Name">The safetensors name, e.g. "encoder.0.weight".</param>
+/// <param name="Shape">PyTorch's shape: [out, in] for weights, [out] for biases.</param>
+/// <param name="Offset">The first element in the flat buffer.</param>
+internal sealed record ParameterSlot(string Name, int[] Shape, int Offset)
+{
+    /// <summary>Elements in the tensor.</summary>
+    public int Length => Shape.Aggregate(1, (a, b) => a * b);
+}
+
+/// <summary>
+/// Where every parameter sits in the one flat buffer that parameters, gradients and Adam moments share (llm.c
+/// style): the layers' declared tensors, in layer order. The sizes are summed in checked 64-bit arithmetic and
+/// refused beyond what one buffer can index, so an absurd architecture fails here with a message.
+/// </summary>
+internal sealed class ParameterLayout
+{
+    private readonly List<ParameterSlot> _slots = [];
+    private readonly Dictionary<string, ParameterSlot> _byName = [];
+
+    /// <summary>Lays out the tensors declared by <paramref name="layers"/>.</summary>
+    /// <param name="layers">The layers, in network order.</param>
+    public ParameterLayout(IEnumerable<Layer> layers)
+    {
+        long count = 0;
+        foreach (var layer in layers)
+        {
+            foreach (var spec in layer.Parameters)
+            {
+                long length = 1;
+                foreach (int dimension in spec.Shape)
+                    length = checked(length * dimension);
+                if (count + length > int.MaxValue)
+                    throw new ArgumentException($"the model has more than {int.MaxValue:N0} parameters; choose smaller layers");
+                var slot = new ParameterSlot(spec.Name, spec.Shape, (int)count);
+                if (!_byName.TryAdd(spec.Name, slot))
+                    throw new ArgumentException($"two tensors are named '{spec.Name}'");
+                _slots.Add(slot);
+                count += length;
+            }
+        }
+        Count = (int)count;
+    }
+
+    /// <summary>The tensors in buffer order.</summary>
+    public IReadOnlyList<ParameterSlot> Slots => _slots;
+
+    /// <summary>Total parameters.</summary>
+    public int Count { get; }
+
+    /// <summary>The slot named <paramref name="name"/>.</summary>
+    /// <param name="name">A tensor name.</param>
+    /// <returns>The slot.</returns>
+    public ParameterSlot this[string name] => _byName[name];
+}
