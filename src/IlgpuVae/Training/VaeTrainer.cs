@@ -6,7 +6,6 @@ using ILGPU.Runtime;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
-using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 
 namespace IlgpuVae.Training;
@@ -39,7 +38,8 @@ public sealed class PhaseTimes
 /// draws a seeded permutation, batches are gathered on the device, forward, backward and Adam run there, and
 /// per-step losses accumulate in a device buffer that is read back only every
 /// <see cref="TrainingOptions.ReportEverySteps"/> steps. With a run directory it writes a checkpoint, the
-/// resumable state, metrics and images after every epoch, and a resumable state when cancelled.
+/// resumable state and metrics after every epoch, and a resumable state when cancelled. After every epoch (and its
+/// checkpoint) it raises <see cref="EpochCompleted"/>, for observers such as per-epoch pictures.
 /// </summary>
 public sealed class VaeTrainer : IDisposable
 {
@@ -48,7 +48,6 @@ public sealed class VaeTrainer : IDisposable
     private readonly TrainingOptions _options;
     private readonly RunDirectory? _run;
     private readonly DeviceDataset _train, _test;
-    private readonly MnistSet _testHost;
     private readonly VaeNetwork _network;
     private readonly AdamOptimizer _adam;
     private readonly Evaluator _evaluator;
@@ -75,7 +74,6 @@ public sealed class VaeTrainer : IDisposable
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
         _train = new DeviceDataset(device, train);
         _test = new DeviceDataset(device, data.Test);
-        _testHost = data.Test;
         _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
         _adam = new AdamOptimizer(device, _network.Layout.Count);
         _evaluator = new Evaluator(_network, _test);
@@ -122,6 +120,10 @@ public sealed class VaeTrainer : IDisposable
 
     /// <summary>Training images.</summary>
     public int TrainCount => _train.Count;
+
+    /// <summary>Raised after each finished epoch, once its checkpoint, state and metrics are written (with a run
+    /// directory), before the epoch's progress report. Runs on the training thread; training waits for it.</summary>
+    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted;
 
     /// <summary>Metrics of every finished epoch, including those before a resume.</summary>
     public IReadOnlyList<EpochMetrics> History => _history;
@@ -195,8 +197,8 @@ public sealed class VaeTrainer : IDisposable
             {
                 SaveState();
                 _run.WriteMetrics(_history);
-                WriteImages();
             }
+            EpochCompleted?.Invoke(this, new EpochCompletedEventArgs(Model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(epoch, _options.Epochs, steps, steps, trainLoss, metrics.SamplesPerSecond, metrics));
         }
         return new TrainingResult(TrainingOutcome.Completed, finished);
@@ -336,41 +338,6 @@ public sealed class VaeTrainer : IDisposable
         _state = state;
         _globalStep = state.GlobalStep;
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
-    }
-
-    private void WriteImages()
-    {
-        if (_run is null)
-            return;
-        const int columns = 10;
-        int d = _train.Features;
-        var images = new float[columns * d];
-        var labels = new int[columns];
-        for (int i = 0; i < columns; i++)
-        {
-            var pixels = _testHost.Image(i);
-            for (int p = 0; p < d; p++)
-                images[i * d + p] = pixels[p] / 255f;
-            labels[i] = _testHost.Labels[i];
-        }
-        bool conditional = _options.Model.IsConditional;
-        var reconstructions = Model.Reconstruct(images, conditional ? labels : default);
-        string epochText = $"epoch {_state.Epoch - 1}";
-        DigitGrid.Save(_run.PathOf("reconstructions.png"), [.. images, .. reconstructions], 2, columns,
-            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] });
-        float[] samples;
-        GridLabels gridLabels;
-        if (conditional)
-        {
-            var sampleLabels = Enumerable.Range(0, 10 * 8).Select(i => i / 8).ToArray();
-            samples = Model.Sample(sampleLabels.Length, 7, sampleLabels);
-            gridLabels = new GridLabels { Title = $"Samples per digit, {epochText}", RowLabels = Enumerable.Range(0, 10).Select(i => $"digit {i}").ToArray() };
-            DigitGrid.Save(_run.PathOf("samples.png"), samples, 10, 8, gridLabels);
-            return;
-        }
-        samples = Model.Sample(64, 7);
-        gridLabels = new GridLabels { Title = $"Samples from the prior, {epochText}" };
-        DigitGrid.Save(_run.PathOf("samples.png"), samples, 8, 8, gridLabels);
     }
 
     /// <inheritdoc />
