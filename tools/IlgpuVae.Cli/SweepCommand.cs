@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuVae.Analysis;
+using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
 
@@ -51,7 +52,7 @@ public static partial class Commands
                 string runDirectory = Path.Combine(directory, $"latent-{latent}");
                 log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
                 using var trainer = new VaeTrainer(device, data, training, runDirectory);
-                TrainingPictures.Attach(trainer, data.Test);
+                trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
                 var result = trainer.Train(new ProgressPrinter(log, training.BatchSize), token);
                 if (result.Outcome == TrainingOutcome.Cancelled)
                 {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using IlgpuVae.Classification;
 using IlgpuVae.Conditional;
+using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
 
@@ -78,7 +79,7 @@ public static partial class Commands
             using var trainer = resume is not null
                 ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
                 : new VaeTrainer(device, data, training, runDirectory);
-            TrainingPictures.Attach(trainer, data.Test);
+            trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
             stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)})");
             stdout.WriteLine($"device: {device.Description}");
             stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");

@@ -8,22 +8,6 @@ using IlgpuVae.Models;
 
 namespace IlgpuVae.Training;
 
-/// <summary>What <see cref="VaeTrainer.EpochCompleted"/> tells: the model after an epoch, its figures, and the run directory.</summary>
-/// <param name="model">The model being trained (valid during the call only; do not dispose it).</param>
-/// <param name="metrics">The epoch's figures.</param>
-/// <param name="runDirectory">The run directory, or null when the run writes none.</param>
-public sealed class EpochCompletedEventArgs(VaeModel model, EpochMetrics metrics, string? runDirectory) : EventArgs
-{
-    /// <summary>The model being trained.</summary>
-    public VaeModel Model { get; } = model;
-
-    /// <summary>The epoch's figures.</summary>
-    public EpochMetrics Metrics { get; } = metrics;
-
-    /// <summary>The run directory, or null.</summary>
-    public string? RunDirectory { get; } = runDirectory;
-}
-
 /// <summary>
 /// Trains a (conditional) VAE on the device with the one training engine: seeded shuffling, device gathers, the
 /// layer graph's forward and backward, Adam, losses read back rarely, the KL weight schedule. With a run directory

@@ -12,7 +12,7 @@ public sealed class LatentPlotsTests
     {
         using var dir = new TempDirectory();
         var (points, labels, _) = AnalysisData.Blobs(200, 2, 10, 5, 1, seed: 1);
-        var plots = LatentPlots.Write(dir.File("a.png"), points, labels, 2, "blobs", tsnePoints: 50, backend: ScatterBackend.Bitmap);
+        var plots = LatentPlots.Write(dir.File("a.png"), points, labels, 2, "blobs", tsnePoints: 50);
         var plot = Assert.Single(plots);
         Assert.Equal(("latent", 200), (plot.Method, plot.Points));
         Assert.Equal(LatentScatter.DefaultWidth, Png.Read(plot.Path).Width);
@@ -23,7 +23,7 @@ public sealed class LatentPlotsTests
     {
         using var dir = new TempDirectory();
         var (points, labels, _) = AnalysisData.Blobs(300, 5, 10, 5, 1, seed: 2);
-        var plots = LatentPlots.Write(dir.File("b.png"), points, labels, 5, "blobs", tsnePoints: 60, backend: ScatterBackend.Bitmap);
+        var plots = LatentPlots.Write(dir.File("b.png"), points, labels, 5, "blobs", tsnePoints: 60);
         Assert.Equal(["pca", "tsne"], plots.Select(p => p.Method));
         Assert.Equal(dir.File("b-tsne.png"), plots[1].Path);
         Assert.Equal(60, plots[1].Points);

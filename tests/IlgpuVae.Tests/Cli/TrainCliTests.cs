@@ -1,5 +1,6 @@
 using System.Text.Json;
 using IlgpuVae.Cli;
+using IlgpuVae.Imaging;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
@@ -65,5 +66,30 @@ public sealed class TrainCliTests
         (code, output, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!, "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("epoch 2/2", output);
+    }
+
+    [MnistFact]
+    public void Train_WritesThePicturesAfterEveryEpoch()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, _, err) = Run("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--hidden", "16",
+            "--latent", "2", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        string reconstructions = Path.Combine(run, TrainingPictures.ReconstructionsFile);
+        string samples = Path.Combine(run, TrainingPictures.SamplesFile);
+        var layout = DigitGrid.ComputeLayout(2, 10, new GridLabels { Title = "Test digits and reconstructions, epoch 1", RowLabels = ["input", "recon"] });
+        var image = Png.Read(reconstructions);
+        Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
+        layout = DigitGrid.ComputeLayout(8, 8, new GridLabels { Title = "Samples from the prior, epoch 1" });
+        image = Png.Read(samples);
+        Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
+
+        // One more epoch redraws both from the further-trained model.
+        byte[] before = File.ReadAllBytes(reconstructions), samplesBefore = File.ReadAllBytes(samples);
+        (code, _, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.NotEqual(before, File.ReadAllBytes(reconstructions));
+        Assert.NotEqual(samplesBefore, File.ReadAllBytes(samples));
     }
 }

@@ -81,7 +81,7 @@ public sealed class TrainingTests
     }
 
     [MnistFact]
-    public void RunDirectory_HoldsCheckpointMetricsAndImages_AndModelReloads()
+    public void RunDirectory_HoldsCheckpointAndMetrics_AndModelReloads()
     {
         var device = OpsHarness.Device("vectorized");
         using var run = new TempDirectory();
@@ -89,6 +89,8 @@ public sealed class TrainingTests
             trainer.Train();
         foreach (var name in new[] { RunDirectory.ModelFile, RunDirectory.StateFile, RunDirectory.ConfigFile, RunDirectory.MetricsFile })
             Assert.True(File.Exists(run.File(name)), name);
+        // Pictures are an observer's business (IlgpuVae.Imaging's TrainingPictures), not the trainer's.
+        Assert.Empty(Directory.GetFiles(run.Path, "*.png"));
         var metrics = File.ReadAllLines(run.File(RunDirectory.MetricsFile));
         Assert.Equal(RunDirectory.MetricsHeader, metrics[0]);
         Assert.Equal(2, metrics.Length);
@@ -102,6 +104,34 @@ public sealed class TrainingTests
         var recon = model.Reconstruct(image);
         Assert.Equal(784, recon.Length);
         Assert.All(recon, v => Assert.InRange(v, 0f, 1f));
+    }
+
+    [MnistFact]
+    public void EpochCompleted_RaisedOncePerEpoch_AfterItsCheckpoint()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var run = new TempDirectory();
+        var seen = new List<(int Epoch, string CheckpointEpochs, string? Directory)>();
+        using (var trainer = new VaeTrainer(device, Mnist.Value, Small(2), run.Path))
+        {
+            trainer.EpochCompleted += (sender, e) =>
+            {
+                Assert.Same(trainer, sender);
+                Assert.Same(trainer.Model, e.Model);
+                Assert.Equal(trainer.History[^1], e.Metrics);
+                string checkpointEpochs = SafeTensors.ReadHeader(run.File(RunDirectory.ModelFile)).Metadata["epochs_completed"];
+                seen.Add((e.Metrics.Epoch, checkpointEpochs, e.RunDirectory));
+            };
+            Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
+        }
+        Assert.Equal([(1, "1", run.Path), (2, "2", run.Path)], seen);
+
+        // Without a run directory the event still comes, saying so.
+        string? directory = "unset";
+        using var unsaved = new VaeTrainer(device, Mnist.Value, Small(1));
+        unsaved.EpochCompleted += (_, e) => directory = e.RunDirectory;
+        unsaved.Train();
+        Assert.Null(directory);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace IlgpuVae.Analysis;
 /// <summary>
 /// Dependency-free scatter plot drawn on an <see cref="RgbImage"/> with the embedded bitmap font: frame, grid,
 /// "nice" ticks with labels, points alpha-blended over the background, a legend, title and axis labels (the
-/// y label rotated). Used by <see cref="LatentScatter"/> when no system fonts are available to ScottPlot.
+/// y label rotated). The renderer behind <see cref="LatentScatter"/>.
 /// </summary>
 internal static class BitmapScatter
 {
@@ -126,7 +126,7 @@ internal static class BitmapScatter
         return image;
     }
 
-    /// <summary>The category10 colour for <paramref name="label"/> mod 10 (same palette as the ScottPlot path).</summary>
+    /// <summary>The category10 colour for <paramref name="label"/> mod 10 (matplotlib's "tab10").</summary>
     public static Rgb ColourOf(int label) => Palette[((label % 10) + 10) % 10];
 
     private static readonly Rgb[] Palette =

@@ -26,10 +26,9 @@ public static class LatentPlots
     /// characters at most: the plot clips longer titles).</param>
     /// <param name="tsnePoints">Points in the t-SNE plot (Z &gt; 2 only; 0 for none), a seeded random subset.</param>
     /// <param name="seed">Seed of the subset.</param>
-    /// <param name="backend">The renderer.</param>
     /// <returns>The plots written.</returns>
     public static IReadOnlyList<LatentPlot> Write(string path, float[] means, int[] labels, int dims, string subject,
-        int tsnePoints = 0, int seed = 0, ScatterBackend backend = ScatterBackend.Auto)
+        int tsnePoints = 0, int seed = 0)
     {
         int n = AnalysisInput.Rows(means, dims, nameof(means));
         AnalysisInput.Labels(labels, n, nameof(labels));
@@ -40,7 +39,7 @@ public static class LatentPlots
         if (dims == 2)
         {
             string title = $"{subject} ({n} points)";
-            LatentScatter.Render(path, means, labels, title, "z1", "z2", backend: backend);
+            LatentScatter.Render(path, means, labels, title, "z1", "z2");
             plots.Add(new LatentPlot(path, "latent", title, n, null));
             return plots;
         }
@@ -48,7 +47,7 @@ public static class LatentPlots
         var ratio = pca.ExplainedVarianceRatio;
         string pcaTitle = $"{subject}: PCA ({n} points)";
         LatentScatter.Render(path, pca.Project(means), labels, pcaTitle,
-            $"PC1 ({Percent(ratio[0])} of variance)", $"PC2 ({Percent(ratio[1])} of variance)", backend: backend);
+            $"PC1 ({Percent(ratio[0])} of variance)", $"PC2 ({Percent(ratio[1])} of variance)");
         plots.Add(new LatentPlot(path, "pca", pcaTitle, n, [ratio[0], ratio[1]]));
         if (tsnePoints > 0)
         {
@@ -67,7 +66,7 @@ public static class LatentPlots
             // Titles stay short: a plot clips a title wider than itself.
             string tsneTitle = $"{subject}: t-SNE ({m} random points)";
             LatentScatter.Render(tsnePath, embedding, subsetLabels, tsneTitle,
-                $"t-SNE 1 (perplexity {perplexity.ToString("0.#", CultureInfo.InvariantCulture)})", "t-SNE 2", backend: backend);
+                $"t-SNE 1 (perplexity {perplexity.ToString("0.#", CultureInfo.InvariantCulture)})", "t-SNE 2");
             plots.Add(new LatentPlot(tsnePath, "tsne", tsneTitle, m, null));
         }
         return plots;

@@ -1,0 +1,79 @@
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+
+namespace IlgpuVae.Imaging;
+
+/// <summary>
+/// The pictures a training run writes after every epoch: the first ten test digits above their reconstructions,
+/// and samples from the prior (for a conditional model, eight per digit). An observer of training: subscribe
+/// <see cref="EveryEpoch"/> to <see cref="VaeTrainer.EpochCompleted"/>.
+/// </summary>
+public static class TrainingPictures
+{
+    /// <summary>File name of the test digits above their reconstructions.</summary>
+    public const string ReconstructionsFile = "reconstructions.png";
+
+    /// <summary>File name of the samples.</summary>
+    public const string SamplesFile = "samples.png";
+
+    // The samples' seed: the same draws every epoch, so the pictures show the model changing, not the noise.
+    private const ulong SampleSeed = 7;
+
+    /// <summary>A handler for <see cref="VaeTrainer.EpochCompleted"/> that writes the pictures into the run
+    /// directory after each epoch (nothing when the trainer has no run directory).</summary>
+    /// <param name="test">The test set whose first ten digits are reconstructed.</param>
+    /// <returns>The handler.</returns>
+    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        return (_, e) =>
+        {
+            if (e.RunDirectory is not null)
+                Write(e.Model, test, e.RunDirectory, e.Metrics.Epoch);
+        };
+    }
+
+    /// <summary>Writes <see cref="ReconstructionsFile"/> and <see cref="SamplesFile"/> into <paramref name="directory"/>.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="test">The test set whose first ten digits are reconstructed (at least ten images).</param>
+    /// <param name="directory">The directory, created if missing.</param>
+    /// <param name="epoch">The epoch the model has finished, for the titles.</param>
+    public static void Write(VaeModel model, MnistSet test, string directory, int epoch)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        const int columns = 10;
+        if (test.Count < columns)
+            throw new ArgumentException($"the test set has {test.Count} images, the pictures need {columns}", nameof(test));
+        int d = test.PixelsPerImage;
+        var images = new float[columns * d];
+        var labels = new int[columns];
+        for (int i = 0; i < columns; i++)
+        {
+            var pixels = test.Image(i);
+            for (int p = 0; p < d; p++)
+                images[i * d + p] = pixels[p] / 255f;
+            labels[i] = test.Labels[i];
+        }
+        bool conditional = model.Config.IsConditional;
+        var reconstructions = model.Reconstruct(images, conditional ? labels : default);
+        string epochText = $"epoch {epoch}";
+        DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions], 2, columns,
+            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] });
+        if (conditional)
+        {
+            var sampleLabels = Enumerable.Range(0, 10 * 8).Select(i => i / 8).ToArray();
+            var perDigit = model.Sample(sampleLabels.Length, SampleSeed, sampleLabels);
+            DigitGrid.Save(Path.Combine(directory, SamplesFile), perDigit, 10, 8, new GridLabels
+            {
+                Title = $"Samples per digit, {epochText}",
+                RowLabels = Enumerable.Range(0, 10).Select(i => $"digit {i}").ToArray(),
+            });
+            return;
+        }
+        var samples = model.Sample(64, SampleSeed);
+        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" });
+    }
+}
