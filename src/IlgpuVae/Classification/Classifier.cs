@@ -3,6 +3,7 @@ using ILGPU.Runtime;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
+using IlgpuVae.Models;
 using IlgpuVae.Training;
 
 namespace IlgpuVae.Classification;
@@ -13,24 +14,18 @@ namespace IlgpuVae.Classification;
 /// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
 /// device in batches of <see cref="ClassifierNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class Classifier : IDisposable
+public sealed class Classifier : Model
 {
-    private readonly bool _ownsNetwork;
-
-    /// <summary>Wraps a network (taking ownership when <paramref name="ownsNetwork"/>).</summary>
-    /// <param name="network">The network.</param>
-    /// <param name="ownsNetwork">Dispose the network with the classifier.</param>
-    internal Classifier(ClassifierNetwork network, bool ownsNetwork = true)
-    {
-        Network = network;
-        _ownsNetwork = ownsNetwork;
-    }
-
-    /// <summary>The network on its device.</summary>
-    internal ClassifierNetwork Network { get; }
-
-    /// <summary>The architecture.</summary>
-    public ClassifierConfig Config => Network.Config;
+    /// <summary>Loads a classifier checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="path">The .safetensors file.</param>
+    /// <param name="capacity">Rows per device batch.</param>
+    /// <returns>The classifier.</returns>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
+    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000) =>
+        new(ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.Import(file, path)));
 
     /// <summary>Creates an untrained classifier with PyTorch's default initialisation.</summary>
     /// <param name="device">The device.</param>
@@ -41,51 +36,17 @@ public sealed class Classifier : IDisposable
     public static Classifier Create(ComputeDevice device, ClassifierConfig config, int seed = 1, int capacity = 1000) =>
         new(new ClassifierNetwork(device, config, capacity, seed));
 
-    /// <summary>Loads a classifier checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
-    /// <param name="device">The device.</param>
-    /// <param name="path">The .safetensors file.</param>
-    /// <param name="capacity">Rows per device batch.</param>
-    /// <returns>The classifier.</returns>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
-    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000)
-    {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such classifier file", path);
-        SafeTensorsFile file;
-        try
-        {
-            file = SafeTensors.Read(path);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        var config = ClassifierConfig.FromMetadata(file.Metadata, path);
-        var network = new ClassifierNetwork(device, config, capacity, seed: 0);
-        try
-        {
-            network.Import(file, path);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        return new Classifier(network);
-    }
+    // A trainer's classifier shares its network; a created or loaded one owns it.
+    internal Classifier(ClassifierNetwork network, bool ownsNetwork = true)
+        : base(network, network.Graph, ownsNetwork) => Network = network;
 
-    /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, config in the metadata.</summary>
-    /// <param name="path">The file; its directory must exist.</param>
-    /// <param name="extraMetadata">More metadata (e.g. the test accuracy).</param>
-    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
-    {
-        var metadata = Config.ToMetadata();
-        if (extraMetadata is not null)
-            foreach (var (key, value) in extraMetadata)
-                metadata[key] = value;
-        SafeTensors.Write(path, metadata, Network.ExportParameters());
-    }
+    internal ClassifierNetwork Network { get; }
+
+    /// <summary>The architecture.</summary>
+    public ClassifierConfig Config => Network.Config;
+
+    /// <inheritdoc />
+    private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
     /// <summary>The most likely class of each image (the first one on a tie).</summary>
     /// <param name="images">count rows of D finite pixels, in [0, 1] as the classifier was trained.</param>
@@ -181,10 +142,4 @@ public sealed class Classifier : IDisposable
         return best;
     }
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_ownsNetwork)
-            Network.Dispose();
-    }
 }

@@ -13,7 +13,7 @@ namespace IlgpuVae.Classification;
 /// Trains an MLP classifier on MNIST entirely on the device, like <see cref="VaeTrainer"/>: the data set is
 /// resident as bytes, each epoch draws a seeded permutation, batches and labels are gathered on the device,
 /// forward, softmax cross-entropy, backward and Adam run there, and per-step losses accumulate in a device
-/// buffer that is read back only every <see cref="ClassifierTrainingOptions.ReportEverySteps"/> steps.
+/// buffer that is read back only every <see cref="TrainingSettings.ReportEverySteps"/> steps.
 /// After each epoch the test set is scored.
 /// </summary>
 public sealed class ClassifierTrainer : IDisposable, ITrainable
@@ -28,7 +28,7 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
 
     /// <summary>Prepares a run.</summary>
     /// <param name="device">The device to train on.</param>
-    /// <param name="data">Labelled images (the training set is cut to <see cref="ClassifierTrainingOptions.Limit"/>).</param>
+    /// <param name="data">Labelled images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     public ClassifierTrainer(ComputeDevice device, MnistData data, ClassifierTrainingOptions options)
     {
@@ -44,17 +44,7 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
         _lossTerms = [_network.SampleLoss];
         _evaluator = new ClassifierEvaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, new EngineSettings
-        {
-            Epochs = options.Epochs,
-            BatchSize = options.BatchSize,
-            Seed = options.Seed,
-            ReportEverySteps = options.ReportEverySteps,
-            Beta1 = options.Beta1,
-            Beta2 = options.Beta2,
-            Epsilon = options.Epsilon,
-            LearningRate = LearningRateAt,
-        });
+        _engine = new TrainingEngine(device, this, _train, options.ToEngine());
         Classifier = new Classifier(_network, ownsNetwork: false);
     }
 
@@ -133,21 +123,13 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     /// <summary>The learning rate at a global step: constant, or cosine from the start value to 0 over the run.</summary>
     /// <param name="step">Steps done.</param>
     /// <returns>The rate.</returns>
-    public float LearningRateAt(long step) => LearningRateAt(step, (long)_options.Epochs * StepsPerEpoch);
+    public float LearningRateAt(long step) => _options.LearningRateAt(step, (long)_options.Epochs * StepsPerEpoch);
 
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight)
     {
         // The batch mean, as PyTorch's CrossEntropyLoss: a short last batch gets the same step size.
         int rows = _network.Graph.Context.Rows;
         _network.Forward(rows, 1f / rows);
-    }
-
-    private float LearningRateAt(long step, long total)
-    {
-        if (_options.Schedule == LearningRateSchedule.Constant)
-            return _options.LearningRate;
-        double progress = step / (double)total;
-        return (float)(_options.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress)));
     }
 
     /// <inheritdoc />

@@ -14,76 +14,46 @@ namespace IlgpuVae.Models;
 /// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
 /// in batches of <see cref="VaeNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class VaeModel : IDisposable
+public sealed class VaeModel : Model
 {
-    private readonly bool _ownsNetwork;
-
-    /// <summary>Wraps a network (taking ownership when <paramref name="ownsNetwork"/>).</summary>
-    /// <param name="network">The network.</param>
-    /// <param name="ownsNetwork">Dispose the network with the model.</param>
+    // The trainer's model shares its network (ownsNetwork: false); a created or loaded one owns it.
     internal VaeModel(VaeNetwork network, bool ownsNetwork = true)
-    {
-        Network = network;
-        _ownsNetwork = ownsNetwork;
-    }
+        : base(network, network.Graph, ownsNetwork) => Network = network;
 
-    /// <summary>The network on its device.</summary>
     internal VaeNetwork Network { get; }
 
-    /// <summary>The architecture.</summary>
+    /// <summary>The architecture: input size, hidden widths, Z, and for a CVAE the classes and where the label enters.</summary>
     public VaeConfig Config => Network.Config;
 
-    /// <summary>Creates an untrained model with PyTorch's default initialisation.</summary>
-    /// <param name="device">The device.</param>
-    /// <param name="config">The architecture.</param>
-    /// <param name="seed">The initialisation seed.</param>
-    /// <param name="capacity">Rows per device batch.</param>
-    /// <returns>The model.</returns>
+    /// <summary>
+    /// A fresh, untrained model on <paramref name="device"/>, initialised as PyTorch's nn.Linear is (uniform in
+    /// +-1/sqrt(fan-in)) from <paramref name="seed"/>; the same seed gives the same weights on every device.
+    /// </summary>
+    /// <param name="device">Where the model's buffers live and its work runs (see <see cref="ComputeDevice.Open"/>).</param>
+    /// <param name="config">The architecture; checked first (<see cref="ArgumentException"/>).</param>
+    /// <param name="seed">Seed of the initial weights.</param>
+    /// <param name="capacity">Images per device batch: larger batches use more device memory and fewer launches.</param>
+    /// <returns>A model that owns its buffers; dispose it.</returns>
     public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500) =>
         new(new VaeNetwork(device, config, capacity, seed));
 
-    /// <summary>Loads a model checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
-    /// <param name="device">The device.</param>
+    /// <summary>
+    /// Reads a model.safetensors written by <see cref="Model.Save"/> (or by PyTorch with the same names, shapes and
+    /// metadata). The metadata alone rebuilds the architecture; every tensor must be present, of its exact shape, and
+    /// finite.
+    /// </summary>
+    /// <param name="device">Where to put the model.</param>
     /// <param name="path">The .safetensors file.</param>
-    /// <param name="capacity">Rows per device batch.</param>
-    /// <returns>The model.</returns>
-    /// <exception cref="InvalidDataException">The file is not a valid model checkpoint.</exception>
-    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
-    {
-        SafeTensorsFile file;
-        try
-        {
-            file = SafeTensors.Read(path);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-        var config = VaeConfig.FromMetadata(file.Metadata, path);
-        var network = new VaeNetwork(device, config, capacity, seed: 0);
-        try
-        {
-            network.ImportParameters(file, path);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
-        return new VaeModel(network);
-    }
+    /// <param name="capacity">Images per device batch.</param>
+    /// <returns>The loaded model; dispose it.</returns>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid VAE checkpoint; the message is one line and names the fault.</exception>
+    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500) =>
+        new(ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.ImportParameters(file, path)));
 
-    /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, config in the metadata.</summary>
-    /// <param name="path">The file.</param>
-    /// <param name="extraMetadata">More metadata (e.g. training figures).</param>
-    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
-    {
-        var metadata = Config.ToMetadata();
-        if (extraMetadata is not null)
-            foreach (var (key, value) in extraMetadata)
-                metadata[key] = value;
-        SafeTensors.Write(path, metadata, Network.ExportParameters());
-    }
+    /// <inheritdoc />
+    private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
     /// <summary>Encodes images into the posterior's mean and log-variance.</summary>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
@@ -207,13 +177,6 @@ public sealed class VaeModel : IDisposable
         using var data = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, data);
         return evaluator.Evaluate(seed, 0);
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_ownsNetwork)
-            Network.Dispose();
     }
 
     private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)

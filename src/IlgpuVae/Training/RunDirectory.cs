@@ -73,6 +73,7 @@ public sealed class RunDirectory
                 Epochs = json.Epochs,
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
+                Schedule = Schedule(json.LrSchedule),
                 Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
@@ -86,6 +87,12 @@ public sealed class RunDirectory
             throw new InvalidDataException($"{path}: not a valid run configuration ({e.Message.Split('\n')[0]})");
         }
     }
+
+    // Runs written before the option existed lack it: they kept the learning rate constant.
+    private static LearningRateSchedule Schedule(string? name) =>
+        name is null ? LearningRateSchedule.Constant
+        : Enum.TryParse<LearningRateSchedule>(name, ignoreCase: true, out var schedule) && Enum.IsDefined(schedule) && !char.IsDigit(name[0]) ? schedule
+        : throw new InvalidDataException($"lr_schedule '{name}' is not constant or cosine");
 
     // Runs written before the option existed lack it: their decoders read the label in the first layer only.
     private static DecoderConditioning Conditioning(string? name) =>
@@ -146,6 +153,7 @@ public sealed class RunDirectory
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
+        LrSchedule = o.Schedule == LearningRateSchedule.Constant ? null : o.Schedule.ToString().ToLowerInvariant(),
         Beta = o.Beta,
         KlWarmupEpochs = o.KlWarmupEpochs,
         BetaStart = o.BetaStart,
@@ -165,6 +173,9 @@ public sealed class RunDirectory
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }
+        // Written only when not constant, so a default run's config.json reads as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? LrSchedule { get; set; }
         public float Beta { get; set; }
         public int KlWarmupEpochs { get; set; }
         // Absent from runs written before it existed: 0, the warm-up they had.

@@ -3,7 +3,7 @@ using IlgpuVae.Models;
 namespace IlgpuVae.Training;
 
 /// <summary>Everything that decides a training run. Defaults are pytorch/examples' VAE.</summary>
-public sealed record TrainingOptions
+public sealed record TrainingOptions : TrainingSettings
 {
     /// <summary>
     /// The defaults of a conditional VAE (<c>train --model cvae</c>), chosen by measurement (docs/cvae.md): 784-400-10
@@ -22,24 +22,6 @@ public sealed record TrainingOptions
         KlWarmupEpochs = 10,
     };
 
-    /// <summary>Epochs to train in total (a resumed run continues up to this count).</summary>
-    public int Epochs { get; init; } = 10;
-
-    /// <summary>Rows per step; the last partial batch is used too.</summary>
-    public int BatchSize { get; init; } = 128;
-
-    /// <summary>Adam's learning rate.</summary>
-    public float LearningRate { get; init; } = 1e-3f;
-
-    /// <summary>Adam's first-moment decay.</summary>
-    public float Beta1 { get; init; } = 0.9f;
-
-    /// <summary>Adam's second-moment decay.</summary>
-    public float Beta2 { get; init; } = 0.999f;
-
-    /// <summary>Adam's epsilon.</summary>
-    public float Epsilon { get; init; } = 1e-8f;
-
     /// <summary>The architecture.</summary>
     public VaeConfig Model { get; init; } = VaeConfig.Default;
 
@@ -57,35 +39,17 @@ public sealed record TrainingOptions
     /// </summary>
     public float BetaStart { get; init; }
 
-    /// <summary>The seed of initialisation, shuffling and noise.</summary>
-    public int Seed { get; init; } = 1;
-
-    /// <summary>Use only the first N training images (null: all).</summary>
-    public int? Limit { get; init; }
-
-    /// <summary>Steps between progress reports that read the losses back (a host synchronisation each).</summary>
-    public int ReportEverySteps { get; init; } = 100;
-
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public void Validate()
     {
         Model.Validate();
-        if (Epochs <= 0)
-            throw new ArgumentException($"epochs must be positive, got {Epochs}");
-        if (BatchSize <= 0)
-            throw new ArgumentException($"batch size must be positive, got {BatchSize}");
-        if (!float.IsFinite(LearningRate) || LearningRate <= 0)
-            throw new ArgumentException($"learning rate must be a positive number, got {LearningRate}");
+        ValidateShared();
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");
         if (!float.IsFinite(BetaStart) || BetaStart < 0)
             throw new ArgumentException($"the starting beta must be a non-negative number, got {BetaStart}");
         if (KlWarmupEpochs < 0)
             throw new ArgumentException($"KL warm-up must not be negative, got {KlWarmupEpochs}");
-        if (Limit is <= 0)
-            throw new ArgumentException($"limit must be positive, got {Limit}");
-        if (ReportEverySteps <= 0)
-            throw new ArgumentException($"report interval must be positive, got {ReportEverySteps}");
     }
 }
 
@@ -106,7 +70,7 @@ public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, 
 /// <param name="Step">Steps done in this epoch (in the testing phase: test batches done).</param>
 /// <param name="StepsPerEpoch">Steps per epoch (in the testing phase: test batches in all).</param>
 /// <param name="TrainLoss">Mean training loss so far in this epoch where it was read back from the device (every
-/// <see cref="TrainingOptions.ReportEverySteps"/> steps and at the epoch's end); null on the reports in between,
+/// <see cref="TrainingSettings.ReportEverySteps"/> steps and at the epoch's end); null on the reports in between,
 /// which cost no device synchronisation.</param>
 /// <param name="SamplesPerSecond">Training throughput so far in this epoch.</param>
 /// <param name="Completed">The epoch's metrics once it is done, else null.</param>

@@ -28,7 +28,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device to train on.</param>
-    /// <param name="data">The images (the training set is cut to <see cref="TrainingOptions.Limit"/>).</param>
+    /// <param name="data">The images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
     public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null)
@@ -44,18 +44,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
         _lossTerms = [_network.Reconstruction, _network.Kl];
         _evaluator = new Evaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, new EngineSettings
-        {
-            Epochs = options.Epochs,
-            BatchSize = options.BatchSize,
-            Seed = options.Seed,
-            ReportEverySteps = options.ReportEverySteps,
-            Beta1 = options.Beta1,
-            Beta2 = options.Beta2,
-            Epsilon = options.Epsilon,
-            LearningRate = (_, _) => options.LearningRate,
-            KlWeight = KlWeightAt,
-        });
+        _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
         Model = new VaeModel(_network, ownsNetwork: false);
     }
 
@@ -122,7 +111,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
-    /// <summary>Trains until <see cref="TrainingOptions.Epochs"/> epochs are done, the token is cancelled (after the
+    /// <summary>Trains until <see cref="TrainingSettings.Epochs"/> epochs are done, the token is cancelled (after the
     /// current step) or a loss stops being finite.</summary>
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>

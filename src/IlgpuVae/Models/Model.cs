@@ -1,0 +1,65 @@
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Layers;
+
+namespace IlgpuVae.Models;
+
+/// <summary>
+/// What every trained model shares: a network on a device, its size, saving it as safetensors, and disposal. A
+/// model serves one call at a time: concurrent calls from several threads wait for each other (the network's
+/// buffers are reused by every call). A disposed model throws <see cref="ObjectDisposedException"/>.
+/// </summary>
+public abstract class Model : IDisposable
+{
+    private readonly IDisposable _network;
+    private readonly bool _ownsNetwork;
+    private bool _disposed;
+
+    private protected Model(IDisposable network, Network graph, bool ownsNetwork)
+    {
+        _network = network;
+        Graph = graph;
+        _ownsNetwork = ownsNetwork;
+    }
+
+    /// <summary>Trainable parameters.</summary>
+    public int ParameterCount => Graph.Layout.Count;
+
+    /// <summary>The graph that runs the model.</summary>
+    internal Network Graph { get; }
+
+    /// <summary>Held by every call that uses the network's buffers.</summary>
+    private protected object Gate { get; } = new();
+
+    /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, the config in the metadata.</summary>
+    /// <param name="path">The file; its directory must exist.</param>
+    /// <param name="extraMetadata">More metadata (training figures, for instance); it wins over the config's keys.</param>
+    public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        lock (Gate)
+        {
+            ThrowIfDisposed();
+            ModelFile.Save(path, ConfigMetadata(), extraMetadata, Graph.Export(Graph.Parameters));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (Gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            if (_ownsNetwork)
+                _network.Dispose();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The config as safetensors metadata.</summary>
+    /// <returns>The metadata.</returns>
+    private protected abstract Dictionary<string, string> ConfigMetadata();
+
+    /// <summary>Throws when the model was disposed.</summary>
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

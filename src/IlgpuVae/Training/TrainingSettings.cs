@@ -1,0 +1,93 @@
+namespace IlgpuVae.Training;
+
+/// <summary>
+/// What every training run has, whatever the model: epochs, batches, Adam and its learning-rate schedule, the seed,
+/// a limit on the training images, and how often losses are read back. <see cref="TrainingOptions"/> (a VAE) and
+/// <see cref="Classification.ClassifierTrainingOptions"/> add their model's own.
+/// </summary>
+public abstract record TrainingSettings
+{
+    /// <summary>Epochs to train in total (a resumed run continues up to this count).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Rows per step; the last partial batch is used too.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Adam's learning rate (with <see cref="LearningRateSchedule.Cosine"/>: at the start).</summary>
+    public float LearningRate { get; init; } = 1e-3f;
+
+    /// <summary>How the learning rate changes over the run.</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Adam's first-moment decay.</summary>
+    public float Beta1 { get; init; } = 0.9f;
+
+    /// <summary>Adam's second-moment decay.</summary>
+    public float Beta2 { get; init; } = 0.999f;
+
+    /// <summary>Adam's epsilon.</summary>
+    public float Epsilon { get; init; } = 1e-8f;
+
+    /// <summary>The seed of initialisation, shuffling and noise.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Use only the first N training images (null: all).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>Steps between progress reports that read the losses back (a host synchronisation each).</summary>
+    public int ReportEverySteps { get; init; } = 100;
+
+    /// <summary>The learning rate after <paramref name="step"/> of <paramref name="total"/> steps.</summary>
+    /// <param name="step">Steps done.</param>
+    /// <param name="total">Steps in the whole run.</param>
+    /// <returns>The rate: constant, or cosine from <see cref="LearningRate"/> towards 0 at the end.</returns>
+    public float LearningRateAt(long step, long total)
+    {
+        if (Schedule == LearningRateSchedule.Constant)
+            return LearningRate;
+        double progress = step / (double)total;
+        return (float)(LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>Checks the shared values; throws <see cref="ArgumentException"/> with a one-line message.</summary>
+    protected void ValidateShared()
+    {
+        if (Epochs <= 0)
+            throw new ArgumentException($"epochs must be positive, got {Epochs}");
+        if (BatchSize <= 0)
+            throw new ArgumentException($"batch size must be positive, got {BatchSize}");
+        if (!float.IsFinite(LearningRate) || LearningRate <= 0)
+            throw new ArgumentException($"learning rate must be a positive number, got {LearningRate}");
+        if (!Enum.IsDefined(Schedule))
+            throw new ArgumentException($"unknown learning-rate schedule {(int)Schedule}");
+        if (Limit is <= 0)
+            throw new ArgumentException($"limit must be positive, got {Limit}");
+        if (ReportEverySteps <= 0)
+            throw new ArgumentException($"report interval must be positive, got {ReportEverySteps}");
+    }
+
+    /// <summary>The engine's view of these settings.</summary>
+    /// <param name="klWeight">The KL weight at (epoch, step, steps per epoch), for a model with a KL.</param>
+    /// <returns>The settings.</returns>
+    internal EngineSettings ToEngine(Func<int, int, int, float>? klWeight = null) => new()
+    {
+        Epochs = Epochs,
+        BatchSize = BatchSize,
+        Seed = Seed,
+        ReportEverySteps = ReportEverySteps,
+        Beta1 = Beta1,
+        Beta2 = Beta2,
+        Epsilon = Epsilon,
+        LearningRate = LearningRateAt,
+        KlWeight = klWeight ?? ((_, _, _) => 1f),
+    };
+}
+
+/// <summary>How the learning rate changes over a run.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>The learning rate throughout.</summary>
+    Constant,
+    /// <summary>Cosine decay from the learning rate towards 0 over the run (Loshchilov and Hutter, without restarts).</summary>
+    Cosine,
+}
