@@ -16,12 +16,17 @@ public class MnistFetcherTests
     private static Func<string, string?> Env(params (string Name, string Value)[] vars) =>
         name => vars.FirstOrDefault(v => v.Name == name).Value;
 
+    // The four files gzipped, as the mirrors serve them, whichever form the test data directory holds
+    // (the npm package the fetcher may have filled the cache from holds them raw).
     private static void CopyRealMnist(string dir)
     {
         foreach (string name in MnistFiles.All)
         {
             string source = MnistFiles.Find(TestData.MnistDirectory!, name)!;
-            File.Copy(source, Path.Combine(dir, Path.GetFileName(source)));
+            if (source.EndsWith(".gz", StringComparison.Ordinal))
+                File.Copy(source, Path.Combine(dir, Path.GetFileName(source)));
+            else
+                File.WriteAllBytes(Path.Combine(dir, name + ".gz"), IdxReaderTests.Gzip(Decompressed(name)));
         }
     }
 
