@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ILGPU;
@@ -20,6 +21,10 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     private const int ParallelElements = 32 * 1024;
     private readonly CpuWorkers _workers;
     private readonly CpuGemm _gemm;
+    // Grow-only scratch of the convolutions: the patch matrix (B OH OW, C KH KW), an activation in
+    // (B, OH OW, O) order, and the weight gradient's transpose (C KH KW, O).
+    private float* _patches, _pixelMajor, _weightScratch;
+    private long _patchesLength, _pixelMajorLength, _weightScratchLength;
 
     /// <summary>Creates the ops for buffers of <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The CPU accelerator.</param>
@@ -481,6 +486,91 @@ public sealed unsafe class CpuOps : IOps, IDisposable
         }
     }
 
+    /// <summary>
+    /// im2col with the GEMM: the patches P (B OH OW, C KH KW), one row per output pixel, then
+    /// <c>Y' = P W^T</c> (B OH OW, O) and Y' transposed per image into y (B, O, OH OW).
+    /// </summary>
+    /// <inheritdoc />
+    public void Conv2d(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, weight, y);
+        if (shape.Batch == 0)
+            return;
+        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
+        float* patches = ImageToRows(Pointer(x), shape);
+        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+        _gemm.Run(false, true, pixels, o, patch, 1f, patches, patch, Pointer(weight), patch, 0f, pixelMajor, o);
+        TransposeImages(pixelMajor, Pointer(y), shape.Batch, shape.OutHeight * shape.OutWidth, o);
+    }
+
+    /// <summary>
+    /// col2im with the GEMM: dy transposed per image to (B OH OW, O), <c>dP = dY' W</c> (B OH OW, C KH KW), and
+    /// every patch element added back to the pixel it came from.
+    /// </summary>
+    /// <inheritdoc />
+    public void Conv2dTransposed(ArrayView<float> y, ArrayView<float> weight, ArrayView<float> x, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, weight, y);
+        if (shape.Batch == 0)
+            return;
+        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
+        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+        TransposeImages(Pointer(y), pixelMajor, shape.Batch, o, shape.OutHeight * shape.OutWidth);
+        float* patches = Grow(ref _patches, ref _patchesLength, (long)pixels * patch);
+        _gemm.Run(false, false, pixels, patch, o, 1f, pixelMajor, o, Pointer(weight), patch, 0f, patches, patch);
+        RowsToImage(patches, Pointer(x), shape);
+    }
+
+    /// <summary>
+    /// The patches P of x and dy transposed per image to dY' (B OH OW, O), then <c>G = P^T dY'</c> (C KH KW, O) and
+    /// <c>dw += G^T</c>.
+    /// </summary>
+    /// <inheritdoc />
+    public void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, dweight, dy);
+        if (shape.Batch == 0)
+            return;
+        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
+        float* patches = ImageToRows(Pointer(x), shape);
+        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+        TransposeImages(Pointer(dy), pixelMajor, shape.Batch, o, shape.OutHeight * shape.OutWidth);
+        float* g = Grow(ref _weightScratch, ref _weightScratchLength, (long)patch * o);
+        _gemm.Run(true, false, patch, o, pixels, 1f, patches, patch, pixelMajor, o, 0f, g, o);
+        float* dw = Pointer(dweight);
+        for (int oo = 0; oo < o; oo++)
+            for (int k = 0; k < patch; k++)
+                dw[(long)oo * patch + k] += g[(long)k * o + oo];
+    }
+
+    /// <inheritdoc />
+    public void ChannelBiasActivation(ArrayView<float> x, ArrayView<float> bias, int spatial, Activation activation)
+    {
+        int channels = bias.IntLength;
+        int planes = OpsChecks.Channels(x, channels, spatial, nameof(x)) * channels;
+        float* px = Pointer(x), pb = Pointer(bias);
+        ForRows(planes, spatial, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                float* plane = px + (long)r * spatial;
+                AddScalar(plane, pb[r % channels], spatial, activation == Activation.Relu);
+                if (activation is not (Activation.Relu or Activation.Identity))
+                    ApplyActivation(new Span<float>(plane, spatial), new Span<float>(plane, spatial), activation);
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void ChannelBiasGradient(ArrayView<float> dy, ArrayView<float> dbias, int spatial)
+    {
+        int channels = dbias.IntLength;
+        int planes = OpsChecks.Channels(dy, channels, spatial, nameof(dy)) * channels;
+        float* pd = Pointer(dy), pb = Pointer(dbias);
+        for (int r = 0; r < planes; r++)
+            pb[r % channels] += HostVector.Sum(pd + (long)r * spatial, spatial);
+    }
+
     /// <inheritdoc />
     public void Synchronize()
     {
@@ -491,6 +581,145 @@ public sealed unsafe class CpuOps : IOps, IDisposable
     {
         _gemm.Dispose();
         _workers.Dispose();
+        NativeMemory.AlignedFree(_patches);
+        NativeMemory.AlignedFree(_pixelMajor);
+        NativeMemory.AlignedFree(_weightScratch);
+        _patches = _pixelMajor = _weightScratch = null;
+    }
+
+    private static int PatchLength(ConvShape s) => s.InChannels * s.KernelHeight * s.KernelWidth;
+
+    // Grow-only native scratch; ops run one at a time, so one buffer per role suffices.
+    private static float* Grow(ref float* buffer, ref long capacity, long length)
+    {
+        if (length > capacity)
+        {
+            NativeMemory.AlignedFree(buffer);
+            buffer = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+            capacity = length;
+        }
+        return buffer;
+    }
+
+    // im2col as rows: P[(b, u, v), (c, i, j)] = x[b, c, u S - P + i, v S - P + j], zero outside. Images in parallel.
+    private float* ImageToRows(float* x, ConvShape s)
+    {
+        int patch = PatchLength(s), outPixels = s.OutHeight * s.OutWidth, imageLength = s.InChannels * s.InHeight * s.InWidth;
+        float* patches = Grow(ref _patches, ref _patchesLength, (long)s.Batch * outPixels * patch);
+        ForRows(s.Batch, outPixels * patch, (b0, b1) =>
+        {
+            for (int b = b0; b < b1; b++)
+            {
+                float* image = x + (long)b * imageLength;
+                float* row = patches + (long)b * outPixels * patch;
+                for (int u = 0; u < s.OutHeight; u++)
+                {
+                    for (int v = 0; v < s.OutWidth; v++, row += patch)
+                    {
+                        int top = u * s.Stride - s.Padding, left = v * s.Stride - s.Padding;
+                        bool inside = left >= 0 && left + s.KernelWidth <= s.InWidth;
+                        float* r = row;
+                        for (int c = 0; c < s.InChannels; c++)
+                        {
+                            float* plane = image + (long)c * s.InHeight * s.InWidth;
+                            for (int i = 0; i < s.KernelHeight; i++, r += s.KernelWidth)
+                            {
+                                int h = top + i;
+                                if (h < 0 || h >= s.InHeight)
+                                {
+                                    new Span<float>(r, s.KernelWidth).Clear();
+                                    continue;
+                                }
+                                float* source = plane + (long)h * s.InWidth + left;
+                                if (inside)
+                                {
+                                    for (int j = 0; j < s.KernelWidth; j++)
+                                        r[j] = source[j];
+                                }
+                                else
+                                {
+                                    for (int j = 0; j < s.KernelWidth; j++)
+                                        r[j] = (uint)(left + j) < (uint)s.InWidth ? source[j] : 0f;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        return patches;
+    }
+
+    // col2im from rows: x[b, c, h, q] = sum of the patch elements taken from it (assigned). Images in parallel.
+    private void RowsToImage(float* patches, float* x, ConvShape s)
+    {
+        int patch = PatchLength(s), outPixels = s.OutHeight * s.OutWidth, imageLength = s.InChannels * s.InHeight * s.InWidth;
+        ForRows(s.Batch, outPixels * patch, (b0, b1) =>
+        {
+            for (int b = b0; b < b1; b++)
+            {
+                float* image = x + (long)b * imageLength;
+                new Span<float>(image, imageLength).Clear();
+                float* row = patches + (long)b * outPixels * patch;
+                for (int u = 0; u < s.OutHeight; u++)
+                {
+                    for (int v = 0; v < s.OutWidth; v++, row += patch)
+                    {
+                        int top = u * s.Stride - s.Padding, left = v * s.Stride - s.Padding;
+                        float* r = row;
+                        for (int c = 0; c < s.InChannels; c++)
+                        {
+                            float* plane = image + (long)c * s.InHeight * s.InWidth;
+                            for (int i = 0; i < s.KernelHeight; i++, r += s.KernelWidth)
+                            {
+                                int h = top + i;
+                                if (h < 0 || h >= s.InHeight)
+                                    continue;
+                                float* target = plane + (long)h * s.InWidth + left;
+                                for (int j = 0; j < s.KernelWidth; j++)
+                                    if ((uint)(left + j) < (uint)s.InWidth)
+                                        target[j] += r[j];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    // dst[b, c, r] = src[b, r, c] for every image b of a (rows, cols) matrix. Images in parallel.
+    private void TransposeImages(float* src, float* dst, int batch, int rows, int cols)
+    {
+        long size = (long)rows * cols;
+        ForRows(batch, (int)size, (b0, b1) =>
+        {
+            for (int b = b0; b < b1; b++)
+            {
+                float* s = src + b * size, d = dst + b * size;
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++)
+                        d[(long)c * rows + r] = s[(long)r * cols + c];
+            }
+        });
+    }
+
+    private static void AddScalar(float* x, float bias, int length, bool relu)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var b = Vector512.Create(bias);
+            for (; i <= length - 16; i += 16)
+            {
+                var v = Vector512.Load(x + i) + b;
+                (relu ? Vector512.Max(v, Vector512<float>.Zero) : v).Store(x + i);
+            }
+        }
+        for (; i < length; i++)
+        {
+            float v = x[i] + bias;
+            x[i] = relu && v < 0f ? 0f : v;
+        }
     }
 
     private static void ApplyActivation(ReadOnlySpan<float> x, Span<float> y, Activation activation)

@@ -101,6 +101,31 @@ public interface IOps
     /// <summary><c>output[r] = [x[r, :], onehot(labels[r])]</c>; x is (rows, F), output (rows, F + C).</summary>
     void OneHotConcat(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> output, int features, int classes);
 
+    /// <summary>
+    /// 2-D convolution over NCHW tensors, assigned: <c>y[b, o, u, v] = sum_{c, i, j} w[o, c, i, j]
+    /// x[b, c, u S - P + i, v S - P + j]</c>, x zero outside; x is (B, C, H, W), weight [O, C, KH, KW], y (B, O, OH, OW).
+    /// </summary>
+    void Conv2d(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, ConvShape shape);
+
+    /// <summary>
+    /// The transposed convolution of <paramref name="shape"/>, assigned: <c>x[b, c, h, q] = sum_{o, i, j}
+    /// w[o, c, i, j] y[b, o, u, v]</c> over u S - P + i = h, v S - P + j = q. With y = dL/dy it is the convolution's
+    /// input gradient; it is also nn.ConvTranspose2d's forward, whose [in, out, KH, KW] weight is [O, C, KH, KW] here.
+    /// </summary>
+    void Conv2dTransposed(ArrayView<float> y, ArrayView<float> weight, ArrayView<float> x, ConvShape shape);
+
+    /// <summary>
+    /// The convolution's weight gradient, added: <c>dw[o, c, i, j] += sum_{b, u, v} dy[b, o, u, v]
+    /// x[b, c, u S - P + i, v S - P + j]</c>; x is (B, C, H, W), dy (B, O, OH, OW).
+    /// </summary>
+    void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape);
+
+    /// <summary>In place: <c>x[b, c, p] = f(x[b, c, p] + bias[c])</c>; x is (B, C, spatial).</summary>
+    void ChannelBiasActivation(ArrayView<float> x, ArrayView<float> bias, int spatial, Activation activation);
+
+    /// <summary><c>dbias[c] += sum_{b, p} dy[b, c, p]</c>; dy is (B, C, spatial).</summary>
+    void ChannelBiasGradient(ArrayView<float> dy, ArrayView<float> dbias, int spatial);
+
     /// <summary>Waits for every launched operation to finish.</summary>
     void Synchronize();
 }

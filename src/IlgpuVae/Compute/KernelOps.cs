@@ -39,6 +39,11 @@ public sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int> _gatherImages;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int> _gatherLabels;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _oneHotConcat;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2d;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2dTransposed;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2dWeightGradient;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _channelBiasActivation;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _channelBiasGradient;
 
     /// <summary>Loads every kernel on <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The accelerator.</param>
@@ -78,6 +83,11 @@ public sealed class KernelOps : IOps, IDisposable
         _gatherImages = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherImagesKernel);
         _gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int>(DataKernels.GatherLabelsKernel);
         _oneHotConcat = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.OneHotConcatKernel);
+        _conv2d = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(ConvolutionKernels.Conv2dKernel);
+        _conv2dTransposed = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(ConvolutionKernels.Conv2dTransposedKernel);
+        _conv2dWeightGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(ConvolutionKernels.Conv2dWeightGradientKernel);
+        _channelBiasActivation = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.ChannelBiasActivationKernel);
+        _channelBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.ChannelBiasGradientKernel);
     }
 
     /// <inheritdoc />
@@ -279,6 +289,46 @@ public sealed class KernelOps : IOps, IDisposable
             throw new ArgumentException($"one-hot concat of {rows} rows: {labels.Length} labels, output of {output.Length}");
         int extent = Extent(output.Length);
         _oneHotConcat(extent, extent, x, labels, output, features, classes);
+    }
+
+    /// <inheritdoc />
+    public void Conv2d(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, weight, y);
+        int extent = Extent(y.Length);
+        _conv2d(extent, extent, x, weight, y, shape);
+    }
+
+    /// <inheritdoc />
+    public void Conv2dTransposed(ArrayView<float> y, ArrayView<float> weight, ArrayView<float> x, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, weight, y);
+        int extent = Extent(x.Length);
+        _conv2dTransposed(extent, extent, y, weight, x, shape);
+    }
+
+    /// <inheritdoc />
+    public void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape)
+    {
+        OpsChecks.Conv(shape, x, dweight, dy);
+        int extent = Extent(dweight.Length);
+        _conv2dWeightGradient(extent, extent, x, dy, dweight, shape);
+    }
+
+    /// <inheritdoc />
+    public void ChannelBiasActivation(ArrayView<float> x, ArrayView<float> bias, int spatial, Activation activation)
+    {
+        OpsChecks.Channels(x, bias.Length, spatial, nameof(x));
+        int extent = Extent(x.Length);
+        _channelBiasActivation(extent, extent, x, bias, spatial, (int)activation);
+    }
+
+    /// <inheritdoc />
+    public void ChannelBiasGradient(ArrayView<float> dy, ArrayView<float> dbias, int spatial)
+    {
+        int batch = OpsChecks.Channels(dy, dbias.Length, spatial, nameof(dy));
+        int extent = Extent(dbias.Length);
+        _channelBiasGradient(extent, extent, dy, dbias, spatial, batch);
     }
 
     /// <inheritdoc />

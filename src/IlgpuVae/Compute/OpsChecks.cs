@@ -1,4 +1,5 @@
 using ILGPU;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Compute;
 
@@ -73,5 +74,32 @@ internal static class OpsChecks
             throw new ArgumentOutOfRangeException(nameof(start), $"rows {start}..{start + rows} outside an order of {orderLength}");
         if (orderLength > available)
             throw new ArgumentException($"order of {orderLength} indices for {available} items");
+    }
+
+    public static void Conv(ConvShape s, ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y)
+    {
+        if (s.Batch < 0 || s.InChannels <= 0 || s.InHeight <= 0 || s.InWidth <= 0 || s.OutChannels <= 0 ||
+            s.KernelHeight <= 0 || s.KernelWidth <= 0 || s.Stride <= 0 || s.Padding < 0)
+            throw new ArgumentOutOfRangeException(nameof(s), $"invalid convolution {s}");
+        if (s.OutHeight <= 0 || s.OutWidth <= 0 || s.OutHeight != (s.InHeight + 2 * s.Padding - s.KernelHeight) / s.Stride + 1 ||
+            s.OutWidth != (s.InWidth + 2 * s.Padding - s.KernelWidth) / s.Stride + 1)
+            throw new ArgumentOutOfRangeException(nameof(s), $"convolution {s} has no valid output size");
+        if (s.OutputLength > int.MaxValue || s.InputLength > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(s), $"convolution {s} is too large for one launch");
+        Length(x, s.InputLength, nameof(x));
+        Length(weight, s.WeightLength, nameof(weight));
+        Length(y, s.OutputLength, nameof(y));
+    }
+
+    public static int Channels(ArrayView<float> x, long channels, int spatial, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spatial);
+        return Rows(x, channels * spatial, name);
+    }
+
+    private static void Length(ArrayView<float> view, long length, string name)
+    {
+        if (view.Length != length)
+            throw new ArgumentException($"{name} has {view.Length} elements, the convolution needs {length}", name);
     }
 }

@@ -113,4 +113,24 @@ public sealed class ProfilingOps(IOps inner) : IOps
 
     /// <inheritdoc />
     public void Synchronize() => inner.Synchronize();
+
+    /// <inheritdoc />
+    public void Conv2d(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, ConvShape shape) =>
+        Time(() => inner.Conv2d(x, weight, y, shape), shape.ToString());
+
+    /// <inheritdoc />
+    public void Conv2dTransposed(ArrayView<float> y, ArrayView<float> weight, ArrayView<float> x, ConvShape shape) =>
+        Time(() => inner.Conv2dTransposed(y, weight, x, shape), shape.ToString());
+
+    /// <inheritdoc />
+    public void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape) =>
+        Time(() => inner.Conv2dWeightGradient(x, dy, dweight, shape), shape.ToString());
+
+    /// <inheritdoc />
+    public void ChannelBiasActivation(ArrayView<float> x, ArrayView<float> bias, int spatial, Activation activation) =>
+        Time(() => inner.ChannelBiasActivation(x, bias, spatial, activation), $"{x.Length / bias.Length / spatial}x{bias.Length}x{spatial}");
+
+    /// <inheritdoc />
+    public void ChannelBiasGradient(ArrayView<float> dy, ArrayView<float> dbias, int spatial) =>
+        Time(() => inner.ChannelBiasGradient(dy, dbias, spatial), $"{dy.Length / dbias.Length / spatial}x{dbias.Length}x{spatial}");
 }

@@ -1,3 +1,5 @@
+using IlgpuVae.Kernels;
+
 namespace IlgpuVae.Tests.Compute;
 
 /// <summary>Plain double-precision references for every op: obviously correct, never fast.</summary>
@@ -106,5 +108,71 @@ public static class Reference
             rp[i] = p[i] - lr * mHat / (Math.Sqrt(vHat) + eps * 1);
         }
         return (rp, rm, rv);
+    }
+
+    /// <summary>y[b, o, u, v] = sum_{c, i, j} w[o, c, i, j] x[b, c, u S - P + i, v S - P + j] over doubles.</summary>
+    public static double[] Conv2d(IReadOnlyList<double> x, IReadOnlyList<double> w, ConvShape s)
+    {
+        var y = new double[s.OutputLength];
+        for (int b = 0; b < s.Batch; b++)
+            for (int o = 0; o < s.OutChannels; o++)
+                for (int u = 0; u < s.OutHeight; u++)
+                    for (int v = 0; v < s.OutWidth; v++)
+                    {
+                        double sum = 0;
+                        for (int c = 0; c < s.InChannels; c++)
+                            for (int i = 0; i < s.KernelHeight; i++)
+                                for (int j = 0; j < s.KernelWidth; j++)
+                                {
+                                    int h = u * s.Stride - s.Padding + i, q = v * s.Stride - s.Padding + j;
+                                    if (h >= 0 && h < s.InHeight && q >= 0 && q < s.InWidth)
+                                        sum += w[((o * s.InChannels + c) * s.KernelHeight + i) * s.KernelWidth + j]
+                                            * x[((b * s.InChannels + c) * s.InHeight + h) * s.InWidth + q];
+                                }
+                        y[((b * s.OutChannels + o) * s.OutHeight + u) * s.OutWidth + v] = sum;
+                    }
+        return y;
+    }
+
+    /// <summary>The transposed convolution by scattering: every y[b, o, u, v] w[o, c, i, j] added to its x pixel.</summary>
+    public static double[] Conv2dTransposed(IReadOnlyList<double> y, IReadOnlyList<double> w, ConvShape s)
+    {
+        var x = new double[s.InputLength];
+        for (int b = 0; b < s.Batch; b++)
+            for (int o = 0; o < s.OutChannels; o++)
+                for (int u = 0; u < s.OutHeight; u++)
+                    for (int v = 0; v < s.OutWidth; v++)
+                        for (int c = 0; c < s.InChannels; c++)
+                            for (int i = 0; i < s.KernelHeight; i++)
+                                for (int j = 0; j < s.KernelWidth; j++)
+                                {
+                                    int h = u * s.Stride - s.Padding + i, q = v * s.Stride - s.Padding + j;
+                                    if (h >= 0 && h < s.InHeight && q >= 0 && q < s.InWidth)
+                                        x[((b * s.InChannels + c) * s.InHeight + h) * s.InWidth + q] +=
+                                            w[((o * s.InChannels + c) * s.KernelHeight + i) * s.KernelWidth + j]
+                                            * y[((b * s.OutChannels + o) * s.OutHeight + u) * s.OutWidth + v];
+                                }
+        return x;
+    }
+
+    /// <summary>dw[o, c, i, j] = sum_{b, u, v} dy[b, o, u, v] x[b, c, u S - P + i, v S - P + j] (not accumulated).</summary>
+    public static double[] Conv2dWeightGradient(IReadOnlyList<double> x, IReadOnlyList<double> dy, ConvShape s)
+    {
+        var dw = new double[s.WeightLength];
+        for (int b = 0; b < s.Batch; b++)
+            for (int o = 0; o < s.OutChannels; o++)
+                for (int u = 0; u < s.OutHeight; u++)
+                    for (int v = 0; v < s.OutWidth; v++)
+                        for (int c = 0; c < s.InChannels; c++)
+                            for (int i = 0; i < s.KernelHeight; i++)
+                                for (int j = 0; j < s.KernelWidth; j++)
+                                {
+                                    int h = u * s.Stride - s.Padding + i, q = v * s.Stride - s.Padding + j;
+                                    if (h >= 0 && h < s.InHeight && q >= 0 && q < s.InWidth)
+                                        dw[((o * s.InChannels + c) * s.KernelHeight + i) * s.KernelWidth + j] +=
+                                            dy[((b * s.OutChannels + o) * s.OutHeight + u) * s.OutWidth + v]
+                                            * x[((b * s.InChannels + c) * s.InHeight + h) * s.InWidth + q];
+                                }
+        return dw;
     }
 }
