@@ -11,6 +11,8 @@ namespace IlgpuVae.Models;
 /// both heads) -> z = mu + eps exp(logvar / 2), with the KL -> [z | onehot] -> decoder (Linear + ReLU) -> logits,
 /// and a Bernoulli loss on the logits. With <see cref="DecoderConditioning.EveryLayer"/> every later decoder layer,
 /// the output layer included, also reads [h | onehot]. Shapes: B rows, D inputs, H hidden, Z latent, C classes.
+/// A convolutional model puts convolutions before the encoder's dense layers and transposed convolutions after
+/// the decoder's (<see cref="VaeArchitecture.Convolutional"/>).
 /// This class only builds the graph and names its buffers; <see cref="Network"/> runs it.
 /// </summary>
 internal sealed class VaeNetwork : IDisposable
@@ -152,7 +154,69 @@ internal sealed class VaeNetwork : IDisposable
         context.LossScale = 1f;
     }
 
-    private static List<Layer> Build(VaeConfig config, out int sampleIndex)
+    private static List<Layer> Build(VaeConfig config, out int sampleIndex) =>
+        config.IsConvolutional ? BuildConvolutional(config, out sampleIndex) : BuildDense(config, out sampleIndex);
+
+    /// <summary>
+    /// The convolutional graph (PyTorch's module: tools/pytorch/conv_vae.py): x (B, 1 H W) -> Conv2d + ReLU per
+    /// channel width (encoder_conv.i) -> ([h | onehot]) -> Linear + ReLU (encoder_dense.i) -> [mu | logvar] -> z ->
+    /// ([z | onehot]) -> Linear + ReLU (decoder_dense.i, the last one back to the convolutions' output size) ->
+    /// ConvTranspose2d + ReLU (decoder_conv.i; the last one to one channel, no activation) -> logits (B, H W).
+    /// Flattening and unflattening are no layers: a row is already an image in NCHW order.
+    /// </summary>
+    private static List<Layer> BuildConvolutional(VaeConfig config, out int sampleIndex)
+    {
+        int c = config.Classes, z = config.Latent;
+        int k = VaeConfig.ConvKernel, stride = VaeConfig.ConvStride, padding = VaeConfig.ConvPadding;
+        var layers = new List<Layer>();
+        int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
+        var sizes = new List<(int Height, int Width)>();
+        for (int i = 0; i < config.Channels.Count; i++)
+        {
+            sizes.Add((height, width));
+            var conv = new Conv2d($"encoder_conv.{i}", channels, height, width, config.Channels[i], k, stride, padding, Activation.Relu);
+            layers.Add(conv);
+            channels = config.Channels[i];
+            (height, width) = (conv.Shape.OutHeight, conv.Shape.OutWidth);
+        }
+        int features = channels * height * width, size = features;
+        if (config.IsConditional)
+        {
+            layers.Add(new LabelConcat(size, c));
+            size += c;
+        }
+        for (int i = 0; i < config.Hidden.Count; i++)
+        {
+            layers.Add(new Linear($"encoder_dense.{i}", size, config.Hidden[i], Activation.Relu));
+            size = config.Hidden[i];
+        }
+        layers.Add(new Linear(["mu", "logvar"], size, 2 * z, Activation.Identity));
+        sampleIndex = layers.Count;
+        layers.Add(new GaussianSample(z));
+        size = z;
+        var dense = config.DecoderHidden.Append(features).ToArray();
+        for (int i = 0; i < dense.Length; i++)
+        {
+            if (config.DecoderLayerReadsLabel(i))
+            {
+                layers.Add(new LabelConcat(size, c));
+                size += c;
+            }
+            layers.Add(new Linear($"decoder_dense.{i}", size, dense[i], Activation.Relu));
+            size = dense[i];
+        }
+        for (int i = config.Channels.Count - 1, t = 0; i >= 0; i--, t++)
+        {
+            int outChannels = i > 0 ? config.Channels[i - 1] : 1;
+            layers.Add(new ConvTranspose2d($"decoder_conv.{t}", channels, height, width, outChannels, k, stride, padding,
+                i > 0 ? Activation.Relu : Activation.Identity));
+            channels = outChannels;
+            (height, width) = sizes[i];
+        }
+        return layers;
+    }
+
+    private static List<Layer> BuildDense(VaeConfig config, out int sampleIndex)
     {
         int d = config.InputSize, c = config.Classes, z = config.Latent;
         var layers = new List<Layer>();

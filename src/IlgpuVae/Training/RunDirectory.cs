@@ -74,7 +74,7 @@ public sealed class RunDirectory
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
-                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
+                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
                 BetaStart = json.BetaStart,
@@ -93,6 +93,20 @@ public sealed class RunDirectory
         name is null ? LearningRateSchedule.Constant
         : Enum.TryParse<LearningRateSchedule>(name, ignoreCase: true, out var schedule) && Enum.IsDefined(schedule) && !char.IsDigit(name[0]) ? schedule
         : throw new InvalidDataException($"lr_schedule '{name}' is not constant or cosine");
+
+    // Runs written before convolutional models existed lack "architecture": they are dense.
+    private static VaeConfig Architecture(ConfigJson json, VaeConfig dense) => json.Architecture switch
+    {
+        null => dense,
+        "conv" => dense with
+        {
+            Architecture = VaeArchitecture.Convolutional,
+            Channels = json.Channels ?? throw new InvalidDataException("a conv model lacks channels"),
+            ImageHeight = json.ImageHeight ?? 0,
+            ImageWidth = json.ImageWidth ?? 0,
+        },
+        _ => throw new InvalidDataException($"architecture '{json.Architecture}' is not conv"),
+    };
 
     // Runs written before the option existed lack it: their decoders read the label in the first layer only.
     private static DecoderConditioning Conditioning(string? name) =>
@@ -150,6 +164,10 @@ public sealed class RunDirectory
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
         DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
+        Architecture = o.Model.IsConvolutional ? "conv" : null,
+        Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
+        ImageHeight = o.Model.IsConvolutional ? o.Model.ImageHeight : null,
+        ImageWidth = o.Model.IsConvolutional ? o.Model.ImageWidth : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
@@ -170,6 +188,15 @@ public sealed class RunDirectory
         public int Classes { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? DecoderConditioning { get; set; }
+        // The convolutional model's fields, absent for a dense one (so its config.json reads as before).
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Architecture { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int[]? Channels { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? ImageHeight { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? ImageWidth { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }

@@ -1,5 +1,6 @@
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
+using Xunit;
 
 namespace IlgpuVae.Tests.Models;
 
@@ -12,6 +13,8 @@ public static class ReferenceVae
     /// <summary>sum_b [BCE_b + beta KL_b] for x (B, D), eps (B, Z), labels (B) for a conditional model.</summary>
     public static double Loss(VaeConfig config, double[] p, float[] x, float[] eps, int[] labels, double beta)
     {
+        if (config.IsConvolutional)
+            return ConvolutionalLoss(config, p, x, eps, labels, beta);
         var layout = VaeNetwork.LayoutOf(config);
         int d = config.InputSize, z = config.Latent, c = config.Classes, rows = x.Length / d;
         double total = 0;
@@ -48,6 +51,77 @@ public static class ReferenceVae
             total += bce + beta * kl;
         }
         return total;
+    }
+
+    /// <summary>The convolutional model's loss, image by image (tools/pytorch/conv_vae.py's forward, in double).</summary>
+    private static double ConvolutionalLoss(VaeConfig config, double[] p, float[] x, float[] eps, int[] labels, double beta)
+    {
+        var layout = VaeNetwork.LayoutOf(config);
+        int d = config.InputSize, z = config.Latent, c = config.Classes, rows = x.Length / d;
+        int k = VaeConfig.ConvKernel, stride = VaeConfig.ConvStride, padding = VaeConfig.ConvPadding;
+        double total = 0;
+        for (int b = 0; b < rows; b++)
+        {
+            double[] h = x.AsSpan(b * d, d).ToArray().Select(v => (double)v).ToArray();
+            int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
+            var sizes = new List<(int, int)>();
+            for (int i = 0; i < config.Channels.Count; i++)
+            {
+                sizes.Add((height, width));
+                var shape = Kernels.ConvShape.Create(1, channels, height, width, config.Channels[i], k, k, stride, padding);
+                h = WithChannelBias(Compute.Reference.Conv2d(h, Slice(layout, p, $"encoder_conv.{i}.weight"), shape),
+                    Slice(layout, p, $"encoder_conv.{i}.bias"), relu: true);
+                (channels, height, width) = (config.Channels[i], shape.OutHeight, shape.OutWidth);
+            }
+            int features = h.Length;
+            if (c > 0) h = WithOneHot(h, labels[b], c);
+            for (int i = 0; i < config.Hidden.Count; i++)
+                h = Linear(layout, p, $"encoder_dense.{i}", h, relu: true);
+            var mu = Linear(layout, p, "mu", h, relu: false);
+            var logvar = Linear(layout, p, "logvar", h, relu: false);
+            var code = new double[z];
+            double kl = 0;
+            for (int j = 0; j < z; j++)
+            {
+                code[j] = mu[j] + eps[b * z + j] * Math.Exp(logvar[j] / 2);
+                kl += -0.5 * (1 + logvar[j] - mu[j] * mu[j] - Math.Exp(logvar[j]));
+            }
+            h = code;
+            for (int i = 0; i <= config.Hidden.Count; i++)
+            {
+                if (config.DecoderLayerReadsLabel(i))
+                    h = WithOneHot(h, labels[b], c);
+                h = Linear(layout, p, $"decoder_dense.{i}", h, relu: true);
+            }
+            Assert.Equal(features, h.Length);
+            for (int i = config.Channels.Count - 1, t = 0; i >= 0; i--, t++)
+            {
+                int outChannels = i > 0 ? config.Channels[i - 1] : 1;
+                var (outHeight, outWidth) = sizes[i];
+                var dual = Kernels.ConvShape.Create(1, outChannels, outHeight, outWidth, channels, k, k, stride, padding);
+                h = WithChannelBias(Compute.Reference.Conv2dTransposed(h, Slice(layout, p, $"decoder_conv.{t}.weight"), dual),
+                    Slice(layout, p, $"decoder_conv.{t}.bias"), relu: i > 0);
+                channels = outChannels;
+            }
+            double bce = 0;
+            for (int i = 0; i < d; i++)
+            {
+                double sigmoid = 1 / (1 + Math.Exp(-h[i])), t = x[b * d + i];
+                bce -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
+            }
+            total += bce + beta * kl;
+        }
+        return total;
+    }
+
+    private static ArraySegment<double> Slice(ParameterLayout layout, double[] p, string name) =>
+        new(p, layout[name].Offset, layout[name].Length);
+
+    // y[c, q] = f(x[c, q] + bias[c]) over one image's channel planes.
+    private static double[] WithChannelBias(double[] x, IReadOnlyList<double> bias, bool relu)
+    {
+        int spatial = x.Length / bias.Count;
+        return x.Select((v, e) => relu ? Math.Max(0, v + bias[e / spatial]) : v + bias[e / spatial]).ToArray();
     }
 
     /// <summary>[h | one-hot(label)], written out element by element.</summary>
