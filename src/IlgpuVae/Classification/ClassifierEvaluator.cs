@@ -56,8 +56,9 @@ public sealed class ClassifierEvaluator : IDisposable
     }
 
     /// <summary>Scores the whole set.</summary>
+    /// <param name="batchDone">Called after each batch with (batches done, batches in all).</param>
     /// <returns>Loss, accuracy and confusion matrix.</returns>
-    public ClassifierEvaluation Evaluate()
+    public ClassifierEvaluation Evaluate(Action<int, int>? batchDone = null)
     {
         var ops = _network.Device.Ops;
         int d = _set.Features, c = _network.Config.Classes;
@@ -66,7 +67,8 @@ public sealed class ClassifierEvaluator : IDisposable
         var confusion = new int[c * c];
         var logits = new float[_network.Capacity * c];
         int correct = 0;
-        for (int start = 0; start < _set.Count; start += _network.Capacity)
+        int batches = (_set.Count + _network.Capacity - 1) / _network.Capacity;
+        for (int start = 0, batch = 0; start < _set.Count; start += _network.Capacity, batch++)
         {
             int rows = Math.Min(_network.Capacity, _set.Count - start);
             var x = _batch.View.BaseView.SubView(0, (long)rows * d);
@@ -85,6 +87,7 @@ public sealed class ClassifierEvaluator : IDisposable
                 confusion[truth * c + predicted]++;
                 correct += truth == predicted ? 1 : 0;
             }
+            batchDone?.Invoke(batch + 1, batches);
         }
         ops.Synchronize();
         var sum = new float[1];

@@ -93,23 +93,27 @@ public sealed class ClassifierTrainer : IDisposable
                         $"stopped at epoch {epoch}, step {step} of {steps}; nothing was saved");
                 }
                 TrainStep(step, Math.Min(batchSize, _train.Count - step * batchSize), LearningRateAt(_globalStep));
-                if ((step + 1) % _options.ReportEverySteps == 0 && step + 1 < steps)
+                int done = step + 1;
+                double? loss = null;
+                if (done % _options.ReportEverySteps == 0 && done < steps)
                 {
                     ops.Synchronize();
                     stepLosses.SubView(0, steps).CopyToCPU(host);
-                    int done = step + 1;
                     if (FirstNonFinite(host, done) is int bad)
                         return Diverged(epoch, bad);
-                    progress?.Report(new ClassifierProgress(epoch, _options.Epochs, done, steps, MeanLoss(host, done),
-                        done * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
+                    loss = MeanLoss(host, done);
                 }
+                // Every step, from the host's count: no synchronisation unless the loss was read back above.
+                progress?.Report(new ClassifierProgress(epoch, _options.Epochs, done, steps, loss,
+                    done * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
             }
             ops.Synchronize();
             double seconds = clock.Elapsed.TotalSeconds;
             stepLosses.SubView(0, steps).CopyToCPU(host);
             if (FirstNonFinite(host, steps) is int failed)
                 return Diverged(epoch, failed);
-            var test = _evaluator.Evaluate();
+            var test = _evaluator.Evaluate((done, total) => progress?.Report(
+                new ClassifierProgress(epoch, _options.Epochs, done, total, null, 0, null) { Phase = TrainingPhase.Testing }));
             if (!double.IsFinite(test.Loss))
                 return Diverged(epoch, steps - 1);
             var metrics = new ClassifierEpochMetrics(epoch, MeanLoss(host, steps), test.Loss, test.Accuracy, seconds,
@@ -189,7 +193,7 @@ public sealed class ClassifierTrainer : IDisposable
 
     private ClassifierTrainingResult Diverged(int epoch, int step) =>
         new(TrainingOutcome.Diverged, _history.ToList(),
-            $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; try a lower --lr");
+            $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved");
 
     /// <inheritdoc />
     public void Dispose()

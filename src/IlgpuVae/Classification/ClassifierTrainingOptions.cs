@@ -75,16 +75,21 @@ public enum LearningRateSchedule
 public sealed record ClassifierEpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy,
     double EpochSeconds, double SamplesPerSecond);
 
-/// <summary>A progress report: during an epoch (every few steps) and after each epoch.</summary>
+/// <summary>A progress report: after every training step and every test batch, and after each epoch (see <see cref="Training.TrainingProgress"/>).</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Epochs">Total epochs.</param>
-/// <param name="Step">Steps done in this epoch.</param>
-/// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="TrainLoss">Mean training loss so far in this epoch.</param>
-/// <param name="SamplesPerSecond">Throughput so far in this epoch.</param>
+/// <param name="Step">Training steps done in this epoch, or in <see cref="Training.TrainingPhase.Testing"/> test batches done.</param>
+/// <param name="StepsPerEpoch">Training steps per epoch, or in <see cref="Training.TrainingPhase.Testing"/> test batches in all.</param>
+/// <param name="TrainLoss">Mean training loss so far in this epoch where it was read back (every
+/// <see cref="ClassifierTrainingOptions.ReportEverySteps"/> steps and at the epoch's end), else null.</param>
+/// <param name="SamplesPerSecond">Training images queued per second so far in this epoch (0 while testing).</param>
 /// <param name="Completed">The epoch's metrics once it is done, else null.</param>
-public sealed record ClassifierProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double TrainLoss,
-    double SamplesPerSecond, ClassifierEpochMetrics? Completed);
+public sealed record ClassifierProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double? TrainLoss,
+    double SamplesPerSecond, ClassifierEpochMetrics? Completed)
+{
+    /// <summary>Training steps or the test pass.</summary>
+    public Training.TrainingPhase Phase { get; init; } = Training.TrainingPhase.Training;
+}
 
 /// <summary>How a classifier's training ended.</summary>
 /// <param name="Outcome">Completed, Cancelled (after a step) or Diverged (a non-finite loss).</param>

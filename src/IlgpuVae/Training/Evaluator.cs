@@ -33,13 +33,15 @@ public sealed class Evaluator : IDisposable
     /// <summary>Evaluates with noise from the (seed, stream + batch) streams.</summary>
     /// <param name="seed">The noise seed.</param>
     /// <param name="stream">Distinguishes evaluations (e.g. the epoch).</param>
+    /// <param name="batchDone">Called after each batch is queued with (batches done, batches in all); it does not wait for the device.</param>
     /// <returns>Per-image figures.</returns>
-    public Evaluation Evaluate(ulong seed, ulong stream)
+    public Evaluation Evaluate(ulong seed, ulong stream, Action<int, int>? batchDone = null)
     {
         var ops = _network.Device.Ops;
         var totals = _totals.View.BaseView;
         ops.Fill(totals, 0f);
         int d = _set.Features;
+        int batches = (_set.Count + _network.Capacity - 1) / _network.Capacity;
         for (int start = 0, batch = 0; start < _set.Count; start += _network.Capacity, batch++)
         {
             int rows = Math.Min(_network.Capacity, _set.Count - start);
@@ -50,6 +52,7 @@ public sealed class Evaluator : IDisposable
             _network.Forward(x, rows, seed, (stream << 24) + (ulong)batch, 1f);
             ops.SumInto(_network.Reconstruction.SubView(0, rows), totals, 0);
             ops.SumInto(_network.Kl.SubView(0, rows), totals, 1);
+            batchDone?.Invoke(batch + 1, batches);
         }
         ops.Synchronize();
         var sums = _totals.GetAsArray1D();

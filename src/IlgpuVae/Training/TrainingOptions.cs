@@ -6,7 +6,7 @@ namespace IlgpuVae.Training;
 public sealed record TrainingOptions
 {
     /// <summary>
-    /// The defaults of a conditional VAE (<c>train --model cvae</c>), chosen by measurement (docs/cvae.md): 784-400-10
+    /// The defaults of a conditional VAE (<c>train --kind cvae</c>), chosen by measurement (docs/cvae.md): 784-400-10
     /// with the label at the encoder's and the decoder's first layer, trained 20 epochs on BCE + beta KL with beta
     /// falling linearly from 8 to 2 over the first 10 epochs. An expensive code early lets the free label, not z,
     /// carry the digit's identity, and beta 2 keeps the posteriors close enough to the prior that z ~ N(0, I)
@@ -100,16 +100,33 @@ public sealed record TrainingOptions
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestReconstruction, double TestKl,
     double EpochSeconds, double SamplesPerSecond);
 
-/// <summary>A progress report: during an epoch (every few steps) and after each epoch.</summary>
+/// <summary>Which pass of an epoch a progress report is about.</summary>
+public enum TrainingPhase
+{
+    /// <summary>The training steps; Step counts steps.</summary>
+    Training,
+    /// <summary>The test pass after them; Step counts test batches.</summary>
+    Testing,
+}
+
+/// <summary>
+/// A progress report: after every training step and every test batch, and after each epoch. Reports during a pass
+/// come from the host's count of work queued, without waiting for the device.
+/// </summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="Epochs">Total epochs.</param>
-/// <param name="Step">Steps done in this epoch.</param>
-/// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="TrainLoss">Mean training loss so far in this epoch.</param>
-/// <param name="SamplesPerSecond">Throughput so far in this epoch.</param>
+/// <param name="Step">Training steps done in this epoch, or in <see cref="TrainingPhase.Testing"/> test batches done.</param>
+/// <param name="StepsPerEpoch">Training steps per epoch, or in <see cref="TrainingPhase.Testing"/> test batches in all.</param>
+/// <param name="TrainLoss">Mean training loss so far in this epoch where it was read back (every
+/// <see cref="TrainingOptions.ReportEverySteps"/> steps and at the epoch's end), else null.</param>
+/// <param name="SamplesPerSecond">Training images queued per second so far in this epoch (0 while testing).</param>
 /// <param name="Completed">The epoch's metrics once it is done, else null.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double TrainLoss,
-    double SamplesPerSecond, EpochMetrics? Completed);
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double? TrainLoss,
+    double SamplesPerSecond, EpochMetrics? Completed)
+{
+    /// <summary>Training steps or the test pass.</summary>
+    public TrainingPhase Phase { get; init; } = TrainingPhase.Training;
+}
 
 /// <summary>How a run ended.</summary>
 public enum TrainingOutcome

@@ -156,7 +156,7 @@ public sealed class VaeTrainer : IDisposable
                     _state = _state with { StepInEpoch = step, GlobalStep = _globalStep, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
                     SaveState();
                     return new TrainingResult(TrainingOutcome.Cancelled, finished,
-                        $"stopped at epoch {epoch}, step {step} of {steps}" + (_run is null ? "" : $"; resume with --resume {_run.Path}"));
+                        $"stopped at epoch {epoch}, step {step} of {steps}" + (_run is null ? "" : $"; the state is saved in {_run.Path}"));
                 }
                 TrainStep(step, Math.Min(batchSize, _train.Count - step * batchSize), epoch);
                 if (FirstStepDone is null)
@@ -164,18 +164,19 @@ public sealed class VaeTrainer : IDisposable
                     ops.Synchronize();
                     FirstStepDone = DateTime.UtcNow;
                 }
-                bool report = (step + 1) % _options.ReportEverySteps == 0 && step + 1 < steps;
-                if (report)
+                int done = step + 1;
+                double? loss = null;
+                if (done % _options.ReportEverySteps == 0 && done < steps)
                 {
                     ops.Synchronize();
                     stepLosses.SubView(0, 2L * steps).CopyToCPU(host);
-                    if (FirstNonFinite(host, step + 1) is int bad)
+                    if (FirstNonFinite(host, done) is int bad)
                         return Diverged(finished, epoch, bad);
-                    double seconds = clock.Elapsed.TotalSeconds;
-                    int done = step + 1;
-                    progress?.Report(new TrainingProgress(epoch, _options.Epochs, done, steps,
-                        MeanLoss(host, done, batchSize), (done - stepsAtStart) * (double)batchSize / Math.Max(seconds, 1e-9), null));
+                    loss = MeanLoss(host, done, batchSize);
                 }
+                // Every step, from the host's count: no synchronisation unless the loss was read back above.
+                progress?.Report(new TrainingProgress(epoch, _options.Epochs, done, steps, loss,
+                    (done - stepsAtStart) * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), null));
             }
             ops.Synchronize();
             double epochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
@@ -183,7 +184,8 @@ public sealed class VaeTrainer : IDisposable
             if (FirstNonFinite(host, steps) is int failed)
                 return Diverged(finished, epoch, failed);
             double trainLoss = MeanLoss(host, steps, batchSize);
-            var test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)epoch);
+            var test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)epoch, (done, total) => progress?.Report(
+                new TrainingProgress(epoch, _options.Epochs, done, total, null, 0, null) { Phase = TrainingPhase.Testing }));
             var metrics = new EpochMetrics(epoch, trainLoss, test.Loss, test.Reconstruction, test.Kl, epochSeconds,
                 _train.Count / epochSeconds);
             if (!double.IsFinite(test.Loss))
@@ -261,8 +263,7 @@ public sealed class VaeTrainer : IDisposable
     private TrainingResult Diverged(List<EpochMetrics> finished, int epoch, int step) =>
         new(TrainingOutcome.Diverged, finished,
             $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
-            (_run is null ? "nothing was saved" : $"the last good checkpoint in {_run.Path} was kept") +
-            "; try a lower --lr");
+            (_run is null ? "nothing was saved" : $"the last good checkpoint in {_run.Path} was kept"));
 
     /// <summary>The epoch's shuffled order: a seeded Fisher-Yates permutation, the same on every run.</summary>
     /// <param name="seed">The run's seed.</param>

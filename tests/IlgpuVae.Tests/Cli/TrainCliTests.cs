@@ -14,7 +14,7 @@ public sealed class TrainCliTests
     {
         var (code, _, err) = Run("train", "--conditioning", "every-layer");
         Assert.Equal(2, code);
-        Assert.Contains("--conditioning is for --model cvae", err);
+        Assert.Contains("--conditioning is for --kind cvae", err);
     }
 
     [MnistFact]
