@@ -1,11 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using ILGPU;
-using ILGPU.Runtime;
-using IlgpuVae.Compute;
-using IlgpuVae.Kernels;
-using IlgpuVae.Models;
+using IlgpuVae.Benchmarks;
 using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
@@ -32,60 +28,42 @@ public static class BenchTrainCommand
         var (stdout, stderr, token) = cli;
         var process = Stopwatch.StartNew();
         int epochs = options.Int("--epochs", 1);
+        var training = new TrainingOptions { Epochs = epochs, Limit = options.OptionalInt("--limit", 1) };
         var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
-        var training = new TrainingOptions { Epochs = epochs, Limit = options.OptionalInt("--limit", 1) };
-        using var trainer = new VaeTrainer(device, data, training);
         double setupSeconds = process.Elapsed.TotalSeconds;
         bool json = options.Flag("--json");
         if (!json)
         {
+            int images = Math.Min(training.Limit ?? int.MaxValue, data.Train.Count);
             stdout.WriteLine($"device: {device.Description}");
-            stdout.WriteLine($"{training.Model}, batch {training.BatchSize}, {trainer.TrainCount} images, {epochs} epochs; set-up {F(setupSeconds)} s after process start");
+            stdout.WriteLine($"{training.Model}, batch {training.BatchSize}, {images} images, {epochs} epochs; set-up {F(setupSeconds)} s after process start");
         }
-        TrainingResult result;
+        TrainBenchmarkResult? result;
+        TrainingResult outcome;
         using (var progress = json ? null : new TrainingProgressView(stdout))
-            result = trainer.Train(progress, token);
-        if (result.Outcome != TrainingOutcome.Completed)
+            result = TrainBenchmark.Run(device, data, training, options.Flag("--profile"), progress, token, out outcome);
+        if (result is null)
         {
-            stderr.WriteLine(result.Message);
-            return 1;
+            stderr.WriteLine(outcome.Message);
+            return outcome.Outcome == TrainingOutcome.Cancelled ? 130 : 1;
         }
-        // One more epoch with a synchronisation after each phase, to split a step's time.
-        var phases = new PhaseTimes();
-        using (var phaseTrainer = new VaeTrainer(device, data, training with { Epochs = 1 }))
+        if (!json && result.Profile.Count > 0)
         {
-            phaseTrainer.PhaseTimes = phases;
-            phaseTrainer.Train(null, token);
-        }
-        if (options.Flag("--profile"))
-        {
-            // And one with a synchronisation after every op: where a step's time goes.
-            var profiler = device.EnableProfiling();
-            using var profiled = new VaeTrainer(device, data, training with { Epochs = 1 });
-            profiler.Reset();
-            profiled.Train(null, token);
-            long steps = profiled.StepsPerEpoch;
             stdout.WriteLine("per-op time in one synchronised epoch (evaluation included), per training step:");
-            foreach (var (op, seconds, calls) in profiler.Table.Take(25))
-                stdout.WriteLine($"  {op,-40} {F(1e6 * seconds / steps, "F1"),9} us/step  {calls,7} calls");
+            foreach (var row in result.Profile.Take(25))
+                stdout.WriteLine($"  {row.Op,-40} {F(1e6 * row.SecondsPerStep, "F1"),9} us/step  {row.Calls,7} calls");
         }
-        var times = result.Epochs.Select(e => e.EpochSeconds).ToArray();
-        double median = times.Order().ElementAt(times.Length / 2);
-        long peak = Environment.WorkingSet;
+        long peak;
         using (var self = Process.GetCurrentProcess())
             peak = self.PeakWorkingSet64;
         var summary = new
         {
-            device = device.Description, model = training.Model.ToString(), batch = training.BatchSize, images = trainer.TrainCount,
-            epoch_seconds = times, median_epoch_seconds = median, samples_per_second = trainer.TrainCount / median,
-            final_test_loss = result.Epochs[^1].TestLoss, setup_seconds = setupSeconds,
-            first_step_seconds = (trainer.FirstStepDone!.Value - ProcessStart()).TotalSeconds,
-            step_ms = new
-            {
-                forward = 1e3 * phases.Forward / phases.Steps, backward = 1e3 * phases.Backward / phases.Steps,
-                update = 1e3 * phases.Update / phases.Steps,
-            },
+            device = device.Description, model = result.Model, batch = result.BatchSize, images = result.TrainImages,
+            epoch_seconds = result.EpochSeconds, median_epoch_seconds = result.MedianEpochSeconds, samples_per_second = result.SamplesPerSecond,
+            final_test_loss = result.FinalTestLoss, setup_seconds = setupSeconds,
+            first_step_seconds = (result.FirstStepDone - ProcessStart()).TotalSeconds,
+            step_ms = new { forward = 1e3 * result.ForwardSeconds, backward = 1e3 * result.BackwardSeconds, update = 1e3 * result.UpdateSeconds },
             peak_rss_mb = peak / (1024.0 * 1024.0),
         };
         if (json)
@@ -93,7 +71,7 @@ public static class BenchTrainCommand
             stdout.WriteLine(JsonSerializer.Serialize(summary));
             return 0;
         }
-        stdout.WriteLine($"median epoch {F(median, "F3")} s, {F(summary.samples_per_second, "F0")} samples/s, final test loss {F(summary.final_test_loss, "F4")}");
+        stdout.WriteLine($"median epoch {F(summary.median_epoch_seconds, "F3")} s, {F(summary.samples_per_second, "F0")} samples/s, final test loss {F(summary.final_test_loss, "F4")}");
         stdout.WriteLine($"per step (synchronised): forward {F(summary.step_ms.forward, "F3")} ms, backward {F(summary.step_ms.backward, "F3")} ms, update {F(summary.step_ms.update, "F3")} ms");
         stdout.WriteLine($"peak RSS {F(summary.peak_rss_mb, "F0")} MB; first training step done {F(summary.first_step_seconds)} s after process start");
         return 0;
