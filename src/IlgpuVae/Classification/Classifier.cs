@@ -11,7 +11,7 @@ namespace IlgpuVae.Classification;
 /// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
 /// device in batches of <see cref="ClassifierNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class Classifier : IDisposable
+public sealed partial class Classifier : IDisposable
 {
     private readonly bool _ownsNetwork;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _input;

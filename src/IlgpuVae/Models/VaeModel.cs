@@ -11,7 +11,7 @@ namespace IlgpuVae.Models;
 /// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
 /// in batches of <see cref="VaeNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class VaeModel : IDisposable
+public sealed partial class VaeModel : IDisposable
 {
     private readonly bool _ownsNetwork;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _input;
