@@ -29,9 +29,7 @@ public static class ClassifierEvaluateCommand
         var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
         using var classifier = Classifier.Load(device, path);
-        using var test = new DeviceDataset(device, data.Test);
-        using var evaluator = new ClassifierEvaluator(classifier.Network, test);
-        var result = evaluator.Evaluate();
+        var result = classifier.Evaluate(data.Test);
         var perClass = result.PerClassAccuracy;
         var counts = result.PerClassCount;
         if (options.Flag("--json"))

@@ -44,10 +44,7 @@ public static class CvaeAgreementCommand
         using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
         using var classifier = Classifier.Load(device, classifierPath);
-        Evaluation loss;
-        using (var test = new DeviceDataset(device, data.Test))
-        using (var evaluator = new Evaluator(model.Network, test))
-            loss = evaluator.Evaluate(seed, 0);
+        var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
         string? classifierAccuracy = Checkpoints.SafeTensors.ReadHeader(classifierPath).Metadata.GetValueOrDefault("test_accuracy");
         if (options.Flag("--json"))

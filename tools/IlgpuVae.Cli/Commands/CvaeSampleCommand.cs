@@ -51,8 +51,7 @@ public static class CvaeSampleCommand
         {
             string imagesPath = output + "-images-idx3-ubyte", labelsPath = output + "-labels-idx1-ubyte";
             CreateParentDirectory(imagesPath);
-            int side = (int)Math.Round(Math.Sqrt(model.Config.InputSize));
-            IdxWriter.WriteImages(imagesPath, Pixels.ToBytes(images), labels.Length, side, model.Config.InputSize / side);
+            IdxExport.WriteImages(imagesPath, images, model.Config.InputSize);
             IdxWriter.WriteLabels(labelsPath, labels.Select(l => (byte)l).ToArray());
             stdout.WriteLine($"wrote {imagesPath} and {labelsPath}: {labels.Length} generated digits and their requested labels");
             return 0;

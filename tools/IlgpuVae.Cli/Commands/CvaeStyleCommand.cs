@@ -4,6 +4,7 @@ using System.Text.Json;
 using IlgpuVae.Classification;
 using IlgpuVae.Conditional;
 using IlgpuVae.Data;
+using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
@@ -39,22 +40,13 @@ public static class CvaeStyleCommand
         using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
         int d = model.Config.InputSize, classes = model.Config.Classes;
-        var images = data.Test.Images.AsSpan(0, count * d).ToArray().Select(p => p / 255f).ToArray();
+        var images = Pixels.Gather(data.Test, Enumerable.Range(0, count).ToArray());
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();
         var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
         // One row per input: the test digit itself, then its code decoded as every digit.
-        var grid = new float[count * (classes + 1) * d];
-        for (int i = 0; i < count; i++)
-        {
-            images.AsSpan(i * d, d).CopyTo(grid.AsSpan(i * (classes + 1) * d));
-            transferred.AsSpan(i * classes * d, classes * d).CopyTo(grid.AsSpan((i * (classes + 1) + 1) * d));
-        }
+        var figure = DigitFigures.StyleTransfer(images, transferred, classes, d, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}");
         CreateParentDirectory(output);
-        DigitGrid.Save(output, grid, count, classes + 1, new GridLabels
-        {
-            Title = "Style transfer: each test digit (left) decoded as 0-9",
-            ColumnLabels = ["input", .. Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture))],
-        });
+        DigitFigureImage.Save(output, figure);
         stdout.WriteLine($"wrote {output}: {count} test digits, each decoded as 0-{classes - 1}");
         return 0;
     }

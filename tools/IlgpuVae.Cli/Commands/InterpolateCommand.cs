@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using IlgpuVae.Analysis;
 using IlgpuVae.Data;
+using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
@@ -51,66 +52,37 @@ public static class InterpolateCommand
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
         int? digit = DigitFor(options, model.Config, required: true);
-        int z = model.Config.Latent, d = model.Config.InputSize;
-        var codes = new List<(string Label, float[] From, float[] To)>();
+        int z = model.Config.Latent;
+        var paths = new List<LatentPathEnds>();
         if (imagePairs.Count > 0)
         {
             var indices = imagePairs.SelectMany(p => new[] { p.A, p.B }).ToArray();
             var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
             var (mu, _) = model.Encode(Pixels.Gather(test, indices), model.Config.IsConditional ? labels : default);
-            for (int p = 0; p < imagePairs.Count; p++)
-                codes.Add(($"#{imagePairs[p].A}->#{imagePairs[p].B}", mu[(2 * p * z)..((2 * p + 1) * z)], mu[((2 * p + 1) * z)..((2 * p + 2) * z)]));
+            foreach (var (p, (a, b)) in imagePairs.Index())
+                paths.Add(new LatentPathEnds($"#{a}->#{b}", mu[(2 * p * z)..((2 * p + 1) * z)], mu[((2 * p + 1) * z)..((2 * p + 2) * z)],
+                    Pixels.Gather(test, [a]), Pixels.Gather(test, [b])));
         }
         if (digitPairs.Count > 0)
         {
-            using var testSet = new DeviceDataset(device, test);
-            var (means, _) = LatentPaths.ClassMeans(LatentCodes.Means(model.Network, testSet), LatentCodes.Labels(testSet), z, 10);
+            var (means, _) = LatentPaths.ClassMeans(model.LatentMeans(test), test.Labels.Select(l => (int)l).ToArray(), z, 10);
             foreach (var (a, b) in digitPairs)
-                codes.Add(($"{a}->{b}", means[(a * z)..((a + 1) * z)], means[(b * z)..((b + 1) * z)]));
+                paths.Add(new LatentPathEnds($"{a}->{b}", means[(a * z)..((a + 1) * z)], means[(b * z)..((b + 1) * z)]));
         }
         // With image pairs only, the test images themselves frame each row.
         bool framed = digitPairs.Count == 0;
-        int columns = steps + (framed ? 2 : 0);
-        var cells = new List<float>();
-        var rowLabels = new List<string>();
-        int framedRow = 0;
-        foreach (var (label, from, to) in codes)
-        {
-            foreach (var method in methods)
-            {
-                var pathCodes = LatentPaths.Interpolate(from, to, steps, method);
-                var decoded = model.Decode(pathCodes, digit is int c ? Enumerable.Repeat(c, steps).ToArray() : default);
-                if (framed)
-                    cells.AddRange(Pixels.Gather(test, [imagePairs[framedRow].A]));
-                cells.AddRange(decoded);
-                if (framed)
-                    cells.AddRange(Pixels.Gather(test, [imagePairs[framedRow].B]));
-                rowLabels.Add($"{label} {(method == PathKind.Linear ? "lin" : "slerp")}");
-            }
-            framedRow++;
-        }
-        var columnLabels = Enumerable.Range(0, steps).Select(i => (i / (double)(steps - 1)).ToString("0.00", CultureInfo.InvariantCulture)).ToList();
-        if (framed)
-        {
-            // "test" fits a cell at the grid's text scale, so the t labels stay legible.
-            columnLabels.Insert(0, "test");
-            columnLabels.Add("test");
-        }
         string legend = string.Join("; ", new[]
         {
             imagePairs.Count == 0 ? null : framed ? "#a->#b: test images a and b (their posterior means), shown at both ends"
                 : "#a->#b: test images a and b (their posterior means)",
             digitPairs.Count > 0 ? "a->b: mean codes of digits a and b over the test set" : null,
         }.Where(s => s is not null));
-        var grid = new GridLabels
-        {
-            Title = $"Decoded latent paths, t = 0 to 1 across; lin: straight line, slerp: spherical\n{legend}\n" +
-                $"{model.Config}{(digit is int k ? $", decoded as digit {k}" : "")}",
-            RowLabels = rowLabels,
-            ColumnLabels = columnLabels,
-        };
+        string title = $"Decoded latent paths, t = 0 to 1 across; lin: straight line, slerp: spherical\n{legend}\n" +
+            $"{model.Config}{(digit is int k ? $", decoded as digit {k}" : "")}";
+        var figure = DigitFigures.Interpolations(model, paths, steps, methods, digit, title);
+        var rowLabels = figure.RowLabels!;
         string output = options.String("--out") ?? BesideModel(path, "interpolate.png");
-        DigitGrid.Save(output, cells.ToArray(), rowLabels.Count, columns, grid);
+        DigitFigureImage.Save(output, figure);
         Report(options, stdout, path, [output], $"wrote {rowLabels.Count} paths of {steps} steps to {output}",
             new { rows = rowLabels, steps });
         return 0;

@@ -38,10 +38,9 @@ public static class LatentCommand
         using var model = VaeModel.Load(device, path);
         if (model.Config.Latent < 2)
             throw new UsageException($"a latent scatter plot needs Z >= 2; {path} has Z = 1");
-        using var test = new DeviceDataset(device, data.Test);
-        var means = LatentCodes.Means(model.Network, test);
+        var means = model.LatentMeans(data.Test);
         string output = options.String("--out") ?? BesideModel(path, "latent.png");
-        var plots = LatentPlots.Write(output, means, LatentCodes.Labels(test), model.Config.Latent,
+        var plots = LatentPlots.Write(output, means, data.Test.Labels.Select(l => (int)l).ToArray(), model.Config.Latent,
             $"{model.Config}: test-set latent means", tsne, seed);
         string summary = string.Join(Environment.NewLine, plots.Select(p => $"wrote {p.Method} plot of {p.Points} test means to {p.Path}" +
             (p.ExplainedVarianceRatio is { } r ? $" (PC1 {Percent(r[0])}, PC2 {Percent(r[1])} of the variance)" : "")));

@@ -45,30 +45,26 @@ public static class ManifoldCommand
         if (dims is not null && dims.Any(i => i > z))
             throw new UsageException($"--dims: axis {dims.Max()} is outside 1-{z}");
         int? digit = DigitFor(options, model.Config, required: true);
-        float[] across, down;
+        LatentPlane latentPlane;
         string acrossName, downName, plane;
-        double[]? explained = null;
         if (dims is null && z > 2)
         {
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
-            using var test = new DeviceDataset(device, data.Test);
-            var pca = Pca.Fit(LatentCodes.Means(model.Network, test), z, 2);
-            across = pca.Components[..z];
-            down = pca.Components[z..];
-            explained = pca.ExplainedVarianceRatio;
+            latentPlane = LatentPlane.Principal(model, data.Test);
+            var explainedRatio = latentPlane.ExplainedVarianceRatio!;
             (acrossName, downName) = ("u", "v");
-            plane = $"z = u PC1 + v PC2 (PC1, PC2: the test means' leading principal\ndirections, {Percent(explained[0])} and {Percent(explained[1])} of their variance)";
+            plane = $"z = u PC1 + v PC2 (PC1, PC2: the test means' leading principal\ndirections, {Percent(explainedRatio[0])} and {Percent(explainedRatio[1])} of their variance)";
         }
         else
         {
             dims ??= [1, 2];
-            across = LatentPaths.Axis(z, dims[0] - 1);
-            down = LatentPaths.Axis(z, dims[1] - 1);
+            latentPlane = LatentPlane.OfAxes(z, dims[0] - 1, dims[1] - 1);
             (acrossName, downName) = ($"z{dims[0]}", $"z{dims[1]}");
             plane = z == 2 ? "the whole latent plane" : $"the plane of z{dims[0]} and z{dims[1]}, the other {z - 2} components 0";
         }
+        var (across, down, explained) = latentPlane;
         var coordinates = NormalQuantile.Grid(size);
-        var codes = LatentPaths.Plane(coordinates, across, down);
+        var codes = latentPlane.Codes(coordinates);
         var images = model.Decode(codes, digit is int c ? Enumerable.Repeat(c, size * size).ToArray() : default);
         var labels = coordinates.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)).ToArray();
         var grid = new GridLabels

@@ -73,8 +73,7 @@ public static class SampleCommand
         string output = options.String("--out") ?? BesideModel(path, format == "idx" ? "sample.idx" : "sample.png");
         if (format == "idx")
         {
-            int side = ImageSide(model.Config);
-            IdxWriter.WriteImages(output, Pixels.ToBytes(images), drawn, side, side);
+            IdxExport.WriteImages(output, images, model.Config.InputSize);
         }
         else
         {
@@ -84,11 +83,4 @@ public static class SampleCommand
         return 0;
     }
 
-    private static int ImageSide(VaeConfig config)
-    {
-        int side = (int)Math.Round(Math.Sqrt(config.InputSize));
-        if (side * side != config.InputSize)
-            throw new InvalidDataException($"images of {config.InputSize} pixels are not square");
-        return side;
-    }
 }
