@@ -14,6 +14,10 @@ public static class ParseErrors
         {
             string token = parsed.UnmatchedTokens[0];
             string where = CommandPath(parsed);
+            // After "--" every token is an argument, and no command takes arguments.
+            int doubleDash = parsed.Tokens.ToList().FindIndex(t => t.Type == TokenType.DoubleDash);
+            if (doubleDash >= 0 && parsed.Tokens.Skip(doubleDash + 1).Any(t => t.Value == token))
+                return $"unexpected argument '{token}' after '--' for '{where}' (what follows '--' is never an option or a command)";
             string message = token.StartsWith('-')
                 ? $"unknown option '{token}' for '{where}'"
                 : command.Parents.Any() ? $"unexpected argument '{token}' for '{where}'" : $"unknown command '{token}'";

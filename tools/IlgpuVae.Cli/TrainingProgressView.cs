@@ -23,7 +23,7 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
     private readonly TextWriter _output;
     private readonly bool _live;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private double _lastDraw = double.NegativeInfinity;
     private int _drawnLength;
     private double? _lastLoss;
     // Where the current phase started (clock time and step), to measure its rate.
@@ -68,9 +68,9 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
                 _phase = (epoch, phase, now, step);
         }
         bool last = step == steps;
-        if (!last && now - _lastDraw < TimeSpan.FromSeconds(1.0 / RedrawsPerSecond))
+        if (!last && now.TotalSeconds - _lastDraw < 1.0 / RedrawsPerSecond)
             return;
-        _lastDraw = now;
+        _lastDraw = now.TotalSeconds;
         double elapsed = (now - _phase.Start).TotalSeconds;
         double rate = elapsed > 0 ? (step - _phase.Step) / elapsed : 0;
         double? eta = Eta(epoch, epochs, phase, step, steps, rate, out bool lowerBound);
@@ -81,7 +81,7 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         if (phase == TrainingPhase.Training && samplesPerSecond > 0)
             fields.Add($"{F(samplesPerSecond, "F0")} samples/s");
         if (eta is double seconds)
-            fields.Add($"ETA {(lowerBound ? ">" : "")}{TimeSpan.FromSeconds(Math.Round(seconds)):hh\\:mm\\:ss}");
+            fields.Add($"ETA {(lowerBound ? ">" : "")}{Duration(seconds)}");
         Draw(Fit(left, fields, step / (double)Math.Max(1, steps), Width()));
     }
 
@@ -111,6 +111,13 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
     {
         if (_phase.Epoch == epoch && _phase.Phase == TrainingPhase.Testing)
             _testPassSeconds = (_clock.Elapsed - _phase.Start).TotalSeconds;
+    }
+
+    /// <summary>h:mm:ss, capped at 99:59:59 (a first, slow step can promise years).</summary>
+    public static string Duration(double seconds)
+    {
+        long total = (long)Math.Round(Math.Clamp(double.IsFinite(seconds) ? seconds : 0, 0, 99 * 3600 + 59 * 60 + 59));
+        return $"{total / 3600}:{total / 60 % 60:00}:{total % 60:00}";
     }
 
     /// <summary>The line at exactly <paramref name="width"/> columns or fewer: the bar takes what the text leaves, and fields go from the right when even a short bar does not fit.</summary>
