@@ -23,7 +23,7 @@ public static class Common
     public static OptionSpec CpuOpsOption => new("--cpu-ops", "on the CPU accelerator: vectorized host code or the ILGPU kernels", "MODE", "vectorized");
     public static OptionSpec DataOption => new("--data", $"MNIST directory (default: ${MnistFetcher.DataEnvironmentVariable}, else a per-user cache; fetched when missing)", "DIR");
     public static OptionSpec JsonOption => new("--json", "print one JSON object on stdout instead of text") { Aliases = ["-j"] };
-    public static OptionSpec ModelOption => new("--model", "a model.safetensors written by 'train'", "FILE") { Aliases = ["-m"] };
+    public static OptionSpec ModelOption => new("--model", "a model.safetensors written by 'train'", "FILE") { Aliases = ["-m"], Required = true };
     public static OptionSpec OutOption(string what) => new("--out", what, "FILE") { Aliases = ["-o"] };
     public static OptionSpec EpochsOption(string what, string? defaultValue = null) => new("--epochs", what, "N", defaultValue) { Aliases = ["-e"] };
     public static OptionSpec SeedOption(string what, string? defaultValue) => new("--seed", what, "N", defaultValue) { Aliases = ["-s"] };

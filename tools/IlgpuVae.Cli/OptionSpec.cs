@@ -20,11 +20,14 @@ public sealed record OptionSpec(string Name, string Description, string? ValueNa
     /// <summary>Accepted but not listed in the help (an old spelling kept working).</summary>
     public bool Hidden { get; init; }
 
+    /// <summary>Must be given: a usage error otherwise, and marked so in the help.</summary>
+    public bool Required { get; init; }
+
     internal Option ToOption()
     {
         if (IsFlag)
             return new Option<bool>(Name, Aliases) { Description = Description, Hidden = Hidden, Arity = ArgumentArity.Zero };
-        var option = new Option<string>(Name, Aliases) { Description = Description, HelpName = ValueName, Hidden = Hidden };
+        var option = new Option<string>(Name, Aliases) { Description = Description, HelpName = ValueName, Hidden = Hidden, Required = Required };
         if (Default is string value)
             option.DefaultValueFactory = _ => value;
         return option;

@@ -24,9 +24,11 @@ public static class ParseErrors
             return Nearest(token, Names(command)) is string near ? $"{message} (did you mean '{near}'?)" : message;
         }
         var error = parsed.Errors[0];
-        if (error.SymbolResult is OptionResult { Option: var option } && option.Arity.MinimumNumberOfValues > 0)
+        if (error.SymbolResult is OptionResult { Option: var option, IdentifierTokenCount: > 0 } && option.Arity.MinimumNumberOfValues > 0)
             return $"option '{option.Name}' needs a value ({option.HelpName ?? "VALUE"})";
-        return error.Message.TrimEnd('.');
+        // System.CommandLine's own messages ("Option '--model' is required."), in our lower-case, unpunctuated style.
+        string text = error.Message.TrimEnd('.');
+        return text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..] : text;
     }
 
     /// <summary>"ilgpu-vae bench ops": the command the arguments reached.</summary>

@@ -12,7 +12,7 @@ public static class ClassifierEvaluateCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("evaluate",
         "print a saved classifier's test accuracy, overall and per digit",
         [
-            new("--model", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-m"] },
+            new("--model", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-m"], Required = true },
             DataOption,
             JsonOption,
             DeviceOption,

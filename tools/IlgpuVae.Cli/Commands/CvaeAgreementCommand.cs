@@ -19,7 +19,7 @@ public static class CvaeAgreementCommand
         "the test loss, and the share of generated digits a classifier assigns to the requested class: codes z ~ N(0, s^2 I) are decoded with each label 0-9",
         [
             CvaeModelOption,
-            new("--classifier", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-c"] },
+            new("--classifier", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-c"], Required = true },
             CountOption("images per digit (default 1000)", null),
             SeedOption("seed of the codes z", "1"),
             new("--scale", "the codes' scales s, a list, e.g. 1,0.5,0 (1 is the prior)", "LIST", "1"),

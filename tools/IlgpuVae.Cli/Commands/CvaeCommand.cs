@@ -16,7 +16,7 @@ public static class CvaeCommand
         CvaeStyleCommand.Create(cli),
         CvaeAgreementCommand.Create(cli));
 
-    public static OptionSpec CvaeModelOption => new("--model", "a CVAE model.safetensors written by 'train --kind cvae'", "FILE") { Aliases = ["-m"] };
+    public static OptionSpec CvaeModelOption => new("--model", "a CVAE model.safetensors written by 'train --kind cvae'", "FILE") { Aliases = ["-m"], Required = true };
 
     public static VaeModel LoadConditional(ComputeDevice device, string path)
     {

@@ -19,7 +19,7 @@ public static class LatentCommand
             DataOption,
             new("--tsne", "for Z>2, also a t-SNE plot of this many random test means (0: none; exact t-SNE, quadratic cost)", "N", "0"),
             SeedOption("seed of the t-SNE subset", "0"),
-            OutOption("output file (default: latent.png (t-SNE: latent-tsne.png) beside the model)"),
+            OutOption("output file (default: latent.png beside the model; the t-SNE plot goes beside it as latent-tsne.png)"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,

@@ -22,7 +22,7 @@ public static class SampleCommand
             new("--class", "conditional models: draw only this digit (0-9; --digit D says the same)", "D"),
             new("--digit", "conditional models: draw only this digit", "D"),
             new("--format", "png, or idx: an IDX image file of bytes round(255 p) that MNIST tooling reads", "FORMAT", "png"),
-            OutOption("output file (default: sample.png, or sample.idx with --format idx beside the model)"),
+            OutOption("output file (default: sample.png beside the model; sample.idx with --format idx)"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
