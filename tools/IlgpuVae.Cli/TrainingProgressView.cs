@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using IlgpuVae.Classification;
 using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
@@ -7,7 +8,7 @@ namespace IlgpuVae.Cli;
 
 /// <summary>
 /// Training progress for a person: on a terminal, one live line (epoch, phase, a bar, step, loss, speed, ETA) that
-/// fits the window and is redrawn at most <see cref="RedrawsPerSecond"/> times a second; a plain line per finished
+/// fits the window (fields dropping from the right when it is narrow) and is redrawn at most <see cref="RedrawsPerSecond"/> times a second; a plain line per finished
 /// epoch either way, and only those when the output is redirected.
 /// </summary>
 /// <remarks>
@@ -55,10 +56,10 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
 
     private void Update(int epoch, int epochs, TrainingPhase phase, int step, int steps, double? loss, double samplesPerSecond, string lossFormat)
     {
+        if (_phase.Epoch != epoch)
+            _lastLoss = null;
         if (loss is double known)
             _lastLoss = known;
-        if (!_live)
-            return;
         var now = _clock.Elapsed;
         if (_phase.Epoch != epoch || _phase.Phase != phase)
         {
@@ -67,6 +68,8 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
             else
                 _phase = (epoch, phase, now, step);
         }
+        if (!_live)
+            return;
         bool last = step == steps;
         if (!last && now.TotalSeconds - _lastDraw < 1.0 / RedrawsPerSecond)
             return;
@@ -75,13 +78,15 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         double rate = elapsed > 0 ? (step - _phase.Step) / elapsed : 0;
         double? eta = Eta(epoch, epochs, phase, step, steps, rate, out bool lowerBound);
         string left = $"epoch {epoch}/{epochs} {(phase == TrainingPhase.Training ? "train" : "test ")} ";
-        var fields = new List<string> { $" {step}/{steps}" };
+        // The step padded to its final width, so the bar keeps its length as the count grows.
+        var fields = new List<string> { $" {step.ToString(CultureInfo.InvariantCulture).PadLeft(steps.ToString(CultureInfo.InvariantCulture).Length)}/{steps}" };
         if (phase == TrainingPhase.Training && _lastLoss is double shown)
             fields.Add($"loss {F(shown, lossFormat)}");
-        if (phase == TrainingPhase.Training && samplesPerSecond > 0)
-            fields.Add($"{F(samplesPerSecond, "F0")} samples/s");
+        // Fields go from the right when the window is narrow: the speed first, then the ETA.
         if (eta is double seconds)
             fields.Add($"ETA {(lowerBound ? ">" : "")}{Duration(seconds)}");
+        if (phase == TrainingPhase.Training && samplesPerSecond > 0)
+            fields.Add($"{F(samplesPerSecond, "F0")} img/s");
         Draw(Fit(left, fields, step / (double)Math.Max(1, steps), Width()));
     }
 
