@@ -52,9 +52,12 @@ public static class Program
         return root;
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
+
+    /// <summary>Runs a command line; <paramref name="cancellationToken"/> stops it as Ctrl+C does (for embedding and tests).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
     {
-        using var cancel = new CancellationTokenSource();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cli = new CliContext(stdout, stderr, cancel.Token);
         var root = BuildRoot(cli);
         var parsed = root.Parse(args);
@@ -86,6 +89,12 @@ public static class Program
                 // Ctrl+C is ours (above): it stops training cleanly instead of ending the process.
                 ProcessTerminationTimeout = null,
             });
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Ctrl+C before training started (e.g. while fetching data): nothing to save.
+            stderr.WriteLine("stopped");
+            return 130;
         }
         catch (UsageException e)
         {

@@ -66,4 +66,18 @@ public sealed class TrainCliTests
         Assert.True(code == 0, err);
         Assert.Contains("epoch 2/2", output);
     }
+
+    [MnistFact]
+    public void Train_CancelledBeforeItStarts_Exits130()
+    {
+        using var dir = new TempDirectory();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stderr = new StringWriter();
+        int code = Program.Run(["train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--hidden", "16",
+            "--out", dir.File("run"), "--device", "cpu"], TextWriter.Null, stderr, cancelled.Token);
+        Assert.Equal(130, code);
+        Assert.Contains("stopped", stderr.ToString());
+        Assert.DoesNotContain("   at ", stderr.ToString());
+    }
 }

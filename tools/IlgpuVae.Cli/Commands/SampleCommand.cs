@@ -46,16 +46,17 @@ public static class SampleCommand
         string prior = $"{model.Config}, seed {seed}";
         if (model.Config.IsConditional && digit is null)
         {
-            // One row per digit, count/10 draws each.
-            int perDigit = Math.Max(1, count / 10);
-            labels = Enumerable.Range(0, 10 * perDigit).Select(i => i / perDigit).ToArray();
+            // One row per digit, count/classes draws each.
+            int classes = model.Config.Classes;
+            int perDigit = Math.Max(1, count / classes);
+            labels = Enumerable.Range(0, classes * perDigit).Select(i => i / perDigit).ToArray();
             images = model.Sample(labels.Length, (ulong)seed, labels);
             columns = perDigit;
-            rows = 10;
+            rows = classes;
             grid = new GridLabels
             {
                 Title = $"{labels.Length} draws from the prior z ~ N(0, I), decoded for each digit\n{prior}",
-                RowLabels = Enumerable.Range(0, 10).Select(d => $"digit {d}").ToArray(),
+                RowLabels = Enumerable.Range(0, classes).Select(d => $"digit {d}").ToArray(),
             };
         }
         else
