@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using IlgpuVae.Classification;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
 namespace IlgpuVae.Cli.Commands;

@@ -3,10 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using IlgpuVae.Classification;
 using IlgpuVae.Conditional;
-using IlgpuVae.Data;
-using IlgpuVae.Imaging;
-using IlgpuVae.Models;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Commands.CvaeCommand;
 using static IlgpuVae.Cli.Common;
 

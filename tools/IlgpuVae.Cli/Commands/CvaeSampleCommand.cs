@@ -1,12 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using IlgpuVae.Classification;
 using IlgpuVae.Conditional;
 using IlgpuVae.Data;
 using IlgpuVae.Imaging;
-using IlgpuVae.Models;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Commands.CvaeCommand;
 using static IlgpuVae.Cli.Common;
 
@@ -32,7 +27,7 @@ public static class CvaeSampleCommand
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
-        var (stdout, stderr, token) = cli;
+        var (stdout, _, _) = cli;
         string path = options.RequiredString("--model");
         int? only = options.OptionalInt("--class");
         int count = options.OptionalInt("--count", 1) ?? (only is null ? 10 : 64);

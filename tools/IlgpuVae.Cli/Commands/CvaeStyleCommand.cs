@@ -1,13 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text.Json;
-using IlgpuVae.Classification;
 using IlgpuVae.Conditional;
 using IlgpuVae.Data;
 using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
-using IlgpuVae.Models;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Commands.CvaeCommand;
 using static IlgpuVae.Cli.Common;
 

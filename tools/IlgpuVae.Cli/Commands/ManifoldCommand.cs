@@ -1,10 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using IlgpuVae.Analysis;
-using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
 namespace IlgpuVae.Cli.Commands;

@@ -1,10 +1,7 @@
 using System.CommandLine;
-using System.Globalization;
-using IlgpuVae.Analysis;
 using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
-using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
 namespace IlgpuVae.Cli.Commands;
@@ -31,7 +28,7 @@ public static class SampleCommand
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
-        var (stdout, stderr, token) = cli;
+        var (stdout, _, _) = cli;
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx" });

@@ -11,7 +11,7 @@ namespace IlgpuVae.Cli.Commands;
 public static class SweepCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("sweep",
-    "train one VAE per latent size and tabulate test loss, reconstruction, KL, log-likelihood estimate and clustering",
+        "train one VAE per latent size and tabulate test loss, reconstruction, KL, log-likelihood estimate and clustering",
         [
             DataOption,
             new("--latent", "latent sizes, e.g. 2,5,10,20", "LIST", "2,5,10,20"),
