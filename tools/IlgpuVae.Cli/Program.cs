@@ -59,7 +59,8 @@ public static class Program
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cli = new CliContext(stdout, stderr, cancel.Token);
         var root = BuildRoot(cli);
-        var parsed = root.Parse(args);
+        // Values are taken literally: no @file response-file expansion (an --out of "@x.png" is a file name).
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         // Help and --version answer even beside other mistakes; any other parse error is one line and exit code 2.
         if (parsed.Errors.Count > 0 && parsed.Action is not (HelpAction or PrintVersion))
         {
