@@ -99,6 +99,14 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void AtSign_IsALiteralValueNotAResponseFile()
+    {
+        var (code, _, err) = Run("sample", "--model", "@no-such-model.safetensors");
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "@no-such-model.safetensors: no such model file");
+    }
+
+    [Fact]
     public void ShortAliases_MeanTheLongOptions()
     {
         var (code, _, err) = Run("train", "-e", "0");
