@@ -1,6 +1,7 @@
 using System.Globalization;
 using IlgpuVae.Analysis;
 using IlgpuVae.Data;
+using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 
 namespace IlgpuVae.Figures;
@@ -15,7 +16,7 @@ public sealed record LatentPathEnds(string Label, float[] From, float[] To, floa
 
 /// <summary>
 /// Composes the explore commands' figures: which image goes in which cell, and the row and column labels.
-/// Pixel-free: <c>Imaging.DigitFigureImage</c> draws the result.
+/// Pixel-free: <see cref="DigitFigureImage"/> draws the result.
 /// </summary>
 public static class DigitFigures
 {

@@ -1,5 +1,3 @@
-using IlgpuVae.Figures;
-
 namespace IlgpuVae.Imaging;
 
 /// <summary>Draws a composed <see cref="DigitFigure"/> as a labelled digit grid (empty cells drawn as such) and writes it as PNG.</summary>

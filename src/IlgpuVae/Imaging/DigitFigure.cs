@@ -1,8 +1,10 @@
-namespace IlgpuVae.Figures;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// A labelled grid of images, composed but not drawn: the cells' pixels in row-major order, the grid's size, its
-/// title and labels, and which cells hold no image. <c>Imaging.DigitFigureImage</c> draws one.
+/// title and labels, and which cells hold no image. <see cref="DigitFigureImage"/> draws one; the library's
+/// <c>IlgpuVae.Figures.DigitFigures</c> composes the explore commands' figures. It lives here, beside the drawing,
+/// so that Imaging depends on nothing else in IlgpuVae.
 /// </summary>
 /// <param name="Cells">Rows x Columns images of <paramref name="ImageSide"/>² pixels in [0, 1], cell by cell, row by row.</param>
 /// <param name="Rows">Grid rows.</param>
