@@ -14,7 +14,7 @@ namespace IlgpuVae.Classification;
 /// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
 /// device in batches of <see cref="ClassifierNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class Classifier : Model
+public sealed partial class Classifier : Model
 {
     /// <summary>Loads a classifier checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
     /// <param name="device">The device.</param>
@@ -118,16 +118,6 @@ public sealed class Classifier : Model
             Network.Logits.SubView(0, (long)rows * c).CopyToCPU(logits.AsSpan(start * c, rows * c));
         }
         return logits;
-    }
-
-    /// <summary>Loss, accuracy and confusion matrix on a labelled set.</summary>
-    /// <param name="set">Labelled images of this classifier's size.</param>
-    /// <returns>The evaluation.</returns>
-    public ClassifierEvaluation Evaluate(MnistSet set)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        using var evaluator = new ClassifierEvaluator(Network, data);
-        return evaluator.Evaluate();
     }
 
     /// <summary>The index of the largest value, the first one on a tie (as torch.argmax).</summary>

@@ -169,11 +169,9 @@ public sealed class ComputeDevice : IDisposable
         {
             DeviceChoice.Auto => cuda ?? openCl ?? cpu,
             DeviceChoice.Cuda => cuda ?? throw new DeviceUnavailableException(
-                "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?); " +
-                "use --device auto or --device cpu"),
+                "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?)"),
             DeviceChoice.OpenCL => openCl ?? throw new DeviceUnavailableException(
-                "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0, or 3.0 with the generic address space); " +
-                "use --device auto or --device cpu"),
+                "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0, or 3.0 with the generic address space)"),
             _ => cpu,
         };
     }

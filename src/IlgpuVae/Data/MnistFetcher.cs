@@ -20,7 +20,7 @@ public static class MnistFetcher
     private const long MaxDownloadBytes = 128L << 20;
 
     private const string HowToSupply =
-        "put the four MNIST files (raw or .gz) in a directory and pass --data DIR or set " + DataEnvironmentVariable;
+        "put the four MNIST files (raw or .gz) in a directory of your choice";
 
     /// <summary>
     /// The data directory to use: <paramref name="explicitDirectory"/> if given, else the

@@ -14,7 +14,7 @@ namespace IlgpuVae.Models;
 /// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
 /// in batches of <see cref="VaeNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class VaeModel : Model
+public sealed partial class VaeModel : Model
 {
     // The trainer's model shares its network (ownsNetwork: false); a created or loaded one owns it.
     internal VaeModel(VaeNetwork network, bool ownsNetwork = true)
@@ -154,29 +154,6 @@ public sealed class VaeModel : Model
                 z[2 * p + 1] = b;
         }
         return z;
-    }
-
-    /// <summary>The posterior means mu of every image of <paramref name="set"/>, in order (N, Z) row-major.</summary>
-    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
-    /// <returns>The means.</returns>
-    public float[] LatentMeans(MnistSet set)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        return LatentCodes.Means(Network, data);
-    }
-
-    /// <summary>
-    /// The negative ELBO per image of <paramref name="set"/> (summed BCE + KL, one posterior sample per image from
-    /// the <paramref name="seed"/> stream) and its parts.
-    /// </summary>
-    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
-    /// <param name="seed">The posterior samples' seed.</param>
-    /// <returns>The losses per image.</returns>
-    public Evaluation Evaluate(MnistSet set, ulong seed)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        using var evaluator = new Evaluator(Network, data);
-        return evaluator.Evaluate(seed, 0);
     }
 
     private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)
