@@ -11,7 +11,7 @@ namespace IlgpuVae.Cli;
 public static class ErrorHints
 {
     public static bool IsExpected(Exception e) => e is DataFormatException or DataUnavailableException
-        or DeviceUnavailableException or CheckpointFormatException or InvalidDataException or IOException
+        or DeviceUnavailableException or InvalidDataException or IOException
         or UnauthorizedAccessException or ArgumentException or OperationCanceledException;
 
     /// <summary>"; use --device ..." and the like, or "" when no flag helps.</summary>

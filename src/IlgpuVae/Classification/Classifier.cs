@@ -23,9 +23,12 @@ public sealed partial class Classifier : Model
     /// <returns>The classifier.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
-    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000) =>
-        new(ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.Import(file, path)));
+    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000)
+    {
+        var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.Import(file, path), out var metadata);
+        return new(loaded) { Metadata = metadata };
+    }
 
     /// <summary>Creates an untrained classifier with PyTorch's default initialisation.</summary>
     /// <param name="device">The device.</param>

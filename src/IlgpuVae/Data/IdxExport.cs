@@ -18,6 +18,18 @@ public static class IdxExport
         return count;
     }
 
+    /// <summary>Writes labels as an IDX1 file of bytes.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="labels">Labels, each in 0-255.</param>
+    public static void WriteLabels(string path, ReadOnlySpan<int> labels)
+    {
+        var bytes = new byte[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+            bytes[i] = (uint)labels[i] <= 255 ? (byte)labels[i]
+                : throw new ArgumentOutOfRangeException(nameof(labels), $"label {labels[i]} does not fit in a byte");
+        IdxWriter.WriteLabels(path, bytes);
+    }
+
     /// <summary>The side of a square image of <paramref name="pixels"/> pixels.</summary>
     /// <param name="pixels">Pixels per image.</param>
     /// <returns>The side.</returns>

@@ -48,9 +48,12 @@ public sealed partial class VaeModel : Model
     /// <returns>The loaded model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid VAE checkpoint; the message is one line and names the fault.</exception>
-    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500) =>
-        new(ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.ImportParameters(file, path)));
+    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
+    {
+        var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.ImportParameters(file, path), out var metadata);
+        return new(loaded) { Metadata = metadata };
+    }
 
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();

@@ -42,7 +42,7 @@ public static class CvaeAgreementCommand
         using var classifier = Classifier.Load(device, classifierPath);
         var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
-        string? classifierAccuracy = Checkpoints.SafeTensors.ReadHeader(classifierPath).Metadata.GetValueOrDefault("test_accuracy");
+        string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");
         if (options.Flag("--json"))
         {
             stdout.WriteLine(JsonSerializer.Serialize(new

@@ -47,7 +47,7 @@ public static class CvaeSampleCommand
             string imagesPath = output + "-images-idx3-ubyte", labelsPath = output + "-labels-idx1-ubyte";
             CreateParentDirectory(imagesPath);
             IdxExport.WriteImages(imagesPath, images, model.Config.InputSize);
-            IdxWriter.WriteLabels(labelsPath, labels.Select(l => (byte)l).ToArray());
+            IdxExport.WriteLabels(labelsPath, labels);
             stdout.WriteLine($"wrote {imagesPath} and {labelsPath}: {labels.Length} generated digits and their requested labels");
             return 0;
         }

@@ -94,7 +94,7 @@ public static class SweepCommand
                         kmeans_accuracy = c.KMeansAccuracy, silhouette_label = c.SilhouetteByLabel, silhouette_kmeans = c.SilhouetteByCluster,
                     } : null,
                     seconds = r.Assessment.Seconds,
-                    model = Path.Combine(directory, $"latent-{r.Latent}", RunDirectory.ModelFile),
+                    model = Path.Combine(directory, $"latent-{r.Latent}", VaeTrainer.ModelFileName),
                     plots = plots[r.Latent].Select(p => p.Path),
                 }),
             }));

@@ -50,7 +50,7 @@ public static class TrainCommand
             if (!Directory.Exists(resume))
                 throw new UsageException($"--resume: no run directory '{resume}'");
             runDirectory = resume;
-            training = new RunDirectory(resume).ReadConfig();
+            training = TrainingOptions.FromRunDirectory(resume);
             if (epochsGiven is int e)
                 training = training with { Epochs = e };
         }
@@ -113,7 +113,7 @@ public static class TrainCommand
             var last = trainer.History[^1];
             stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction)} + KL {F(last.TestKl)}) per image");
         }
-        stdout.WriteLine($"wrote {Path.Combine(runDirectory, RunDirectory.ModelFile)}, metrics.csv, reconstructions.png, samples.png");
+        stdout.WriteLine($"wrote {Path.Combine(runDirectory, VaeTrainer.ModelFileName)}, metrics.csv, reconstructions.png, samples.png");
         return 0;
     }
 }
