@@ -1,40 +1,72 @@
-using IlgpuVae.Checkpoints;
-using IlgpuVae.Compute;
-using IlgpuVae.Data;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.Reflection;
+using IlgpuVae.Cli.Commands;
 
 namespace IlgpuVae.Cli;
 
 /// <summary>The <c>ilgpu-vae</c> command: parses, dispatches, and turns every expected failure into one line.</summary>
 public static class Program
 {
+    public const string Name = "ilgpu-vae";
+
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The informational version (e.g. 0.5.0+commit), as <c>--version</c> prints it.</summary>
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(Program).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>The whole command tree, writing to <paramref name="cli"/>'s streams.</summary>
+    public static Command BuildRoot(CliContext cli)
     {
-        var commands = Commands.All(stdout, stderr);
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        var root = new Command(Name, "Trains variational autoencoders on MNIST with ILGPU kernels (CUDA, OpenCL or the CPU).");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption { Action = new PrintVersion() });
+        Command[] commands =
+        [
+            TrainCommand.Create(cli),
+            EvaluateCommand.Create(cli),
+            DevicesCommand.Create(cli),
+            FetchDataCommand.Create(cli),
+            BenchCommand.Create(cli),
+            SampleCommand.Create(cli),
+            ReconstructCommand.Create(cli),
+            InterpolateCommand.Create(cli),
+            ManifoldCommand.Create(cli),
+            LatentCommand.Create(cli),
+            SweepCommand.Create(cli),
+            ClassifierCommand.Create(cli),
+            CvaeCommand.Create(cli),
+        ];
+        foreach (var command in commands)
+            root.Subcommands.Add(command);
+        // Bare 'ilgpu-vae' shows the help, as a usage error.
+        root.SetAction(result =>
         {
-            stdout.Write(Usage(commands));
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] == "--version")
+            new HelpAction().Invoke(result);
+            return 2;
+        });
+        return root;
+    }
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
+
+    /// <summary>Runs a command line; <paramref name="cancellationToken"/> stops it as Ctrl+C does (for embedding and tests).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cli = new CliContext(stdout, stderr, cancel.Token);
+        var root = BuildRoot(cli);
+        // Values are taken literally: no @file response-file expansion (an --out of "@x.png" is a file name).
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        // Help and --version answer even beside other mistakes; any other parse error is one line and exit code 2.
+        if (parsed.Errors.Count > 0 && parsed.Action is not (HelpAction or PrintVersion))
         {
-            stdout.WriteLine(typeof(Program).Assembly.GetName().Version);
-            return 0;
-        }
-        var command = commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
-        {
-            stderr.WriteLine($"error: unknown command '{args[0]}'; run 'ilgpu-vae --help'");
+            stderr.WriteLine($"error: {ParseErrors.Describe(parsed)}; run '{ParseErrors.CommandPath(parsed)} --help'");
             return 2;
         }
-        var rest = args.Skip(1).ToArray();
-        if (rest.Contains("--help") || rest.Contains("-h"))
-        {
-            stdout.Write(command.Help());
-            return 0;
-        }
-        using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             // The first Ctrl+C asks for a clean stop after the current step; a second one kills the process.
@@ -49,21 +81,34 @@ public static class Program
         Console.CancelKeyPress += onCancel;
         try
         {
-            return command.Run(command.Parse(rest), cancel.Token);
+            return parsed.Invoke(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+                // Ctrl+C is ours (above): it stops training cleanly instead of ending the process.
+                ProcessTerminationTimeout = null,
+            });
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Ctrl+C before training started (e.g. while fetching data): nothing to save.
+            stderr.WriteLine("stopped");
+            return 130;
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"error: {e.Message}; run 'ilgpu-vae {command.Name} --help'");
+            stderr.WriteLine($"error: {e.Message}; run '{ParseErrors.CommandPath(parsed)} --help'");
             return 2;
         }
-        catch (Exception e) when (IsExpected(e))
+        catch (Exception e) when (ErrorHints.IsExpected(e))
         {
-            stderr.WriteLine($"error: {OneLine(e.Message)}");
+            stderr.WriteLine($"error: {ErrorHints.OneLine(e.Message)}{ErrorHints.For(e)}");
             return 1;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("ILGPU_VAE_DEBUG") is null)
         {
-            stderr.WriteLine($"error: unexpected {e.GetType().Name}: {OneLine(e.Message)} (set ILGPU_VAE_DEBUG=1 for details)");
+            stderr.WriteLine($"error: unexpected {e.GetType().Name}: {ErrorHints.OneLine(e.Message)} (set ILGPU_VAE_DEBUG=1 for details)");
             return 1;
         }
         finally
@@ -72,25 +117,13 @@ public static class Program
         }
     }
 
-    private static bool IsExpected(Exception e) => e is DataFormatException or DataUnavailableException
-        or DeviceUnavailableException or CheckpointFormatException or InvalidDataException or IOException
-        or UnauthorizedAccessException or ArgumentException or OperationCanceledException;
-
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
-
-    private static string Usage(IReadOnlyList<CommandSpec> commands)
+    /// <summary>Prints this assembly's informational version (System.CommandLine's own would print the test host's).</summary>
+    private sealed class PrintVersion : SynchronousCommandLineAction
     {
-        var lines = new List<string>
+        public override int Invoke(ParseResult parseResult)
         {
-            "usage: ilgpu-vae <command> [options]",
-            "",
-            "Trains variational autoencoders on MNIST with ILGPU kernels (CUDA, OpenCL or the CPU).",
-            "",
-            "commands:",
-        };
-        lines.AddRange(commands.Select(c => $"  {c.Name,-14} {c.Summary}"));
-        lines.Add("");
-        lines.Add("Run 'ilgpu-vae <command> --help' for a command's options.");
-        return string.Join(Environment.NewLine, lines) + Environment.NewLine;
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return 0;
+        }
     }
 }

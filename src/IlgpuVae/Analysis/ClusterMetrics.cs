@@ -6,7 +6,7 @@ namespace IlgpuVae.Analysis;
 /// External clustering scores (comparing two labelings) and the internal silhouette score, following
 /// scikit-learn's definitions. Label values are arbitrary integers; only equality matters.
 /// </summary>
-public static class ClusterMetrics
+internal static class ClusterMetrics
 {
     /// <summary>
     /// Normalised mutual information with arithmetic-mean normalisation, MI / ((H(a) + H(b)) / 2), natural

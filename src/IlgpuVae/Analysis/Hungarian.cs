@@ -4,7 +4,7 @@ namespace IlgpuVae.Analysis;
 /// The Hungarian (Kuhn-Munkres) algorithm for the rectangular linear assignment problem, O(r^2 c) with
 /// row/column potentials and shortest augmenting paths.
 /// </summary>
-public static class Hungarian
+internal static class Hungarian
 {
     /// <summary>
     /// Finds a one-to-one assignment of rows to columns with minimum total cost. With more rows than columns,

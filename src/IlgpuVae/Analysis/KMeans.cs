@@ -1,7 +1,7 @@
 namespace IlgpuVae.Analysis;
 
 /// <summary>The outcome of <see cref="KMeans.Fit"/>.</summary>
-public sealed class KMeansResult
+internal sealed class KMeansResult
 {
     internal KMeansResult(int[] assignments, float[] centroids, double inertia, int k, int dims, int iterations, int restart)
     {
@@ -41,7 +41,7 @@ public sealed class KMeansResult
 /// that most reduces the potential is kept), Lloyd iterations until no assignment changes, best of several
 /// restarts by inertia. Fully deterministic for a given seed, independent of thread scheduling.
 /// </summary>
-public static class KMeans
+internal static class KMeans
 {
     private const int AssignChunk = 512;
 

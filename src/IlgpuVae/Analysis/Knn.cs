@@ -6,7 +6,7 @@ namespace IlgpuVae.Analysis;
 /// Brute-force k-nearest-neighbour classification in Euclidean space, blocked and vectorised for many
 /// low-dimensional points (for example 10,000 test x 60,000 training latent codes of 2-20 dimensions).
 /// </summary>
-public static class Knn
+internal static class Knn
 {
     private const int TestTile = 64;
 

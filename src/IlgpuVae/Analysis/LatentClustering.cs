@@ -18,7 +18,7 @@ public sealed record ClusteringReport(double KnnAccuracy, int KnnK, double KMean
 /// accuracy (fitted on reference points, e.g. the training set's means), k-means scored against the labels by
 /// NMI, ARI and best-match accuracy, and silhouettes (by label, and by k-means cluster).
 /// </summary>
-public static class LatentClustering
+internal static class LatentClustering
 {
     /// <summary>Scores the clustering of <paramref name="points"/>.</summary>
     /// <param name="reference">Row-major reference points (e.g. training means), nRef x <paramref name="dims"/>.</param>

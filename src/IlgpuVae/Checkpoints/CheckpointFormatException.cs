@@ -5,7 +5,7 @@ namespace IlgpuVae.Checkpoints;
 /// layout contradicts itself or the file it lives in. The message is a single line naming
 /// the file and the problem.
 /// </summary>
-public sealed class CheckpointFormatException : Exception
+internal sealed class CheckpointFormatException : Exception
 {
     /// <summary>Creates the exception for <paramref name="filePath"/> and a one-line <paramref name="problem"/>.</summary>
     /// <param name="filePath">The file that was being read.</param>

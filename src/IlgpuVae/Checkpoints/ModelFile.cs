@@ -17,7 +17,18 @@ internal static class ModelFile
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid checkpoint of this kind.</exception>
     public static TNetwork Load<TNetwork>(string path, string what, Func<SafeTensorsFile, TNetwork> create,
-        Action<TNetwork, SafeTensorsFile> import) where TNetwork : IDisposable
+        Action<TNetwork, SafeTensorsFile> import) where TNetwork : IDisposable => Load(path, what, create, import, out _);
+
+    /// <summary>Reads the file and builds the network it describes, giving the file's metadata too.</summary>
+    /// <typeparam name="TNetwork">The network type.</typeparam>
+    /// <param name="path">The file.</param>
+    /// <param name="what">The kind, for messages ("model", "classifier").</param>
+    /// <param name="create">Builds the network that the metadata describes.</param>
+    /// <param name="import">Loads the tensors into it.</param>
+    /// <param name="metadata">The file's metadata.</param>
+    /// <returns>The network, loaded.</returns>
+    public static TNetwork Load<TNetwork>(string path, string what, Func<SafeTensorsFile, TNetwork> create,
+        Action<TNetwork, SafeTensorsFile> import, out IReadOnlyDictionary<string, string> metadata) where TNetwork : IDisposable
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such {what} file", path);
@@ -30,6 +41,7 @@ internal static class ModelFile
         {
             throw new InvalidDataException(e.Message, e);
         }
+        metadata = file.Metadata;
         var network = create(file);
         try
         {

@@ -11,7 +11,7 @@ namespace IlgpuVae.Checkpoints;
 /// <param name="Name">The tensor's name, unique within a checkpoint.</param>
 /// <param name="Shape">The dimensions, each zero or more; empty for a scalar.</param>
 /// <param name="Data">The elements in row-major order; its length must equal the product of <paramref name="Shape"/>.</param>
-public sealed record NamedTensor(string Name, int[] Shape, float[] Data)
+internal sealed record NamedTensor(string Name, int[] Shape, float[] Data)
 {
     /// <summary>The tensor's name, unique within a checkpoint.</summary>
     public string Name { get; init; } = Name ?? throw new ArgumentNullException(nameof(Name));

@@ -14,7 +14,7 @@ namespace IlgpuVae.Checkpoints;
 /// N bytes of UTF-8 JSON (space-padded) describing each tensor's dtype, shape and byte range, then the
 /// data buffer. Only float32 (<c>F32</c>) tensors are written and loaded.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     /// <summary>The largest header length accepted, in bytes (the reference implementation's limit).</summary>
     public const long MaxHeaderLength = 100_000_000;

@@ -5,7 +5,7 @@ namespace IlgpuVae.Checkpoints;
 /// <summary>
 /// The contents of a safetensors checkpoint: string metadata and an ordered list of float32 tensors.
 /// </summary>
-public sealed class SafeTensorsFile
+internal sealed class SafeTensorsFile
 {
     private readonly Dictionary<string, NamedTensor> _byName;
 

@@ -3,7 +3,7 @@ namespace IlgpuVae.Checkpoints;
 /// <summary>
 /// The validated header of a safetensors file: metadata and tensor entries, without tensor data.
 /// </summary>
-public sealed class SafeTensorsHeader
+internal sealed class SafeTensorsHeader
 {
     internal SafeTensorsHeader(
         string path,

@@ -9,7 +9,7 @@ namespace IlgpuVae.Checkpoints;
 /// <param name="Shape">The dimensions; empty for a scalar.</param>
 /// <param name="DataBegin">Offset of the first byte, relative to the start of the data buffer.</param>
 /// <param name="DataEnd">Offset one past the last byte, relative to the start of the data buffer.</param>
-public sealed record TensorInfo(string Name, string DType, int[] Shape, long DataBegin, long DataEnd)
+internal sealed record TensorInfo(string Name, string DType, int[] Shape, long DataBegin, long DataEnd)
 {
     /// <summary>The number of bytes the tensor occupies in the data buffer.</summary>
     public long ByteLength => DataEnd - DataBegin;

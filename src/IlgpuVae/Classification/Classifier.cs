@@ -14,7 +14,7 @@ namespace IlgpuVae.Classification;
 /// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
 /// device in batches of <see cref="ClassifierNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class Classifier : Model
+public sealed partial class Classifier : Model
 {
     /// <summary>Loads a classifier checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
     /// <param name="device">The device.</param>
@@ -23,9 +23,12 @@ public sealed class Classifier : Model
     /// <returns>The classifier.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
-    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000) =>
-        new(ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.Import(file, path)));
+    public static Classifier Load(ComputeDevice device, string path, int capacity = 1000)
+    {
+        var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.Import(file, path), out var metadata);
+        return new(loaded) { Metadata = metadata };
+    }
 
     /// <summary>Creates an untrained classifier with PyTorch's default initialisation.</summary>
     /// <param name="device">The device.</param>
@@ -118,16 +121,6 @@ public sealed class Classifier : Model
             Network.Logits.SubView(0, (long)rows * c).CopyToCPU(logits.AsSpan(start * c, rows * c));
         }
         return logits;
-    }
-
-    /// <summary>Loss, accuracy and confusion matrix on a labelled set.</summary>
-    /// <param name="set">Labelled images of this classifier's size.</param>
-    /// <returns>The evaluation.</returns>
-    public ClassifierEvaluation Evaluate(MnistSet set)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        using var evaluator = new ClassifierEvaluator(Network, data);
-        return evaluator.Evaluate();
     }
 
     /// <summary>The index of the largest value, the first one on a tie (as torch.argmax).</summary>

@@ -53,8 +53,9 @@ internal sealed class ClassifierEvaluator : IDisposable
     }
 
     /// <summary>Scores the whole set.</summary>
+    /// <param name="batchDone">Called after each batch with (batches done, batches in all), or null.</param>
     /// <returns>Loss, accuracy and confusion matrix.</returns>
-    public ClassifierEvaluation Evaluate()
+    public ClassifierEvaluation Evaluate(Action<int, int>? batchDone = null)
     {
         var ops = _network.Device.Ops;
         int c = _network.Config.Classes;
@@ -63,7 +64,8 @@ internal sealed class ClassifierEvaluator : IDisposable
         var confusion = new int[c * c];
         var logits = new float[_network.Capacity * c];
         int correct = 0;
-        foreach (var (_, start, rows) in _set.InOrder(_network.Graph, labels: true))
+        int batches = (_set.Count + _network.Capacity - 1) / _network.Capacity;
+        foreach (var (batch, start, rows) in _set.InOrder(_network.Graph, labels: true))
         {
             // The loss op also writes a gradient nobody reads here; it is C floats per image.
             _network.Forward(rows, lossScale: 1f);
@@ -77,6 +79,7 @@ internal sealed class ClassifierEvaluator : IDisposable
                 confusion[truth * c + predicted]++;
                 correct += truth == predicted ? 1 : 0;
             }
+            batchDone?.Invoke(batch + 1, batches);
         }
         ops.Synchronize();
         var sum = new float[1];

@@ -79,7 +79,8 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
             _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
-            var test = _evaluator.Evaluate();
+            var test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new ClassifierProgress(
+                summary.Epoch, _options.Epochs, done, total, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
             var metrics = new ClassifierEpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, test.Accuracy,

@@ -60,17 +60,17 @@ public sealed class ComputeDevice : IDisposable
     }
 
     /// <summary>The ILGPU accelerator.</summary>
-    public Accelerator Accelerator { get; }
+    internal Accelerator Accelerator { get; }
 
     /// <summary>The kind of device (never <see cref="DeviceChoice.Auto"/>).</summary>
     public DeviceChoice Kind { get; }
 
     /// <summary>The numerical ops for this device.</summary>
-    public IOps Ops { get; private set; }
+    internal IOps Ops { get; private set; }
 
     /// <summary>Wraps every op in a <see cref="ProfilingOps"/> (for benchmarks); returns the profiler.</summary>
     /// <returns>The profiler now behind <see cref="Ops"/>.</returns>
-    public ProfilingOps EnableProfiling()
+    internal ProfilingOps EnableProfiling()
     {
         if (Ops is ProfilingOps existing)
             return existing;
@@ -124,7 +124,7 @@ public sealed class ComputeDevice : IDisposable
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="length">Elements.</param>
     /// <returns>The buffer; dispose it when done.</returns>
-    public MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
+    internal MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
     {
         var buffer = Accelerator.Allocate1D<T>(Math.Max(1, length));
         buffer.MemSetToZero();
@@ -135,7 +135,7 @@ public sealed class ComputeDevice : IDisposable
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="data">The data.</param>
     /// <returns>The buffer.</returns>
-    public MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
+    internal MemoryBuffer1D<T, Stride1D.Dense> Upload<T>(ReadOnlySpan<T> data) where T : unmanaged
     {
         var buffer = Accelerator.Allocate1D<T>(Math.Max(1, data.Length));
         if (data.Length > 0)
@@ -169,11 +169,9 @@ public sealed class ComputeDevice : IDisposable
         {
             DeviceChoice.Auto => cuda ?? openCl ?? cpu,
             DeviceChoice.Cuda => cuda ?? throw new DeviceUnavailableException(
-                "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?); " +
-                "use --device auto or --device cpu"),
+                "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?)"),
             DeviceChoice.OpenCL => openCl ?? throw new DeviceUnavailableException(
-                "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0, or 3.0 with the generic address space); " +
-                "use --device auto or --device cpu"),
+                "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0, or 3.0 with the generic address space)"),
             _ => cpu,
         };
     }

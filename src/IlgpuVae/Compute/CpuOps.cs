@@ -15,7 +15,7 @@ namespace IlgpuVae.Compute;
 /// intrinsics and the packed <see cref="CpuGemm"/>, spread over every core by a <see cref="CpuWorkers"/> team.
 /// Every op completes before it returns.
 /// </summary>
-public sealed unsafe class CpuOps : IOps, IDisposable
+internal sealed unsafe class CpuOps : IOps, IDisposable
 {
     // Row-parallel element-wise work below this many elements stays on the calling thread.
     private const int ParallelElements = 32 * 1024;

@@ -6,7 +6,7 @@ namespace IlgpuVae.Compute;
 /// The host twin of <see cref="RandomKernels.NormalPair"/>: the same hash and Box-Muller with the BCL's MathF,
 /// so the vectorised ops draw the kernels' numbers (equal up to the last bits of log, sqrt and cos).
 /// </summary>
-public static class HostRandom
+internal static class HostRandom
 {
     /// <summary>Two N(0, 1) numbers for pair <paramref name="pair"/> of the stream <paramref name="key"/>.</summary>
     /// <param name="key">The stream key from <see cref="RandomKernels.StreamKey"/>.</param>

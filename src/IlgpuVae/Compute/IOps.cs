@@ -10,7 +10,7 @@ namespace IlgpuVae.Compute;
 /// any accelerator) and <see cref="CpuOps"/> (vectorised host code on the CPU accelerator's buffers).
 /// An instance serves one thread at a time, like the accelerator stream it launches on.
 /// </summary>
-public interface IOps
+internal interface IOps
 {
     /// <summary>A short name: "kernels" or "vectorized".</summary>
     string Name { get; }

@@ -9,7 +9,7 @@ namespace IlgpuVae.Compute;
 /// Element-wise kernels are grid-stride with a launch extent that fills the device once. On GPUs the GEMM is the
 /// shared-memory, register-tiled kernel; on the CPU accelerator the grid-stride one (tiled kernels crawl there).
 /// </summary>
-public sealed class KernelOps : IOps, IDisposable
+internal sealed class KernelOps : IOps, IDisposable
 {
     private readonly Accelerator _accelerator;
     private readonly int _extent;

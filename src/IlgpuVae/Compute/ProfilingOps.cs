@@ -9,7 +9,7 @@ namespace IlgpuVae.Compute;
 /// An <see cref="IOps"/> decorator that synchronises after every op and adds its time to a per-op (and, for GEMM,
 /// per-shape) table: a profiler for benchmarks. The synchronisations cost time, so totals exceed a normal run's.
 /// </summary>
-public sealed class ProfilingOps(IOps inner) : IOps
+internal sealed class ProfilingOps(IOps inner) : IOps
 {
     private readonly Dictionary<string, (double Seconds, long Calls)> _table = [];
 

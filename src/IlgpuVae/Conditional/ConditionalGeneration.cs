@@ -69,6 +69,6 @@ public static class ConditionalGeneration
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.Config.IsConditional)
-            throw new ArgumentException($"a {model.Config} model takes no labels; train one with --model cvae", nameof(model));
+            throw new ArgumentException($"a {model.Config} model takes no labels; this needs a conditional model", nameof(model));
     }
 }

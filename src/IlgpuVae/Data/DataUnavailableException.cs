@@ -2,8 +2,8 @@ namespace IlgpuVae.Data;
 
 /// <summary>
 /// The data set is not where it was looked for and could not be obtained. The message is one
-/// line that says what was tried and how to supply the files (<c>--data DIR</c> or the
-/// <c>ILGPU_VAE_DATA</c> environment variable).
+/// line that says what is missing and what was tried; it names no command-line flag (the CLI adds
+/// its own hint: pass a directory, or set <c>ILGPU_VAE_DATA</c>).
 /// </summary>
 public sealed class DataUnavailableException : Exception
 {

@@ -8,7 +8,7 @@ namespace IlgpuVae.Data;
 /// per element. For wider types the bytes are left big-endian as in the file, since no caller
 /// here needs them decoded.
 /// </remarks>
-public sealed class IdxArray
+internal sealed class IdxArray
 {
     /// <summary>Creates an array; <paramref name="data"/> must already match the dimensions.</summary>
     /// <param name="elementType">The IDX element type code (0x08 for unsigned bytes).</param>
@@ -34,7 +34,7 @@ public sealed class IdxArray
 }
 
 /// <summary>The element type codes of the IDX format (third byte of the magic number).</summary>
-public enum IdxElementType : byte
+internal enum IdxElementType : byte
 {
     /// <summary>Unsigned 8-bit integer; the only type MNIST uses.</summary>
     UnsignedByte = 0x08,

@@ -9,7 +9,7 @@ namespace IlgpuVae.Data;
 /// them strictly: a file that is truncated, has trailing bytes, or has an unexpected header is
 /// rejected with a <see cref="DataFormatException"/> rather than silently misread.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>Reads an IDX file of unsigned-byte images (3 dimensions: count, rows, cols).</summary>
     /// <param name="path">The file, raw or gzip-compressed.</param>

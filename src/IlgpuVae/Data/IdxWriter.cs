@@ -9,7 +9,7 @@ namespace IlgpuVae.Data;
 /// Files are written atomically: a reader never sees a half-written file, and a failed write
 /// leaves any previous file in place.
 /// </summary>
-public static class IdxWriter
+internal static class IdxWriter
 {
     /// <summary>Writes images as a 3-dimensional IDX file (count, rows, cols).</summary>
     /// <param name="path">The file to write; compressed if it ends in <c>.gz</c>.</param>

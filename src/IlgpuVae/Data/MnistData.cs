@@ -41,7 +41,7 @@ public sealed class MnistData
         if (!Directory.Exists(directory))
         {
             throw new DataUnavailableException(
-                $"MNIST directory {directory} does not exist; pass --data DIR or set ILGPU_VAE_DATA to a directory holding the four MNIST files");
+                $"MNIST directory {directory} does not exist");
         }
 
         MnistSet train = LoadSet(Require(directory, MnistFiles.TrainImages), Require(directory, MnistFiles.TrainLabels), trainLimit);
@@ -94,5 +94,5 @@ public sealed class MnistData
     private static string Require(string directory, string name) =>
         MnistFiles.Find(directory, name)
         ?? throw new DataUnavailableException(
-            $"{Path.Combine(directory, name)}(.gz) not found; pass --data DIR or set ILGPU_VAE_DATA to a directory holding the four MNIST files");
+            $"{Path.Combine(directory, name)}(.gz) not found");
 }

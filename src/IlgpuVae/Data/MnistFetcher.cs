@@ -20,7 +20,7 @@ public static class MnistFetcher
     private const long MaxDownloadBytes = 128L << 20;
 
     private const string HowToSupply =
-        "put the four MNIST files (raw or .gz) in a directory and pass --data DIR or set " + DataEnvironmentVariable;
+        "put the four MNIST files (raw or .gz) in a directory of your choice";
 
     /// <summary>
     /// The data directory to use: <paramref name="explicitDirectory"/> if given, else the
@@ -108,7 +108,7 @@ public static class MnistFetcher
     /// <returns>A task that completes when all four files are present and verified.</returns>
     /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
     // Options come after the log, not before it, so that EnsureAsync(dir, null) is not ambiguous.
-    public static async Task EnsureAsync(string directory, IProgress<string>? log, MnistFetchOptions options, CancellationToken cancellationToken = default)
+    internal static async Task EnsureAsync(string directory, IProgress<string>? log, MnistFetchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(options);

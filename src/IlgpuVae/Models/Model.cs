@@ -24,6 +24,12 @@ public abstract class Model : IDisposable
     /// <summary>Trainable parameters.</summary>
     public int ParameterCount => Graph.Layout.Count;
 
+    /// <summary>
+    /// The metadata of the file the model was loaded from (its config, and whatever the writer added: training
+    /// figures, the classifier's test accuracy); empty for a model created in this process.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; internal set; } = new Dictionary<string, string>();
+
     /// <summary>The graph that runs the model.</summary>
     internal Network Graph { get; }
 

@@ -14,7 +14,7 @@ namespace IlgpuVae.Models;
 /// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
 /// in batches of <see cref="VaeNetwork.Capacity"/> rows.
 /// </summary>
-public sealed class VaeModel : Model
+public sealed partial class VaeModel : Model
 {
     // The trainer's model shares its network (ownsNetwork: false); a created or loaded one owns it.
     internal VaeModel(VaeNetwork network, bool ownsNetwork = true)
@@ -48,9 +48,12 @@ public sealed class VaeModel : Model
     /// <returns>The loaded model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid VAE checkpoint; the message is one line and names the fault.</exception>
-    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500) =>
-        new(ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.ImportParameters(file, path)));
+    public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
+    {
+        var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            (network, file) => network.ImportParameters(file, path), out var metadata);
+        return new(loaded) { Metadata = metadata };
+    }
 
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
@@ -154,29 +157,6 @@ public sealed class VaeModel : Model
                 z[2 * p + 1] = b;
         }
         return z;
-    }
-
-    /// <summary>The posterior means mu of every image of <paramref name="set"/>, in order (N, Z) row-major.</summary>
-    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
-    /// <returns>The means.</returns>
-    public float[] LatentMeans(MnistSet set)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        return LatentCodes.Means(Network, data);
-    }
-
-    /// <summary>
-    /// The negative ELBO per image of <paramref name="set"/> (summed BCE + KL, one posterior sample per image from
-    /// the <paramref name="seed"/> stream) and its parts.
-    /// </summary>
-    /// <param name="set">Images of this model's size (and labels, for a conditional model).</param>
-    /// <param name="seed">The posterior samples' seed.</param>
-    /// <returns>The losses per image.</returns>
-    public Evaluation Evaluate(MnistSet set, ulong seed)
-    {
-        using var data = new DeviceDataset(Network.Device, set);
-        using var evaluator = new Evaluator(Network, data);
-        return evaluator.Evaluate(seed, 0);
     }
 
     private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)

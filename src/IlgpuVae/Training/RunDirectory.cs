@@ -12,7 +12,7 @@ namespace IlgpuVae.Training;
 /// training-state.safetensors (Adam moments, counters, the current epoch's losses), config.json, metrics.csv,
 /// reconstructions.png and samples.png. Every write is atomic (temporary file, then rename).
 /// </summary>
-public sealed class RunDirectory
+internal sealed class RunDirectory
 {
     /// <summary>The model checkpoint's file name.</summary>
     public const string ModelFile = "model.safetensors";
@@ -224,7 +224,7 @@ public sealed class RunDirectory
 /// <param name="GlobalStep">Steps done in total (the noise counter).</param>
 /// <param name="AdamStep">Adam's t.</param>
 /// <param name="EpochSeconds">Training seconds spent in the epoch so far.</param>
-public sealed record TrainingState(int Epoch, int StepInEpoch, long GlobalStep, long AdamStep, double EpochSeconds)
+internal sealed record TrainingState(int Epoch, int StepInEpoch, long GlobalStep, long AdamStep, double EpochSeconds)
 {
     /// <summary>The state as safetensors metadata.</summary>
     /// <returns>The metadata.</returns>

@@ -9,7 +9,7 @@ using IlgpuVae.Layers;
 namespace IlgpuVae.Training;
 
 /// <summary>Seconds spent per training phase, measured with a synchronisation after each.</summary>
-public sealed class PhaseTimes
+internal sealed class PhaseTimes
 {
     /// <summary>Gather, forward and loss.</summary>
     public double Forward;

@@ -22,6 +22,13 @@ public sealed record TrainingOptions : TrainingSettings
         KlWarmupEpochs = 10,
     };
 
+    /// <summary>The options a run directory was trained with (its config.json).</summary>
+    /// <param name="runDirectory">A directory written by <see cref="VaeTrainer"/>.</param>
+    /// <returns>The options.</returns>
+    /// <exception cref="FileNotFoundException">The directory holds no config.json.</exception>
+    /// <exception cref="InvalidDataException">config.json is not a valid run configuration.</exception>
+    public static TrainingOptions FromRunDirectory(string runDirectory) => new RunDirectory(runDirectory).ReadConfig();
+
     /// <summary>The architecture.</summary>
     public VaeConfig Model { get; init; } = VaeConfig.Default;
 

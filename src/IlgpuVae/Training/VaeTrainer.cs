@@ -74,6 +74,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         return trainer;
     }
 
+    /// <summary>The checkpoint's file name inside a run directory (a model file like any other, and what PyTorch loads).</summary>
+    public const string ModelFileName = RunDirectory.ModelFile;
+
     /// <summary>Raised after each finished epoch, once its checkpoint is saved: the place for pictures.</summary>
     public event EventHandler<EpochCompletedEventArgs>? EpochCompleted;
 
@@ -99,7 +102,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// When set, every step synchronises after each phase and adds the phase's time here (for benchmarks only:
     /// the synchronisations cost time a normal run does not spend).
     /// </summary>
-    public PhaseTimes? PhaseTimes
+    internal PhaseTimes? PhaseTimes
     {
         get => _engine.PhaseTimes;
         set => _engine.PhaseTimes = value;

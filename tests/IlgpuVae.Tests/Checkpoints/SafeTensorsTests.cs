@@ -237,7 +237,7 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Throws<ArgumentException>(() => new SafeTensorsFile(NoMetadata, [new NamedTensor("w", [1], [1]), new NamedTensor("w", [1], [2])]));
     }
 
-    public static TheoryData<string, NamedTensor[]> InvalidWrites => new()
+    private static readonly Dictionary<string, NamedTensor[]> s_invalidWrites = new()
     {
         { "shape/data mismatch", [new NamedTensor("w", [2, 3], new float[5])] },
         { "scalar with no element", [new NamedTensor("s", [], [])] },
@@ -247,10 +247,13 @@ public sealed class SafeTensorsTests : IDisposable
         { "overflowing shape", [new NamedTensor("w", [int.MaxValue, int.MaxValue, int.MaxValue], [])] },
     };
 
+    public static TheoryData<string> InvalidWrites => new(s_invalidWrites.Keys);
+
     [Theory]
     [MemberData(nameof(InvalidWrites))]
-    public void Write_InvalidTensors_ThrowsAndLeavesPreviousFileAndNoTempFile(string why, NamedTensor[] tensors)
+    public void Write_InvalidTensors_ThrowsAndLeavesPreviousFileAndNoTempFile(string why)
     {
+        var tensors = s_invalidWrites[why];
         string path = _files.PathOf("keep.safetensors");
         SafeTensors.Write(path, NoMetadata, [new NamedTensor("old", [2], [1, 2])]);
         byte[] before = File.ReadAllBytes(path);

@@ -15,7 +15,7 @@ public sealed class TrainCliTests
     {
         var (code, _, err) = Run("train", "--conditioning", "every-layer");
         Assert.Equal(2, code);
-        Assert.Contains("--conditioning is for --model cvae", err);
+        Assert.Contains("--conditioning is for --kind cvae", err);
     }
 
     [MnistFact]
@@ -91,5 +91,19 @@ public sealed class TrainCliTests
         Assert.True(code == 0, err);
         Assert.NotEqual(before, File.ReadAllBytes(reconstructions));
         Assert.NotEqual(samplesBefore, File.ReadAllBytes(samples));
+    }
+
+    [MnistFact]
+    public void Train_CancelledBeforeItStarts_Exits130()
+    {
+        using var dir = new TempDirectory();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var stderr = new StringWriter();
+        int code = Program.Run(["train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--hidden", "16",
+            "--out", dir.File("run"), "--device", "cpu"], TextWriter.Null, stderr, cancelled.Token);
+        Assert.Equal(130, code);
+        Assert.Contains("stopped", stderr.ToString());
+        Assert.DoesNotContain("   at ", stderr.ToString());
     }
 }

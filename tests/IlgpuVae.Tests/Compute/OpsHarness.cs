@@ -51,7 +51,7 @@ public static class OpsHarness
     public static TheoryData<string> CpuImplementations => new() { "vectorized", "kernels" };
 
     /// <summary>Runs <paramref name="test"/> with the named implementation, one test at a time per device.</summary>
-    public static void With(string implementation, Action<Accelerator, IOps> test)
+    internal static void With(string implementation, Action<Accelerator, IOps> test)
     {
         var (accelerator, ops) = implementation switch
         {
@@ -90,7 +90,7 @@ public static class OpsHarness
         return accelerator.Upload(data);
     }
 
-    public static float[] Read(this MemoryBuffer1D<float, Stride1D.Dense> buffer, IOps ops, int length = -1)
+    internal static float[] Read(this MemoryBuffer1D<float, Stride1D.Dense> buffer, IOps ops, int length = -1)
     {
         ops.Synchronize();
         var data = buffer.GetAsArray1D();

@@ -1,0 +1,19 @@
+using IlgpuVae.Data;
+using IlgpuVae.Training;
+
+namespace IlgpuVae.Classification;
+
+/// <summary>Whole-set scoring: the set goes to the device once and is run in batches of the network's capacity.</summary>
+public sealed partial class Classifier
+{
+    /// <summary>Loss, accuracy and confusion matrix over a set, e.g. the test set.</summary>
+    /// <param name="set">The labelled images.</param>
+    /// <returns>The scores.</returns>
+    public ClassifierEvaluation Evaluate(MnistSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var evaluator = new ClassifierEvaluator(Network, onDevice);
+        return evaluator.Evaluate();
+    }
+}

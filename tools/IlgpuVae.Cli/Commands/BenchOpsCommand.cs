@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Text.Json;
+using IlgpuVae.Benchmarks;
+using IlgpuVae.Compute;
+using IlgpuVae.Training;
+using static IlgpuVae.Cli.Common;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>bench ops</c>: throughput of each op at the default VAE's training shapes.</summary>
+public static class BenchOpsCommand
+{
+    public static Command Create(CliContext cli) => CommandBuilder.Create("ops",
+        "benchmark the ops at the default VAE's training shapes, for each implementation on the device",
+        [
+            new("--repeats", "timed repetitions per op (on the CPU both --cpu-ops run unless one is named)", "N", "50"),
+            JsonOption,
+            DeviceOption,
+            CpuOpsOption,
+        ],
+        options => Run(options, cli.Out));
+
+    private static int Run(ParsedOptions options, TextWriter stdout)
+    {
+        int repeats = options.Int("--repeats", 1);
+        var choice = options.Choice("--device", DeviceChoices);
+        bool json = options.Flag("--json");
+        // On the CPU both implementations run unless --cpu-ops names one.
+        bool onCpu = choice is DeviceChoice.Cpu || (choice is DeviceChoice.Auto && ComputeDevice.List(out int a)[a].Kind == DeviceChoice.Cpu);
+        var modes = !onCpu ? [CpuOpsMode.Vectorized]
+            : options.Given("--cpu-ops") ? [options.Choice("--cpu-ops", CpuOpsChoices)]
+            : new[] { CpuOpsMode.Vectorized, CpuOpsMode.Kernels };
+        var training = new TrainingOptions();
+        var rows = new List<object>();
+        foreach (var mode in modes)
+        {
+            using var device = ComputeDevice.Open(choice, mode);
+            if (!json)
+                stdout.WriteLine($"device: {device.Description}");
+            string kind = device.Kind.ToString().ToLowerInvariant();
+            OpBenchmark.Run(device, training.Model, training.BatchSize, repeats, row =>
+            {
+                rows.Add(new { implementation = row.Implementation, device = kind, op = row.Label, unit = row.Unit, rate = row.Rate, microseconds = row.Seconds * 1e6 });
+                if (!json)
+                    stdout.WriteLine($"  {row.Implementation,-11} {row.Label,-36} {F(row.Rate, "F1"),9} {row.Unit,-8} {F(row.Seconds * 1e6, "F1"),10} us");
+            });
+        }
+        if (json)
+            stdout.WriteLine(JsonSerializer.Serialize(new { ops = rows }));
+        return 0;
+    }
+}

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Text.Json;
+using IlgpuVae.Classification;
+using IlgpuVae.Conditional;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+using static IlgpuVae.Cli.Common;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>evaluate</c>: a model's test loss, log-likelihood estimate, clustering and (CVAE) agreement.</summary>
+public static class EvaluateCommand
+{
+    public static Command Create(CliContext cli) => CommandBuilder.Create("evaluate",
+        "print a trained model's test loss per image (reconstruction and KL), its importance-weighted log-likelihood " +
+        "estimate, and how the test set's latent means cluster by digit",
+        [
+            ModelOption,
+            DataOption,
+            SeedOption("seed of the posterior samples (and of k-means)", "1"),
+            new("--iw-samples", "K, posterior samples per image of the log-likelihood estimate (0: skip it)", "K", "50"),
+            new("--no-clustering", "skip the clustering of the latent means"),
+            new("--limit", "use the first N training images as kNN's reference (default: all)", "N"),
+            new("--classifier", "a CVAE: also report conditional agreement, judged by this 'classifier train' model", "FILE"),
+            new("--agreement-samples", "with --classifier: generated digits per class", "N", "1000"),
+            JsonOption,
+            DeviceOption,
+            CpuOpsOption,
+        ],
+        options => Run(options, cli));
+
+    private static int Run(ParsedOptions options, CliContext cli)
+    {
+        var (stdout, stderr, token) = cli;
+        var assessmentOptions = new AssessmentOptions
+        {
+            Seed = options.Int("--seed"),
+            ImportanceSamples = options.Int("--iw-samples", 0),
+            Clustering = !options.Flag("--no-clustering"),
+        };
+        if (assessmentOptions.ImportanceSamples > AssessmentOptions.MaxImportanceSamples)
+            throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {assessmentOptions.ImportanceSamples}");
+        string path = options.RequiredString("--model");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such model file");
+        string? classifierPath = options.String("--classifier");
+        int agreementSamples = options.Int("--agreement-samples", 1);
+        if (classifierPath is not null && !File.Exists(classifierPath))
+            throw new FileNotFoundException($"{classifierPath}: no such classifier file");
+        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
+        using var device = OpenDevice(options);
+        using var model = VaeModel.Load(device, path);
+        if (classifierPath is not null && !model.Config.IsConditional)
+            throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
+        var assessment = ModelAssessment.Run(model, data, assessmentOptions);
+        ConditionalAgreement? agreement = null;
+        if (classifierPath is not null)
+        {
+            using var classifier = Classifier.Load(device, classifierPath);
+            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed);
+        }
+        var result = assessment.Elbo;
+        var likelihood = assessment.LogLikelihood;
+        var clustering = assessment.Clustering;
+        if (options.Flag("--json"))
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = path, config = model.Config.ToString(), test_images = data.Test.Count,
+                test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
+                log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
+                clustering = clustering is null ? null : new
+                {
+                    reference_images = data.Train.Count, knn_k = clustering.KnnK, knn_accuracy = clustering.KnnAccuracy,
+                    kmeans_k = clustering.Clusters, kmeans_restarts = clustering.Restarts, kmeans_nmi = clustering.KMeansNmi,
+                    kmeans_ari = clustering.KMeansAri, kmeans_accuracy = clustering.KMeansAccuracy,
+                    silhouette_label = clustering.SilhouetteByLabel, silhouette_kmeans = clustering.SilhouetteByCluster,
+                },
+                agreement = agreement is null ? null : new
+                {
+                    classifier = classifierPath, samples_per_class = agreement.SamplesPerClass,
+                    overall = agreement.Overall, per_class = agreement.PerClass,
+                },
+                seconds = assessment.Seconds,
+            }));
+            return 0;
+        }
+        stdout.WriteLine($"{model.Config} on {data.Test.Count} test images:");
+        stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
+        stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
+        stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
+        if (likelihood is not null)
+            stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})");
+        if (clustering is not null)
+        {
+            stdout.WriteLine("  test-set latent means, clustered by digit:");
+            stdout.WriteLine($"    kNN accuracy (k = {clustering.KnnK}, on {data.Train.Count} training means)  {F(clustering.KnnAccuracy, "F4")}");
+            stdout.WriteLine($"    k-means (k = {clustering.Clusters}, best of {clustering.Restarts}): NMI {F(clustering.KMeansNmi, "F4")}, ARI {F(clustering.KMeansAri, "F4")}, best-match accuracy {F(clustering.KMeansAccuracy, "F4")}");
+            stdout.WriteLine($"    silhouette: by digit {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
+        }
+        if (agreement is not null)
+        {
+            stdout.WriteLine($"  conditional agreement ({agreement.SamplesPerClass} samples per digit from the prior, judged by {classifierPath}):");
+            stdout.WriteLine($"    overall {F(100 * agreement.Overall, "F1")}%; per digit " +
+                string.Join(" ", agreement.PerClass.Select((a, c) => $"{c}:{F(100 * a, "F1")}%")));
+        }
+        else if (model.Config.IsConditional)
+            stdout.WriteLine("  (a CVAE: pass --classifier FILE to measure how often its samples show the requested digit)");
+        return 0;
+    }
+}

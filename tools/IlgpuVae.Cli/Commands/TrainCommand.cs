@@ -1,0 +1,119 @@
+using System.CommandLine;
+using IlgpuVae.Imaging;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+using static IlgpuVae.Cli.Common;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>train</c>: a VAE or CVAE into a run directory, or <c>--resume</c> one.</summary>
+public static class TrainCommand
+{
+    private static readonly Dictionary<string, string> Kinds = new() { ["vae"] = "vae", ["cvae"] = "cvae" };
+
+    public static Command Create(CliContext cli) => CommandBuilder.Create("train",
+        "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
+        [
+            DataOption,
+            new("--kind", "vae, or cvae (conditioned on the digit label; its defaults differ where shown)", "KIND", "vae") { Aliases = ["-k"] },
+            // The old spelling: --model names a model file everywhere else.
+            new("--model", "the old name of --kind", "KIND") { Hidden = true },
+            EpochsOption("epochs in total (with --resume: the new total) (default: 10; cvae: 20)"),
+            BatchOption,
+            new("--lr", "Adam learning rate", "RATE", "0.001"),
+            new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them)", "LIST", "400"),
+            new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
+            new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
+            new("--beta", "KL weight in loss = BCE + beta KL (default: 1; cvae: 2)", "B"),
+            new("--kl-warmup", "epochs over which the KL weight moves linearly from --beta-start to --beta (default: 0; cvae: 10)", "N"),
+            new("--beta-start", "the KL weight at the start of --kl-warmup, above --beta to anneal down (default: 0; cvae: 8)", "B"),
+            SeedOption("seed of initialisation, shuffling and noise", "1"),
+            new("--limit", "train on the first N training images only", "N"),
+            OutOption("run directory (default: runs/<kind>-<time>)") with { ValueName = "DIR" },
+            new("--resume", "continue the run in DIR where it stopped (its options are kept)", "DIR") { Aliases = ["-r"] },
+            DeviceOption,
+            CpuOpsOption,
+        ],
+        options => Run(options, cli));
+
+    private static int Run(ParsedOptions options, CliContext cli)
+    {
+        var (stdout, stderr, token) = cli;
+        // Given, not merely defaulted: a resumed run keeps its own count unless told otherwise.
+        int? epochsGiven = options.Given("--epochs") ? options.Int("--epochs", 1) : null;
+        string? resume = options.String("--resume");
+        TrainingOptions training;
+        string runDirectory;
+        Func<int, VaeConfig>? configFor = null;
+        if (resume is not null)
+        {
+            if (!Directory.Exists(resume))
+                throw new UsageException($"--resume: no run directory '{resume}'");
+            runDirectory = resume;
+            training = TrainingOptions.FromRunDirectory(resume);
+            if (epochsGiven is int e)
+                training = training with { Epochs = e };
+        }
+        else
+        {
+            if (options.Given("--kind") && options.Given("--model") && options.String("--kind") != options.String("--model"))
+                throw new UsageException("--model is the old name of --kind; give one of them");
+            string kind = options.Given("--model") ? options.Choice("--model", Kinds) : options.Choice("--kind", Kinds);
+            var conditioning = options.Choice("--conditioning", new Dictionary<string, DecoderConditioning>
+            {
+                ["first-layer"] = DecoderConditioning.FirstLayer, ["every-layer"] = DecoderConditioning.EveryLayer,
+            });
+            if (kind != "cvae" && options.Given("--conditioning"))
+                throw new UsageException("--conditioning is for --kind cvae");
+            var defaults = kind == "cvae" ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
+            int[] hidden = options.IntList("--hidden");
+            int latent = options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
+            // The input width is the data's image size, known once the data is loaded.
+            configFor = pixels => new VaeConfig(pixels, hidden, latent, defaults.Model.Classes, conditioning);
+            training = new TrainingOptions
+            {
+                Epochs = epochsGiven ?? defaults.Epochs,
+                BatchSize = options.Int("--batch", 1),
+                LearningRate = options.Float("--lr", 0, exclusiveMin: true),
+                Model = configFor(defaults.Model.InputSize),
+                Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
+                KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
+                BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
+                Seed = options.Int("--seed"),
+                Limit = options.OptionalInt("--limit", 1),
+            };
+            runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
+        }
+        training.Validate();
+        var data = LoadData(options, stderr, token: token);
+        if (configFor is not null)
+            training = training with { Model = configFor(data.Train.PixelsPerImage) };
+        using var device = OpenDevice(options);
+        using var trainer = resume is not null
+            ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
+            : new VaeTrainer(device, data, training, runDirectory);
+        trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
+        stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)})");
+        stdout.WriteLine($"device: {device.Description}");
+        stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
+        TrainingResult result;
+        using (var progress = new TrainingProgressView(stdout))
+            result = trainer.Train(progress, token);
+        switch (result.Outcome)
+        {
+            case TrainingOutcome.Cancelled:
+                stderr.WriteLine(result.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
+                return 130;
+            case TrainingOutcome.Diverged:
+                stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
+                return 1;
+        }
+        if (trainer.History.Count > 0)
+        {
+            var last = trainer.History[^1];
+            stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction)} + KL {F(last.TestKl)}) per image");
+        }
+        stdout.WriteLine($"wrote {Path.Combine(runDirectory, VaeTrainer.ModelFileName)}, metrics.csv, reconstructions.png, samples.png");
+        return 0;
+    }
+}

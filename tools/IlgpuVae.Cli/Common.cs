@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+
+namespace IlgpuVae.Cli;
+
+/// <summary>Options and helpers that several commands share. Parsing and printing only: no math.</summary>
+public static class Common
+{
+    public static readonly Dictionary<string, DeviceChoice> DeviceChoices = new()
+    {
+        ["auto"] = DeviceChoice.Auto, ["cuda"] = DeviceChoice.Cuda, ["opencl"] = DeviceChoice.OpenCL, ["cpu"] = DeviceChoice.Cpu,
+    };
+
+    public static readonly Dictionary<string, CpuOpsMode> CpuOpsChoices = new()
+    {
+        ["vectorized"] = CpuOpsMode.Vectorized, ["kernels"] = CpuOpsMode.Kernels,
+    };
+
+    public static OptionSpec DeviceOption => new("--device", "accelerator: auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
+    public static OptionSpec CpuOpsOption => new("--cpu-ops", "on the CPU accelerator: vectorized host code or the ILGPU kernels", "MODE", "vectorized");
+    public static OptionSpec DataOption => new("--data", $"MNIST directory (default: ${MnistFetcher.DataEnvironmentVariable}, else a per-user cache; fetched when missing)", "DIR");
+    public static OptionSpec JsonOption => new("--json", "print one JSON object on stdout instead of text") { Aliases = ["-j"] };
+    public static OptionSpec ModelOption => new("--model", "a model.safetensors written by 'train'", "FILE") { Aliases = ["-m"], Required = true };
+    public static OptionSpec OutOption(string what) => new("--out", what, "FILE") { Aliases = ["-o"] };
+    public static OptionSpec EpochsOption(string what, string? defaultValue = null) => new("--epochs", what, "N", defaultValue) { Aliases = ["-e"] };
+    public static OptionSpec SeedOption(string what, string? defaultValue) => new("--seed", what, "N", defaultValue) { Aliases = ["-s"] };
+    public static OptionSpec CountOption(string what, string? defaultValue) => new("--count", what, "N", defaultValue) { Aliases = ["-n"] };
+    public static OptionSpec DigitOption => new("--digit", "conditional models: the digit the decoder is conditioned on", "D");
+    public static OptionSpec BatchOption => new("--batch", "images per step", "N", "128") { Aliases = ["-b"] };
+
+    public static ComputeDevice OpenDevice(ParsedOptions options) =>
+        ComputeDevice.Open(options.Choice("--device", DeviceChoices), options.Choice("--cpu-ops", CpuOpsChoices));
+
+    /// <summary>Finds or fetches MNIST and loads it. Files in a directory the user named are verified, never replaced.</summary>
+    public static MnistData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
+    {
+        string? given = options.String("--data");
+        string directory = MnistFetcher.ResolveDataDirectory(given);
+        bool chosenByUser = given is not null || Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null;
+        bool complete = true;
+        if (chosenByUser)
+        {
+            // Verify what is there, but never replace a file the user put there: a wrong one is an error.
+            foreach (var name in MnistFiles.All)
+            {
+                if (MnistFiles.Find(directory, name) is not string path)
+                    complete = false;
+                else if (!MnistFetcher.IsGenuineAsync(path, name, token).GetAwaiter().GetResult())
+                    throw new DataFormatException($"{path}: does not match the SHA-256 of MNIST's {name} (corrupt, truncated or another data set)");
+            }
+        }
+        // The fetcher checks (again) what is present and fetches what is missing or wrong.
+        if (!chosenByUser || !complete)
+            MnistFetcher.EnsureAsync(directory, new LineLog(log), token).GetAwaiter().GetResult();
+        return MnistData.Load(directory, trainLimit);
+    }
+
+    public static string ModelPath(ParsedOptions options)
+    {
+        string path = options.RequiredString("--model");
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such model file");
+        return path;
+    }
+
+    public static string BesideModel(string modelPath, string name) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".", name);
+
+    public static void CreateParentDirectory(string path)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+            Directory.CreateDirectory(directory);
+    }
+
+    /// <summary>The text line, or with --json one object naming the model, the files written and the details.</summary>
+    public static void Report(ParsedOptions options, TextWriter stdout, string modelPath, string[] written, string text, object details)
+    {
+        if (!options.Flag("--json"))
+        {
+            stdout.WriteLine(text);
+            return;
+        }
+        stdout.WriteLine(JsonSerializer.Serialize(new { model = modelPath, wrote = written, details }));
+    }
+
+    /// <summary>--digit (or sample's --class) for a conditional model; a usage error for a plain one.</summary>
+    public static int? DigitFor(ParsedOptions options, VaeConfig config, bool required)
+    {
+        int? digit = options.OptionalInt(options.Given("--class") ? "--class" : "--digit", 0);
+        if (digit is int d && d >= Math.Max(config.Classes, 10))
+            throw new UsageException($"--digit: unknown class {d}; digits are 0-9");
+        if (!config.IsConditional)
+        {
+            if (digit is not null)
+                throw new UsageException($"--digit conditions a conditional model's decoder; this is a plain {config.Kind}");
+            return null;
+        }
+        if (digit is null && required)
+            throw new UsageException("a conditional model decodes for one digit: pass --digit D");
+        return digit;
+    }
+
+    public static int[] CheckIndices(int[] indices, int count, string option)
+    {
+        foreach (int i in indices)
+            if (i >= count)
+                throw new UsageException($"{option}: test image {i} does not exist; the test set holds 0-{count - 1}");
+        return indices;
+    }
+
+    public static int[] RandomIndices(int count, int take, int seed)
+    {
+        var all = Enumerable.Range(0, count).ToArray();
+        new Random(seed).Shuffle(all);
+        return all[..take];
+    }
+
+    public static List<(int A, int B)> Pairs(ParsedOptions options, string name)
+    {
+        string text = options.RequiredString(name);
+        var pairs = new List<(int, int)>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            var ends = part.Split(':', StringSplitOptions.TrimEntries);
+            if (ends.Length != 2
+                || !int.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out int a)
+                || !int.TryParse(ends[1], NumberStyles.None, CultureInfo.InvariantCulture, out int b))
+                throw new UsageException($"option '{name}' expects pairs like 3:8,1:7 of non-negative integers, got '{text}'");
+            pairs.Add((a, b));
+        }
+        return pairs;
+    }
+
+    public static string Abbreviate(int[] indices) =>
+        indices.Length <= 12 ? string.Join(", ", indices) : $"{string.Join(", ", indices[..12])}, ... ({indices.Length} in all)";
+
+    public static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Percent(double ratio) => (100 * ratio).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+
+    public static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):F1} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):F0} MiB",
+        _ => $"{bytes} B",
+    };
+
+    /// <summary>Writes each report at once, in order (Progress&lt;T&gt; would post it to the thread pool).</summary>
+    private sealed class LineLog(TextWriter writer) : IProgress<string>
+    {
+        public void Report(string value) => writer.WriteLine(value);
+    }
+}

@@ -1,0 +1,29 @@
+using IlgpuVae.Checkpoints;
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+
+namespace IlgpuVae.Cli;
+
+/// <summary>
+/// The one place that knows which library failures are expected (a one-line error, exit code 1) and which
+/// command-line flag helps with each: the library says what is wrong, the CLI says what to type.
+/// </summary>
+public static class ErrorHints
+{
+    public static bool IsExpected(Exception e) => e is DataFormatException or DataUnavailableException
+        or DeviceUnavailableException or InvalidDataException or IOException
+        or UnauthorizedAccessException or ArgumentException or OperationCanceledException;
+
+    /// <summary>"; use --device ..." and the like, or "" when no flag helps.</summary>
+    public static string For(Exception e) => e switch
+    {
+        DeviceUnavailableException => "; use --device auto or --device cpu",
+        DataUnavailableException => $"; pass --data DIR or set {MnistFetcher.DataEnvironmentVariable}",
+        _ => "",
+    };
+
+    /// <summary>The hint for a training run that diverged.</summary>
+    public const string Diverged = "; try a lower --lr";
+
+    public static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+}
