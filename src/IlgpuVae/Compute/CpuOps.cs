@@ -19,6 +19,8 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
 {
     // Row-parallel element-wise work below this many elements stays on the calling thread.
     private const int ParallelElements = 32 * 1024;
+    // A convolution's patch matrix is built for this many floats of images at a time (4 MB: cache-sized).
+    private const long PatchChunkFloats = 1L << 20;
     private readonly CpuWorkers _workers;
     private readonly CpuGemm _gemm;
     // Grow-only scratch of the convolutions: the patch matrix (B OH OW, C KH KW), an activation in
@@ -488,42 +490,51 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
 
     /// <summary>
     /// im2col with the GEMM: the patches P (B OH OW, C KH KW), one row per output pixel, then
-    /// <c>Y' = P W^T</c> (B OH OW, O) and Y' transposed per image into y (B, O, OH OW).
+    /// <c>Y' = P W^T</c> (B OH OW, O) and Y' transposed per image into y (B, O, OH OW). Images go in chunks whose
+    /// patches fit a few megabytes, so the GEMM reads them back from cache and the scratch stays small.
     /// </summary>
     /// <inheritdoc />
     public void Conv2d(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> y, ConvShape shape)
     {
         OpsChecks.Conv(shape, x, weight, y);
-        if (shape.Batch == 0)
-            return;
-        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
-        float* patches = ImageToRows(Pointer(x), shape);
-        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
-        _gemm.Run(false, true, pixels, o, patch, 1f, patches, patch, Pointer(weight), patch, 0f, pixelMajor, o);
-        TransposeImages(pixelMajor, Pointer(y), shape.Batch, shape.OutHeight * shape.OutWidth, o);
+        int patch = PatchLength(shape), o = shape.OutChannels, outPixels = shape.OutHeight * shape.OutWidth;
+        long imageLength = (long)shape.InChannels * shape.InHeight * shape.InWidth;
+        float* px = Pointer(x), pw = Pointer(weight), py = Pointer(y);
+        foreach (var (first, count) in Chunks(shape))
+        {
+            int pixels = count * outPixels;
+            float* patches = ImageToRows(px + first * imageLength, shape.WithBatch(count));
+            float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+            _gemm.Run(false, true, pixels, o, patch, 1f, patches, patch, pw, patch, 0f, pixelMajor, o);
+            TransposeImages(pixelMajor, py + (long)first * o * outPixels, count, outPixels, o);
+        }
     }
 
     /// <summary>
     /// col2im with the GEMM: dy transposed per image to (B OH OW, O), <c>dP = dY' W</c> (B OH OW, C KH KW), and
-    /// every patch element added back to the pixel it came from.
+    /// every patch element added back to the pixel it came from; in chunks of images like <see cref="Conv2d"/>.
     /// </summary>
     /// <inheritdoc />
     public void Conv2dTransposed(ArrayView<float> y, ArrayView<float> weight, ArrayView<float> x, ConvShape shape)
     {
         OpsChecks.Conv(shape, x, weight, y);
-        if (shape.Batch == 0)
-            return;
-        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
-        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
-        TransposeImages(Pointer(y), pixelMajor, shape.Batch, o, shape.OutHeight * shape.OutWidth);
-        float* patches = Grow(ref _patches, ref _patchesLength, (long)pixels * patch);
-        _gemm.Run(false, false, pixels, patch, o, 1f, pixelMajor, o, Pointer(weight), patch, 0f, patches, patch);
-        RowsToImage(patches, Pointer(x), shape);
+        int patch = PatchLength(shape), o = shape.OutChannels, outPixels = shape.OutHeight * shape.OutWidth;
+        long imageLength = (long)shape.InChannels * shape.InHeight * shape.InWidth;
+        float* px = Pointer(x), pw = Pointer(weight), py = Pointer(y);
+        foreach (var (first, count) in Chunks(shape))
+        {
+            int pixels = count * outPixels;
+            float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+            TransposeImages(py + (long)first * o * outPixels, pixelMajor, count, o, outPixels);
+            float* patches = Grow(ref _patches, ref _patchesLength, (long)pixels * patch);
+            _gemm.Run(false, false, pixels, patch, o, 1f, pixelMajor, o, pw, patch, 0f, patches, patch);
+            RowsToImage(patches, px + first * imageLength, shape.WithBatch(count));
+        }
     }
 
     /// <summary>
-    /// The patches P of x and dy transposed per image to dY' (B OH OW, O), then <c>G = P^T dY'</c> (C KH KW, O) and
-    /// <c>dw += G^T</c>.
+    /// The patches P of x and dy transposed per image to dY' (B OH OW, O), then <c>G = P^T dY'</c> (C KH KW, O),
+    /// summed over chunks of images, and <c>dw += G^T</c>.
     /// </summary>
     /// <inheritdoc />
     public void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape)
@@ -531,16 +542,33 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         OpsChecks.Conv(shape, x, dweight, dy);
         if (shape.Batch == 0)
             return;
-        int pixels = shape.Batch * shape.OutHeight * shape.OutWidth, patch = PatchLength(shape), o = shape.OutChannels;
-        float* patches = ImageToRows(Pointer(x), shape);
-        float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
-        TransposeImages(Pointer(dy), pixelMajor, shape.Batch, o, shape.OutHeight * shape.OutWidth);
+        int patch = PatchLength(shape), o = shape.OutChannels, outPixels = shape.OutHeight * shape.OutWidth;
+        long imageLength = (long)shape.InChannels * shape.InHeight * shape.InWidth;
+        float* px = Pointer(x), pdy = Pointer(dy);
         float* g = Grow(ref _weightScratch, ref _weightScratchLength, (long)patch * o);
-        _gemm.Run(true, false, patch, o, pixels, 1f, patches, patch, pixelMajor, o, 0f, g, o);
+        bool firstChunk = true;
+        foreach (var (first, count) in Chunks(shape))
+        {
+            int pixels = count * outPixels;
+            float* patches = ImageToRows(px + first * imageLength, shape.WithBatch(count));
+            float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
+            TransposeImages(pdy + (long)first * o * outPixels, pixelMajor, count, o, outPixels);
+            _gemm.Run(true, false, patch, o, pixels, 1f, patches, patch, pixelMajor, o, firstChunk ? 0f : 1f, g, o);
+            firstChunk = false;
+        }
         float* dw = Pointer(dweight);
         for (int oo = 0; oo < o; oo++)
             for (int k = 0; k < patch; k++)
                 dw[(long)oo * patch + k] += g[(long)k * o + oo];
+    }
+
+    // Consecutive runs of images whose patch matrix holds at most about PatchChunkFloats (at least one image).
+    private static IEnumerable<(int First, int Count)> Chunks(ConvShape s)
+    {
+        long perImage = (long)s.OutHeight * s.OutWidth * PatchLength(s);
+        int size = (int)Math.Clamp(PatchChunkFloats / Math.Max(1, perImage), 1, Math.Max(1, s.Batch));
+        for (int first = 0; first < s.Batch; first += size)
+            yield return (first, Math.Min(size, s.Batch - first));
     }
 
     /// <inheritdoc />
@@ -631,7 +659,12 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                                     continue;
                                 }
                                 float* source = plane + (long)h * s.InWidth + left;
-                                if (inside)
+                                if (inside && s.KernelWidth == 4)
+                                {
+                                    // The conv VAE's kernel: one 128-bit copy per kernel row.
+                                    Vector128.Load(source).Store(r);
+                                }
+                                else if (inside)
                                 {
                                     for (int j = 0; j < s.KernelWidth; j++)
                                         r[j] = source[j];
@@ -666,6 +699,7 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                     for (int v = 0; v < s.OutWidth; v++, row += patch)
                     {
                         int top = u * s.Stride - s.Padding, left = v * s.Stride - s.Padding;
+                        bool inside = left >= 0 && left + s.KernelWidth <= s.InWidth;
                         float* r = row;
                         for (int c = 0; c < s.InChannels; c++)
                         {
@@ -676,6 +710,11 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                                 if (h < 0 || h >= s.InHeight)
                                     continue;
                                 float* target = plane + (long)h * s.InWidth + left;
+                                if (inside && s.KernelWidth == 4)
+                                {
+                                    (Vector128.Load(target) + Vector128.Load(r)).Store(target);
+                                    continue;
+                                }
                                 for (int j = 0; j < s.KernelWidth; j++)
                                     if ((uint)(left + j) < (uint)s.InWidth)
                                         target[j] += r[j];

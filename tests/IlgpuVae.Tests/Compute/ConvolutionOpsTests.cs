@@ -21,6 +21,8 @@ public sealed class ConvolutionOpsTests
         [1, 2, 13, 10, 3, 3, 5, 2, 1],
         [3, 1, 28, 28, 32, 4, 4, 2, 1],
         [2, 32, 14, 14, 64, 4, 4, 2, 1],
+        // Patches of 1,600 x 1,600 floats per image: the vectorised ops go one image at a time.
+        [3, 64, 40, 40, 8, 5, 5, 1, 2],
     ];
 
     public static TheoryData<string, int> Cases()
