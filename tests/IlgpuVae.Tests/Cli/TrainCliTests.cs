@@ -18,6 +18,42 @@ public sealed class TrainCliTests
         Assert.Contains("--conditioning is for --kind cvae", err);
     }
 
+    [Fact]
+    public void Channels_ForADenseKind_IsAUsageError()
+    {
+        var (code, _, err) = Run("train", "--channels", "8,16");
+        Assert.Equal(2, code);
+        Assert.Contains("--channels is for --kind conv-vae or conv-cvae", err);
+    }
+
+    [MnistFact]
+    public void TrainConvVae_WritesAConvModel_ThatEveryModelCommandReads()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--kind", "conv-vae", "--channels", "4,8", "--hidden", "16", "--latent", "2",
+            "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("training conv-vae 1x28x28-c4-c8-16-2", output);
+        var written = new RunDirectory(run).ReadConfig().Model;
+        Assert.Equal([4, 8], written.Channels);
+        using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile))))
+            Assert.Equal("conv-vae", json.RootElement.GetProperty("model").GetString());
+        string model = Path.Combine(run, "model.safetensors");
+        foreach (var args in new[]
+        {
+            new[] { "evaluate", "--model", model, "--data", TestData.MnistDirectory!, "--iw-samples", "2", "--limit", "300" },
+            ["sample", "--model", model, "--out", dir.File("s.png")],
+            ["reconstruct", "--model", model, "--data", TestData.MnistDirectory!, "--out", dir.File("r.png")],
+            ["interpolate", "--model", model, "--data", TestData.MnistDirectory!, "--out", dir.File("i.png")],
+            ["manifold", "--model", model, "--out", dir.File("m.png")],
+        })
+        {
+            (code, _, err) = Run(args);
+            Assert.True(code == 0, $"{args[0]}: {err}");
+        }
+    }
+
     [MnistFact]
     public void TrainCvae_UsesTheConditionalDefaults_ExceptWhatIsGiven()
     {

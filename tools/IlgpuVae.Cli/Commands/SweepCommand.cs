@@ -17,7 +17,9 @@ public static class SweepCommand
             DataOption,
             new("--latent", "latent sizes, e.g. 2,5,10,20", "LIST", "2,5,10,20"),
             EpochsOption("epochs per model", "10"),
-            new("--hidden", "encoder hidden widths (the decoder mirrors them)", "LIST", "400"),
+            new("--kind", "vae, or conv-vae (convolutions before the dense layers)", "KIND", "vae") { Aliases = ["-k"] },
+            new("--hidden", "encoder hidden widths (the decoder mirrors them; conv-vae: the dense layers after the convolutions)", "LIST", "400"),
+            TrainCommand.ChannelsOption,
             new("--limit", "train on the first N training images only (also kNN's reference)", "N"),
             SeedOption("seed of initialisation, shuffling, noise and k-means", "1"),
             new("--iw-samples", "K of the log-likelihood estimate (0: skip it)", "K", "50"),
@@ -38,6 +40,10 @@ public static class SweepCommand
         int epochs = options.Int("--epochs", 1), seed = options.Int("--seed"), tsne = options.Int("--tsne", 0);
         int? limit = options.OptionalInt("--limit", 1);
         var hidden = options.IntList("--hidden");
+        string kind = options.Choice("--kind", new Dictionary<string, string> { ["vae"] = "vae", ["conv-vae"] = "conv-vae" });
+        if (kind != "conv-vae" && options.Given("--channels"))
+            throw new UsageException("--channels is for --kind conv-vae");
+        var channels = options.IntList("--channels");
         int samples = options.Int("--iw-samples", 0);
         if (samples > AssessmentOptions.MaxImportanceSamples)
             throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {samples}");
@@ -53,7 +59,7 @@ public static class SweepCommand
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)
         {
-            var training = new TrainingOptions { Epochs = epochs, Model = new VaeConfig(data.Train.PixelsPerImage, hidden, latent), Seed = seed, Limit = limit };
+            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, DecoderConditioning.FirstLayer, channels), Seed = seed, Limit = limit };
             training.Validate();
             string runDirectory = Path.Combine(directory, $"latent-{latent}");
             log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
@@ -108,7 +114,7 @@ public static class SweepCommand
     }
 
     private static string Preamble(ParsedOptions options, int epochs, int trainImages, int testImages, int samples, int pixels) =>
-        $"Latent-size sweep: vae {pixels}-{options.String("--hidden")}-Z, {Epochs(epochs)} on {trainImages} training images " +
+        $"Latent-size sweep: {(options.String("--kind") == "conv-vae" ? $"conv-vae {pixels}-c{options.String("--channels")!.Replace(",", "-c")}" : $"vae {pixels}")}-{options.String("--hidden")}-Z, {Epochs(epochs)} on {trainImages} training images " +
         $"(batch 128, Adam 1e-3, seed {options.String("--seed")}); figures on the {testImages} test images, losses per image in nats. " +
         $"Test loss = reconstruction + KL (negative ELBO, one posterior sample); log p(x) is the importance-weighted estimate " +
         $"with K = {samples}; clustering of the test set's latent means (kNN fitted on the training means, k-means with k = 10).";

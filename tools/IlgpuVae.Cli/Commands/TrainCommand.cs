@@ -9,19 +9,38 @@ namespace IlgpuVae.Cli.Commands;
 /// <summary><c>train</c>: a VAE or CVAE into a run directory, or <c>--resume</c> one.</summary>
 public static class TrainCommand
 {
-    private static readonly Dictionary<string, string> Kinds = new() { ["vae"] = "vae", ["cvae"] = "cvae" };
+    private static readonly Dictionary<string, string> Kinds = new()
+    {
+        ["vae"] = "vae", ["cvae"] = "cvae", ["conv-vae"] = "conv-vae", ["conv-cvae"] = "conv-cvae",
+    };
+
+    /// <summary>The --channels option of the commands that build convolutional models.</summary>
+    internal static OptionSpec ChannelsOption => new("--channels",
+        "conv kinds: output channels of the stride-2 4x4 convolutions from the image side (the decoder mirrors them)", "LIST", "32,64");
+
+    /// <summary>
+    /// The architecture of a kind for images of rows x cols: dense (784-400-20 by default), or convolutions of
+    /// <paramref name="channels"/> before the dense layers <paramref name="hidden"/>.
+    /// </summary>
+    internal static VaeConfig ConfigOf(string kind, int rows, int cols, int[] hidden, int latent, int classes,
+        DecoderConditioning conditioning, int[] channels) =>
+        kind.StartsWith("conv-", StringComparison.Ordinal)
+            ? VaeConfig.Convolutional(latent, channels, hidden, classes, rows, cols) with { Conditioning = conditioning }
+            : new VaeConfig(rows * cols, hidden, latent, classes, conditioning);
 
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
         "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
         [
             DataOption,
-            new("--kind", "vae, or cvae (conditioned on the digit label; its defaults differ where shown)", "KIND", "vae") { Aliases = ["-k"] },
+            new("--kind", "vae, cvae (conditioned on the digit label; its defaults differ where shown), or conv-vae / conv-cvae " +
+                "(convolutions before and transposed convolutions after the dense layers)", "KIND", "vae") { Aliases = ["-k"] },
             // The old spelling: --model names a model file everywhere else.
             new("--model", "the old name of --kind", "KIND") { Hidden = true },
             EpochsOption("epochs in total (with --resume: the new total) (default: 10; cvae: 20)"),
             BatchOption,
             new("--lr", "Adam learning rate", "RATE", "0.001"),
-            new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them)", "LIST", "400"),
+            new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
+            ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
             new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
             new("--beta", "KL weight in loss = BCE + beta KL (default: 1; cvae: 2)", "B"),
@@ -44,7 +63,7 @@ public static class TrainCommand
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
-        Func<int, VaeConfig>? configFor = null;
+        Func<int, int, VaeConfig>? configFor = null;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))
@@ -63,19 +82,23 @@ public static class TrainCommand
             {
                 ["first-layer"] = DecoderConditioning.FirstLayer, ["every-layer"] = DecoderConditioning.EveryLayer,
             });
-            if (kind != "cvae" && options.Given("--conditioning"))
-                throw new UsageException("--conditioning is for --kind cvae");
-            var defaults = kind == "cvae" ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
+            bool conditional = kind.EndsWith("cvae", StringComparison.Ordinal);
+            if (!conditional && options.Given("--conditioning"))
+                throw new UsageException("--conditioning is for --kind cvae or conv-cvae");
+            if (!kind.StartsWith("conv-", StringComparison.Ordinal) && options.Given("--channels"))
+                throw new UsageException("--channels is for --kind conv-vae or conv-cvae");
+            var defaults = conditional ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
             int[] hidden = options.IntList("--hidden");
+            int[] channels = options.IntList("--channels");
             int latent = options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
-            // The input width is the data's image size, known once the data is loaded.
-            configFor = pixels => new VaeConfig(pixels, hidden, latent, defaults.Model.Classes, conditioning);
+            // The image size is the data's, known once the data is loaded.
+            configFor = (rows, cols) => ConfigOf(kind, rows, cols, hidden, latent, defaults.Model.Classes, conditioning, channels);
             training = new TrainingOptions
             {
                 Epochs = epochsGiven ?? defaults.Epochs,
                 BatchSize = options.Int("--batch", 1),
                 LearningRate = options.Float("--lr", 0, exclusiveMin: true),
-                Model = configFor(defaults.Model.InputSize),
+                Model = configFor(28, 28),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
                 KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
                 BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
@@ -87,7 +110,7 @@ public static class TrainCommand
         training.Validate();
         var data = LoadData(options, stderr, token: token);
         if (configFor is not null)
-            training = training with { Model = configFor(data.Train.PixelsPerImage) };
+            training = training with { Model = configFor(data.Train.Rows, data.Train.Cols) };
         using var device = OpenDevice(options);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
