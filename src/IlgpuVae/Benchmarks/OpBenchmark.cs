@@ -44,14 +44,17 @@ public static class OpBenchmark
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeats);
         var ops = device.Ops;
         int reps = device.Kind == DeviceChoice.Cpu && device.Ops is not CpuOps ? Math.Max(1, repeats / 10) : repeats;
-        int b = batch, d = config.InputSize, h = config.Hidden[0], z = config.Latent;
+        int b = batch, pixels = config.InputSize, h = config.Hidden[0], z = config.Latent;
+        // The first dense layer's input: the image, or a convolutional model's last feature maps.
+        var (mapChannels, mapHeight, mapWidth) = config.ConvOutput;
+        int d = config.IsConvolutional ? mapChannels * mapHeight * mapWidth : pixels;
         int parameters = VaeNetwork.LayoutOf(config).Count;
-        using var x = device.Allocate<float>((long)b * d);
+        using var x = device.Allocate<float>((long)b * Math.Max(d, pixels));
         using var w = device.Allocate<float>((long)h * d);
         using var y = device.Allocate<float>((long)b * h);
         using var big = device.Allocate<float>((long)b * d);
-        using var targets = device.Allocate<float>((long)b * d);
-        using var dlogits = device.Allocate<float>((long)b * d);
+        using var targets = device.Allocate<float>((long)b * pixels);
+        using var dlogits = device.Allocate<float>((long)b * pixels);
         using var weights = device.Allocate<float>(parameters);
         using var gradients = device.Allocate<float>(parameters);
         using var m = device.Allocate<float>(parameters);
@@ -73,13 +76,14 @@ public static class OpBenchmark
             ("gemm TN", $"{h}x{d}x{b}", "weight grad", 2.0 * b * h * d, "GFLOP/s", () => ops.Gemm(true, false, h, d, b, 1f, y.View.BaseView, h, x.View.BaseView, d, 1f, w.View.BaseView, d)),
             ("gemm NT", $"{b}x{2 * z}x{h}", "heads", 2.0 * b * 2 * z * h, "GFLOP/s", () => ops.Gemm(false, true, b, 2 * z, h, 1f, y.View.BaseView, h, w.View.BaseView, h, 0f, small.View.BaseView, 2 * z)),
             ("bias+relu", $"{b}x{h}", "", 8.0 * b * h, "GB/s", () => ops.BiasActivation(y.View.BaseView, x.View.BaseView.SubView(0, h), Activation.Relu)),
-            ("bce+grad", $"{b}x{d}", "", 12.0 * b * d, "GB/s", () => ops.BceWithLogits(x.View.BaseView, targets.View.BaseView, loss.View.BaseView, dlogits.View.BaseView, 1f)),
+            ("bce+grad", $"{b}x{pixels}", "", 12.0 * b * pixels, "GB/s", () => ops.BceWithLogits(x.View.BaseView.SubView(0, (long)b * pixels), targets.View.BaseView, loss.View.BaseView, dlogits.View.BaseView, 1f)),
             ("kl+grad", $"{b}x{z}", "", 12.0 * b * z, "GB/s", () => ops.KlDivergence(small.View.BaseView, loss.View.BaseView, dsmall.View.BaseView, z, 1f)),
             ("adam", millions, "", 28.0 * parameters, "GB/s", () => ops.Adam(weights.View.BaseView, gradients.View.BaseView, m.View.BaseView, v.View.BaseView, AdamStep.Create(1e-3f, 0.9f, 0.999f, 1e-8f, 1))),
             ("normal", $"{b}x{z}", "", 4.0 * b * z, "GB/s", () => ops.Normal(small.View.BaseView.SubView(0, (long)b * z), 3, 4)),
         };
+        using var convolutions = ConvolutionCases(device, config, b, out var convCases);
         var rows = new List<OpTiming>();
-        foreach (var (op, shape, role, work, unit, run) in cases)
+        foreach (var (op, shape, role, work, unit, run) in cases.Concat(convCases))
         {
             run();
             ops.Synchronize();
@@ -92,5 +96,57 @@ public static class OpBenchmark
             measured?.Invoke(row);
         }
         return rows;
+    }
+
+    /// <summary>
+    /// A convolutional model's three convolution ops per layer, at its shapes: the encoder's convolution i and the
+    /// decoder's mirrored transposed convolution share one shape (the transposed layer runs its dual's ops), so each
+    /// row times two uses in a training step.
+    /// </summary>
+    private static Buffers ConvolutionCases(ComputeDevice device, VaeConfig config, int b,
+        out List<(string Op, string Shape, string Role, double Work, string Unit, Action Run)> cases)
+    {
+        cases = [];
+        var buffers = new Buffers();
+        if (!config.IsConvolutional)
+            return buffers;
+        var ops = device.Ops;
+        int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
+        foreach (int outChannels in config.Channels)
+        {
+            var s = ConvShape.Create(b, channels, height, width, outChannels, VaeConfig.ConvKernel, VaeConfig.ConvKernel,
+                VaeConfig.ConvStride, VaeConfig.ConvPadding);
+            var input = buffers.Add(device, s.InputLength);
+            var output = buffers.Add(device, s.OutputLength);
+            var weight = buffers.Add(device, s.WeightLength);
+            ops.Normal(input, 2, (ulong)channels);
+            ops.Normal(output, 3, (ulong)channels);
+            ops.Normal(weight, 4, (ulong)channels);
+            string shape = $"{b}x{channels}x{height}x{width}->{outChannels}x{s.OutHeight}x{s.OutWidth}";
+            double work = 2.0 * s.MultiplyAdds;
+            cases.Add(("conv2d", shape, "forward; convT input grad", work, "GFLOP/s", () => ops.Conv2d(input, weight, output, s)));
+            cases.Add(("conv2d^T", shape, "input grad; convT forward", work, "GFLOP/s", () => ops.Conv2dTransposed(output, weight, input, s)));
+            cases.Add(("conv2d dW", shape, "weight grad, both", work, "GFLOP/s", () => ops.Conv2dWeightGradient(input, output, weight, s)));
+            (channels, height, width) = (outChannels, s.OutHeight, s.OutWidth);
+        }
+        return buffers;
+    }
+
+    private sealed class Buffers : IDisposable
+    {
+        private readonly List<IDisposable> _owned = [];
+
+        public ILGPU.ArrayView<float> Add(ComputeDevice device, long length)
+        {
+            var buffer = device.Allocate<float>(length);
+            _owned.Add(buffer);
+            return buffer.View.BaseView;
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in _owned)
+                buffer.Dispose();
+        }
     }
 }

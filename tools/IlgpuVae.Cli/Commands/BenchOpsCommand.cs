@@ -11,9 +11,10 @@ namespace IlgpuVae.Cli.Commands;
 public static class BenchOpsCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("ops",
-        "benchmark the ops at the default VAE's training shapes, for each implementation on the device",
+        "benchmark the ops at the default VAE's (or the conv VAE's) training shapes, for each implementation on the device",
         [
             new("--repeats", "timed repetitions per op (on the CPU both --cpu-ops run unless one is named)", "N", "50"),
+            new("--kind", "whose shapes: vae (784-400-20), or conv-vae (the convolutional VAE, with its convolutions)", "KIND", "vae") { Aliases = ["-k"] },
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -31,6 +32,10 @@ public static class BenchOpsCommand
             : options.Given("--cpu-ops") ? [options.Choice("--cpu-ops", CpuOpsChoices)]
             : new[] { CpuOpsMode.Vectorized, CpuOpsMode.Kernels };
         var training = new TrainingOptions();
+        var model = options.Choice("--kind", new Dictionary<string, Models.VaeConfig>
+        {
+            ["vae"] = training.Model, ["conv-vae"] = Models.VaeConfig.Convolutional(),
+        });
         var rows = new List<object>();
         foreach (var mode in modes)
         {
@@ -38,11 +43,11 @@ public static class BenchOpsCommand
             if (!json)
                 stdout.WriteLine($"device: {device.Description}");
             string kind = device.Kind.ToString().ToLowerInvariant();
-            OpBenchmark.Run(device, training.Model, training.BatchSize, repeats, row =>
+            OpBenchmark.Run(device, model, training.BatchSize, repeats, row =>
             {
                 rows.Add(new { implementation = row.Implementation, device = kind, op = row.Label, unit = row.Unit, rate = row.Rate, microseconds = row.Seconds * 1e6 });
                 if (!json)
-                    stdout.WriteLine($"  {row.Implementation,-11} {row.Label,-36} {F(row.Rate, "F1"),9} {row.Unit,-8} {F(row.Seconds * 1e6, "F1"),10} us");
+                    stdout.WriteLine($"  {row.Implementation,-11} {row.Label,-60} {F(row.Rate, "F1"),9} {row.Unit,-8} {F(row.Seconds * 1e6, "F1"),10} us");
             });
         }
         if (json)

@@ -11,11 +11,12 @@ namespace IlgpuVae.Cli.Commands;
 public static class BenchTrainCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "benchmark training epochs of the default VAE",
+        "benchmark training epochs of the default VAE (or the conv VAE)",
         [
             DataOption,
             EpochsOption("epochs to time", "3"),
             new("--limit", "training images", "N"),
+            new("--kind", "vae (784-400-20), or conv-vae (the convolutional VAE)", "KIND", "vae") { Aliases = ["-k"] },
             new("--profile", "also time every op in one synchronised epoch"),
             JsonOption,
             DeviceOption,
@@ -29,6 +30,8 @@ public static class BenchTrainCommand
         var process = Stopwatch.StartNew();
         int epochs = options.Int("--epochs", 1);
         var training = new TrainingOptions { Epochs = epochs, Limit = options.OptionalInt("--limit", 1) };
+        if (options.Choice("--kind", new Dictionary<string, string> { ["vae"] = "vae", ["conv-vae"] = "conv-vae" }) == "conv-vae")
+            training = training with { Model = Models.VaeConfig.Convolutional() };
         var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
         double setupSeconds = process.Elapsed.TotalSeconds;
