@@ -38,6 +38,14 @@ public sealed record LatentPlane(float[] Across, float[] Down, double[]? Explain
         return new LatentPlane(pca.Components[..z], pca.Components[z..], pca.ExplainedVarianceRatio);
     }
 
+    /// <summary>
+    /// Coordinates for a grid of <paramref name="count"/> points per side: the standard normal's quantiles at evenly
+    /// spaced probabilities (Kingma and Welling's manifold), so equal areas of the prior get equal cells.
+    /// </summary>
+    /// <param name="count">Points per side, 2 or more.</param>
+    /// <returns>The coordinates, increasing.</returns>
+    public static double[] QuantileGrid(int count) => NormalQuantile.Grid(count);
+
     /// <summary>The codes <c>u Across + v Down</c> over a square grid: row r has v = coordinates[n - 1 - r] (largest at the top), column c has u = coordinates[c].</summary>
     /// <param name="coordinates">The grid's coordinates along each direction.</param>
     /// <returns>Row-major n*n x Z codes.</returns>

@@ -26,8 +26,8 @@ public static class LatentCommand
     {
         var (stdout, stderr, token) = cli;
         int tsne = options.Int("--tsne", 0), seed = options.Int("--seed");
-        if (tsne > Tsne.MaxPoints)
-            throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points (exact t-SNE holds n x n matrices), got {tsne}");
+        if (tsne > LatentPlots.MaxTsnePoints)
+            throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points (exact t-SNE holds n x n matrices), got {tsne}");
         string path = ModelPath(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var device = OpenDevice(options);

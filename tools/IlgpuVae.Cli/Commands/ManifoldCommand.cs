@@ -61,7 +61,7 @@ public static class ManifoldCommand
             plane = z == 2 ? "the whole latent plane" : $"the plane of z{dims[0]} and z{dims[1]}, the other {z - 2} components 0";
         }
         var (across, down, explained) = latentPlane;
-        var coordinates = NormalQuantile.Grid(size);
+        var coordinates = LatentPlane.QuantileGrid(size);
         var codes = latentPlane.Codes(coordinates);
         var images = model.Decode(codes, digit is int c ? Enumerable.Repeat(c, size * size).ToArray() : default);
         var labels = coordinates.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)).ToArray();

@@ -41,8 +41,8 @@ public static class SweepCommand
         int samples = options.Int("--iw-samples", 0);
         if (samples > AssessmentOptions.MaxImportanceSamples)
             throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {samples}");
-        if (tsne > Tsne.MaxPoints)
-            throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points, got {tsne}");
+        if (tsne > LatentPlots.MaxTsnePoints)
+            throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points, got {tsne}");
         string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");
         bool json = options.Flag("--json");
         var log = json ? stderr : stdout;
