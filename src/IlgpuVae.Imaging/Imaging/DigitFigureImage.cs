@@ -9,7 +9,7 @@ public static class DigitFigureImage
     /// <param name="figure">The composed figure.</param>
     /// <param name="scale">Screen pixels per image pixel.</param>
     /// <returns>The image.</returns>
-    public static RgbImage Render(DigitFigure figure, int scale = 2)
+    internal static RgbImage Render(DigitFigure figure, int scale = 2)
     {
         ArgumentNullException.ThrowIfNull(figure);
         var labels = Labels(figure);

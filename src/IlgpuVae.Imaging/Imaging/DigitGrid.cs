@@ -38,7 +38,7 @@ public sealed class GridLabels
 /// <param name="CellPixels">Edge of one scaled cell in pixels (cell size x scale).</param>
 /// <param name="TextScale">Text magnification used for the title and row labels.</param>
 /// <param name="ColumnTextScale">Text magnification used for column labels (reduced from <paramref name="TextScale"/> until all fit their cells, minimum 1).</param>
-public readonly record struct GridLayout(
+internal readonly record struct GridLayout(
     int Width, int Height, int GridX, int GridY, int Rows, int Columns, int CellPixels, int TextScale, int ColumnTextScale)
 {
     /// <summary>Width of the grid block including all separators.</summary>
@@ -63,19 +63,19 @@ public readonly record struct GridLayout(
 public static class DigitGrid
 {
     /// <summary>Colour of the separator lines between (and around) cells.</summary>
-    public static Rgb SeparatorColor => Rgb.Grey;
+    internal static Rgb SeparatorColor => Rgb.Grey;
 
     /// <summary>Colour of the margins and label areas.</summary>
-    public static Rgb BackgroundColor => new(24, 24, 24);
+    internal static Rgb BackgroundColor => new(24, 24, 24);
 
     /// <summary>Colour of the title and label text.</summary>
-    public static Rgb TextColor => new(235, 235, 235);
+    internal static Rgb TextColor => new(235, 235, 235);
 
     /// <summary>Colour used for NaN pixel values.</summary>
-    public static Rgb NaNColor => Rgb.Red;
+    internal static Rgb NaNColor => Rgb.Red;
 
     /// <summary>Colour of cells that have no image (when fewer images than rows x cols are given).</summary>
-    public static Rgb EmptyCellColor => new(48, 48, 48);
+    internal static Rgb EmptyCellColor => new(48, 48, 48);
 
     /// <summary>Margin in pixels around the grid and between text blocks, used when any label is present.</summary>
     public const int Margin = 4;
@@ -93,7 +93,7 @@ public static class DigitGrid
     /// <param name="cellSize">Edge length of each source image in pixels (28 for MNIST).</param>
     /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
     /// <returns>The rendered image.</returns>
-    public static RgbImage Render(
+    internal static RgbImage Render(
         ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
     {
         GridLayout layout = ComputeLayout(rows, cols, labels, cellSize, scale);
@@ -178,7 +178,7 @@ public static class DigitGrid
     /// <param name="cellSize">Edge length of each source image in pixels.</param>
     /// <param name="scale">Nearest-neighbour magnification, at least 1.</param>
     /// <returns>The layout.</returns>
-    public static GridLayout ComputeLayout(int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
+    internal static GridLayout ComputeLayout(int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
@@ -236,7 +236,7 @@ public static class DigitGrid
     /// <summary>Maps one pixel value to its display colour: clamp to [0, 1], scale to 0-255 grey; NaN is red.</summary>
     /// <param name="value">Pixel intensity, nominally in [0, 1].</param>
     /// <returns>The colour drawn for that value.</returns>
-    public static Rgb ToColor(float value)
+    internal static Rgb ToColor(float value)
     {
         if (float.IsNaN(value))
         {
