@@ -45,7 +45,7 @@ public static class ReconstructCommand
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);
         string which = count is null ? $"test images {Abbreviate(indices)}" : $"{indices.Length} random test images (seed {seed})";
-        var figure = DigitFigures.Reconstructions(images, reconstructions, model.Config.InputSize, columns,
+        var figure = DigitFigures.Reconstructions(images, reconstructions, model.Config.ImageHeight, model.Config.ImageWidth, columns,
             indices.Select(i => $"#{i}").ToArray(),
             $"Test digits (input rows) and their reconstructions (recon rows: decoded posterior means)\n{model.Config}, {which}");
         string output = options.String("--out") ?? BesideModel(path, "reconstruct.png");
