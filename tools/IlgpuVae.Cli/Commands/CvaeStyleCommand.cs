@@ -17,7 +17,7 @@ public static class CvaeStyleCommand
             CvaeModelOption,
             CountOption("test digits (default 10)", null),
             OutOption("the .png (default cvae-style.png)"),
-            DataOption,
+            .. DataOptions,
             DeviceOption,
             CpuOpsOption,
         ],

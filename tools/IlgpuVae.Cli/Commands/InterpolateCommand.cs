@@ -15,7 +15,7 @@ public static class InterpolateCommand
         "decoded images along latent paths between two test images or two digit classes' mean codes, one row per path",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--images", "pairs of test images by index, e.g. 3:10,42:7 (their posterior means)", "PAIRS"),
             new("--digits", "pairs of digit classes, e.g. 1:7,3:8 (the mean code of each class over the test set); default 0:1,2:3,4:5,6:7,8:9 without --images", "PAIRS"),
             new("--steps", "decoded points per path, ends included", "N", "10"),

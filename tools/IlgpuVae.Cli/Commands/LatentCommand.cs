@@ -12,7 +12,7 @@ public static class LatentCommand
         "scatter plot of the test set's latent means coloured by digit: the codes themselves for Z=2, PCA (and optionally t-SNE) for Z>2",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--tsne", "for Z>2, also a t-SNE plot of this many random test means (0: none; exact t-SNE, quadratic cost)", "N", "0"),
             SeedOption("seed of the t-SNE subset", "0"),
             OutOption("output file (default: latent.png beside the model; the t-SNE plot goes beside it as latent-tsne.png)"),

@@ -15,7 +15,7 @@ public static class ManifoldCommand
         "whole latent plane, for Z>2 the plane of two latent axes or of the two leading principal directions",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--size", "grid cells per side", "N", "20"),
             new("--dims", "two latent axes (1-based) spanning the plane, e.g. 1,2 (default: z1,z2 for Z=2, else the test means' two leading principal directions)", "I,J"),
             new("--scale", "pixels per image pixel", "N", "2"),

@@ -14,7 +14,7 @@ public static class ReconstructCommand
         "test digits above their reconstructions (decoded posterior means), in pairs of rows",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--indices", "test images to show, e.g. 0,7,42 (default: --count random ones)", "LIST"),
             CountOption("random test images to show when --indices is not given", "10"),
             SeedOption("seed of the random choice", "1"),
