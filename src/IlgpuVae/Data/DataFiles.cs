@@ -44,8 +44,9 @@ public sealed record DataFiles(string TrainImages, string? TrainLabels = null, s
 public sealed record DataLoadOptions
 {
     /// <summary>
-    /// For a data set without test images: the fraction of the training images (the last ones, so the split is the
-    /// same every time) that becomes the test set, in (0, 1). Must be null when there are test images.
+    /// For a data set without test images: the fraction of the training images that becomes the test set, in (0, 1):
+    /// the last round(fraction x N) of them (at least one), so the split is the same every time. Must be null when
+    /// there are test images.
     /// </summary>
     public double? TestFraction { get; init; }
 

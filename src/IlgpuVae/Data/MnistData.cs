@@ -99,7 +99,8 @@ public sealed class MnistData
         {
             if (options.TestFraction is not double fraction)
                 throw new DataUnavailableException($"no test images beside {files.TrainImages}: name a test image file or hold out a fraction of the training images");
-            int held = (int)Math.Ceiling(fraction * train.Count);
+            // Rounded, not ceiled: 0.2 read as a float is a hair above 0.2, and 100 images should still give 20.
+            int held = Math.Max(1, (int)Math.Round(fraction * train.Count));
             if (held >= train.Count)
                 throw new DataFormatException($"{files.TrainImages}: holding out {held} of {train.Count} images leaves none to train on");
             test = train.Slice(train.Count - held, held);
