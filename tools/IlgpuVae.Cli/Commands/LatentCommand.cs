@@ -37,7 +37,7 @@ public static class LatentCommand
         var means = model.LatentMeans(data.Test);
         string output = options.String("--out") ?? BesideModel(path, "latent.png");
         var plots = LatentPlots.Write(output, means, data.Test.Labels.Select(l => (int)l).ToArray(), model.Config.Latent,
-            $"{model.Config}: test-set latent means", tsne, seed);
+            $"{model.Config}: test-set latent means{(data.HasLabels ? "" : " (no labels: one colour)")}", tsne, seed);
         string summary = string.Join(Environment.NewLine, plots.Select(p => $"wrote {p.Method} plot of {p.Points} test means to {p.Path}" +
             (p.ExplainedVarianceRatio is { } r ? $" (PC1 {Percent(r[0])}, PC2 {Percent(r[1])} of the variance)" : "")));
         Report(options, stdout, path, plots.Select(p => p.Path).ToArray(), summary,
