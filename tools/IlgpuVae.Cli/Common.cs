@@ -144,8 +144,10 @@ public static class Common
     public static int? DigitFor(ParsedOptions options, VaeConfig config, bool required)
     {
         int? digit = options.OptionalInt(options.Given("--class") ? "--class" : "--digit", 0);
-        if (digit is int d && d >= Math.Max(config.Classes, 10))
-            throw new UsageException($"--digit: unknown class {d}; digits are 0-9");
+        // A conditional model knows its classes; for a plain one the check below says --digit does not apply.
+        int classes = config.IsConditional ? config.Classes : 10;
+        if (digit is int d && d >= classes)
+            throw new UsageException($"--digit: unknown class {d}; the classes are 0-{classes - 1}");
         if (!config.IsConditional)
         {
             if (digit is not null)

