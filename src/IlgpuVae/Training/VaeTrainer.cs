@@ -228,6 +228,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
             throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
+        // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
+        if (modelFile.Metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
+            throw new InvalidDataException($"{modelPath}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
         if (!modelFile.Metadata.TryGetValue("global_step", out var modelStep) || modelStep != state.GlobalStep.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");
         _network.ImportParameters(modelFile, modelPath);

@@ -166,6 +166,11 @@ public sealed class OtherDataSetTests
         // Resume keeps the recorded size.
         using var resumed = VaeTrainer.Resume(device, data, run, 3);
         Assert.Equal((H, W), (resumed.Options.Model.ImageHeight, resumed.Options.Model.ImageWidth));
+
+        // Resuming on another data set of the same size is refused, naming both.
+        var other = new MnistData(data.Train, data.Test, "other");
+        var ex = Assert.Throws<InvalidDataException>(() => VaeTrainer.Resume(device, other, run, 3));
+        Assert.Contains("the run trained on bands, and these images are other", ex.Message);
     }
 
     [Fact]
