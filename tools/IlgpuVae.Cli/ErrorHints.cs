@@ -18,7 +18,8 @@ public static class ErrorHints
     public static string For(Exception e) => e switch
     {
         DeviceUnavailableException => "; use --device auto or --device cpu",
-        DataUnavailableException => $"; pass --data DIR or set {MnistFetcher.DataEnvironmentVariable}",
+        DataUnavailableException unavailable when unavailable.Message.Contains("no test images", StringComparison.Ordinal) => "; give --test-images or --test-fraction F",
+        DataUnavailableException => $"; pass --data DIR, --dataset NAME or set {MnistFetcher.DataEnvironmentVariable}",
         _ => "",
     };
 

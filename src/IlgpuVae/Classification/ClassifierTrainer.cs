@@ -25,6 +25,7 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     private readonly TrainingEngine _engine;
     private readonly List<ClassifierEpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
+    private readonly (string Name, int Height, int Width) _data;
 
     /// <summary>Prepares a run.</summary>
     /// <param name="device">The device to train on.</param>
@@ -35,7 +36,10 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         options.Validate();
         if (data.Train.PixelsPerImage != options.Model.InputSize)
             throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the classifier takes {options.Model.InputSize}");
+        if (!data.HasLabels)
+            throw new ArgumentException($"a classifier learns from labels, and the {data.Name} images have none");
         _options = options;
+        _data = (data.Name, data.ImageHeight, data.ImageWidth);
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
         if (train.Labels.Any(l => l >= options.Model.Classes))
             throw new ArgumentException($"training labels outside 0-{options.Model.Classes - 1}");
@@ -115,6 +119,9 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
             ["lr_schedule"] = _options.Schedule.ToString().ToLowerInvariant(),
             ["seed"] = _options.Seed.ToString(CultureInfo.InvariantCulture),
             ["train_images"] = _train.Count.ToString(CultureInfo.InvariantCulture),
+            ["dataset"] = _data.Name,
+            ["image_height"] = _data.Height.ToString(CultureInfo.InvariantCulture),
+            ["image_width"] = _data.Width.ToString(CultureInfo.InvariantCulture),
         };
         if (_history.Count > 0)
             metadata["test_accuracy"] = _history[^1].TestAccuracy.ToString("F4", CultureInfo.InvariantCulture);

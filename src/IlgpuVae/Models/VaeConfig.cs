@@ -27,6 +27,43 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>pytorch/examples' VAE: 784-400-20.</summary>
     public static VaeConfig Default => new(784, [400], 20);
 
+    private readonly int _imageHeight, _imageWidth;
+
+    /// <summary>
+    /// The image height H, with <see cref="ImageWidth"/> H x W = D: what pictures, the manifold and IDX export lay the
+    /// D outputs out as. Unset, it is the side of a square image of D pixels (28 for MNIST's 784), which is what
+    /// checkpoints written before the size was recorded mean; a D that is not square is then one row of D pixels.
+    /// </summary>
+    public int ImageHeight
+    {
+        get => _imageHeight > 0 ? _imageHeight : ImpliedShape(InputSize).Height;
+        init => _imageHeight = value;
+    }
+
+    /// <summary>The image width W; see <see cref="ImageHeight"/>.</summary>
+    public int ImageWidth
+    {
+        get => _imageWidth > 0 ? _imageWidth : ImpliedShape(InputSize).Width;
+        init => _imageWidth = value;
+    }
+
+    /// <summary>Whether the image size was given rather than implied by the input size.</summary>
+    internal bool HasImageSize => _imageHeight > 0 && _imageWidth > 0;
+
+    /// <summary>This configuration for images of <paramref name="height"/> x <paramref name="width"/> pixels: the
+    /// input size becomes their product and the image size is recorded.</summary>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <returns>The configuration.</returns>
+    public VaeConfig ForImages(int height, int width) =>
+        this with { InputSize = height * width, ImageHeight = height, ImageWidth = width };
+
+    private static (int Height, int Width) ImpliedShape(int pixels)
+    {
+        int side = (int)Math.Round(Math.Sqrt(Math.Max(pixels, 0)));
+        return side > 0 && side * side == pixels ? (side, side) : (1, pixels);
+    }
+
     /// <summary>True for a conditional VAE.</summary>
     public bool IsConditional => Classes > 0;
 
@@ -58,6 +95,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"unknown decoder conditioning {(int)Conditioning}");
         if (!IsConditional && Conditioning != DecoderConditioning.FirstLayer)
             throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
+        if (_imageHeight < 0 || _imageWidth < 0 || (long)ImageHeight * ImageWidth != InputSize)
+            throw new ArgumentException($"images of {ImageHeight}x{ImageWidth} pixels do not make the input size {InputSize}");
     }
 
     /// <summary>The metadata and config.json spelling of <paramref name="conditioning"/>.</summary>
@@ -90,7 +129,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
-    /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer".
+    /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer". The image
+    /// size is "image_height" and "image_width"; checkpoints without them mean a square image (28 x 28 for 784 inputs).
     /// </summary>
     public Dictionary<string, string> ToMetadata()
     {
@@ -103,6 +143,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
             ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
             ["likelihood"] = "bernoulli-logits",
+            ["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
+            ["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
         };
         if (IsConditional)
             metadata["decoder_conditioning"] = ConditioningName(Conditioning);
@@ -126,7 +168,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
             throw new InvalidDataException($"{source}: metadata 'decoder_conditioning' is '{name}', not first-layer or every-layer");
         var config = new VaeConfig(Int("input_size", Get("input_size")), hidden, Int("latent", Get("latent")),
-            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning);
+            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning)
+        {
+            ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
+            ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
+        };
         try
         {
             config.Validate();

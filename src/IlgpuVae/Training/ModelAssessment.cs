@@ -62,7 +62,8 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
     /// totals come back to the host, where kNN, k-means and silhouettes run.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="data">MNIST: the test set is measured; the training set (as given, e.g. cut) is kNN's reference.</param>
+    /// <param name="data">The test set is measured; the training set (as given, e.g. cut) is kNN's reference. Without
+    /// labels there is no clustering.</param>
     /// <param name="options">What to measure.</param>
     /// <returns>The figures.</returns>
     public static ModelAssessment Run(VaeModel model, MnistData data, AssessmentOptions options)
@@ -87,7 +88,8 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
         }
 
         var testLabels = LatentCodes.Labels(test);
-        if (!options.Clustering)
+        // Clustering scores the means against the labels: unlabelled data has nothing to score them by.
+        if (!options.Clustering || !data.HasLabels)
             return new ModelAssessment(elbo, likelihood, null, null, testLabels, seconds);
         clock.Restart();
         float[] testMeans = LatentCodes.Means(model.Network, test);

@@ -74,7 +74,12 @@ internal sealed class RunDirectory
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
-                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning)),
+                // Runs written before the image size was recorded lack it: their images were square.
+                Model = new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))
+                {
+                    ImageHeight = json.ImageHeight ?? 0,
+                    ImageWidth = json.ImageWidth ?? 0,
+                },
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
                 BetaStart = json.BetaStart,
@@ -146,6 +151,8 @@ internal sealed class RunDirectory
     {
         Model = o.Model.Kind,
         InputSize = o.Model.InputSize,
+        ImageHeight = o.Model.ImageHeight,
+        ImageWidth = o.Model.ImageWidth,
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
@@ -165,6 +172,8 @@ internal sealed class RunDirectory
     {
         public string Model { get; set; } = "vae";
         public int InputSize { get; set; }
+        public int? ImageHeight { get; set; }
+        public int? ImageWidth { get; set; }
         public int[] Hidden { get; set; } = [];
         public int Latent { get; set; }
         public int Classes { get; set; }

@@ -25,6 +25,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     private readonly TrainingEngine _engine;
     private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
+    private readonly string _dataName;
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device to train on.</param>
@@ -36,7 +37,17 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         options.Validate();
         if (data.Train.PixelsPerImage != options.Model.InputSize)
             throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
+        if (options.Model.IsConditional && !data.HasLabels)
+            throw new ArgumentException($"a conditional VAE learns from labels, and the {data.Name} images have none");
+        if (options.Model.IsConditional && data.Classes > options.Model.Classes)
+            throw new ArgumentException($"the {data.Name} labels have {data.Classes} classes, the model conditions on {options.Model.Classes}");
+        // The model records the data's image size (pictures and exports lay its outputs out so); a size set
+        // explicitly must be the data's.
+        if (options.Model.HasImageSize && (options.Model.ImageHeight, options.Model.ImageWidth) != (data.ImageHeight, data.ImageWidth))
+            throw new ArgumentException($"images are {data.ImageHeight}x{data.ImageWidth}, the model takes {options.Model.ImageHeight}x{options.Model.ImageWidth}");
+        options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
         _options = options;
+        _dataName = data.Name;
         _run = runDirectory is null ? null : new RunDirectory(runDirectory);
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
         _train = new DeviceDataset(device, train);
@@ -193,6 +204,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
+            ["dataset"] = _dataName,
         });
     }
 
@@ -216,6 +228,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
             throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
+        // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
+        if (modelFile.Metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
+            throw new InvalidDataException($"{modelPath}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
         if (!modelFile.Metadata.TryGetValue("global_step", out var modelStep) || modelStep != state.GlobalStep.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");
         _network.ImportParameters(modelFile, modelPath);

@@ -13,7 +13,7 @@ public static class BenchTrainCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
         "benchmark training epochs of the default VAE",
         [
-            DataOption,
+            .. DataOptions,
             EpochsOption("epochs to time", "3"),
             new("--limit", "training images", "N"),
             new("--profile", "also time every op in one synchronised epoch"),

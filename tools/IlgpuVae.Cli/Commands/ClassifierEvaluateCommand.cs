@@ -12,7 +12,7 @@ public static class ClassifierEvaluateCommand
         "print a saved classifier's test accuracy, overall and per digit",
         [
             new("--model", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-m"], Required = true },
-            DataOption,
+            .. DataOptions,
             JsonOption,
             DeviceOption,
             CpuOpsOption,

@@ -19,7 +19,7 @@ public static class CvaeAgreementCommand
             CountOption("images per digit (default 1000)", null),
             SeedOption("seed of the codes z", "1"),
             new("--scale", "the codes' scales s, a list, e.g. 1,0.5,0 (1 is the prior)", "LIST", "1"),
-            DataOption,
+            .. DataOptions,
             JsonOption,
             DeviceOption,
             CpuOpsOption,

@@ -17,7 +17,7 @@ public static class CvaeStyleCommand
             CvaeModelOption,
             CountOption("test digits (default 10)", null),
             OutOption("the .png (default cvae-style.png)"),
-            DataOption,
+            .. DataOptions,
             DeviceOption,
             CpuOpsOption,
         ],
@@ -39,7 +39,7 @@ public static class CvaeStyleCommand
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();
         var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
         // One row per input: the test digit itself, then its code decoded as every digit.
-        var figure = DigitFigures.StyleTransfer(images, transferred, classes, d, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}");
+        var figure = DigitFigures.StyleTransfer(images, transferred, classes, model.Config.ImageHeight, model.Config.ImageWidth, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}");
         CreateParentDirectory(output);
         DigitFigureImage.Save(output, figure);
         stdout.WriteLine($"wrote {output}: {count} test digits, each decoded as 0-{classes - 1}");

@@ -15,7 +15,7 @@ public static class ManifoldCommand
         "whole latent plane, for Z>2 the plane of two latent axes or of the two leading principal directions",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--size", "grid cells per side", "N", "20"),
             new("--dims", "two latent axes (1-based) spanning the plane, e.g. 1,2 (default: z1,z2 for Z=2, else the test means' two leading principal directions)", "I,J"),
             new("--scale", "pixels per image pixel", "N", "2"),
@@ -73,7 +73,7 @@ public static class ManifoldCommand
             RowLabels = labels.Reverse().ToArray(),
         };
         string output = options.String("--out") ?? BesideModel(path, "manifold.png");
-        DigitGrid.Save(output, images, size, size, grid, scale: scale);
+        DigitGrid.Save(output, images, size, size, grid, model.Config.ImageHeight, scale, model.Config.ImageWidth);
         Report(options, stdout, path, [output], $"wrote a {size}x{size} manifold over {plane.Replace('\n', ' ')} to {output}",
             new { coordinates, across, down, explained_variance_ratio = explained });
         return 0;

@@ -14,7 +14,7 @@ public static class SweepCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("sweep",
         "train one VAE per latent size and tabulate test loss, reconstruction, KL, log-likelihood estimate and clustering",
         [
-            DataOption,
+            .. DataOptions,
             new("--latent", "latent sizes, e.g. 2,5,10,20", "LIST", "2,5,10,20"),
             EpochsOption("epochs per model", "10"),
             new("--hidden", "encoder hidden widths (the decoder mirrors them)", "LIST", "400"),

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
@@ -12,9 +13,9 @@ public static class TrainCommand
     private static readonly Dictionary<string, string> Kinds = new() { ["vae"] = "vae", ["cvae"] = "cvae" };
 
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
+        "train a VAE (or CVAE) on MNIST or any IDX image set; writes checkpoints, metrics and images to a run directory",
         [
-            DataOption,
+            .. DataOptions,
             new("--kind", "vae, or cvae (conditioned on the digit label; its defaults differ where shown)", "KIND", "vae") { Aliases = ["-k"] },
             // The old spelling: --model names a model file everywhere else.
             new("--model", "the old name of --kind", "KIND") { Hidden = true },
@@ -44,7 +45,7 @@ public static class TrainCommand
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
-        Func<int, VaeConfig>? configFor = null;
+        Func<MnistData?, VaeConfig>? configFor = null;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))
@@ -68,14 +69,15 @@ public static class TrainCommand
             var defaults = kind == "cvae" ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
             int[] hidden = options.IntList("--hidden");
             int latent = options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
-            // The input width is the data's image size, known once the data is loaded.
-            configFor = pixels => new VaeConfig(pixels, hidden, latent, defaults.Model.Classes, conditioning);
+            // The input width is the data's image size and a CVAE's classes its labels', known once the data is loaded.
+            configFor = data => new VaeConfig(data?.Train.PixelsPerImage ?? defaults.Model.InputSize, hidden, latent,
+                kind == "cvae" ? data?.Classes ?? defaults.Model.Classes : 0, conditioning);
             training = new TrainingOptions
             {
                 Epochs = epochsGiven ?? defaults.Epochs,
                 BatchSize = options.Int("--batch", 1),
                 LearningRate = options.Float("--lr", 0, exclusiveMin: true),
-                Model = configFor(defaults.Model.InputSize),
+                Model = configFor(null),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
                 KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
                 BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
@@ -86,8 +88,10 @@ public static class TrainCommand
         }
         training.Validate();
         var data = LoadData(options, stderr, token: token);
+        if (training.Model.IsConditional)
+            RequireLabels(data, "a conditional VAE");
         if (configFor is not null)
-            training = training with { Model = configFor(data.Train.PixelsPerImage) };
+            training = training with { Model = configFor(data) };
         using var device = OpenDevice(options);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
