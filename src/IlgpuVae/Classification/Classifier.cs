@@ -27,11 +27,17 @@ public sealed partial class Classifier : Model
     /// <returns>The classifier.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public static Classifier Load(ComputeDevice device, string path, int capacity = 1000)
     {
-        var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.Import(file, path), out var metadata);
-        return new(loaded) { Metadata = metadata };
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+        {
+            var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+                (network, file) => network.Import(file, path), out var metadata);
+            return new(loaded) { Metadata = metadata };
+        }
     }
 
     /// <summary>Creates an untrained classifier with PyTorch's default initialisation.</summary>
@@ -40,8 +46,14 @@ public sealed partial class Classifier : Model
     /// <param name="seed">The initialisation seed.</param>
     /// <param name="capacity">Rows per device batch.</param>
     /// <returns>The classifier.</returns>
-    public static Classifier Create(ComputeDevice device, ClassifierConfig config, int seed = 1, int capacity = 1000) =>
-        new(new ClassifierNetwork(device, config, capacity, seed));
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public static Classifier Create(ComputeDevice device, ClassifierConfig config, int seed = 1, int capacity = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+            return new(new ClassifierNetwork(device, config, capacity, seed));
+    }
 
     // A trainer's classifier shares its network; a created or loaded one owns it.
     internal Classifier(ClassifierNetwork network, bool ownsNetwork = true)

@@ -47,12 +47,17 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
         if (train.Labels.Any(l => l >= options.Model.Classes))
             throw new ArgumentException($"training labels outside 0-{options.Model.Classes - 1}");
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
-        _lossTerms = [_network.SampleLoss];
-        _evaluator = new ClassifierEvaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine());
+        device.ThrowIfDisposed();
+        // Uploads and initialisation are device work: they wait for other users of the device.
+        lock (device.Gate)
+        {
+            _train = new DeviceDataset(device, train);
+            _test = new DeviceDataset(device, data.Test);
+            _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
+            _lossTerms = [_network.SampleLoss];
+            _evaluator = new ClassifierEvaluator(_network, _test);
+            _engine = new TrainingEngine(device, this, _train, options.ToEngine());
+        }
         _classifier = new Classifier(_network, ownsNetwork: false);
     }
 

@@ -46,8 +46,14 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">Seed of the initial weights.</param>
     /// <param name="capacity">Images per device batch: larger batches use more device memory and fewer launches.</param>
     /// <returns>A model that owns its buffers; dispose it.</returns>
-    public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500) =>
-        new(new VaeNetwork(device, config, capacity, seed));
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+            return new(new VaeNetwork(device, config, capacity, seed));
+    }
 
     /// <summary>
     /// Reads a model.safetensors written by <see cref="Model.Save"/> (or by PyTorch with the same names, shapes and
@@ -60,11 +66,17 @@ public sealed partial class VaeModel : Model
     /// <returns>The loaded model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid VAE checkpoint; the message is one line and names the fault.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
     {
-        var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.ImportParameters(file, path), out var metadata);
-        return new(loaded) { Metadata = metadata };
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+        {
+            var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+                (network, file) => network.ImportParameters(file, path), out var metadata);
+            return new(loaded) { Metadata = metadata };
+        }
     }
 
     /// <inheritdoc />

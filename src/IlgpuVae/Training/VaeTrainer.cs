@@ -49,12 +49,17 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _options = options;
         _run = runDirectory is null ? null : new RunDirectory(runDirectory);
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
-        _lossTerms = [_network.Reconstruction, _network.Kl];
-        _evaluator = new Evaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+        device.ThrowIfDisposed();
+        // Uploads and initialisation are device work: they wait for other users of the device.
+        lock (device.Gate)
+        {
+            _train = new DeviceDataset(device, train);
+            _test = new DeviceDataset(device, data.Test);
+            _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
+            _lossTerms = [_network.Reconstruction, _network.Kl];
+            _evaluator = new Evaluator(_network, _test);
+            _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+        }
         _model = new VaeModel(_network, ownsNetwork: false);
     }
 
@@ -74,7 +79,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var trainer = new VaeTrainer(device, data, options, runDirectory);
         try
         {
-            trainer.Restore(run);
+            lock (device.Gate)
+                trainer.Restore(run);
         }
         catch
         {

@@ -46,6 +46,12 @@ public sealed class ThreadSafetyTests
             () => cvae.Reconstruct(images, labels),
             () => cvae.Sample(label: 4, count: 21, seed: 8),
             () => classifier.Logits(images),
+            // Creating and disposing a model is device work too (allocation, initialisation).
+            () =>
+            {
+                using var fresh = VaeModel.Create(device, new VaeConfig(784, [24], 2), seed: 9, capacity: 8);
+                return fresh.Sample(11, seed: 4);
+            },
         ]).ToArray();
         var serial = calls.Select(call => call()).ToArray();
 
