@@ -14,8 +14,18 @@ namespace IlgpuVae.Training;
 /// it writes the checkpoint, the resumable state and the metrics after every epoch, and a resumable state when
 /// cancelled; pictures and other per-epoch work subscribe to <see cref="EpochCompleted"/>.
 /// </summary>
+/// <remarks>
+/// A trainer is single-threaded: a second <see cref="Train"/> or <see cref="TrainAsync"/> while one runs throws
+/// <see cref="InvalidOperationException"/>. It holds its device's lock one step at a time,
+/// so other models on the device can be used meanwhile. After <see cref="Dispose"/> every member throws
+/// <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public sealed class VaeTrainer : IDisposable, ITrainable
 {
+    private readonly VaeModel _model;
+    private EventHandler<EpochCompletedEventArgs>? _epochCompleted;
+    private int _running;
+    private bool _disposed;
     private const ulong EvaluationSalt = 0x5EED_E7A1_0000_0001UL;
     private readonly TrainingOptions _options;
     private readonly RunDirectory? _run;
@@ -50,13 +60,18 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _dataName = data.Name;
         _run = runDirectory is null ? null : new RunDirectory(runDirectory);
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
-        _lossTerms = [_network.Reconstruction, _network.Kl];
-        _evaluator = new Evaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
-        Model = new VaeModel(_network, ownsNetwork: false);
+        device.ThrowIfDisposed();
+        // Uploads and initialisation are device work: they wait for other users of the device.
+        lock (device.Gate)
+        {
+            _train = new DeviceDataset(device, train);
+            _test = new DeviceDataset(device, data.Test);
+            _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
+            _lossTerms = [_network.Reconstruction, _network.Kl];
+            _evaluator = new Evaluator(_network, _test);
+            _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+        }
+        _model = new VaeModel(_network, ownsNetwork: false);
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> where it stopped, up to <paramref name="epochs"/>
@@ -75,7 +90,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var trainer = new VaeTrainer(device, data, options, runDirectory);
         try
         {
-            trainer.Restore(run);
+            lock (device.Gate)
+                trainer.Restore(run);
         }
         catch
         {
@@ -89,25 +105,44 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     public const string ModelFileName = RunDirectory.ModelFile;
 
     /// <summary>Raised after each finished epoch, once its checkpoint is saved: the place for pictures.</summary>
-    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted
+    {
+        add
+        {
+            ThrowIfDisposed();
+            _epochCompleted += value;
+        }
+        remove
+        {
+            ThrowIfDisposed();
+            _epochCompleted -= value;
+        }
+    }
 
-    /// <summary>The model being trained (shares the trainer's network).</summary>
-    public VaeModel Model { get; }
+    /// <summary>The model being trained (shares the trainer's network; disposed with the trainer).</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public VaeModel Model => Alive(_model);
 
     /// <summary>The options.</summary>
-    public TrainingOptions Options => _options;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public TrainingOptions Options => Alive(_options);
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
-    public int StepsPerEpoch => _engine.StepsPerEpoch;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
 
     /// <summary>Training images.</summary>
-    public int TrainCount => _train.Count;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int TrainCount => Alive(_train).Count;
 
     /// <summary>Metrics of every finished epoch, including those before a resume.</summary>
-    public IReadOnlyList<EpochMetrics> History => _history;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public IReadOnlyList<EpochMetrics> History => Alive(_history);
 
     /// <summary>When this trainer's first step finished (UTC), for start-up benchmarks; null before.</summary>
-    public DateTime? FirstStepDone => _engine.FirstStepDone;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public DateTime? FirstStepDone => Alive(_engine).FirstStepDone;
 
     /// <summary>
     /// When set, every step synchronises after each phase and adds the phase's time here (for benchmarks only:
@@ -130,7 +165,47 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already training (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException("this trainer is already training; a trainer serves one thread at a time");
+        try
+        {
+            return TrainOnce(progress, cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
+    /// A cancelled token stops training after the current step and the task completes with
+    /// <see cref="TrainingOutcome.Cancelled"/> and a resumable state, as <see cref="Train"/> returns.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var cancel = new CancellationTokenSource();
+    /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
+    /// TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    /// </code>
+    /// </example>
+    /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
+    /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
+    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already training.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
+    }
+
+    private TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var finished = new List<EpochMetrics>();
         _run?.WriteConfig(_options);
@@ -139,7 +214,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
             int batches = _evaluator.Batches;
-            var test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)summary.Epoch,
+            Evaluation test;
+            lock (_network.Device.Gate)
+                test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)summary.Epoch,
                 progress is null ? null : done => progress.Report(new TrainingProgress(summary.Epoch, _options.Epochs, done,
                     batches, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
@@ -153,7 +230,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 SaveState();
                 _run.WriteMetrics(_history);
             }
-            EpochCompleted?.Invoke(this, new EpochCompletedEventArgs(Model, metrics, _run?.Path));
+            _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 summary.TrainLoss, summary.SamplesPerSecond, metrics));
             return test.Loss;
@@ -179,6 +256,11 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="epoch">The epoch.</param>
     /// <param name="count">Items.</param>
     /// <returns>The permutation.</returns>
+    /// <example>
+    /// <code>
+    /// int[] order = VaeTrainer.Permutation(seed: 1, epoch: 1, count: 60000);   // the images of epoch 1, in training order
+    /// </code>
+    /// </example>
     public static int[] Permutation(int seed, int epoch, int count) => TrainingEngine.Permutation(seed, epoch, count);
 
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight) =>
@@ -199,13 +281,24 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             return;
         var state = _engine.State;
         // The state first, then the model: both carry the global step, and a resume checks they agree.
-        _run.WriteState(state, _engine.StateTensors());
-        Model.Save(_run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
+        List<NamedTensor> tensors;
+        lock (_network.Device.Gate)
+            tensors = _engine.StateTensors();
+        _run.WriteState(state, tensors);
+        _model.Save(_run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
             ["dataset"] = _dataName,
         });
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private T Alive<T>(T value)
+    {
+        ThrowIfDisposed();
+        return value;
     }
 
     private void Restore(RunDirectory run)
@@ -238,10 +331,16 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
     }
 
-    /// <inheritdoc />
+    /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
     public void Dispose()
     {
-        Model.Dispose();
+        if (_disposed)
+            return;
+        if (Volatile.Read(ref _running) != 0)
+            throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
+        _disposed = true;
+        _model.Dispose();
         _evaluator.Dispose();
         _engine.Dispose();
         _network.Dispose();

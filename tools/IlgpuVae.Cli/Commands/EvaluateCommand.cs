@@ -52,12 +52,13 @@ public static class EvaluateCommand
         using var model = VaeModel.Load(device, path);
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
-        var assessment = ModelAssessment.Run(model, data, assessmentOptions);
+        var assessment = ModelAssessment.Run(model, data, assessmentOptions, cancellationToken: token);
         ConditionalAgreement? agreement = null;
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
-            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed);
+            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed,
+                cancellationToken: token);
         }
         var result = assessment.Elbo;
         var likelihood = assessment.LogLikelihood;
