@@ -40,6 +40,11 @@ public static class Common
         string? given = options.String("--data");
         string directory = MnistFetcher.ResolveDataDirectory(given);
         bool chosenByUser = given is not null || Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null;
+        // Downloads go into the default cache or a directory that exists: a mistyped --data must not create one.
+        if (given is not null && !Directory.Exists(directory))
+            throw new UsageException($"--data: no such directory '{given}' (create it first to fetch MNIST into it)");
+        if (chosenByUser && !Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory (named by ${MnistFetcher.DataEnvironmentVariable}); create it first to fetch MNIST into it");
         bool complete = true;
         if (chosenByUser)
         {

@@ -11,7 +11,7 @@ public sealed partial class Classifier
     /// <returns>The scores.</returns>
     public ClassifierEvaluation Evaluate(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new ClassifierEvaluator(Network, onDevice);
         return evaluator.Evaluate();

@@ -71,4 +71,8 @@ public sealed class MnistSet
 
         return new MnistSet(Images[..(count * PixelsPerImage)], Labels[..count], Rows, Cols);
     }
+
+    /// <summary>The largest label, or null for an empty set: what a model's class count must exceed.</summary>
+    /// <returns>The label.</returns>
+    internal int? MaxLabel() => Count == 0 ? null : Labels.Max();
 }

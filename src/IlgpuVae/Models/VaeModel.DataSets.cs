@@ -11,7 +11,7 @@ public sealed partial class VaeModel
     /// <returns>Row-major set.Count x Z means, in the set's order.</returns>
     public float[] LatentMeans(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var onDevice = new DeviceDataset(Network.Device, set);
         return LatentCodes.Means(Network, onDevice);
     }
@@ -23,7 +23,7 @@ public sealed partial class VaeModel
     /// <returns>Loss, reconstruction and KL per image.</returns>
     public Evaluation Evaluate(MnistSet set, ulong seed, ulong stream = 0)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, onDevice);
         return evaluator.Evaluate(seed, stream);

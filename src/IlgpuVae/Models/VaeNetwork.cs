@@ -30,7 +30,15 @@ internal sealed class VaeNetwork : IDisposable
         Config = config;
         var layers = Build(config, out _sampleIndex);
         _sample = (GaussianSample)layers[_sampleIndex];
-        Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+        try
+        {
+            Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+        }
+        catch (ArgumentException e)
+        {
+            // The sizes came from the user: name them.
+            throw new ArgumentException($"{config}: {e.Message}", e);
+        }
     }
 
     /// <summary>The graph that runs the model.</summary>

@@ -11,8 +11,9 @@ namespace IlgpuVae.Training;
 /// <summary>
 /// Trains a (conditional) VAE on the device with the one training engine: seeded shuffling, device gathers, the
 /// layer graph's forward and backward, Adam, losses read back rarely, the KL weight schedule. With a run directory
-/// it writes the checkpoint, the resumable state and the metrics after every epoch, and a resumable state when
-/// cancelled; pictures and other per-epoch work subscribe to <see cref="EpochCompleted"/>.
+/// it writes a checkpoint after every epoch and when cancelled (one file, committed atomically, then its exports
+/// model.safetensors, metrics.csv and config.json), and holds the directory's lock until disposed, so a second
+/// writer fails at once; pictures and other per-epoch work subscribe to <see cref="EpochCompleted"/>.
 /// </summary>
 public sealed class VaeTrainer : IDisposable, ITrainable
 {
@@ -25,27 +26,50 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     private readonly TrainingEngine _engine;
     private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
+    private readonly IDisposable? _lock;
+    // Where this run's checkpoint in the run directory stands (restored or saved), or null: what a divergence keeps.
+    private string? _checkpointAt;
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device to train on.</param>
     /// <param name="data">The images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
+    /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, or it cannot be
+    /// written.</exception>
     public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null)
+        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null)
     {
-        options.Validate();
-        if (data.Train.PixelsPerImage != options.Model.InputSize)
-            throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
-        _options = options;
-        _run = runDirectory is null ? null : new RunDirectory(runDirectory);
-        var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
-        _lossTerms = [_network.Reconstruction, _network.Kl];
-        _evaluator = new Evaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
-        Model = new VaeModel(_network, ownsNetwork: false);
+    }
+
+    // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
+    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock)
+    {
+        _lock = heldLock;
+        try
+        {
+            options.Validate();
+            if (data.Train.PixelsPerImage != options.Model.InputSize)
+                throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
+            if (options.Model.IsConditional && Math.Max(data.Train.MaxLabel() ?? 0, data.Test.MaxLabel() ?? 0) is int label && label >= options.Model.Classes)
+                throw new ArgumentException($"the labels go up to {label}, the model knows {options.Model.Classes} classes");
+            _options = options;
+            _run = run;
+            _lock ??= run?.Lock();
+            var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
+            _train = new DeviceDataset(device, train);
+            _test = new DeviceDataset(device, data.Test);
+            _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
+            _lossTerms = [_network.Reconstruction, _network.Kl];
+            _evaluator = new Evaluator(_network, _test);
+            _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+            Model = new VaeModel(_network, ownsNetwork: false);
+        }
+        catch
+        {
+            DisposeParts();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> where it stopped, up to <paramref name="epochs"/>
@@ -55,23 +79,41 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="runDirectory">The run directory.</param>
     /// <param name="epochs">The new total, or null.</param>
     /// <returns>The trainer, restored.</returns>
+    /// <exception cref="FileNotFoundException">The directory holds no checkpoint.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged or does not match its configuration.</exception>
+    /// <exception cref="ArgumentException"><paramref name="epochs"/> is below the run's own count.</exception>
+    /// <exception cref="IOException">Another process is training into the directory.</exception>
     public static VaeTrainer Resume(ComputeDevice device, MnistData data, string runDirectory, int? epochs = null)
     {
         var run = new RunDirectory(runDirectory);
-        var options = run.ReadConfig();
-        if (epochs is int total)
-            options = options with { Epochs = total };
-        var trainer = new VaeTrainer(device, data, options, runDirectory);
+        // Locked before reading, so no other writer can replace the checkpoint between the read and the first save.
+        var held = run.Lock();
         try
         {
-            trainer.Restore(run);
+            var (stateFile, statePath, options) = run.ReadCheckpoint();
+            if (epochs is int total)
+            {
+                if (total < options.Epochs)
+                    throw new ArgumentException($"the run trains {options.Epochs} epochs; a resume can raise that count, not lower it to {total}");
+                options = options with { Epochs = total };
+            }
+            var trainer = new VaeTrainer(device, data, options, run, held);
+            try
+            {
+                trainer.Restore(run, stateFile, statePath);
+            }
+            catch
+            {
+                trainer.Dispose();
+                throw;
+            }
+            return trainer;
         }
         catch
         {
-            trainer.Dispose();
+            held.Dispose();
             throw;
         }
-        return trainer;
     }
 
     /// <summary>The checkpoint's file name inside a run directory (a model file like any other, and what PyTorch loads).</summary>
@@ -137,11 +179,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 summary.EpochSeconds, summary.SamplesPerSecond);
             finished.Add(metrics);
             _history.Add(metrics);
-            if (_run is not null)
-            {
-                SaveState();
-                _run.WriteMetrics(_history);
-            }
+            SaveState();
             EpochCompleted?.Invoke(this, new EpochCompletedEventArgs(Model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 summary.TrainLoss, summary.SamplesPerSecond, metrics));
@@ -156,7 +194,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             case TrainingOutcome.Diverged:
                 return new TrainingResult(outcome, finished,
                     $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
-                    (_run is null ? "nothing was saved" : $"the last good checkpoint in {_run.Path} was kept") +
+                    (_run is null ? "nothing was saved"
+                        : _checkpointAt is not null ? $"the last good checkpoint in {_run.Path} ({_checkpointAt}) was kept"
+                        : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help");
             default:
                 return new TrainingResult(outcome, finished);
@@ -187,32 +227,57 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         if (_run is null)
             return;
         var state = _engine.State;
-        // The state first, then the model: both carry the global step, and a resume checks they agree.
-        _run.WriteState(state, _engine.StateTensors());
-        Model.Save(_run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
+        var tensors = _network.Graph.Export(_network.Parameters, RunDirectory.WeightsPrefix);
+        tensors.AddRange(_engine.StateTensors());
+        // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
+        // nothing, as a resume rewrites them from the checkpoint.
+        _run.WriteCheckpoint(state, _options, _history, tensors);
+        _checkpointAt = Describe(state);
+        Export(_run, state);
+    }
+
+    // model.safetensors and metrics.csv as of the checkpoint.
+    private void Export(RunDirectory run, TrainingState state)
+    {
+        Model.Save(run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
         });
+        run.WriteMetrics(_history);
     }
 
-    private void Restore(RunDirectory run)
+    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath)
     {
-        string statePath = run.PathOf(RunDirectory.StateFile), modelPath = run.PathOf(RunDirectory.ModelFile);
-        foreach (var path in new[] { statePath, modelPath })
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: missing; nothing to resume");
-        SafeTensorsFile stateFile, modelFile;
+        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
+        string description = $"a {_options.Model} model";
+        if (RunDirectory.IsWholeCheckpoint(stateFile))
+        {
+            var graph = _network.Graph;
+            graph.Import(stateFile, _network.Parameters, RunDirectory.WeightsPrefix, statePath, description);
+            _engine.Restore(state, stateFile, statePath, description);
+            if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
+                throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
+            _history.AddRange(RunDirectory.ParseMetrics(metrics, statePath).Where(m => m.Epoch < state.Epoch));
+            _checkpointAt = Describe(state);
+            // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
+            run.WriteConfig(_options);
+            Export(run, state);
+            return;
+        }
+        // Version 1: the weights live in model.safetensors, which must be from the same step as the state.
+        string modelPath = run.PathOf(RunDirectory.ModelFile);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"{modelPath}: missing; nothing to resume");
+        SafeTensorsFile modelFile;
         try
         {
-            stateFile = SafeTensors.Read(statePath);
             modelFile = SafeTensors.Read(modelPath);
         }
         catch (CheckpointFormatException e)
         {
             throw new InvalidDataException(e.Message, e);
         }
-        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
             throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
@@ -221,16 +286,25 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _network.ImportParameters(modelFile, modelPath);
         _engine.Restore(state, stateFile, statePath, $"a {config} model");
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
+        _checkpointAt = Describe(state);
     }
 
+    private static string Describe(TrainingState state) => state.StepInEpoch == 0
+        ? $"after epoch {state.Epoch - 1}"
+        : $"epoch {state.Epoch}, step {state.StepInEpoch}";
+
     /// <inheritdoc />
-    public void Dispose()
+    public void Dispose() => DisposeParts();
+
+    // Tolerates a constructor that failed half-way; the lock goes last, once nothing more can be written.
+    private void DisposeParts()
     {
-        Model.Dispose();
-        _evaluator.Dispose();
-        _engine.Dispose();
-        _network.Dispose();
-        _train.Dispose();
-        _test.Dispose();
+        Model?.Dispose();
+        _evaluator?.Dispose();
+        _engine?.Dispose();
+        _network?.Dispose();
+        _train?.Dispose();
+        _test?.Dispose();
+        _lock?.Dispose();
     }
 }

@@ -28,6 +28,7 @@ public static class ClassifierEvaluateCommand
         var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
         using var classifier = Classifier.Load(device, path);
+        classifier.CheckCompatible(data.Test);
         var result = classifier.Evaluate(data.Test);
         var perClass = result.PerClassAccuracy;
         var counts = result.PerClassCount;

@@ -40,6 +40,8 @@ public static class CvaeAgreementCommand
         using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
         using var classifier = Classifier.Load(device, classifierPath);
+        model.CheckCompatible(data.Test);
+        classifier.CheckCompatible(data.Test);
         var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
         string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");

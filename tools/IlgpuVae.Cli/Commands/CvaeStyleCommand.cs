@@ -34,6 +34,7 @@ public static class CvaeStyleCommand
             throw new UsageException($"--count {count} is more than the {data.Test.Count} test images");
         using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
+        model.CheckCompatible(data.Test);
         int d = model.Config.InputSize, classes = model.Config.Classes;
         var images = Pixels.Gather(data.Test, Enumerable.Range(0, count).ToArray());
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();

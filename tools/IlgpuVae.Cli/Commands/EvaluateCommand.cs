@@ -50,6 +50,7 @@ public static class EvaluateCommand
         var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
         var assessment = ModelAssessment.Run(model, data, assessmentOptions);
@@ -57,6 +58,7 @@ public static class EvaluateCommand
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
+            classifier.CheckCompatible(data.Test);
             agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed);
         }
         var result = assessment.Elbo;

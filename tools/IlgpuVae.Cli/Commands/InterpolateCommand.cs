@@ -49,6 +49,7 @@ public static class InterpolateCommand
             CheckIndices([a, b], test.Count, "--images");
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);
         int z = model.Config.Latent;
         var paths = new List<LatentPathEnds>();

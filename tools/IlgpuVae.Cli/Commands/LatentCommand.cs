@@ -32,6 +32,7 @@ public static class LatentCommand
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (model.Config.Latent < 2)
             throw new UsageException($"a latent scatter plot needs Z >= 2; {path} has Z = 1");
         var means = model.LatentMeans(data.Test);

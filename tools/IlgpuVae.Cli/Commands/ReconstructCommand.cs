@@ -41,6 +41,7 @@ public static class ReconstructCommand
             : CheckIndices(chosen!, test.Count, "--indices");
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         var images = Pixels.Gather(test, indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);
