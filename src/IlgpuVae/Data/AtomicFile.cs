@@ -114,7 +114,14 @@ internal sealed partial class AtomicFile : IDisposable
             return;
         }
 
-        Stream.Dispose();
+        try
+        {
+            // Closing flushes what is buffered, which fails again on a full disk; the handle closes regardless.
+            Stream.Dispose();
+        }
+        catch (IOException)
+        {
+        }
         try
         {
             File.Delete(TempPath);
