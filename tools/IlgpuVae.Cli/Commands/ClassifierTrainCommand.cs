@@ -58,9 +58,9 @@ public static class ClassifierTrainCommand
                 throw new IOException($"{output}: cannot create its output directory: {e.Message}", e);
             }
         }
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         training = training with { Model = training.Model with { InputSize = data.Train.PixelsPerImage } };
-        using var device = OpenDevice(options);
         var clock = Stopwatch.StartNew();
         using var trainer = new ClassifierTrainer(device, data, training);
         stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");

@@ -47,8 +47,8 @@ public static class EvaluateCommand
         int agreementSamples = options.Int("--agreement-samples", 1);
         if (classifierPath is not null && !File.Exists(classifierPath))
             throw new FileNotFoundException($"{classifierPath}: no such classifier file");
-        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         if (classifierPath is not null && !model.Config.IsConditional)

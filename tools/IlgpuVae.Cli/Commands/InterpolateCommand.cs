@@ -43,11 +43,11 @@ public static class InterpolateCommand
             if (Math.Max(a, b) > 9)
                 throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; digits are 0-9");
         string path = ModelPath(options);
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         var test = data.Test;
         foreach (var (a, b) in imagePairs)
             CheckIndices([a, b], test.Count, "--images");
-        using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);

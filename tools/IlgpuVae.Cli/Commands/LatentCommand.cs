@@ -29,8 +29,8 @@ public static class LatentCommand
         if (tsne > Tsne.MaxPoints)
             throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points (exact t-SNE holds n x n matrices), got {tsne}");
         string path = ModelPath(options);
-        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         if (model.Config.Latent < 2)
