@@ -53,13 +53,16 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
             if (options.Model.IsConditional && Math.Max(data.Train.MaxLabel() ?? 0, data.Test.MaxLabel() ?? 0) is int label && label >= options.Model.Classes)
                 throw new ArgumentException($"the labels go up to {label}, the model knows {options.Model.Classes} classes");
+            // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
+            int capacity = Math.Max(options.BatchSize, 500);
+            VaeNetwork.CheckFits(device, options.Model, capacity, training: true);
             _options = options;
             _run = run;
             _lock ??= run?.Lock();
             var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
             _train = new DeviceDataset(device, train);
             _test = new DeviceDataset(device, data.Test);
-            _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
+            _network = new VaeNetwork(device, options.Model, capacity, options.Seed);
             _lossTerms = [_network.Reconstruction, _network.Kl];
             _evaluator = new Evaluator(_network, _test);
             _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
