@@ -60,6 +60,9 @@ public static class Common
         if (dataset is null && given is null && filesGiven.Length == 0)
             dataset = KnownDataSets.Mnist;
         var load = new DataLoadOptions { TestFraction = testFraction, TrainLimit = trainLimit, Name = dataset };
+        // Downloads go into the default cache or a directory that exists: a mistyped --data must not create one.
+        if (given is not null && !Directory.Exists(given))
+            throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
         if (dataset is null)
         {
             // Files of the user's own: any IDX image set, checked for structure, never against a known set's hashes.
@@ -80,6 +83,8 @@ public static class Common
         bool isMnist = dataset == KnownDataSets.Mnist;
         string directory = given is not null || isMnist ? MnistFetcher.ResolveDataDirectory(given) : MnistFetcher.CacheDirectory(dataset);
         bool chosenByUser = given is not null || (isMnist && Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null);
+        if (chosenByUser && !Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory (named by ${MnistFetcher.DataEnvironmentVariable}); create it first to fetch {dataset} into it");
         bool complete = true;
         if (chosenByUser)
         {

@@ -26,5 +26,8 @@ public static class ErrorHints
     /// <summary>The hint for a training run that diverged.</summary>
     public const string Diverged = "; try a lower --lr";
 
+    /// <summary>The hint for a resumed run that diverged: a resume keeps the learning rate.</summary>
+    public const string DivergedOnResume = "; a resume keeps the run's learning rate: start a new run with a lower --lr";
+
     public static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

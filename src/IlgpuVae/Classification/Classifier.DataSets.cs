@@ -12,7 +12,7 @@ public sealed partial class Classifier
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public ClassifierEvaluation Evaluate(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new ClassifierEvaluator(Network, onDevice);

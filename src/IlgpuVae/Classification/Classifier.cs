@@ -75,6 +75,8 @@ public sealed partial class Classifier : Model
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
+    private protected override int LabelClasses => Config.Classes;
+
     /// <summary>The most likely class of each image (the first one on a tie).</summary>
     /// <param name="images">count rows of D finite pixels, in [0, 1] as the classifier was trained.</param>
     /// <returns>count labels in [0, C).</returns>

@@ -113,6 +113,41 @@ public sealed class ComputeDevice : IDisposable
 
     private IOps? _plainOps;
 
+    /// <summary>
+    /// The memory buffers can take: the accelerator's, and for the CPU accelerator no more than the process may use
+    /// (the machine's memory or the container's limit).
+    /// </summary>
+    internal long MemoryBytes => Accelerator is CPUAccelerator
+        ? Math.Min(Accelerator.MemorySize <= 0 ? long.MaxValue : Accelerator.MemorySize, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
+        : Accelerator.MemorySize;
+
+    /// <summary>Refuses, with one line, a request for more memory than the device has, before anything is allocated.</summary>
+    /// <param name="bytes">The bytes needed.</param>
+    /// <param name="what">What needs them, e.g. "a vae 784-400-20 model (318,000 parameters)".</param>
+    /// <exception cref="ArgumentException">The device has less memory.</exception>
+    internal void CheckMemory(double bytes, string what)
+    {
+        long available = MemoryBytes;
+        if (available > 0 && bytes > available)
+            throw new ArgumentException($"{what} needs {FormatBytes(bytes)}; the device has {FormatBytes(available)}");
+    }
+
+    /// <summary>Bytes in decimal units with two significant digits or so: "3.1 TB", "24 GB", "512 kB".</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns>The text.</returns>
+    internal static string FormatBytes(double bytes)
+    {
+        string[] units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"];
+        int unit = 0;
+        while (bytes >= 1000 && unit < units.Length - 1)
+        {
+            bytes /= 1000;
+            unit++;
+        }
+        return (bytes < 10 && unit > 0 ? bytes.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)
+            : Math.Round(bytes).ToString(System.Globalization.CultureInfo.InvariantCulture)) + " " + units[unit];
+    }
+
     /// <summary>A one-line description, e.g. "CPU accelerator (2 cores), vectorized ops".</summary>
     /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public string Description

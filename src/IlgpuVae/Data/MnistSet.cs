@@ -96,4 +96,8 @@ public sealed class MnistSet
     internal MnistSet Slice(int start, int count) => new(
         Images[(start * PixelsPerImage)..((start + count) * PixelsPerImage)],
         HasLabels ? Labels[start..(start + count)] : null, Rows, Cols, HasLabels);
+
+    /// <summary>The largest label, or null for an empty set: what a model's class count must exceed.</summary>
+    /// <returns>The label.</returns>
+    internal int? MaxLabel() => Count == 0 ? null : Labels.Max();
 }

@@ -42,6 +42,28 @@ public abstract class Model : IDisposable
         }
     }
 
+    /// <summary>Pixels per image the model reads.</summary>
+    public int InputSize => Graph.Layers[0].InputWidth;
+
+    /// <summary>
+    /// Checks that the model can read <paramref name="set"/> before anything runs: its images have
+    /// <see cref="InputSize"/> pixels and, for a model that reads or predicts labels, every label is one of its
+    /// classes. A model trained on other data would otherwise give meaningless numbers, not an error.
+    /// </summary>
+    /// <param name="set">The images and labels.</param>
+    /// <exception cref="ArgumentException">They do not fit the model; the message says how.</exception>
+    public void CheckCompatible(Data.MnistSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set.PixelsPerImage != InputSize)
+            throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({set.Rows}x{set.Cols})");
+        if (LabelClasses > 0 && set.MaxLabel() is int label && label >= LabelClasses)
+            throw new ArgumentException($"the model knows {LabelClasses} classes (0-{LabelClasses - 1}); the data has label {label}");
+    }
+
+    /// <summary>The classes the model reads or predicts; 0 when it uses no labels.</summary>
+    private protected abstract int LabelClasses { get; }
+
     /// <summary>
     /// The metadata of the file the model was loaded from (its config, and whatever the writer added: training
     /// figures, the classifier's test accuracy); empty for a model created in this process.

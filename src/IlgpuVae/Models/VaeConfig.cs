@@ -97,6 +97,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
         if (_imageHeight < 0 || _imageWidth < 0 || (long)ImageHeight * ImageWidth != InputSize)
             throw new ArgumentException($"images of {ImageHeight}x{ImageWidth} pixels do not make the input size {InputSize}");
+        // Layer widths are ints: [mu | logvar] is 2Z wide, a label adds C to a layer's input.
+        if (2L * Latent > int.MaxValue)
+            throw new ArgumentException($"latent size {Latent} is too large; at most {int.MaxValue / 2}");
+        if ((long)Math.Max(InputSize, Math.Max(Latent, Hidden.Max())) + Classes > int.MaxValue)
+            throw new ArgumentException($"layer widths plus {Classes} classes exceed {int.MaxValue}");
     }
 
     /// <summary>The metadata and config.json spelling of <paramref name="conditioning"/>.</summary>

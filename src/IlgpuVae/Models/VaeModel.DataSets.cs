@@ -18,7 +18,7 @@ public sealed partial class VaeModel
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] LatentMeans(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         return LatentCodes.Means(Network, onDevice);
@@ -32,7 +32,7 @@ public sealed partial class VaeModel
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public Evaluation Evaluate(MnistSet set, ulong seed, ulong stream = 0)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, onDevice);

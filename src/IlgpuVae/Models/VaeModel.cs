@@ -82,6 +82,8 @@ public sealed partial class VaeModel : Model
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
+    private protected override int LabelClasses => Config.Classes;
+
     /// <summary>Encodes images into the posterior's mean and log-variance.</summary>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
     /// <param name="labels">count labels for a conditional model, else null.</param>

@@ -36,42 +36,66 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
     private readonly string _dataName;
+    private readonly IDisposable? _lock;
+    // Where this run's checkpoint in the run directory stands (restored or saved), or null: what a divergence keeps.
+    private string? _checkpointAt;
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device to train on.</param>
     /// <param name="data">The images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
+    /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, or it cannot be
+    /// written.</exception>
     public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null)
+        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null)
     {
-        options.Validate();
-        if (data.Train.PixelsPerImage != options.Model.InputSize)
-            throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
-        if (options.Model.IsConditional && !data.HasLabels)
-            throw new ArgumentException($"a conditional VAE learns from labels, and the {data.Name} images have none");
-        if (options.Model.IsConditional && data.Classes > options.Model.Classes)
-            throw new ArgumentException($"the {data.Name} labels have {data.Classes} classes, the model conditions on {options.Model.Classes}");
-        // The model records the data's image size (pictures and exports lay its outputs out so); a size set
-        // explicitly must be the data's.
-        if (options.Model.HasImageSize && (options.Model.ImageHeight, options.Model.ImageWidth) != (data.ImageHeight, data.ImageWidth))
-            throw new ArgumentException($"images are {data.ImageHeight}x{data.ImageWidth}, the model takes {options.Model.ImageHeight}x{options.Model.ImageWidth}");
-        options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
-        _options = options;
-        _dataName = data.Name;
-        _run = runDirectory is null ? null : new RunDirectory(runDirectory);
-        var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        device.ThrowIfDisposed();
-        // Uploads and initialisation are device work: they wait for other users of the device.
-        lock (device.Gate)
+    }
+
+    // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
+    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock)
+    {
+        _lock = heldLock;
+        try
         {
-            _train = new DeviceDataset(device, train);
-            _test = new DeviceDataset(device, data.Test);
-            _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
-            _lossTerms = [_network.Reconstruction, _network.Kl];
-            _evaluator = new Evaluator(_network, _test);
-            _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+            options.Validate();
+            if (data.Train.PixelsPerImage != options.Model.InputSize)
+                throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
+            if (options.Model.IsConditional && !data.HasLabels)
+                throw new ArgumentException($"a conditional VAE learns from labels, and the {data.Name} images have none");
+            if (options.Model.IsConditional && data.Classes > options.Model.Classes)
+                throw new ArgumentException($"the {data.Name} labels have {data.Classes} classes, the model conditions on {options.Model.Classes}");
+            // The model records the data's image size (pictures and exports lay its outputs out so); a size set
+            // explicitly must be the data's.
+            if (options.Model.HasImageSize && (options.Model.ImageHeight, options.Model.ImageWidth) != (data.ImageHeight, data.ImageWidth))
+                throw new ArgumentException($"images are {data.ImageHeight}x{data.ImageWidth}, the model takes {options.Model.ImageHeight}x{options.Model.ImageWidth}");
+            options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
+            // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
+            int capacity = Math.Max(options.BatchSize, 500);
+            VaeNetwork.CheckFits(device, options.Model, capacity, training: true);
+            _options = options;
+            _dataName = data.Name;
+            _run = run;
+            _lock ??= run?.Lock();
+            var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
+            device.ThrowIfDisposed();
+            // Uploads and initialisation are device work: they wait for other users of the device.
+            lock (device.Gate)
+            {
+                _train = new DeviceDataset(device, train);
+                _test = new DeviceDataset(device, data.Test);
+                _network = new VaeNetwork(device, options.Model, capacity, options.Seed);
+                _lossTerms = [_network.Reconstruction, _network.Kl];
+                _evaluator = new Evaluator(_network, _test);
+                _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+            }
+            _model = new VaeModel(_network, ownsNetwork: false);
         }
-        _model = new VaeModel(_network, ownsNetwork: false);
+        catch
+        {
+            DisposeParts();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> where it stopped, up to <paramref name="epochs"/>
@@ -84,21 +108,35 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     public static VaeTrainer Resume(ComputeDevice device, MnistData data, string runDirectory, int? epochs = null)
     {
         var run = new RunDirectory(runDirectory);
-        var options = run.ReadConfig();
-        if (epochs is int total)
-            options = options with { Epochs = total };
-        var trainer = new VaeTrainer(device, data, options, runDirectory);
+        // Locked before reading, so no other writer can replace the checkpoint between the read and the first save.
+        var held = run.Lock();
         try
         {
-            lock (device.Gate)
-                trainer.Restore(run);
+            var (stateFile, statePath, options) = run.ReadCheckpoint();
+            if (epochs is int total)
+            {
+                if (total < options.Epochs)
+                    throw new ArgumentException($"the run trains {options.Epochs} epochs; a resume can raise that count, not lower it to {total}");
+                options = options with { Epochs = total };
+            }
+            var trainer = new VaeTrainer(device, data, options, run, held);
+            try
+            {
+                lock (device.Gate)
+                    trainer.Restore(run, stateFile, statePath);
+            }
+            catch
+            {
+                trainer.Dispose();
+                throw;
+            }
+            return trainer;
         }
         catch
         {
-            trainer.Dispose();
+            held.Dispose();
             throw;
         }
-        return trainer;
     }
 
     /// <summary>The checkpoint's file name inside a run directory (a model file like any other, and what PyTorch loads).</summary>
@@ -225,11 +263,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 summary.EpochSeconds, summary.SamplesPerSecond);
             finished.Add(metrics);
             _history.Add(metrics);
-            if (_run is not null)
-            {
-                SaveState();
-                _run.WriteMetrics(_history);
-            }
+            SaveState();
             _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 summary.TrainLoss, summary.SamplesPerSecond, metrics));
@@ -244,7 +278,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             case TrainingOutcome.Diverged:
                 return new TrainingResult(outcome, finished,
                     $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
-                    (_run is null ? "nothing was saved" : $"the last good checkpoint in {_run.Path} was kept") +
+                    (_run is null ? "nothing was saved"
+                        : _checkpointAt is not null ? $"the last good checkpoint in {_run.Path} ({_checkpointAt}) was kept"
+                        : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help");
             default:
                 return new TrainingResult(outcome, finished);
@@ -280,17 +316,29 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         if (_run is null)
             return;
         var state = _engine.State;
-        // The state first, then the model: both carry the global step, and a resume checks they agree.
         List<NamedTensor> tensors;
         lock (_network.Device.Gate)
-            tensors = _engine.StateTensors();
-        _run.WriteState(state, tensors);
-        _model.Save(_run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
+        {
+            tensors = _network.Graph.Export(_network.Parameters, RunDirectory.WeightsPrefix);
+            tensors.AddRange(_engine.StateTensors());
+        }
+        // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
+        // nothing, as a resume rewrites them from the checkpoint.
+        _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string> { ["dataset"] = _dataName });
+        _checkpointAt = Describe(state);
+        Export(_run, state);
+    }
+
+    // model.safetensors and metrics.csv as of the checkpoint.
+    private void Export(RunDirectory run, TrainingState state)
+    {
+        _model.Save(run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
             ["dataset"] = _dataName,
         });
+        run.WriteMetrics(_history);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
@@ -301,35 +349,60 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         return value;
     }
 
-    private void Restore(RunDirectory run)
+    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath)
     {
-        string statePath = run.PathOf(RunDirectory.StateFile), modelPath = run.PathOf(RunDirectory.ModelFile);
-        foreach (var path in new[] { statePath, modelPath })
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: missing; nothing to resume");
-        SafeTensorsFile stateFile, modelFile;
+        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
+        string description = $"a {_options.Model} model";
+        if (RunDirectory.IsWholeCheckpoint(stateFile))
+        {
+            CheckDataSet(stateFile.Metadata, statePath);
+            var graph = _network.Graph;
+            graph.Import(stateFile, _network.Parameters, RunDirectory.WeightsPrefix, statePath, description);
+            _engine.Restore(state, stateFile, statePath, description);
+            if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
+                throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
+            _history.AddRange(RunDirectory.ParseMetrics(metrics, statePath).Where(m => m.Epoch < state.Epoch));
+            _checkpointAt = Describe(state);
+            // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
+            run.WriteConfig(_options);
+            Export(run, state);
+            return;
+        }
+        // Version 1: the weights live in model.safetensors, which must be from the same step as the state.
+        string modelPath = run.PathOf(RunDirectory.ModelFile);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"{modelPath}: missing; nothing to resume");
+        SafeTensorsFile modelFile;
         try
         {
-            stateFile = SafeTensors.Read(statePath);
             modelFile = SafeTensors.Read(modelPath);
         }
         catch (CheckpointFormatException e)
         {
             throw new InvalidDataException(e.Message, e);
         }
-        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
             throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
-        // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
-        if (modelFile.Metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
-            throw new InvalidDataException($"{modelPath}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
+        CheckDataSet(modelFile.Metadata, modelPath);
         if (!modelFile.Metadata.TryGetValue("global_step", out var modelStep) || modelStep != state.GlobalStep.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");
         _network.ImportParameters(modelFile, modelPath);
         _engine.Restore(state, stateFile, statePath, $"a {config} model");
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
+        _checkpointAt = Describe(state);
     }
+
+    // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
+    private void CheckDataSet(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
+            throw new InvalidDataException($"{path}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
+    }
+
+    private static string Describe(TrainingState state) => state.StepInEpoch == 0
+        ? $"after epoch {state.Epoch - 1}"
+        : $"epoch {state.Epoch}, step {state.StepInEpoch}";
 
     /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
     /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
@@ -340,11 +413,18 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         if (Volatile.Read(ref _running) != 0)
             throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
         _disposed = true;
-        _model.Dispose();
-        _evaluator.Dispose();
-        _engine.Dispose();
-        _network.Dispose();
-        _train.Dispose();
-        _test.Dispose();
+        DisposeParts();
+    }
+
+    // Tolerates a constructor that failed half-way; the lock goes last, once nothing more can be written.
+    private void DisposeParts()
+    {
+        _model?.Dispose();
+        _evaluator?.Dispose();
+        _engine?.Dispose();
+        _network?.Dispose();
+        _train?.Dispose();
+        _test?.Dispose();
+        _lock?.Dispose();
     }
 }

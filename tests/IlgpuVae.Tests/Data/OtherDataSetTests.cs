@@ -164,8 +164,8 @@ public sealed class OtherDataSetTests
         Assert.NotNull(assessment.Clustering);
 
         // Resume keeps the recorded size.
-        using var resumed = VaeTrainer.Resume(device, data, run, 3);
-        Assert.Equal((H, W), (resumed.Options.Model.ImageHeight, resumed.Options.Model.ImageWidth));
+        using (var resumed = VaeTrainer.Resume(device, data, run, 3))
+            Assert.Equal((H, W), (resumed.Options.Model.ImageHeight, resumed.Options.Model.ImageWidth));
 
         // Resuming on another data set of the same size is refused, naming both.
         var other = new MnistData(data.Train, data.Test, "other");

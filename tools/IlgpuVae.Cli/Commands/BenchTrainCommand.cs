@@ -29,8 +29,8 @@ public static class BenchTrainCommand
         var process = Stopwatch.StartNew();
         int epochs = options.Int("--epochs", 1);
         var training = new TrainingOptions { Epochs = epochs, Limit = options.OptionalInt("--limit", 1) };
-        var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
         double setupSeconds = process.Elapsed.TotalSeconds;
         bool json = options.Flag("--json");
         if (!json)

@@ -25,9 +25,10 @@ public static class ClassifierEvaluateCommand
         string path = options.RequiredString("--model");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such classifier file");
-        var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
         using var classifier = Classifier.Load(device, path);
+        classifier.CheckCompatible(data.Test);
         var result = classifier.Evaluate(data.Test);
         var perClass = result.PerClassAccuracy;
         var counts = result.PerClassCount;

@@ -58,13 +58,13 @@ public static class ClassifierTrainCommand
                 throw new IOException($"{output}: cannot create its output directory: {e.Message}", e);
             }
         }
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         RequireLabels(data, "a classifier");
         // Classes come from the labels; a data set with a single class has nothing to tell apart.
         if (data.Classes < 2)
             throw new UsageException($"the {data.Name} labels hold one class; a classifier needs at least two");
         training = training with { Model = training.Model with { InputSize = data.Train.PixelsPerImage, Classes = data.Classes } };
-        using var device = OpenDevice(options);
         var clock = Stopwatch.StartNew();
         using var trainer = new ClassifierTrainer(device, data, training);
         stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");

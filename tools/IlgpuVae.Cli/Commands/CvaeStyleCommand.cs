@@ -29,11 +29,12 @@ public static class CvaeStyleCommand
         string path = options.RequiredString("--model");
         int count = options.OptionalInt("--count", 1) ?? 10;
         string output = options.String("--out") ?? "cvae-style.png";
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         if (count > data.Test.Count)
             throw new UsageException($"--count {count} is more than the {data.Test.Count} test images");
-        using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
+        model.CheckCompatible(data.Test);
         int d = model.Config.InputSize, classes = model.Config.Classes;
         var images = Pixels.Gather(data.Test, Enumerable.Range(0, count).ToArray());
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();

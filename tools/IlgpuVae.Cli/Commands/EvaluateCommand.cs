@@ -47,9 +47,10 @@ public static class EvaluateCommand
         int agreementSamples = options.Int("--agreement-samples", 1);
         if (classifierPath is not null && !File.Exists(classifierPath))
             throw new FileNotFoundException($"{classifierPath}: no such classifier file");
-        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
         var assessment = ModelAssessment.Run(model, data, assessmentOptions, cancellationToken: token);
@@ -57,6 +58,7 @@ public static class EvaluateCommand
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
+            classifier.CheckCompatible(data.Test);
             agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed,
                 cancellationToken: token);
         }

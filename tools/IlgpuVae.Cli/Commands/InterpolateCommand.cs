@@ -39,6 +39,7 @@ public static class InterpolateCommand
         var imagePairs = options.Given("--images") ? Pairs(options, "--images") : [];
         var digitPairs = options.Given("--digits") ? Pairs(options, "--digits") : [];
         string path = ModelPath(options);
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         var test = data.Test;
         if (digitPairs.Count > 0 && !data.HasLabels)
@@ -57,8 +58,8 @@ public static class InterpolateCommand
                 throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; the classes are 0-{data.Classes - 1}");
         foreach (var (a, b) in imagePairs)
             CheckIndices([a, b], test.Count, "--images");
-        using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);
         int z = model.Config.Latent;
         var paths = new List<LatentPathEnds>();

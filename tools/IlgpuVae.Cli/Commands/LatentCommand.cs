@@ -29,9 +29,10 @@ public static class LatentCommand
         if (tsne > LatentPlots.MaxTsnePoints)
             throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points (exact t-SNE holds n x n matrices), got {tsne}");
         string path = ModelPath(options);
-        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (model.Config.Latent < 2)
             throw new UsageException($"a latent scatter plot needs Z >= 2; {path} has Z = 1");
         var means = model.LatentMeans(data.Test);

@@ -48,6 +48,7 @@ public static class ManifoldCommand
         if (dims is null && z > 2)
         {
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
+            model.CheckCompatible(data.Test);
             latentPlane = LatentPlane.Principal(model, data.Test);
             var explainedRatio = latentPlane.ExplainedVarianceRatio!;
             (acrossName, downName) = ("u", "v");

@@ -34,13 +34,14 @@ public static class ReconstructCommand
         int seed = options.Int("--seed");
         int[]? chosen = count is null ? options.IntList("--indices", min: 0) : null;
         string path = ModelPath(options);
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         var test = data.Test;
         int[] indices = count is int n
             ? RandomIndices(test.Count, Math.Min(n, test.Count), seed)
             : CheckIndices(chosen!, test.Count, "--indices");
-        using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         var images = Pixels.Gather(test, indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);

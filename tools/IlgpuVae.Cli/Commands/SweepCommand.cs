@@ -46,8 +46,8 @@ public static class SweepCommand
         string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");
         bool json = options.Flag("--json");
         var log = json ? stderr : stdout;
-        var data = LoadData(options, stderr, limit, token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, limit, token);
         log.WriteLine($"sweep over Z = {string.Join(", ", sizes)}: {Epochs(epochs)} each on {data.Train.Count} images, device {device.Description}");
         var rows = new List<SweepRow>();
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();

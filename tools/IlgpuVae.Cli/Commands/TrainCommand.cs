@@ -31,11 +31,16 @@ public static class TrainCommand
             SeedOption("seed of initialisation, shuffling and noise", "1"),
             new("--limit", "train on the first N training images only", "N"),
             OutOption("run directory (default: runs/<kind>-<time>)") with { ValueName = "DIR" },
-            new("--resume", "continue the run in DIR where it stopped (its options are kept)", "DIR") { Aliases = ["-r"] },
+            new("--resume", "continue the run in DIR where it stopped (its options are kept; --epochs may raise the total)", "DIR") { Aliases = ["-r"] },
             DeviceOption,
             CpuOpsOption,
         ],
         options => Run(options, cli));
+
+    // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
+    private static readonly string[] KeptOnResume =
+        ["--kind", "--model", "--batch", "--lr", "--hidden", "--latent", "--conditioning", "--beta", "--kl-warmup",
+         "--beta-start", "--seed", "--limit", "--out"];
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
@@ -50,10 +55,20 @@ public static class TrainCommand
         {
             if (!Directory.Exists(resume))
                 throw new UsageException($"--resume: no run directory '{resume}'");
+            if (KeptOnResume.FirstOrDefault(options.Given) is string kept)
+                throw new UsageException($"{kept} cannot change on --resume: a resume keeps the run's model, batch, learning " +
+                    "rate, beta schedule, seed, limit and directory, and may only raise --epochs (and choose --data, --device, " +
+                    "--cpu-ops); start a new run with --out to change the others");
             runDirectory = resume;
             training = TrainingOptions.FromRunDirectory(resume);
             if (epochsGiven is int e)
+            {
+                if (e < training.Epochs)
+                    throw new UsageException($"--epochs {e}: the run in {resume} trains {training.Epochs} epochs; a resume can raise the total, not lower it");
+                if (e != training.Epochs)
+                    stdout.WriteLine($"resume: epochs {training.Epochs} -> {e} (every other option as the run had it)");
                 training = training with { Epochs = e };
+            }
         }
         else
         {
@@ -87,12 +102,13 @@ public static class TrainCommand
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
         }
         training.Validate();
+        // Every option is checked (the device opened) before any data is fetched.
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         if (training.Model.IsConditional)
             RequireLabels(data, "a conditional VAE");
         if (configFor is not null)
             training = training with { Model = configFor(data) };
-        using var device = OpenDevice(options);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory);
@@ -109,7 +125,7 @@ public static class TrainCommand
                 stderr.WriteLine(result.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
                 return 130;
             case TrainingOutcome.Diverged:
-                stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
+                stderr.WriteLine($"error: {result.Message}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
                 return 1;
         }
         if (trainer.History.Count > 0)
