@@ -39,6 +39,7 @@ public static class Program
             SweepCommand.Create(cli),
             ClassifierCommand.Create(cli),
             CvaeCommand.Create(cli),
+            ExportCommand.Create(cli),
         ];
         foreach (var command in commands)
             root.Subcommands.Add(command);
