@@ -40,6 +40,7 @@ public static class Program
             ClassifierCommand.Create(cli),
             CvaeCommand.Create(cli),
             ExportCommand.Create(cli),
+            ExploreCommand.Create(cli),
         ];
         foreach (var command in commands)
             root.Subcommands.Add(command);
