@@ -27,7 +27,9 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     // 1e-5 among means of 0.1), so the unfloored relative error of such a value says nothing about the export.
     private const double Tolerance = 1e-5;
 
-    public static TheoryData<string> Kinds => ["vae", "cvae-first-layer", "cvae-every-layer"];
+    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer"];
+
+    public static TheoryData<string> Kinds => [.. KindNames];
 
     private static VaeConfig ConfigOf(string kind) => kind switch
     {
@@ -39,13 +41,23 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
 
     [MnistTheory]
     [MemberData(nameof(Kinds))]
-    public void Export_EveryModelKind_OnnxRuntimeMatchesOurOutputs(string kind)
+    public void Export_EveryModelKind_OnnxRuntimeMatchesOurOutputs(string kind) => ExportAndCompare(kind, DeviceChoice.Cpu);
+
+    [CudaMnistFact]
+    public void Cuda_Export_EveryModelKind_OnnxRuntimeMatchesOurOutputs()
     {
+        foreach (string kind in KindNames)
+            ExportAndCompare(kind, DeviceChoice.Cuda);
+    }
+
+    private void ExportAndCompare(string kind, DeviceChoice choice)
+    {
+        Kind = $"{kind} on {choice}";
         var config = ConfigOf(kind);
         var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
         float[] images = Pixels.Gather(test, [.. Enumerable.Range(0, Count)]);
         int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
-        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var device = ComputeDevice.Open(choice);
         using var model = VaeModel.Create(device, config, seed: 11);
         using var directory = new TempDirectory();
 
@@ -115,6 +127,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal("ONNX export does not support the layer type UnknownLayer yet (supported: Linear, LabelConcat, GaussianSample)", e.Message);
     }
 
+    private string Kind { get; set; } = "";
+
     private void AssertClose(string what, float[] expected, float[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
@@ -132,7 +146,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
                 at = i;
             }
         }
-        output.WriteLine($"{what}: worst relative error {worst:E2} (unfloored {worstPlain:E2}), root-mean-square {floor:G4}");
+        output.WriteLine($"{what} ({Kind}): worst relative error {worst:E2} (unfloored {worstPlain:E2}), root-mean-square {floor:G4}");
         Assert.True(worst <= Tolerance, $"{what}[{at}]: ours {expected[at]:R}, ONNX Runtime {actual[at]:R}, relative error {worst:E2}");
     }
 
@@ -160,5 +174,17 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             ILGPU.ArrayView<float> dy, ILGPU.ArrayView<float>? dx, int dxColumns)
         {
         }
+    }
+}
+
+/// <summary>A fact that needs a CUDA device and MNIST; skipped, visibly, without either.</summary>
+public sealed class CudaMnistFactAttribute : FactAttribute
+{
+    public CudaMnistFactAttribute()
+    {
+        if (!OpsHarness.CudaAvailable)
+            Skip = "no CUDA device on this machine";
+        else if (TestData.MnistDirectory is null)
+            Skip = "MNIST is not available";
     }
 }
