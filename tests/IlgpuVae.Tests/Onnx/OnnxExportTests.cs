@@ -50,15 +50,33 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             ExportAndCompare(kind, DeviceChoice.Cuda);
     }
 
+    // Trained checkpoints of every kind (784-16-2), saturated pixels and all, beside the untrained models above.
+    [MnistTheory]
+    [InlineData("v1-vae-784-16-2.safetensors")]
+    [InlineData("v1-cvae-784+10-16-2.safetensors")]
+    [InlineData("v1-cvae-every-layer-784+10-16-2.safetensors")]
+    public void Export_TrainedCheckpoint_OnnxRuntimeMatchesOurOutputs(string file)
+    {
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var model = VaeModel.Load(device, Path.Combine(AppContext.BaseDirectory, "Fixtures", file));
+        Kind = file;
+        Compare(model);
+    }
+
     private void ExportAndCompare(string kind, DeviceChoice choice)
     {
         Kind = $"{kind} on {choice}";
-        var config = ConfigOf(kind);
+        using var device = ComputeDevice.Open(choice);
+        using var model = VaeModel.Create(device, ConfigOf(kind), seed: 11);
+        Compare(model);
+    }
+
+    private void Compare(VaeModel model)
+    {
+        var config = model.Config;
         var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
         float[] images = Pixels.Gather(test, [.. Enumerable.Range(0, Count)]);
         int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
-        using var device = ComputeDevice.Open(choice);
-        using var model = VaeModel.Create(device, config, seed: 11);
         using var directory = new TempDirectory();
 
         var files = ModelExport.ToOnnx(model, directory.Path);
