@@ -37,6 +37,7 @@ public sealed class ExplorerServer : IAsyncDisposable
     /// <summary>The largest request body accepted: a drawn digit (784 numbers) or 64 codes fit with room to spare.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
+    private static readonly HashSet<string> LoopbackHosts = new(StringComparer.OrdinalIgnoreCase) { "127.0.0.1", "localhost", "[::1]", "::1" };
     private static readonly JsonSerializerOptions s_json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private readonly WebApplication _app;
     private readonly VaeModel _model;
@@ -81,7 +82,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new ExplorerServer(app, model, view);
-        server.Map(app);
+        server.Map(app, IPAddress.IsLoopback(options.Address));
         await app.StartAsync(cancellationToken);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.Url = new Uri(address.TrimEnd('/') + "/");
@@ -95,10 +96,16 @@ public sealed class ExplorerServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private void Map(WebApplication app)
+    private void Map(WebApplication app, bool loopback)
     {
         app.Use(async (context, next) =>
         {
+            // On loopback, a page elsewhere must not reach the server through a name that resolves here (DNS rebinding).
+            if (loopback && !LoopbackHosts.Contains(context.Request.Host.Host))
+            {
+                await Error(context, StatusCodes.Status400BadRequest, "unexpected Host header");
+                return;
+            }
             var headers = context.Response.Headers;
             headers["X-Content-Type-Options"] = "nosniff";
             headers["Cache-Control"] = "no-store";

@@ -32,6 +32,21 @@ public sealed class ExplorerServerTests(VaeExplorerFixture vae, CvaeExplorerFixt
         Assert.StartsWith("default-src 'self'", response.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    [MnistTheory]
+    [InlineData("evil.example")]
+    [InlineData("127.0.0.1.nip.io")]
+    public async Task Server_OnLoopback_RefusesAForeignHostHeader(string host)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/info");
+        request.Headers.Host = host;
+        using var response = await vae.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("unexpected Host header", (await Read(response)).GetProperty("error").GetString());
+        using var local = new HttpRequestMessage(HttpMethod.Get, "/api/info") { Headers = { Host = $"localhost:{vae.Server.Url.Port}" } };
+        Assert.Equal(HttpStatusCode.OK, (await vae.Client.SendAsync(local)).StatusCode);
+    }
+
     [MnistFact]
     public async Task Info_GivesTheTestMeansTheLibraryComputes()
     {
