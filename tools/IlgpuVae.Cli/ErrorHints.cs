@@ -12,7 +12,9 @@ public static class ErrorHints
 {
     public static bool IsExpected(Exception e) => e is DataFormatException or DataUnavailableException
         or DeviceUnavailableException or InvalidDataException or IOException
-        or UnauthorizedAccessException or ArgumentException or OperationCanceledException;
+        or UnauthorizedAccessException or ArgumentException or OperationCanceledException
+        // A model the ONNX exporter cannot map (a layer type it does not know yet).
+        or NotSupportedException;
 
     /// <summary>"; use --device ..." and the like, or "" when no flag helps.</summary>
     public static string For(Exception e) => e switch

@@ -40,6 +40,8 @@ public static class Program
             SweepCommand.Create(cli),
             ClassifierCommand.Create(cli),
             CvaeCommand.Create(cli),
+            ExportCommand.Create(cli),
+            ExploreCommand.Create(cli),
         ];
         foreach (var command in commands)
             root.Subcommands.Add(command);
