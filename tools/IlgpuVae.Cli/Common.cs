@@ -21,7 +21,18 @@ public static class Common
 
     public static OptionSpec DeviceOption => new("--device", "accelerator: auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
     public static OptionSpec CpuOpsOption => new("--cpu-ops", "on the CPU accelerator: vectorized host code or the ILGPU kernels", "MODE", "vectorized");
-    public static OptionSpec DataOption => new("--data", $"MNIST directory (default: ${MnistFetcher.DataEnvironmentVariable}, else a per-user cache; fetched when missing)", "DIR");
+    /// <summary>Where the images come from: a known data set by name, a directory of IDX files, or the files themselves.</summary>
+    public static OptionSpec[] DataOptions =>
+    [
+        new("--data", "a directory of IDX files named like MNIST's (raw or .gz), of any image size, labels optional; " +
+            $"with --dataset, where that set is kept (default: ${MnistFetcher.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR"),
+        new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", KnownDataSets.Names)} (default: mnist, when no data is named)", "NAME"),
+        new("--train-images", "IDX file of training images (N x H x W bytes), for files not named like MNIST's", "FILE"),
+        new("--train-labels", "IDX file of the training images' labels", "FILE"),
+        new("--test-images", "IDX file of test images", "FILE"),
+        new("--test-labels", "IDX file of the test images' labels", "FILE"),
+        new("--test-fraction", "for data without test images: hold out this fraction of the training images (the last ones) for testing", "F"),
+    ];
     public static OptionSpec JsonOption => new("--json", "print one JSON object on stdout instead of text") { Aliases = ["-j"] };
     public static OptionSpec ModelOption => new("--model", "a model.safetensors written by 'train'", "FILE") { Aliases = ["-m"], Required = true };
     public static OptionSpec OutOption(string what) => new("--out", what, "FILE") { Aliases = ["-o"] };
@@ -34,12 +45,46 @@ public static class Common
     public static ComputeDevice OpenDevice(ParsedOptions options) =>
         ComputeDevice.Open(options.Choice("--device", DeviceChoices), options.Choice("--cpu-ops", CpuOpsChoices));
 
-    /// <summary>Finds or fetches MNIST and loads it. Files in a directory the user named are verified, never replaced.</summary>
+    /// <summary>Finds, fetches or reads the data the user named and loads it: a known data set (verified by SHA-256),
+    /// or any IDX image set in a directory or in named files (checked for structure only).</summary>
     public static MnistData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
     {
-        string? given = options.String("--data");
-        string directory = MnistFetcher.ResolveDataDirectory(given);
-        bool chosenByUser = given is not null || Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null;
+        string? dataset = options.String("--dataset"), given = options.String("--data");
+        string[] fileOptions = ["--train-images", "--train-labels", "--test-images", "--test-labels"];
+        string[] filesGiven = fileOptions.Where(options.Given).ToArray();
+        double? testFraction = options.Given("--test-fraction") ? options.Float("--test-fraction", 0, exclusiveMin: true) : null;
+        if (dataset is not null && !KnownDataSets.IsKnown(dataset))
+            throw new UsageException($"--dataset: unknown data set '{dataset}'; known: {string.Join(", ", KnownDataSets.Names)}");
+        if (dataset is not null && filesGiven.Length > 0)
+            throw new UsageException($"--dataset names a whole data set; {filesGiven[0]} is for files of your own");
+        if (dataset is null && given is null && filesGiven.Length == 0)
+            dataset = KnownDataSets.Mnist;
+        var load = new DataLoadOptions { TestFraction = testFraction, TrainLimit = trainLimit, Name = dataset };
+        // Downloads go into the default cache or a directory that exists: a mistyped --data must not create one.
+        if (given is not null && !Directory.Exists(given))
+            throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
+        if (dataset is null)
+        {
+            // Files of the user's own: any IDX image set, checked for structure, never against a known set's hashes.
+            DataFiles? files = given is not null ? DataFiles.InDirectory(given) : null;
+            string? trainImages = options.String("--train-images");
+            if (files is null && trainImages is null)
+                throw new UsageException($"{filesGiven[0]} needs --train-images (or --data DIR for the rest)");
+            files = files?.With(trainImages, options.String("--train-labels"), options.String("--test-images"), options.String("--test-labels"))
+                ?? new DataFiles(trainImages!, options.String("--train-labels"), options.String("--test-images"), options.String("--test-labels"));
+            // A fraction replaces the test split: test files found in the directory are then not used.
+            if (testFraction is not null && !options.Given("--test-images"))
+                files = files with { TestImages = null, TestLabels = null };
+            return MnistData.Load(files, load);
+        }
+
+        if (testFraction is not null)
+            throw new UsageException($"--test-fraction is for data without a test split; {dataset} has one");
+        bool isMnist = dataset == KnownDataSets.Mnist;
+        string directory = given is not null || isMnist ? MnistFetcher.ResolveDataDirectory(given) : MnistFetcher.CacheDirectory(dataset);
+        bool chosenByUser = given is not null || (isMnist && Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null);
+        if (chosenByUser && !Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory (named by ${MnistFetcher.DataEnvironmentVariable}); create it first to fetch {dataset} into it");
         bool complete = true;
         if (chosenByUser)
         {
@@ -48,14 +93,27 @@ public static class Common
             {
                 if (MnistFiles.Find(directory, name) is not string path)
                     complete = false;
-                else if (!MnistFetcher.IsGenuineAsync(path, name, token).GetAwaiter().GetResult())
-                    throw new DataFormatException($"{path}: does not match the SHA-256 of MNIST's {name} (corrupt, truncated or another data set)");
+                else if (!MnistFetcher.IsGenuineAsync(dataset, path, name, token).GetAwaiter().GetResult())
+                    throw new DataFormatException($"{path}: does not match the SHA-256 of {dataset}'s {name} (corrupt, truncated or another data set)");
             }
         }
         // The fetcher checks (again) what is present and fetches what is missing or wrong.
         if (!chosenByUser || !complete)
-            MnistFetcher.EnsureAsync(directory, new LineLog(log), token).GetAwaiter().GetResult();
-        return MnistData.Load(directory, trainLimit);
+            MnistFetcher.EnsureDataSetAsync(dataset, directory, new LineLog(log), token).GetAwaiter().GetResult();
+        return MnistData.Load(DataFiles.InDirectory(directory), load);
+    }
+
+    /// <summary>The directory a known data set is kept in, as <see cref="LoadData"/> resolves it.</summary>
+    public static string DataDirectory(ParsedOptions options, string dataset) =>
+        options.String("--data") is string given || dataset == KnownDataSets.Mnist
+            ? MnistFetcher.ResolveDataDirectory(options.String("--data"))
+            : MnistFetcher.CacheDirectory(dataset);
+
+    /// <summary>Stops a command that needs labels (the CVAE, the classifier) on unlabelled data, saying what to give.</summary>
+    public static void RequireLabels(MnistData data, string what)
+    {
+        if (!data.HasLabels)
+            throw new UsageException($"{what} learns from labels, and the {data.Name} images have none; give --train-labels and --test-labels");
     }
 
     public static string ModelPath(ParsedOptions options)
@@ -91,8 +149,10 @@ public static class Common
     public static int? DigitFor(ParsedOptions options, VaeConfig config, bool required)
     {
         int? digit = options.OptionalInt(options.Given("--class") ? "--class" : "--digit", 0);
-        if (digit is int d && d >= Math.Max(config.Classes, 10))
-            throw new UsageException($"--digit: unknown class {d}; digits are 0-9");
+        // A conditional model knows its classes; for a plain one the check below says --digit does not apply.
+        int classes = config.IsConditional ? config.Classes : 10;
+        if (digit is int d && d >= classes)
+            throw new UsageException($"--digit: unknown class {d}; the classes are 0-{classes - 1}");
         if (!config.IsConditional)
         {
             if (digit is not null)

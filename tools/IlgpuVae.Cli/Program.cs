@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using IlgpuVae.Cli.Commands;
 
 namespace IlgpuVae.Cli;
@@ -39,6 +40,8 @@ public static class Program
             SweepCommand.Create(cli),
             ClassifierCommand.Create(cli),
             CvaeCommand.Create(cli),
+            ExportCommand.Create(cli),
+            ExploreCommand.Create(cli),
         ];
         foreach (var command in commands)
             root.Subcommands.Add(command);
@@ -79,22 +82,48 @@ public static class Program
             }
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, systemd, Docker, CI runners) and SIGHUP (a closed terminal) stop as Ctrl+C does: the step
+        // finishes, the run is saved, and the exit code is 128 + the signal's number (143, 129) as a shell expects.
+        int? stoppedBy = null;
+        var signals = new List<PosixSignalRegistration>();
+        foreach (var (signal, number, name) in new[] { (PosixSignal.SIGTERM, 15, "SIGTERM"), (PosixSignal.SIGHUP, 1, "SIGHUP") })
+        {
+            try
+            {
+                signals.Add(PosixSignalRegistration.Create(signal, context =>
+                {
+                    // A second signal ends the process the default way.
+                    if (cancel.IsCancellationRequested)
+                        return;
+                    context.Cancel = true;
+                    stoppedBy = number;
+                    cancel.Cancel();
+                    stderr.WriteLine();
+                    stderr.WriteLine($"{name}: stopping after the current step...");
+                }));
+            }
+            catch (PlatformNotSupportedException)
+            {
+                // SIGHUP where the platform has no such signal: only Ctrl+C and SIGTERM stop cleanly there.
+            }
+        }
+        int ExitCode(int code) => code == 130 && stoppedBy is int signal ? 128 + signal : code;
         try
         {
-            return parsed.Invoke(new InvocationConfiguration
+            return ExitCode(parsed.Invoke(new InvocationConfiguration
             {
                 Output = stdout,
                 Error = stderr,
                 EnableDefaultExceptionHandler = false,
                 // Ctrl+C is ours (above): it stops training cleanly instead of ending the process.
                 ProcessTerminationTimeout = null,
-            });
+            }));
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             // Ctrl+C before training started (e.g. while fetching data): nothing to save.
             stderr.WriteLine("stopped");
-            return 130;
+            return ExitCode(130);
         }
         catch (UsageException e)
         {
@@ -114,6 +143,8 @@ public static class Program
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            foreach (var registration in signals)
+                registration.Dispose();
         }
     }
 

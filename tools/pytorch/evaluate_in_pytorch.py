@@ -2,6 +2,11 @@
 """Loads an ilgpu-vae model.safetensors into pytorch/examples' VAE and prints its test loss.
 
   python3 tools/pytorch/evaluate_in_pytorch.py runs/<run>/model.safetensors --data DIR
+  python3 tools/pytorch/evaluate_in_pytorch.py model.safetensors --test-images FILE [--test-labels FILE]
+
+The input size D and the image size H x W come from the checkpoint's metadata (input_size, image_height,
+image_width; checkpoints without the image size hold 28 x 28 MNIST images), so any IDX data set the model
+was trained on works; the test images must be H x W.
 
 Uses the `safetensors` package when installed (what a PyTorch user would do); otherwise reads the
 file with the standard library (the format is 8 bytes of header length, a JSON header, raw data).
@@ -18,14 +23,14 @@ from torch import nn
 class VAE(nn.Module):
     """pytorch/examples vae/main.py, with optional one-hot conditioning of the first layers."""
 
-    def __init__(self, hidden=400, latent=20, classes=0):
+    def __init__(self, inputs=784, hidden=400, latent=20, classes=0):
         super().__init__()
         self.classes = classes
-        self.fc1 = nn.Linear(784 + classes, hidden)
+        self.fc1 = nn.Linear(inputs + classes, hidden)
         self.fc21 = nn.Linear(hidden, latent)
         self.fc22 = nn.Linear(hidden, latent)
         self.fc3 = nn.Linear(latent + classes, hidden)
-        self.fc4 = nn.Linear(hidden, 784)
+        self.fc4 = nn.Linear(hidden, inputs)
 
     def forward(self, x, y=None, sample=True):
         if self.classes:
@@ -82,7 +87,10 @@ def find(directory, stem):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
-    ap.add_argument("--data", default=os.path.expanduser("~/.cache/ilgpu-vae/mnist"))
+    ap.add_argument("--data", default=os.path.expanduser("~/.cache/ilgpu-vae/mnist"),
+                    help="directory of IDX files named like MNIST's (e.g. ~/.cache/ilgpu-vae/fashion-mnist)")
+    ap.add_argument("--test-images", help="IDX file of test images, for files not named like MNIST's")
+    ap.add_argument("--test-labels", help="IDX file of their labels (a conditional model needs them)")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     tensors, meta = load_safetensors(a.model)
@@ -91,11 +99,18 @@ def main():
     names = {"encoder.0": "fc1", "mu": "fc21", "logvar": "fc22", "decoder.0": "fc3", "out": "fc4"}
     state = {f"{names[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v for k, v in tensors.items()}
     classes = int(meta.get("classes", "0"))
-    model = VAE(int(meta.get("hidden", "400")), int(meta.get("latent", "20")), classes)
+    inputs = int(meta.get("input_size", "784"))
+    height, width = int(meta.get("image_height", "28")), int(meta.get("image_width", "28"))
+    model = VAE(inputs, int(meta.get("hidden", "400")), int(meta.get("latent", "20")), classes)
     model.load_state_dict(state)
     model.eval()
-    x = read_idx(find(a.data, "t10k-images-idx3-ubyte")).reshape(-1, 784).float() / 255
-    y = F.one_hot(read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long(), 10).float()
+    images = read_idx(a.test_images or find(a.data, "t10k-images-idx3-ubyte"))
+    if tuple(images.shape[1:]) != (height, width):
+        raise SystemExit(f"test images are {images.shape[1]}x{images.shape[2]}, the model takes {height}x{width}")
+    x = images.reshape(-1, inputs).float() / 255
+    y = None
+    if classes:
+        y = F.one_hot(read_idx(a.test_labels or find(a.data, "t10k-labels-idx1-ubyte")).long(), classes).float()
     torch.manual_seed(a.seed)
     with torch.no_grad():
         for sample in (True, False):

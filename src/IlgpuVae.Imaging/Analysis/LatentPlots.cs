@@ -17,6 +17,9 @@ public sealed record LatentPlot(string Path, string Method, string Title, int Po
 /// </summary>
 public static class LatentPlots
 {
+    /// <summary>The most points a t-SNE panel takes (exact t-SNE holds two n x n matrices).</summary>
+    public const int MaxTsnePoints = Tsne.MaxPoints;
+
     /// <summary>Writes the plots for <paramref name="means"/>.</summary>
     /// <param name="path">The PNG for the direct or PCA plot; a t-SNE plot goes beside it with "-tsne" before the extension.</param>
     /// <param name="means">Row-major n x <paramref name="dims"/> latent means.</param>

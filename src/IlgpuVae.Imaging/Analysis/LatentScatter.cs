@@ -9,7 +9,7 @@ namespace IlgpuVae.Analysis;
 /// gives the same bytes on every machine. Colours are the 10-colour "category10" palette indexed by label mod
 /// 10, so a digit keeps its colour across plots; the legend lists the labels present, in ascending order.
 /// </summary>
-public static class LatentScatter
+internal static class LatentScatter
 {
     /// <summary>Default image width in pixels.</summary>
     public const int DefaultWidth = 900;

@@ -9,7 +9,7 @@ namespace IlgpuVae.Imaging;
 /// <see cref="Advance"/> columns per character and <see cref="LinePitch"/> rows per line,
 /// both multiplied by the drawing scale.
 /// </summary>
-public static class BitmapFont
+internal static class BitmapFont
 {
     /// <summary>Glyph width in font pixels.</summary>
     public const int GlyphWidth = 5;

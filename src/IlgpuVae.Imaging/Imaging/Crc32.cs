@@ -4,7 +4,7 @@ namespace IlgpuVae.Imaging;
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320) as used by PNG chunks and zlib/gzip.
 /// Table-driven; no dependency on System.IO.Hashing.
 /// </summary>
-public static class Crc32
+internal static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

@@ -9,16 +9,16 @@ public static class DigitFigureImage
     /// <param name="figure">The composed figure.</param>
     /// <param name="scale">Screen pixels per image pixel.</param>
     /// <returns>The image.</returns>
-    public static RgbImage Render(DigitFigure figure, int scale = 2)
+    internal static RgbImage Render(DigitFigure figure, int scale = 2)
     {
         ArgumentNullException.ThrowIfNull(figure);
         var labels = Labels(figure);
-        var image = DigitGrid.Render(figure.Cells, figure.Rows, figure.Columns, labels, figure.ImageSide, scale);
-        var layout = DigitGrid.ComputeLayout(figure.Rows, figure.Columns, labels, figure.ImageSide, scale);
+        var image = DigitGrid.Render(figure.Cells, figure.Rows, figure.Columns, labels, figure.ImageHeight, scale, figure.ImageWidth);
+        var layout = DigitGrid.ComputeLayout(figure.Rows, figure.Columns, labels, figure.ImageHeight, scale, figure.ImageWidth);
         foreach (int cell in figure.EmptyCells)
         {
             var (x, y) = layout.CellOrigin(cell / figure.Columns, cell % figure.Columns);
-            image.FillRect(x, y, layout.CellPixels, layout.CellPixels, DigitGrid.EmptyCellColor);
+            image.FillRect(x, y, layout.CellWidth, layout.CellHeight, DigitGrid.EmptyCellColor);
         }
         return image;
     }

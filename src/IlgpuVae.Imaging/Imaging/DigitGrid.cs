@@ -26,8 +26,8 @@ public sealed class GridLabels
 /// <summary>
 /// Pixel geometry of a rendered <see cref="DigitGrid"/>: where the grid and each cell lie.
 /// The grid block starts at (<see cref="GridX"/>, <see cref="GridY"/>) with a 1-pixel separator line,
-/// then alternates cells of <see cref="CellPixels"/> pixels and 1-pixel separators, ending with a separator,
-/// so cell (r, c) starts at <c>GridX + 1 + c * (CellPixels + 1)</c>, <c>GridY + 1 + r * (CellPixels + 1)</c>.
+/// then alternates cells of <see cref="CellWidth"/> x <see cref="CellHeight"/> pixels and 1-pixel separators, ending
+/// with a separator, so cell (r, c) starts at <c>GridX + 1 + c * (CellWidth + 1)</c>, <c>GridY + 1 + r * (CellHeight + 1)</c>.
 /// </summary>
 /// <param name="Width">Total image width.</param>
 /// <param name="Height">Total image height.</param>
@@ -35,24 +35,25 @@ public sealed class GridLabels
 /// <param name="GridY">Top edge of the grid block (its outer separator row).</param>
 /// <param name="Rows">Number of cell rows.</param>
 /// <param name="Columns">Number of cell columns.</param>
-/// <param name="CellPixels">Edge of one scaled cell in pixels (cell size x scale).</param>
+/// <param name="CellWidth">Width of one scaled cell in pixels (image width x scale).</param>
+/// <param name="CellHeight">Height of one scaled cell in pixels (image height x scale).</param>
 /// <param name="TextScale">Text magnification used for the title and row labels.</param>
 /// <param name="ColumnTextScale">Text magnification used for column labels (reduced from <paramref name="TextScale"/> until all fit their cells, minimum 1).</param>
-public readonly record struct GridLayout(
-    int Width, int Height, int GridX, int GridY, int Rows, int Columns, int CellPixels, int TextScale, int ColumnTextScale)
+internal readonly record struct GridLayout(
+    int Width, int Height, int GridX, int GridY, int Rows, int Columns, int CellWidth, int CellHeight, int TextScale, int ColumnTextScale)
 {
     /// <summary>Width of the grid block including all separators.</summary>
-    public int GridWidth => (Columns * (CellPixels + 1)) + 1;
+    public int GridWidth => (Columns * (CellWidth + 1)) + 1;
 
     /// <summary>Height of the grid block including all separators.</summary>
-    public int GridHeight => (Rows * (CellPixels + 1)) + 1;
+    public int GridHeight => (Rows * (CellHeight + 1)) + 1;
 
     /// <summary>Top-left pixel of cell (<paramref name="row"/>, <paramref name="column"/>).</summary>
     /// <param name="row">Cell row, 0-based.</param>
     /// <param name="column">Cell column, 0-based.</param>
     /// <returns>Image coordinates of the cell's first pixel.</returns>
     public (int X, int Y) CellOrigin(int row, int column) =>
-        (GridX + 1 + (column * (CellPixels + 1)), GridY + 1 + (row * (CellPixels + 1)));
+        (GridX + 1 + (column * (CellWidth + 1)), GridY + 1 + (row * (CellHeight + 1)));
 }
 
 /// <summary>
@@ -63,19 +64,19 @@ public readonly record struct GridLayout(
 public static class DigitGrid
 {
     /// <summary>Colour of the separator lines between (and around) cells.</summary>
-    public static Rgb SeparatorColor => Rgb.Grey;
+    internal static Rgb SeparatorColor => Rgb.Grey;
 
     /// <summary>Colour of the margins and label areas.</summary>
-    public static Rgb BackgroundColor => new(24, 24, 24);
+    internal static Rgb BackgroundColor => new(24, 24, 24);
 
     /// <summary>Colour of the title and label text.</summary>
-    public static Rgb TextColor => new(235, 235, 235);
+    internal static Rgb TextColor => new(235, 235, 235);
 
     /// <summary>Colour used for NaN pixel values.</summary>
-    public static Rgb NaNColor => Rgb.Red;
+    internal static Rgb NaNColor => Rgb.Red;
 
     /// <summary>Colour of cells that have no image (when fewer images than rows x cols are given).</summary>
-    public static Rgb EmptyCellColor => new(48, 48, 48);
+    internal static Rgb EmptyCellColor => new(48, 48, 48);
 
     /// <summary>Margin in pixels around the grid and between text blocks, used when any label is present.</summary>
     public const int Margin = 4;
@@ -84,24 +85,27 @@ public static class DigitGrid
     /// Renders <paramref name="images"/> into a grid image. Image i goes to row i / cols, column i % cols.
     /// </summary>
     /// <param name="images">
-    /// Row-major images of <paramref name="cellSize"/> x <paramref name="cellSize"/> floats each, concatenated; the
-    /// length must be a multiple of cellSize² and hold at most rows x cols images (fewer leaves trailing cells empty).
+    /// Row-major images of <paramref name="cellSize"/> rows of <paramref name="cellWidth"/> floats each, concatenated;
+    /// the length must be a multiple of the pixels per image and hold at most rows x cols images (fewer leaves
+    /// trailing cells empty).
     /// </param>
     /// <param name="rows">Number of grid rows, at least 1.</param>
     /// <param name="cols">Number of grid columns, at least 1.</param>
     /// <param name="labels">Optional title, row labels and column labels.</param>
-    /// <param name="cellSize">Edge length of each source image in pixels (28 for MNIST).</param>
+    /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
     /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
     /// <returns>The rendered image.</returns>
-    public static RgbImage Render(
-        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
+    internal static RgbImage Render(
+        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0)
     {
-        GridLayout layout = ComputeLayout(rows, cols, labels, cellSize, scale);
-        int pixelsPerImage = cellSize * cellSize;
+        GridLayout layout = ComputeLayout(rows, cols, labels, cellSize, scale, cellWidth);
+        int height = cellSize, width = cellWidth > 0 ? cellWidth : cellSize;
+        int pixelsPerImage = height * width;
         if (images.Length % pixelsPerImage != 0)
         {
             throw new ArgumentException(
-                $"Image data length {images.Length} is not a multiple of {cellSize}x{cellSize}.", nameof(images));
+                $"Image data length {images.Length} is not a multiple of {height}x{width}.", nameof(images));
         }
 
         int count = images.Length / pixelsPerImage;
@@ -114,7 +118,6 @@ public static class DigitGrid
         var img = new RgbImage(layout.Width, layout.Height, BackgroundColor);
         img.FillRect(layout.GridX, layout.GridY, layout.GridWidth, layout.GridHeight, SeparatorColor);
 
-        int cellPx = layout.CellPixels;
         byte[] px = img.Pixels;
         int stride = img.Width * 3;
         for (int r = 0; r < rows; r++)
@@ -125,18 +128,18 @@ public static class DigitGrid
                 (int x0, int y0) = layout.CellOrigin(r, c);
                 if (index >= count)
                 {
-                    img.FillRect(x0, y0, cellPx, cellPx, EmptyCellColor);
+                    img.FillRect(x0, y0, layout.CellWidth, layout.CellHeight, EmptyCellColor);
                     continue;
                 }
 
                 ReadOnlySpan<float> src = images.Slice(index * pixelsPerImage, pixelsPerImage);
-                for (int sy = 0; sy < cellSize; sy++)
+                for (int sy = 0; sy < height; sy++)
                 {
                     int rowStart = ((y0 + (sy * scale)) * stride) + (x0 * 3);
                     int o = rowStart;
-                    for (int sx = 0; sx < cellSize; sx++)
+                    for (int sx = 0; sx < width; sx++)
                     {
-                        Rgb color = ToColor(src[(sy * cellSize) + sx]);
+                        Rgb color = ToColor(src[(sy * width) + sx]);
                         for (int k = 0; k < scale; k++)
                         {
                             px[o] = color.R;
@@ -149,7 +152,7 @@ public static class DigitGrid
                     // Replicate the finished scanline for the remaining (scale - 1) rows.
                     for (int k = 1; k < scale; k++)
                     {
-                        Array.Copy(px, rowStart, px, rowStart + (k * stride), cellPx * 3);
+                        Array.Copy(px, rowStart, px, rowStart + (k * stride), layout.CellWidth * 3);
                     }
                 }
             }
@@ -165,31 +168,35 @@ public static class DigitGrid
     /// <param name="rows">Number of grid rows, at least 1.</param>
     /// <param name="cols">Number of grid columns, at least 1.</param>
     /// <param name="labels">Optional title, row labels and column labels.</param>
-    /// <param name="cellSize">Edge length of each source image in pixels (28 for MNIST).</param>
+    /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
     /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
     public static void Save(
-        string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2) =>
-        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale));
+        string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0) =>
+        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale, cellWidth));
 
     /// <summary>Computes the geometry <see cref="Render"/> would use, without drawing anything.</summary>
     /// <param name="rows">Number of grid rows, at least 1.</param>
     /// <param name="cols">Number of grid columns, at least 1.</param>
     /// <param name="labels">Optional labels (they affect margins and image size).</param>
-    /// <param name="cellSize">Edge length of each source image in pixels.</param>
+    /// <param name="cellSize">Height of each source image in pixels, and its width unless <paramref name="cellWidth"/> is given.</param>
     /// <param name="scale">Nearest-neighbour magnification, at least 1.</param>
+    /// <param name="cellWidth">Width of each source image in pixels; 0 for square images.</param>
     /// <returns>The layout.</returns>
-    public static GridLayout ComputeLayout(int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2)
+    internal static GridLayout ComputeLayout(int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cols, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(cellSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(cellWidth);
         ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(labels?.TextScale ?? 0, nameof(labels));
 
-        int cellPx = checked(cellSize * scale);
+        int cellPx = checked((cellWidth > 0 ? cellWidth : cellSize) * scale);
+        int cellHeightPx = checked(cellSize * scale);
         int textScale = labels is { TextScale: > 0 } ? labels.TextScale : scale;
         int gridW = checked((cols * (cellPx + 1)) + 1);
-        int gridH = checked((rows * (cellPx + 1)) + 1);
+        int gridH = checked((rows * (cellHeightPx + 1)) + 1);
 
         string? title = string.IsNullOrEmpty(labels?.Title) ? null : labels.Title;
         bool hasRowLabels = HasAny(labels?.RowLabels, rows);
@@ -230,13 +237,13 @@ public static class DigitGrid
         int gridY = margin + titleH + colLabelH;
         int width = Math.Max(gridX + gridW + margin, titleW + (2 * margin));
         int height = gridY + gridH + margin;
-        return new GridLayout(width, height, gridX, gridY, rows, cols, cellPx, textScale, colTextScale);
+        return new GridLayout(width, height, gridX, gridY, rows, cols, cellPx, cellHeightPx, textScale, colTextScale);
     }
 
     /// <summary>Maps one pixel value to its display colour: clamp to [0, 1], scale to 0-255 grey; NaN is red.</summary>
     /// <param name="value">Pixel intensity, nominally in [0, 1].</param>
     /// <returns>The colour drawn for that value.</returns>
-    public static Rgb ToColor(float value)
+    internal static Rgb ToColor(float value)
     {
         if (float.IsNaN(value))
         {
@@ -255,7 +262,6 @@ public static class DigitGrid
         }
 
         int ts = layout.TextScale;
-        int cellPx = layout.CellPixels;
         if (!string.IsNullOrEmpty(labels.Title))
         {
             img.DrawText(Margin, Margin, labels.Title, TextColor, ts);
@@ -273,7 +279,7 @@ public static class DigitGrid
             int x = layout.GridX - Margin - BitmapFont.MeasureWidth(s, ts);
             // Centre the ink above the baseline; the descender row may hang below centre.
             int inkHeight = BitmapFont.MeasureHeight(s, ts) - ((BitmapFont.GlyphHeight - BitmapFont.CapHeight) * ts);
-            int y = y0 + ((cellPx - inkHeight) / 2);
+            int y = y0 + ((layout.CellHeight - inkHeight) / 2);
             img.DrawText(x, y, s, TextColor, ts);
         }
 
@@ -287,7 +293,7 @@ public static class DigitGrid
 
             (int x0, _) = layout.CellOrigin(0, c);
             int cts = layout.ColumnTextScale;
-            int x = x0 + ((cellPx - BitmapFont.MeasureWidth(s, cts)) / 2);
+            int x = x0 + ((layout.CellWidth - BitmapFont.MeasureWidth(s, cts)) / 2);
             int y = layout.GridY - Margin - BitmapFont.MeasureHeight(s, cts);
             img.DrawText(x, y, s, TextColor, cts);
         }

@@ -9,7 +9,7 @@ namespace IlgpuVae.Imaging;
 /// Reads 8-bit non-interlaced greyscale, grey+alpha, RGB and RGBA files with any of the five
 /// filter types (alpha is discarded); that covers everything this class writes.
 /// </summary>
-public static class Png
+internal static class Png
 {
     /// <summary>The eight-byte PNG file signature.</summary>
     public static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];

@@ -4,7 +4,7 @@ namespace IlgpuVae.Imaging;
 /// <param name="R">Red channel, 0-255.</param>
 /// <param name="G">Green channel, 0-255.</param>
 /// <param name="B">Blue channel, 0-255.</param>
-public readonly record struct Rgb(byte R, byte G, byte B)
+internal readonly record struct Rgb(byte R, byte G, byte B)
 {
     /// <summary>Pure black (0, 0, 0).</summary>
     public static Rgb Black => new(0, 0, 0);

@@ -4,7 +4,7 @@ namespace IlgpuVae.Imaging;
 /// A mutable 8-bit RGB raster: <see cref="Width"/> x <see cref="Height"/> pixels stored row-major,
 /// three bytes (R, G, B) per pixel, top row first. Drawing operations clip to the image bounds.
 /// </summary>
-public sealed class RgbImage
+internal sealed class RgbImage
 {
     /// <summary>Creates an image filled with <paramref name="background"/> (black when omitted).</summary>
     /// <param name="width">Width in pixels, at least 1.</param>

@@ -47,7 +47,11 @@ public static class TrainingPictures
         const int columns = 10;
         if (test.Count < columns)
             throw new ArgumentException($"the test set has {test.Count} images, the pictures need {columns}", nameof(test));
-        int d = test.PixelsPerImage;
+        int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth;
+        if (h * w != d)
+            throw new ArgumentException($"the test images are {test.Rows}x{test.Cols}, the model draws {h}x{w}", nameof(test));
+        // Small images are drawn larger, so a 12x16 picture stays as legible as MNIST's.
+        int scale = Math.Max(2, 56 / Math.Max(h, w));
         var images = new float[columns * d];
         var labels = new int[columns];
         for (int i = 0; i < columns; i++)
@@ -61,19 +65,20 @@ public static class TrainingPictures
         var reconstructions = model.Reconstruct(images, conditional ? labels : default);
         string epochText = $"epoch {epoch}";
         DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions], 2, columns,
-            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] });
+            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w);
         if (conditional)
         {
-            var sampleLabels = Enumerable.Range(0, 10 * 8).Select(i => i / 8).ToArray();
+            int classes = model.Config.Classes;
+            var sampleLabels = Enumerable.Range(0, classes * 8).Select(i => i / 8).ToArray();
             var perDigit = model.Sample(sampleLabels.Length, SampleSeed, sampleLabels);
-            DigitGrid.Save(Path.Combine(directory, SamplesFile), perDigit, 10, 8, new GridLabels
+            DigitGrid.Save(Path.Combine(directory, SamplesFile), perDigit, classes, 8, new GridLabels
             {
-                Title = $"Samples per digit, {epochText}",
-                RowLabels = Enumerable.Range(0, 10).Select(i => $"digit {i}").ToArray(),
-            });
+                Title = $"Samples per class, {epochText}",
+                RowLabels = Enumerable.Range(0, classes).Select(i => $"class {i}").ToArray(),
+            }, h, scale, w);
             return;
         }
         var samples = model.Sample(64, SampleSeed);
-        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" });
+        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w);
     }
 }

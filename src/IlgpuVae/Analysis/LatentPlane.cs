@@ -24,6 +24,27 @@ public sealed record LatentPlane(float[] Across, float[] Down, double[]? Explain
         return new LatentPlane(LatentPaths.Axis(latent, across), LatentPaths.Axis(latent, down));
     }
 
+    /// <summary>
+    /// The plane of the two leading principal directions of the codes <paramref name="means"/> (N, Z) row-major, with
+    /// their mean as <see cref="Center"/> (project a code onto the plane as <c>(code - Center) . Across</c>, and so on).
+    /// </summary>
+    /// <param name="means">Posterior means, e.g. from <see cref="VaeModel.Encode"/>; at least two rows.</param>
+    /// <param name="latent">Z, 2 or more.</param>
+    /// <returns>The plane, with the explained variance ratios and the means' mean.</returns>
+    public static LatentPlane Principal(float[] means, int latent)
+    {
+        ArgumentNullException.ThrowIfNull(means);
+        if (latent < 2)
+            throw new ArgumentException($"a latent plane needs Z >= 2, got {latent}", nameof(latent));
+        if (means.Length % latent != 0 || means.Length / latent < 2)
+            throw new ArgumentException($"{means.Length} values are not two or more rows of Z = {latent}", nameof(means));
+        var pca = Pca.Fit(means, latent, 2);
+        return new LatentPlane(pca.Components[..latent], pca.Components[latent..], pca.ExplainedVarianceRatio) { Center = pca.Mean };
+    }
+
+    /// <summary>For a principal plane fitted to codes, their mean (Z); null for a plane through the origin.</summary>
+    public float[]? Center { get; init; }
+
     /// <summary>The plane of the two leading principal directions of <paramref name="model"/>'s posterior means over <paramref name="set"/>.</summary>
     /// <param name="model">A model with Z &gt;= 2.</param>
     /// <param name="set">The images whose means are analysed, e.g. the test set.</param>
@@ -37,6 +58,14 @@ public sealed record LatentPlane(float[] Across, float[] Down, double[]? Explain
         var pca = Pca.Fit(model.LatentMeans(set), z, 2);
         return new LatentPlane(pca.Components[..z], pca.Components[z..], pca.ExplainedVarianceRatio);
     }
+
+    /// <summary>
+    /// Coordinates for a grid of <paramref name="count"/> points per side: the standard normal's quantiles at evenly
+    /// spaced probabilities (Kingma and Welling's manifold), so equal areas of the prior get equal cells.
+    /// </summary>
+    /// <param name="count">Points per side, 2 or more.</param>
+    /// <returns>The coordinates, increasing.</returns>
+    public static double[] QuantileGrid(int count) => NormalQuantile.Grid(count);
 
     /// <summary>The codes <c>u Across + v Down</c> over a square grid: row r has v = coordinates[n - 1 - r] (largest at the top), column c has u = coordinates[c].</summary>
     /// <param name="coordinates">The grid's coordinates along each direction.</param>

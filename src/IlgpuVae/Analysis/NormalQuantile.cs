@@ -4,7 +4,7 @@ namespace IlgpuVae.Analysis;
 /// The standard normal distribution's inverse CDF (quantile function), by Wichura's algorithm AS 241 (PPND16,
 /// Applied Statistics 37(3), 1988): rational approximations in three ranges, accurate to about 1e-16.
 /// </summary>
-public static class NormalQuantile
+internal static class NormalQuantile
 {
     // Central range |p - 0.5| <= 0.425: x = q A(r) / B(r) with r = 0.180625 - q^2.
     private static readonly double[] A =

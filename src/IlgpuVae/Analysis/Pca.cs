@@ -4,7 +4,7 @@ namespace IlgpuVae.Analysis;
 /// Principal component analysis by eigen-decomposition of the sample covariance (cyclic Jacobi rotations, in
 /// double precision). Intended for low-dimensional data such as latent codes (dims up to a few hundred).
 /// </summary>
-public sealed class Pca
+internal sealed class Pca
 {
     private Pca(float[] mean, float[] components, double[] variance, double[] ratio, int dims, int count)
     {

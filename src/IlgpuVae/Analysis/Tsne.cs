@@ -10,7 +10,7 @@ namespace IlgpuVae.Analysis;
 /// exaggeration 12 for the first 250 iterations with momentum 0.5 (then 0.8), per-coordinate adaptive gains
 /// (minimum 0.01) and learning rate max(n / 48, 50). Meant for a few thousand points at most.
 /// </summary>
-public static class Tsne
+internal static class Tsne
 {
     /// <summary>Largest number of points accepted (two n x n float matrices are held).</summary>
     public const int MaxPoints = 8000;

@@ -35,6 +35,7 @@ public static class OpBenchmark
     /// <param name="repeats">Timed calls per op; the ILGPU kernels on the CPU accelerator, being slow, run a tenth as many.</param>
     /// <param name="measured">Called with each row as soon as it is measured (results print as they come).</param>
     /// <returns>One row per op, in the order run.</returns>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public static IReadOnlyList<OpTiming> Run(ComputeDevice device, VaeConfig config, int batch = 128, int repeats = 50,
         Action<OpTiming>? measured = null)
     {
@@ -42,6 +43,15 @@ public static class OpBenchmark
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repeats);
+        device.ThrowIfDisposed();
+        // The device is the benchmark's alone while it runs: timings of shared ops would measure the other users.
+        lock (device.Gate)
+            return RunHeld(device, config, batch, repeats, measured);
+    }
+
+    private static IReadOnlyList<OpTiming> RunHeld(ComputeDevice device, VaeConfig config, int batch, int repeats,
+        Action<OpTiming>? measured)
+    {
         var ops = device.Ops;
         int reps = device.Kind == DeviceChoice.Cpu && device.Ops is not CpuOps ? Math.Max(1, repeats / 10) : repeats;
         int b = batch, pixels = config.InputSize, h = config.Hidden[0], z = config.Latent;

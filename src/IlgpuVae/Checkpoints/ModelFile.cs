@@ -42,7 +42,16 @@ internal static class ModelFile
             throw new InvalidDataException(e.Message, e);
         }
         metadata = file.Metadata;
-        var network = create(file);
+        TNetwork network;
+        try
+        {
+            network = create(file);
+        }
+        catch (ArgumentException e)
+        {
+            // Sizes from the file's metadata that no device can hold (or no index can address).
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
         try
         {
             import(network, file);

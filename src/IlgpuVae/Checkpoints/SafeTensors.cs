@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -80,33 +79,24 @@ internal static class SafeTensors
         List<NamedTensor> list = ValidateForWrite(metadata, tensors);
         byte[] header = BuildHeader(metadata, list);
 
-        string fullPath = Path.GetFullPath(path);
-        string tempPath = fullPath + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        try
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
+        if (!Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"{directory}: no such directory");
+        // Temporary file, flush, rename, directory flush; any I/O error is one IOException naming the target.
+        Data.AtomicFile.Write(path, fileStream =>
         {
-            using (var fileStream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            Stream stream = wrapStream?.Invoke(fileStream) ?? fileStream;
+            Span<byte> prefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+            stream.Write(prefix);
+            stream.Write(header);
+            foreach (NamedTensor tensor in list)
             {
-                Stream stream = wrapStream?.Invoke(fileStream) ?? fileStream;
-                Span<byte> prefix = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
-                stream.Write(prefix);
-                stream.Write(header);
-                foreach (NamedTensor tensor in list)
-                {
-                    WriteFloats(stream, tensor.Data);
-                }
-
-                stream.Flush();
-                fileStream.Flush(flushToDisk: true);
+                WriteFloats(stream, tensor.Data);
             }
 
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tempPath);
-            throw;
-        }
+            stream.Flush();
+        });
     }
 
     /// <summary>
@@ -318,18 +308,6 @@ internal static class SafeTensors
                 Span<int> bits = MemoryMarshal.Cast<float, int>(chunk);
                 BinaryPrimitives.ReverseEndianness(bits, bits);
             }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the original failure is what the caller needs to see.
         }
     }
 

@@ -9,9 +9,11 @@ public sealed partial class Classifier
     /// <summary>Loss, accuracy and confusion matrix over a set, e.g. the test set.</summary>
     /// <param name="set">The labelled images.</param>
     /// <returns>The scores.</returns>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public ClassifierEvaluation Evaluate(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
+        using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new ClassifierEvaluator(Network, onDevice);
         return evaluator.Evaluate();

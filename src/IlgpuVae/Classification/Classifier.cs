@@ -12,8 +12,12 @@ namespace IlgpuVae.Classification;
 /// A trained MNIST classifier for embedding in an application, e.g. to judge whether a conditional VAE's samples
 /// show the requested digit: predict, save and load. Inputs are host arrays of row-major image rows (pixels in
 /// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
-/// device in batches of <see cref="ClassifierNetwork.Capacity"/> rows.
+/// device in batches of the capacity given to <see cref="Create"/> or <see cref="Load"/>.
 /// </summary>
+/// <remarks>
+/// Safe to share between threads: every call holds the device's lock (see <see cref="Model"/>). After
+/// <see cref="Model.Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public sealed partial class Classifier : Model
 {
     /// <summary>Loads a classifier checkpoint (safetensors); the file alone rebuilds the architecture.</summary>
@@ -23,11 +27,17 @@ public sealed partial class Classifier : Model
     /// <returns>The classifier.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid classifier checkpoint; the message is one line.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public static Classifier Load(ComputeDevice device, string path, int capacity = 1000)
     {
-        var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.Import(file, path), out var metadata);
-        return new(loaded) { Metadata = metadata };
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+        {
+            var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+                (network, file) => network.Import(file, path), out var metadata);
+            return new(loaded) { Metadata = metadata };
+        }
     }
 
     /// <summary>Creates an untrained classifier with PyTorch's default initialisation.</summary>
@@ -36,8 +46,14 @@ public sealed partial class Classifier : Model
     /// <param name="seed">The initialisation seed.</param>
     /// <param name="capacity">Rows per device batch.</param>
     /// <returns>The classifier.</returns>
-    public static Classifier Create(ComputeDevice device, ClassifierConfig config, int seed = 1, int capacity = 1000) =>
-        new(new ClassifierNetwork(device, config, capacity, seed));
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public static Classifier Create(ComputeDevice device, ClassifierConfig config, int seed = 1, int capacity = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+            return new(new ClassifierNetwork(device, config, capacity, seed));
+    }
 
     // A trainer's classifier shares its network; a created or loaded one owns it.
     internal Classifier(ClassifierNetwork network, bool ownsNetwork = true)
@@ -46,20 +62,32 @@ public sealed partial class Classifier : Model
     internal ClassifierNetwork Network { get; }
 
     /// <summary>The architecture.</summary>
-    public ClassifierConfig Config => Network.Config;
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public ClassifierConfig Config
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Network.Config;
+        }
+    }
 
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
+    private protected override int LabelClasses => Config.Classes;
+
     /// <summary>The most likely class of each image (the first one on a tie).</summary>
     /// <param name="images">count rows of D finite pixels, in [0, 1] as the classifier was trained.</param>
     /// <returns>count labels in [0, C).</returns>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public int[] Predict(ReadOnlySpan<float> images) => Predict(images, out _);
 
     /// <summary>The most likely class of each image and the softmax probabilities of every class.</summary>
     /// <param name="images">count rows of D finite pixels.</param>
     /// <param name="probabilities">count rows of C probabilities, each row summing to 1.</param>
     /// <returns>count labels in [0, C).</returns>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public int[] Predict(ReadOnlySpan<float> images, out float[] probabilities)
     {
         var logits = Logits(images);
@@ -85,6 +113,7 @@ public sealed partial class Classifier : Model
     /// <param name="images">count rows of D finite pixels.</param>
     /// <param name="labels">count labels.</param>
     /// <returns>The accuracy in [0, 1].</returns>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public double Accuracy(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
     {
         var predicted = Predict(images);
@@ -101,8 +130,10 @@ public sealed partial class Classifier : Model
     /// <summary>The logits of each image.</summary>
     /// <param name="images">count rows of D finite pixels.</param>
     /// <returns>count rows of C logits.</returns>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public float[] Logits(ReadOnlySpan<float> images)
     {
+        using var held = Use();
         int d = Config.InputSize, c = Config.Classes;
         if (images.Length % d != 0)
             throw new ArgumentException($"{images.Length} values are not whole images of D = {d}", nameof(images));

@@ -22,7 +22,15 @@ internal sealed class ClassifierNetwork : IDisposable
     {
         config.Validate();
         Config = config;
-        Graph = new Network(device, Build(config), new SoftmaxCrossEntropyLoss(), capacity, seed);
+        try
+        {
+            Graph = new Network(device, Build(config), new SoftmaxCrossEntropyLoss(), capacity, seed);
+        }
+        catch (ArgumentException e)
+        {
+            // The sizes came from the user: name them.
+            throw new ArgumentException($"{config}: {e.Message}", e);
+        }
     }
 
     /// <summary>The graph that runs the model.</summary>

@@ -16,8 +16,16 @@ namespace IlgpuVae.Classification;
 /// buffer that is read back only every <see cref="TrainingSettings.ReportEverySteps"/> steps.
 /// After each epoch the test set is scored.
 /// </summary>
+/// <remarks>
+/// A trainer is single-threaded: a second <see cref="Train"/>, <see cref="TrainAsync"/>, <see cref="EvaluateTest"/> or
+/// <see cref="Save"/> while one runs throws <see cref="InvalidOperationException"/>. It holds its device's lock one
+/// step at a time. After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public sealed class ClassifierTrainer : IDisposable, ITrainable
 {
+    private readonly Classifier _classifier;
+    private int _running;
+    private bool _disposed;
     private readonly ClassifierTrainingOptions _options;
     private readonly DeviceDataset _train, _test;
     private readonly ClassifierNetwork _network;
@@ -25,6 +33,7 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     private readonly TrainingEngine _engine;
     private readonly List<ClassifierEpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
+    private readonly (string Name, int Height, int Width) _data;
 
     /// <summary>Prepares a run.</summary>
     /// <param name="device">The device to train on.</param>
@@ -35,33 +44,46 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         options.Validate();
         if (data.Train.PixelsPerImage != options.Model.InputSize)
             throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the classifier takes {options.Model.InputSize}");
+        if (!data.HasLabels)
+            throw new ArgumentException($"a classifier learns from labels, and the {data.Name} images have none");
         _options = options;
+        _data = (data.Name, data.ImageHeight, data.ImageWidth);
         var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
         if (train.Labels.Any(l => l >= options.Model.Classes))
             throw new ArgumentException($"training labels outside 0-{options.Model.Classes - 1}");
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
-        _lossTerms = [_network.SampleLoss];
-        _evaluator = new ClassifierEvaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine());
-        Classifier = new Classifier(_network, ownsNetwork: false);
+        device.ThrowIfDisposed();
+        // Uploads and initialisation are device work: they wait for other users of the device.
+        lock (device.Gate)
+        {
+            _train = new DeviceDataset(device, train);
+            _test = new DeviceDataset(device, data.Test);
+            _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
+            _lossTerms = [_network.SampleLoss];
+            _evaluator = new ClassifierEvaluator(_network, _test);
+            _engine = new TrainingEngine(device, this, _train, options.ToEngine());
+        }
+        _classifier = new Classifier(_network, ownsNetwork: false);
     }
 
-    /// <summary>The classifier being trained (shares the trainer's network).</summary>
-    public Classifier Classifier { get; }
+    /// <summary>The classifier being trained (shares the trainer's network; disposed with the trainer).</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public Classifier Classifier => Alive(_classifier);
 
     /// <summary>The options.</summary>
-    public ClassifierTrainingOptions Options => _options;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public ClassifierTrainingOptions Options => Alive(_options);
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
-    public int StepsPerEpoch => _engine.StepsPerEpoch;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
 
     /// <summary>Training images.</summary>
-    public int TrainCount => _train.Count;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int TrainCount => Alive(_train).Count;
 
     /// <summary>Metrics of every finished epoch.</summary>
-    public IReadOnlyList<ClassifierEpochMetrics> History => _history;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public IReadOnlyList<ClassifierEpochMetrics> History => Alive(_history);
 
     Network ITrainable.Graph => _network.Graph;
 
@@ -73,13 +95,42 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public ClassifierTrainingResult Train(IProgress<ClassifierProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var busy = Enter();
+        return TrainOnce(progress, cancellationToken);
+    }
+
+    /// <summary><see cref="Train"/> on a thread-pool thread; a cancelled token stops after the current step.</summary>
+    /// <example>
+    /// <code>
+    /// ClassifierTrainingResult result = await trainer.TrainAsync(cancellationToken: token);
+    /// Console.WriteLine($"{result.Outcome}: {trainer.History[^1].TestAccuracy:P2}");
+    /// </code>
+    /// </example>
+    /// <param name="progress">Receives reports; null for none.</param>
+    /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
+    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public Task<ClassifierTrainingResult> TrainAsync(IProgress<ClassifierProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
+    }
+
+    private ClassifierTrainingResult TrainOnce(IProgress<ClassifierProgress>? progress, CancellationToken cancellationToken)
     {
         Action<EngineReport>? report = progress is null ? null : r => progress.Report(new ClassifierProgress(r.Epoch,
             _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
-            var test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new ClassifierProgress(
+            ClassifierEvaluation test;
+            lock (_network.Device.Gate)
+                test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new ClassifierProgress(
                 summary.Epoch, _options.Epochs, done, total, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
@@ -101,12 +152,22 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
 
     /// <summary>Loss, accuracy and confusion on the test set now.</summary>
     /// <returns>The evaluation.</returns>
-    public ClassifierEvaluation EvaluateTest() => _evaluator.Evaluate();
+    /// <exception cref="InvalidOperationException">The trainer is in use (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public ClassifierEvaluation EvaluateTest()
+    {
+        using var busy = Enter();
+        lock (_network.Device.Gate)
+            return _evaluator.Evaluate();
+    }
 
     /// <summary>Saves the classifier with the run's settings and last test accuracy in the metadata.</summary>
     /// <param name="path">The .safetensors file.</param>
+    /// <exception cref="InvalidOperationException">The trainer is in use (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public void Save(string path)
     {
+        using var busy = Enter();
         var metadata = new Dictionary<string, string>
         {
             ["epochs"] = _history.Count.ToString(CultureInfo.InvariantCulture),
@@ -115,16 +176,20 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
             ["lr_schedule"] = _options.Schedule.ToString().ToLowerInvariant(),
             ["seed"] = _options.Seed.ToString(CultureInfo.InvariantCulture),
             ["train_images"] = _train.Count.ToString(CultureInfo.InvariantCulture),
+            ["dataset"] = _data.Name,
+            ["image_height"] = _data.Height.ToString(CultureInfo.InvariantCulture),
+            ["image_width"] = _data.Width.ToString(CultureInfo.InvariantCulture),
         };
         if (_history.Count > 0)
             metadata["test_accuracy"] = _history[^1].TestAccuracy.ToString("F4", CultureInfo.InvariantCulture);
-        Classifier.Save(path, metadata);
+        _classifier.Save(path, metadata);
     }
 
     /// <summary>The learning rate at a global step: constant, or cosine from the start value to 0 over the run.</summary>
     /// <param name="step">Steps done.</param>
     /// <returns>The rate.</returns>
-    public float LearningRateAt(long step) => _options.LearningRateAt(step, (long)_options.Epochs * StepsPerEpoch);
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public float LearningRateAt(long step) => Alive(_options).LearningRateAt(step, (long)_options.Epochs * StepsPerEpoch);
 
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight)
     {
@@ -133,14 +198,42 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         _network.Forward(rows, 1f / rows);
     }
 
-    /// <inheritdoc />
+    /// <summary>Frees the trainer's device buffers and its classifier. Calling it again does nothing.</summary>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
     public void Dispose()
     {
-        Classifier.Dispose();
+        if (_disposed)
+            return;
+        if (Volatile.Read(ref _running) != 0)
+            throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
+        _disposed = true;
+        _classifier.Dispose();
         _evaluator.Dispose();
         _engine.Dispose();
         _network.Dispose();
         _train.Dispose();
         _test.Dispose();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private T Alive<T>(T value)
+    {
+        ThrowIfDisposed();
+        return value;
+    }
+
+    // Marks the trainer busy for one call; a second caller meanwhile gets an InvalidOperationException.
+    private Busy Enter()
+    {
+        ThrowIfDisposed();
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException("this trainer is already in use; a trainer serves one thread at a time");
+        return new Busy(this);
+    }
+
+    private readonly ref struct Busy(ClassifierTrainer trainer)
+    {
+        public void Dispose() => Volatile.Write(ref trainer._running, 0);
     }
 }

@@ -3,6 +3,8 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace IlgpuVae.Compute;
 
@@ -45,25 +47,54 @@ public sealed class DeviceUnavailableException(string message) : Exception(messa
 /// <summary>
 /// One ILGPU context and accelerator, with the ops that run on it. Create one per process and dispose it last.
 /// </summary>
+/// <remarks>
+/// The device's ops serve one thread at a time, so every model, trainer and measurement on a device holds the
+/// device's lock while it uses it: several models on one device, used from several threads at once, take turns
+/// (one training step, one inference batch at a time) and never see each other's work. A disposed device throws
+/// <see cref="ObjectDisposedException"/> from every member, and so does every model on it.
+/// </remarks>
 public sealed class ComputeDevice : IDisposable
 {
     private readonly Context _context;
+    private readonly DeviceChoice _kind;
+    private bool _disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps, ILogger logger)
     {
         _context = context;
         Accelerator = accelerator;
-        Kind = kind;
+        _kind = kind;
+        Logger = logger;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Ops = kind == DeviceChoice.Cpu && cpuOps == CpuOpsMode.Vectorized
             ? new CpuOps((CPUAccelerator)accelerator)
             : new KernelOps(accelerator);
+        logger.LogInformation("IlgpuVae device: {Device} [{Kind}], {Ops} ops loaded in {Milliseconds:F0} ms",
+            accelerator.Name, kind, Ops.Name, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>The ILGPU accelerator.</summary>
     internal Accelerator Accelerator { get; }
 
+    /// <summary>Held by everything that uses the device's ops or its buffers: one thread at a time.</summary>
+    internal object Gate { get; } = new();
+
+    /// <summary>Where the library's few messages go (device chosen, kernels loaded, checkpoints written); never the console.</summary>
+    internal ILogger Logger { get; }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> when the device was disposed.</summary>
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
     /// <summary>The kind of device (never <see cref="DeviceChoice.Auto"/>).</summary>
-    public DeviceChoice Kind { get; }
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public DeviceChoice Kind
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _kind;
+        }
+    }
 
     /// <summary>The numerical ops for this device.</summary>
     internal IOps Ops { get; private set; }
@@ -82,15 +113,69 @@ public sealed class ComputeDevice : IDisposable
 
     private IOps? _plainOps;
 
+    /// <summary>
+    /// The memory buffers can take: the accelerator's, and for the CPU accelerator no more than the process may use
+    /// (the machine's memory or the container's limit).
+    /// </summary>
+    internal long MemoryBytes => Accelerator is CPUAccelerator
+        ? Math.Min(Accelerator.MemorySize <= 0 ? long.MaxValue : Accelerator.MemorySize, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)
+        : Accelerator.MemorySize;
+
+    /// <summary>Refuses, with one line, a request for more memory than the device has, before anything is allocated.</summary>
+    /// <param name="bytes">The bytes needed.</param>
+    /// <param name="what">What needs them, e.g. "a vae 784-400-20 model (318,000 parameters)".</param>
+    /// <exception cref="ArgumentException">The device has less memory.</exception>
+    internal void CheckMemory(double bytes, string what)
+    {
+        long available = MemoryBytes;
+        if (available > 0 && bytes > available)
+            throw new ArgumentException($"{what} needs {FormatBytes(bytes)}; the device has {FormatBytes(available)}");
+    }
+
+    /// <summary>Bytes in decimal units with two significant digits or so: "3.1 TB", "24 GB", "512 kB".</summary>
+    /// <param name="bytes">The bytes.</param>
+    /// <returns>The text.</returns>
+    internal static string FormatBytes(double bytes)
+    {
+        string[] units = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB"];
+        int unit = 0;
+        while (bytes >= 1000 && unit < units.Length - 1)
+        {
+            bytes /= 1000;
+            unit++;
+        }
+        return (bytes < 10 && unit > 0 ? bytes.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)
+            : Math.Round(bytes).ToString(System.Globalization.CultureInfo.InvariantCulture)) + " " + units[unit];
+    }
+
     /// <summary>A one-line description, e.g. "CPU accelerator (2 cores), vectorized ops".</summary>
-    public string Description => $"{Accelerator.Name} [{Kind}], {Ops.Name} ops";
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public string Description
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return $"{Accelerator.Name} [{_kind}], {Ops.Name} ops";
+        }
+    }
 
     /// <summary>Opens the device <paramref name="choice"/> names.</summary>
+    /// <example>
+    /// <code>
+    /// using var device = ComputeDevice.Open(DeviceChoice.Auto, logger: loggerFactory.CreateLogger("IlgpuVae"));
+    /// Console.WriteLine(device.Description);   // e.g. "CPUAccelerator [Cpu], vectorized ops"
+    /// </code>
+    /// </example>
     /// <param name="choice">Which device.</param>
     /// <param name="cpuOps">How ops run when the device is the CPU accelerator.</param>
+    /// <param name="logger">
+    /// Receives the device chosen and the kernels' load time, and later each checkpoint written by a model or trainer
+    /// on this device; null for none. The library never writes to the console.
+    /// </param>
     /// <returns>The open device.</returns>
     /// <exception cref="DeviceUnavailableException">The device is absent.</exception>
-    public static ComputeDevice Open(DeviceChoice choice = DeviceChoice.Auto, CpuOpsMode cpuOps = CpuOpsMode.Vectorized)
+    public static ComputeDevice Open(DeviceChoice choice = DeviceChoice.Auto, CpuOpsMode cpuOps = CpuOpsMode.Vectorized,
+        ILogger? logger = null)
     {
         var context = CreateContext();
         try
@@ -98,7 +183,7 @@ public sealed class ComputeDevice : IDisposable
             var device = Pick(context, choice);
             var kind = KindOf(device);
             var accelerator = device.CreateAccelerator(context);
-            return new ComputeDevice(context, accelerator, kind, cpuOps);
+            return new ComputeDevice(context, accelerator, kind, cpuOps, logger ?? NullLogger.Instance);
         }
         catch
         {
@@ -143,12 +228,18 @@ public sealed class ComputeDevice : IDisposable
         return buffer;
     }
 
-    /// <inheritdoc />
+    /// <summary>Frees the accelerator and its context; models and trainers on the device must be disposed first.</summary>
     public void Dispose()
     {
-        ((_plainOps ?? Ops) as IDisposable)?.Dispose();
-        Accelerator.Dispose();
-        _context.Dispose();
+        lock (Gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            ((_plainOps ?? Ops) as IDisposable)?.Dispose();
+            Accelerator.Dispose();
+            _context.Dispose();
+        }
     }
 
     private static Context CreateContext() => Context.Create(builder => builder

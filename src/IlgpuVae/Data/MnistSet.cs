@@ -1,51 +1,76 @@
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// One split of MNIST (train or test) in memory: images as row-major bytes (0 = background,
-/// 255 = ink) and their digit labels.
+/// One split (train or test) of MNIST or any other IDX image set in memory: images as row-major bytes
+/// (0 = background, 255 = ink) and, where the data set has them, their class labels.
 /// </summary>
 public sealed class MnistSet
 {
-    /// <summary>Creates a set; the image buffer must hold exactly <c>labels.Length</c> images.</summary>
+    /// <summary>Creates a set of labelled images; the image buffer must hold exactly <c>labels.Length</c> images.</summary>
     /// <param name="images">The pixels, <c>count * rows * cols</c> bytes, image after image, row-major.</param>
     /// <param name="labels">One label per image.</param>
-    /// <param name="rows">Rows per image.</param>
-    /// <param name="cols">Columns per image.</param>
+    /// <param name="rows">Rows per image (the height H).</param>
+    /// <param name="cols">Columns per image (the width W).</param>
     /// <exception cref="ArgumentException">The sizes do not agree.</exception>
     public MnistSet(byte[] images, byte[] labels, int rows, int cols)
+        : this(images, labels ?? throw new ArgumentNullException(nameof(labels)), rows, cols, labelled: true)
+    {
+    }
+
+    private MnistSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled)
     {
         ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
-        if ((long)labels.Length * rows * cols != images.Length)
+        long pixels = (long)rows * cols;
+        if (images.Length % pixels != 0)
+        {
+            throw new ArgumentException($"{images.Length} bytes of images are not a whole number of {rows}x{cols} images", nameof(images));
+        }
+
+        int count = (int)(images.Length / pixels);
+        if (labels is not null && labels.Length != count)
         {
             throw new ArgumentException(
                 $"{images.Length} bytes of images do not make {labels.Length} images of {rows}x{cols}", nameof(images));
         }
 
         Images = images;
-        Labels = labels;
+        // An unlabelled set carries zeros, so the device tier can upload and gather labels unconditionally;
+        // HasLabels tells whether they mean anything.
+        Labels = labels ?? new byte[count];
+        HasLabels = labelled;
         Rows = rows;
         Cols = cols;
     }
 
+    /// <summary>Creates a set of images without labels (a plain VAE trains on these; the CVAE and the classifier cannot).</summary>
+    /// <param name="images">The pixels, <c>count * rows * cols</c> bytes, image after image, row-major.</param>
+    /// <param name="rows">Rows per image (the height H).</param>
+    /// <param name="cols">Columns per image (the width W).</param>
+    /// <returns>The set; its <see cref="Labels"/> are all 0 and <see cref="HasLabels"/> is false.</returns>
+    /// <exception cref="ArgumentException">The buffer is not a whole number of images.</exception>
+    public static MnistSet Unlabelled(byte[] images, int rows, int cols) => new(images, null, rows, cols, labelled: false);
+
     /// <summary>The pixels of all images, <see cref="Count"/> * <see cref="PixelsPerImage"/> bytes, row-major.</summary>
     public byte[] Images { get; }
 
-    /// <summary>The digit (0-9) of each image.</summary>
+    /// <summary>The class of each image (the digit, for MNIST); all 0 when <see cref="HasLabels"/> is false.</summary>
     public byte[] Labels { get; }
+
+    /// <summary>Whether the images came with labels.</summary>
+    public bool HasLabels { get; }
 
     /// <summary>How many images the set holds.</summary>
     public int Count => Labels.Length;
 
-    /// <summary>Rows per image (28 for MNIST).</summary>
+    /// <summary>Rows per image, the height H (28 for MNIST).</summary>
     public int Rows { get; }
 
-    /// <summary>Columns per image (28 for MNIST).</summary>
+    /// <summary>Columns per image, the width W (28 for MNIST).</summary>
     public int Cols { get; }
 
-    /// <summary>Pixels per image, <see cref="Rows"/> * <see cref="Cols"/>.</summary>
+    /// <summary>Pixels per image, <see cref="Rows"/> * <see cref="Cols"/>: the model's input size D.</summary>
     public int PixelsPerImage => Rows * Cols;
 
     /// <summary>The pixels of one image.</summary>
@@ -64,11 +89,15 @@ public sealed class MnistSet
     public MnistSet Take(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (count >= Count)
-        {
-            return this;
-        }
-
-        return new MnistSet(Images[..(count * PixelsPerImage)], Labels[..count], Rows, Cols);
+        return count >= Count ? this : Slice(0, count);
     }
+
+    /// <summary>Images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1, copied, labels kept or absent alike.</summary>
+    internal MnistSet Slice(int start, int count) => new(
+        Images[(start * PixelsPerImage)..((start + count) * PixelsPerImage)],
+        HasLabels ? Labels[start..(start + count)] : null, Rows, Cols, HasLabels);
+
+    /// <summary>The largest label, or null for an empty set: what a model's class count must exceed.</summary>
+    /// <returns>The label.</returns>
+    internal int? MaxLabel() => Count == 0 ? null : Labels.Max();
 }

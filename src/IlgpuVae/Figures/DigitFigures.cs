@@ -25,15 +25,16 @@ public static class DigitFigures
     /// </summary>
     /// <param name="inputs">count x D input pixels.</param>
     /// <param name="reconstructions">count x D reconstructed pixels, in the same order.</param>
-    /// <param name="pixelsPerImage">D, a square number.</param>
+    /// <param name="imageHeight">H; H x W = D.</param>
+    /// <param name="imageWidth">W.</param>
     /// <param name="columns">Images per pair of rows (at most count are used).</param>
     /// <param name="imageLabels">A label per image (e.g. its index), or null.</param>
     /// <param name="title">The figure's title.</param>
     /// <returns>The figure.</returns>
-    public static DigitFigure Reconstructions(ReadOnlySpan<float> inputs, ReadOnlySpan<float> reconstructions, int pixelsPerImage,
-        int columns, IReadOnlyList<string>? imageLabels, string? title)
+    public static DigitFigure Reconstructions(ReadOnlySpan<float> inputs, ReadOnlySpan<float> reconstructions, int imageHeight,
+        int imageWidth, int columns, IReadOnlyList<string>? imageLabels, string? title)
     {
-        int side = IdxExport.SquareSide(pixelsPerImage), d = pixelsPerImage;
+        int d = PixelsPerImage(imageHeight, imageWidth);
         if (inputs.Length != reconstructions.Length || inputs.Length % d != 0 || inputs.Length == 0)
             throw new ArgumentException($"{inputs.Length} input and {reconstructions.Length} reconstructed values are not the same whole number of {d}-pixel images", nameof(reconstructions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
@@ -54,7 +55,7 @@ public static class DigitFigures
                 inputs.Slice(i * d, d).CopyTo(cells.AsSpan(inputCell * d, d));
                 reconstructions.Slice(i * d, d).CopyTo(cells.AsSpan(reconCell * d, d));
             }
-        return new DigitFigure(cells, 2 * pairs, columns, side, title,
+        return new DigitFigure(cells, 2 * pairs, columns, imageHeight, imageWidth, title,
             Enumerable.Range(0, 2 * pairs).Select(r => (string?)(r % 2 == 0 ? "input" : "recon")).ToArray(),
             pairs == 1 ? imageLabels?.Take(columns).ToArray() : null, empty);
     }
@@ -77,7 +78,7 @@ public static class DigitFigures
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(kinds);
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
-        int d = model.Config.InputSize, side = IdxExport.SquareSide(d);
+        int d = model.Config.InputSize;
         bool framed = paths.Count > 0 && paths.All(p => p.FromImage is not null && p.ToImage is not null);
         int columns = steps + (framed ? 2 : 0);
         var cells = new List<float>();
@@ -106,19 +107,22 @@ public static class DigitFigures
         }
         if (cells.Count != rowLabels.Count * columns * d)
             throw new ArgumentException($"end images must have {d} pixels each", nameof(paths));
-        return new DigitFigure(cells.ToArray(), rowLabels.Count, columns, side, title, rowLabels, columnLabels, []);
+        return new DigitFigure(cells.ToArray(), rowLabels.Count, columns, model.Config.ImageHeight, model.Config.ImageWidth, title,
+            rowLabels, columnLabels, []);
     }
 
     /// <summary>Style transfer: one row per input, the input first, then its code decoded as each class.</summary>
     /// <param name="inputs">count x D input pixels.</param>
     /// <param name="transferred">count x classes x D decoded pixels, input by input, class by class.</param>
     /// <param name="classes">Classes per input.</param>
-    /// <param name="pixelsPerImage">D, a square number.</param>
+    /// <param name="imageHeight">H; H x W = D.</param>
+    /// <param name="imageWidth">W.</param>
     /// <param name="title">The figure's title.</param>
     /// <returns>The figure, its columns labelled "input", "0", "1", ...</returns>
-    public static DigitFigure StyleTransfer(ReadOnlySpan<float> inputs, ReadOnlySpan<float> transferred, int classes, int pixelsPerImage, string? title)
+    public static DigitFigure StyleTransfer(ReadOnlySpan<float> inputs, ReadOnlySpan<float> transferred, int classes, int imageHeight,
+        int imageWidth, string? title)
     {
-        int d = pixelsPerImage, side = IdxExport.SquareSide(d);
+        int d = PixelsPerImage(imageHeight, imageWidth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         int count = inputs.Length / d;
         if (inputs.Length % d != 0 || transferred.Length != count * classes * d)
@@ -130,6 +134,13 @@ public static class DigitFigures
             transferred.Slice(i * classes * d, classes * d).CopyTo(cells.AsSpan((i * (classes + 1) + 1) * d));
         }
         string?[] columnLabels = ["input", .. Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture))];
-        return new DigitFigure(cells, count, classes + 1, side, title, null, columnLabels, []);
+        return new DigitFigure(cells, count, classes + 1, imageHeight, imageWidth, title, null, columnLabels, []);
+    }
+
+    private static int PixelsPerImage(int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        return checked(height * width);
     }
 }

@@ -39,6 +39,8 @@ internal sealed class Network : IDisposable
         Capacity = capacity;
         _layers = [.. layers];
         _loss = loss;
+        // Sizes come from options, config files and checkpoint metadata: check what they add up to before allocating.
+        device.CheckMemory(BytesNeeded(_layers, capacity, out long parameters), $"a network of {parameters:N0} parameters with {capacity} rows per pass");
         Layout = new ParameterLayout(_layers);
         try
         {
@@ -71,6 +73,24 @@ internal sealed class Network : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The bytes the network allocates (parameters and gradients; an activation and a gradient per row at every layer
+    /// boundary), in 64-bit integers and doubles so that no size from the outside can overflow the sum. Per-layer
+    /// extras (noise, per-sample losses) are a few floats per row and are left out.
+    /// </summary>
+    /// <param name="layers">The layers.</param>
+    /// <param name="capacity">Rows per pass.</param>
+    /// <param name="parameters">The parameter count.</param>
+    /// <returns>The bytes.</returns>
+    internal static double BytesNeeded(IReadOnlyList<Layer> layers, int capacity, out long parameters)
+    {
+        parameters = ParameterLayout.CountOf(layers);
+        double widths = layers[0].InputWidth;
+        foreach (var layer in layers)
+            widths += 2.0 * layer.OutputWidth;
+        return sizeof(float) * (2.0 * parameters + (double)capacity * widths);
     }
 
     /// <summary>The device.</summary>

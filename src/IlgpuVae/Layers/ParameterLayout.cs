@@ -44,6 +44,32 @@ internal sealed class ParameterLayout
         Count = (int)count;
     }
 
+    /// <summary>The parameters <paramref name="layers"/> declare, summed in checked 64-bit arithmetic (any sizes that
+    /// fit in <see cref="int"/> dimensions fit: a few products of two ints).</summary>
+    /// <param name="layers">The layers.</param>
+    /// <returns>The count.</returns>
+    /// <exception cref="ArgumentException">The count does not fit in 64 bits.</exception>
+    public static long CountOf(IEnumerable<Layer> layers)
+    {
+        try
+        {
+            long count = 0;
+            foreach (var layer in layers)
+                foreach (var spec in layer.Parameters)
+                {
+                    long length = 1;
+                    foreach (int dimension in spec.Shape)
+                        length = checked(length * dimension);
+                    count = checked(count + length);
+                }
+            return count;
+        }
+        catch (OverflowException)
+        {
+            throw new ArgumentException("the model's parameter count overflows 64 bits; choose smaller layers");
+        }
+    }
+
     /// <summary>The tensors in buffer order.</summary>
     public IReadOnlyList<ParameterSlot> Slots => _slots;
 

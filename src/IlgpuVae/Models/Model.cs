@@ -1,17 +1,26 @@
 using IlgpuVae.Checkpoints;
+using IlgpuVae.Compute;
 using IlgpuVae.Layers;
+using Microsoft.Extensions.Logging;
 
 namespace IlgpuVae.Models;
 
 /// <summary>
-/// What every trained model shares: a network on a device, its size, saving it as safetensors, and disposal. A
-/// model serves one call at a time: concurrent calls from several threads wait for each other (the network's
-/// buffers are reused by every call). A disposed model throws <see cref="ObjectDisposedException"/>.
+/// What every trained model shares: a network on a device, its size, saving it as safetensors, and disposal.
 /// </summary>
+/// <remarks>
+/// A model may be used from several threads at once: each call holds its device's lock while it runs, so calls on
+/// models of one device take turns and each returns what it would have returned alone (the network's buffers are
+/// reused by every call; the device's ops serve one thread at a time). Per-call buffers would not let calls overlap
+/// either, since the device itself is shared, and would allocate device memory on every call. After
+/// <see cref="Dispose"/>, or once its device is disposed, every member throws <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public abstract class Model : IDisposable
 {
     private readonly IDisposable _network;
     private readonly bool _ownsNetwork;
+    private readonly ComputeDevice _device;
+    private IReadOnlyDictionary<string, string> _metadata = new Dictionary<string, string>();
     private bool _disposed;
 
     private protected Model(IDisposable network, Network graph, bool ownsNetwork)
@@ -19,36 +28,75 @@ public abstract class Model : IDisposable
         _network = network;
         Graph = graph;
         _ownsNetwork = ownsNetwork;
+        _device = graph.Device;
     }
 
     /// <summary>Trainable parameters.</summary>
-    public int ParameterCount => Graph.Layout.Count;
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public int ParameterCount
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Graph.Layout.Count;
+        }
+    }
+
+    /// <summary>Pixels per image the model reads.</summary>
+    public int InputSize => Graph.Layers[0].InputWidth;
+
+    /// <summary>
+    /// Checks that the model can read <paramref name="set"/> before anything runs: its images have
+    /// <see cref="InputSize"/> pixels and, for a model that reads or predicts labels, every label is one of its
+    /// classes. A model trained on other data would otherwise give meaningless numbers, not an error.
+    /// </summary>
+    /// <param name="set">The images and labels.</param>
+    /// <exception cref="ArgumentException">They do not fit the model; the message says how.</exception>
+    public void CheckCompatible(Data.MnistSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        if (set.PixelsPerImage != InputSize)
+            throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({set.Rows}x{set.Cols})");
+        if (LabelClasses > 0 && set.MaxLabel() is int label && label >= LabelClasses)
+            throw new ArgumentException($"the model knows {LabelClasses} classes (0-{LabelClasses - 1}); the data has label {label}");
+    }
+
+    /// <summary>The classes the model reads or predicts; 0 when it uses no labels.</summary>
+    private protected abstract int LabelClasses { get; }
 
     /// <summary>
     /// The metadata of the file the model was loaded from (its config, and whatever the writer added: training
     /// figures, the classifier's test accuracy); empty for a model created in this process.
     /// </summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; internal set; } = new Dictionary<string, string>();
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public IReadOnlyDictionary<string, string> Metadata
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _metadata;
+        }
+        internal set => _metadata = value;
+    }
 
     /// <summary>The graph that runs the model.</summary>
     internal Network Graph { get; }
 
-    /// <summary>Held by every call that uses the network's buffers.</summary>
-    private protected object Gate { get; } = new();
+    /// <summary>The device's lock: held by every call that uses the network's buffers or the device's ops.</summary>
+    internal object Gate => _device.Gate;
 
     /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, the config in the metadata.</summary>
     /// <param name="path">The file; its directory must exist.</param>
     /// <param name="extraMetadata">More metadata (training figures, for instance); it wins over the config's keys.</param>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
-        lock (Gate)
-        {
-            ThrowIfDisposed();
+        using (Use())
             ModelFile.Save(path, ConfigMetadata(), extraMetadata, Graph.Export(Graph.Parameters));
-        }
+        _device.Logger.LogInformation("IlgpuVae checkpoint written: {Path}", path);
     }
 
-    /// <inheritdoc />
+    /// <summary>Frees the model's device buffers (a trainer's model leaves them to the trainer). Calling it again does nothing.</summary>
     public void Dispose()
     {
         lock (Gate)
@@ -66,6 +114,35 @@ public abstract class Model : IDisposable
     /// <returns>The metadata.</returns>
     private protected abstract Dictionary<string, string> ConfigMetadata();
 
-    /// <summary>Throws when the model was disposed.</summary>
-    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    /// <summary>Throws when the model or its device was disposed.</summary>
+    internal void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _device.ThrowIfDisposed();
+    }
+
+    /// <summary>Takes the device's lock and checks the model is alive; dispose the result to release the lock.</summary>
+    /// <returns>The held lock.</returns>
+    internal Held Use()
+    {
+        Monitor.Enter(Gate);
+        try
+        {
+            ThrowIfDisposed();
+        }
+        catch
+        {
+            Monitor.Exit(Gate);
+            throw;
+        }
+        return new Held(Gate);
+    }
+
+    /// <summary>A held lock, released by <see cref="Dispose"/>.</summary>
+    /// <param name="gate">The lock object, entered by the creator.</param>
+    internal readonly ref struct Held(object gate)
+    {
+        /// <summary>Releases the lock.</summary>
+        public void Dispose() => Monitor.Exit(gate);
+    }
 }

@@ -42,6 +42,43 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>pytorch/examples' VAE: 784-400-20.</summary>
     public static VaeConfig Default => new(784, [400], 20);
 
+    private readonly int _imageHeight, _imageWidth;
+
+    /// <summary>
+    /// The image height H, with <see cref="ImageWidth"/> H x W = D: what pictures, the manifold and IDX export lay the
+    /// D outputs out as. Unset, it is the side of a square image of D pixels (28 for MNIST's 784), which is what
+    /// checkpoints written before the size was recorded mean; a D that is not square is then one row of D pixels.
+    /// </summary>
+    public int ImageHeight
+    {
+        get => _imageHeight > 0 ? _imageHeight : ImpliedShape(InputSize).Height;
+        init => _imageHeight = value;
+    }
+
+    /// <summary>The image width W; see <see cref="ImageHeight"/>.</summary>
+    public int ImageWidth
+    {
+        get => _imageWidth > 0 ? _imageWidth : ImpliedShape(InputSize).Width;
+        init => _imageWidth = value;
+    }
+
+    /// <summary>Whether the image size was given rather than implied by the input size.</summary>
+    internal bool HasImageSize => _imageHeight > 0 && _imageWidth > 0;
+
+    /// <summary>This configuration for images of <paramref name="height"/> x <paramref name="width"/> pixels: the
+    /// input size becomes their product and the image size is recorded.</summary>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <returns>The configuration.</returns>
+    public VaeConfig ForImages(int height, int width) =>
+        this with { InputSize = height * width, ImageHeight = height, ImageWidth = width };
+
+    private static (int Height, int Width) ImpliedShape(int pixels)
+    {
+        int side = (int)Math.Round(Math.Sqrt(Math.Max(pixels, 0)));
+        return side > 0 && side * side == pixels ? (side, side) : (1, pixels);
+    }
+
     /// <summary>The convolutions' kernel size.</summary>
     public const int ConvKernel = 4;
 
@@ -77,12 +114,6 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 
     /// <summary>A convolutional model's channel widths from the input side, e.g. [32, 64]; empty for a dense one.</summary>
     public IReadOnlyList<int> Channels { get; init; } = [];
-
-    /// <summary>A convolutional model's image rows (InputSize = ImageHeight x ImageWidth, one channel).</summary>
-    public int ImageHeight { get; init; }
-
-    /// <summary>A convolutional model's image columns.</summary>
-    public int ImageWidth { get; init; }
 
     /// <summary>True for a convolutional model.</summary>
     public bool IsConvolutional => Architecture == VaeArchitecture.Convolutional;
@@ -133,6 +164,13 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"unknown decoder conditioning {(int)Conditioning}");
         if (!IsConditional && Conditioning != DecoderConditioning.FirstLayer)
             throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
+        if (_imageHeight < 0 || _imageWidth < 0 || (long)ImageHeight * ImageWidth != InputSize)
+            throw new ArgumentException($"images of {ImageHeight}x{ImageWidth} pixels do not make the input size {InputSize}");
+        // Layer widths are ints: [mu | logvar] is 2Z wide, a label adds C to a layer's input.
+        if (2L * Latent > int.MaxValue)
+            throw new ArgumentException($"latent size {Latent} is too large; at most {int.MaxValue / 2}");
+        if ((long)Math.Max(InputSize, Math.Max(Latent, Hidden.Max())) + Classes > int.MaxValue)
+            throw new ArgumentException($"layer widths plus {Classes} classes exceed {int.MaxValue}");
         if (!Enum.IsDefined(Architecture))
             throw new ArgumentException($"unknown architecture {(int)Architecture}");
         if (!IsConvolutional)
@@ -143,8 +181,6 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         }
         if (Channels.Count == 0 || Channels.Any(c => c <= 0))
             throw new ArgumentException($"channel widths must be positive, got [{string.Join(",", Channels)}]");
-        if (ImageHeight <= 0 || ImageWidth <= 0 || (long)ImageHeight * ImageWidth != InputSize)
-            throw new ArgumentException($"a {ImageHeight}x{ImageWidth} image does not have {InputSize} pixels");
         int divisor = 1 << Math.Min(Channels.Count, 20);
         if (Channels.Count > 20 || ImageHeight % divisor != 0 || ImageWidth % divisor != 0)
             throw new ArgumentException($"{Channels.Count} stride-2 convolutions need image sides divisible by {divisor}, got {ImageHeight}x{ImageWidth}");
@@ -183,7 +219,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
-    /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer".
+    /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer". The image
+    /// size is "image_height" and "image_width"; checkpoints without them mean a square image (28 x 28 for 784 inputs).
     /// </summary>
     public Dictionary<string, string> ToMetadata()
     {
@@ -196,6 +233,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
             ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
             ["likelihood"] = "bernoulli-logits",
+            ["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
+            ["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
         };
         if (IsConditional)
             metadata["decoder_conditioning"] = ConditioningName(Conditioning);
@@ -203,8 +242,6 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         {
             metadata["architecture"] = "conv";
             metadata["channels"] = string.Join(",", Channels.Select(c => c.ToString(CultureInfo.InvariantCulture)));
-            metadata["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture);
-            metadata["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture);
             metadata["conv_kernel"] = ConvKernel.ToString(CultureInfo.InvariantCulture);
             metadata["conv_stride"] = ConvStride.ToString(CultureInfo.InvariantCulture);
             metadata["conv_padding"] = ConvPadding.ToString(CultureInfo.InvariantCulture);
@@ -229,7 +266,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
             throw new InvalidDataException($"{source}: metadata 'decoder_conditioning' is '{name}', not first-layer or every-layer");
         var config = new VaeConfig(Int("input_size", Get("input_size")), hidden, Int("latent", Get("latent")),
-            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning);
+            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning)
+        {
+            ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
+            ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
+        };
         if (metadata.TryGetValue("architecture", out var architecture))
         {
             if (architecture != "conv")
@@ -241,8 +282,6 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             {
                 Architecture = VaeArchitecture.Convolutional,
                 Channels = Get("channels").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("channels", h)).ToArray(),
-                ImageHeight = Int("image_height", Get("image_height")),
-                ImageWidth = Int("image_width", Get("image_width")),
             };
         }
         try

@@ -8,10 +8,18 @@ public sealed partial class VaeModel
 {
     /// <summary>The posterior mean of every image in a set (encoded with its label when the model is conditional).</summary>
     /// <param name="set">The images, e.g. the test set.</param>
+    /// <example>
+    /// <code>
+    /// MnistData data = MnistData.Load(MnistFetcher.ResolveDataDirectory(null));
+    /// float[] means = model.LatentMeans(data.Test);                 // 10000 x Z, for kNN, k-means or a plot
+    /// </code>
+    /// </example>
     /// <returns>Row-major set.Count x Z means, in the set's order.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] LatentMeans(MnistSet set)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
+        using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         return LatentCodes.Means(Network, onDevice);
     }
@@ -21,11 +29,43 @@ public sealed partial class VaeModel
     /// <param name="seed">Seed of the posterior samples.</param>
     /// <param name="stream">Distinguishes evaluations with the same seed.</param>
     /// <returns>Loss, reconstruction and KL per image.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public Evaluation Evaluate(MnistSet set, ulong seed, ulong stream = 0)
     {
-        ArgumentNullException.ThrowIfNull(set);
+        CheckCompatible(set);
+        using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, onDevice);
         return evaluator.Evaluate(seed, stream);
+    }
+
+    /// <summary>
+    /// The importance-weighted estimate of log p(x) per image over a set (Burda et al.), with <paramref name="samples"/>
+    /// posterior samples per image, computed on the device (which it holds until done or cancelled).
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var progress = new Progress&lt;WorkProgress&gt;(p =&gt; Console.Write($"\r{p.Done}/{p.Total}"));
+    /// LikelihoodEstimate estimate = model.EstimateLogLikelihood(data.Test, samples: 50, seed: 1, progress, token);
+    /// Console.WriteLine($"log p(x) ~ {estimate.LogLikelihood:F2} nats per image");
+    /// </code>
+    /// </example>
+    /// <param name="set">The images.</param>
+    /// <param name="samples">K, 1 to <see cref="AssessmentOptions.MaxImportanceSamples"/>.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="progress">Receives (batches done, batches) after each batch; null for none.</param>
+    /// <param name="cancellationToken">Checked before each batch.</param>
+    /// <returns>The estimate.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public LikelihoodEstimate EstimateLogLikelihood(MnistSet set, int samples, ulong seed,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        using var held = Use();
+        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var estimator = new LikelihoodEstimator(Network, onDevice);
+        return estimator.Estimate(samples, seed, progress is null ? null : (done, total) =>
+            progress.Report(new WorkProgress("log_likelihood", done, total)), cancellationToken);
     }
 }

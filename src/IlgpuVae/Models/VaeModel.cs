@@ -12,8 +12,12 @@ namespace IlgpuVae.Models;
 /// <summary>
 /// A trained (conditional) VAE for embedding in an application: encode, decode, reconstruct, sample, save and
 /// load. Inputs and outputs are host arrays of row-major float rows (pixels in [0, 1]); work runs on the device
-/// in batches of <see cref="VaeNetwork.Capacity"/> rows.
+/// in batches of the capacity given to <see cref="Create"/> or <see cref="Load"/>.
 /// </summary>
+/// <remarks>
+/// Safe to share between threads: every call holds the device's lock (see <see cref="Model"/>). After
+/// <see cref="Model.Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public sealed partial class VaeModel : Model
 {
     // The trainer's model shares its network (ownsNetwork: false); a created or loaded one owns it.
@@ -23,7 +27,15 @@ public sealed partial class VaeModel : Model
     internal VaeNetwork Network { get; }
 
     /// <summary>The architecture: input size, hidden widths, Z, and for a CVAE the classes and where the label enters.</summary>
-    public VaeConfig Config => Network.Config;
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public VaeConfig Config
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return Network.Config;
+        }
+    }
 
     /// <summary>
     /// A fresh, untrained model on <paramref name="device"/>, initialised as PyTorch's nn.Linear is (uniform in
@@ -34,8 +46,14 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">Seed of the initial weights.</param>
     /// <param name="capacity">Images per device batch: larger batches use more device memory and fewer launches.</param>
     /// <returns>A model that owns its buffers; dispose it.</returns>
-    public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500) =>
-        new(new VaeNetwork(device, config, capacity, seed));
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public static VaeModel Create(ComputeDevice device, VaeConfig config, int seed = 1, int capacity = 500)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+            return new(new VaeNetwork(device, config, capacity, seed));
+    }
 
     /// <summary>
     /// Reads a model.safetensors written by <see cref="Model.Save"/> (or by PyTorch with the same names, shapes and
@@ -48,22 +66,32 @@ public sealed partial class VaeModel : Model
     /// <returns>The loaded model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a valid VAE checkpoint; the message is one line and names the fault.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public static VaeModel Load(ComputeDevice device, string path, int capacity = 500)
     {
-        var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
-            (network, file) => network.ImportParameters(file, path), out var metadata);
-        return new(loaded) { Metadata = metadata };
+        ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed();
+        lock (device.Gate)
+        {
+            var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+                (network, file) => network.ImportParameters(file, path), out var metadata);
+            return new(loaded) { Metadata = metadata };
+        }
     }
 
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
+    private protected override int LabelClasses => Config.Classes;
+
     /// <summary>Encodes images into the posterior's mean and log-variance.</summary>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
     /// <param name="labels">count labels for a conditional model, else null.</param>
     /// <returns>mu and logvar, each count rows of Z.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public (float[] Mu, float[] LogVar) Encode(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
     {
+        using var held = Use();
         int count = Rows(images, labels);
         int z = Config.Latent;
         var mu = new float[count * z];
@@ -83,12 +111,24 @@ public sealed partial class VaeModel : Model
         return (mu, logvar);
     }
 
-    /// <summary>Decodes latent codes into pixel probabilities (the Bernoulli means).</summary>
+    /// <summary>Decodes a batch of latent codes into pixel probabilities (the Bernoulli means), in device batches.</summary>
+    /// <example>
+    /// Decode the midpoint of two images' codes:
+    /// <code>
+    /// float[] means = model.LatentMeans(twoImages);                 // 2 x Z
+    /// int z = model.Config.Latent;
+    /// var middle = new float[z];
+    /// for (int i = 0; i &lt; z; i++) middle[i] = (means[i] + means[z + i]) / 2;
+    /// float[] image = model.Decode(middle);                         // 1 x 784 pixel probabilities
+    /// </code>
+    /// </example>
     /// <param name="latents">count rows of Z.</param>
     /// <param name="labels">count labels for a conditional model, else empty.</param>
     /// <returns>count rows of D values in [0, 1].</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default)
     {
+        using var held = Use();
         int z = Config.Latent, d = Config.InputSize;
         if (latents.Length % z != 0)
             throw new ArgumentException($"{latents.Length} values are not whole rows of Z = {z}", nameof(latents));
@@ -113,19 +153,32 @@ public sealed partial class VaeModel : Model
     /// <param name="images">count rows of D pixels.</param>
     /// <param name="labels">count labels for a conditional model, else empty.</param>
     /// <returns>count rows of D reconstructed pixel probabilities.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] Reconstruct(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
     {
+        using var held = Use();
         var (mu, _) = Encode(images, labels);
         return Decode(mu, labels);
     }
 
-    /// <summary>Draws images from the prior: z ~ N(0, I), decoded to pixel probabilities.</summary>
+    /// <summary>
+    /// Draws images from the prior: z ~ N(0, I), decoded to pixel probabilities. The same seed gives the same codes
+    /// on every device, and the same images up to the device's rounding.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// float[] digits = model.Sample(count: 16, seed: 7);            // 16 x 784, the same 16 every time
+    /// byte[] pixels = digits.Select(p => (byte)(p * 255)).ToArray();
+    /// </code>
+    /// </example>
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
     /// <returns>count rows of D.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
     {
+        using var held = Use();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         return Decode(PriorSamples(count, seed), labels);
     }
@@ -135,8 +188,10 @@ public sealed partial class VaeModel : Model
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
     /// <returns>count rows of D.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] Sample(int label, int count, ulong seed)
     {
+        ThrowIfDisposed();
         var labels = Enumerable.Repeat(label, count).ToArray();
         return Sample(count, seed, labels);
     }
@@ -145,8 +200,11 @@ public sealed partial class VaeModel : Model
     /// <param name="count">Rows.</param>
     /// <param name="seed">The seed.</param>
     /// <returns>The codes.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] PriorSamples(int count, ulong seed)
     {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
         var z = new float[count * Config.Latent];
         ulong key = RandomKernels.StreamKey(seed, 0);
         for (int p = 0; 2 * p < z.Length; p++)
@@ -157,6 +215,62 @@ public sealed partial class VaeModel : Model
                 z[2 * p + 1] = b;
         }
         return z;
+    }
+
+    /// <summary>The posterior mean of each image: a point per image in the latent space, for search, clustering or plots.</summary>
+    /// <example>
+    /// <code>
+    /// float[] means = model.LatentMeans(images);                    // count x Z, row i is image i's code
+    /// int z = model.Config.Latent;
+    /// ReadOnlySpan&lt;float&gt; first = means.AsSpan(0, z);
+    /// </code>
+    /// </example>
+    /// <param name="images">count rows of D pixels in [0, 1].</param>
+    /// <param name="labels">count labels for a conditional model, else empty.</param>
+    /// <returns>count rows of Z.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public float[] LatentMeans(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default) => Encode(images, labels).Mu;
+
+    /// <summary>
+    /// Scores each image by how badly the model explains it: the summed binary cross-entropy of its reconstruction
+    /// and the KL of its posterior from the prior, whose sum is the negative ELBO. Images unlike the training data
+    /// score high, so <see cref="ImageScores.Loss"/> (or <see cref="ImageScores.Reconstruction"/> alone) is an anomaly
+    /// score. Without a seed the code is the posterior mean (z = mu) and the scores are deterministic; with one, z is
+    /// one posterior sample, as in training.
+    /// </summary>
+    /// <example>
+    /// Flag the images that score worse than 99% of the test set:
+    /// <code>
+    /// float[] reference = model.Score(testImages).Loss;
+    /// float threshold = reference.Order().ElementAt(reference.Length * 99 / 100);
+    /// ImageScores scores = model.Score(incoming);
+    /// var anomalies = Enumerable.Range(0, scores.Count).Where(i => scores.Loss[i] > threshold);
+    /// </code>
+    /// </example>
+    /// <param name="images">count rows of D pixels in [0, 1].</param>
+    /// <param name="labels">count labels for a conditional model, else empty.</param>
+    /// <param name="seed">Null for z = mu; else the posterior noise seed (batch b draws the stream (seed, b)).</param>
+    /// <returns>Per image: reconstruction error (nats), KL (nats) and their sum.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public ImageScores Score(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default, ulong? seed = null)
+    {
+        using var held = Use();
+        int count = Rows(images, labels);
+        var reconstruction = new float[count];
+        var kl = new float[count];
+        int batch = 0;
+        for (int start = 0; start < count; start += Network.Capacity, batch++)
+        {
+            int rows = Math.Min(Network.Capacity, count - start);
+            int d = Config.InputSize;
+            Network.Input.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
+            UploadLabels(labels, start, rows);
+            Network.Forward(rows, seed ?? 0, (ulong)batch, 1f, seed is null ? NoiseMode.Zero : NoiseMode.Draw);
+            Network.Device.Ops.Synchronize();
+            Network.Reconstruction.SubView(0, rows).CopyToCPU(reconstruction.AsSpan(start, rows));
+            Network.Kl.SubView(0, rows).CopyToCPU(kl.AsSpan(start, rows));
+        }
+        return new ImageScores(reconstruction, kl);
     }
 
     private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)

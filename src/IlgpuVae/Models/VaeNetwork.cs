@@ -32,7 +32,15 @@ internal sealed class VaeNetwork : IDisposable
         Config = config;
         var layers = Build(config, out _sampleIndex);
         _sample = (GaussianSample)layers[_sampleIndex];
-        Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+        try
+        {
+            Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+        }
+        catch (ArgumentException e)
+        {
+            // The sizes came from the user: name them.
+            throw new ArgumentException($"{config}: {e.Message}", e);
+        }
     }
 
     /// <summary>The graph that runs the model.</summary>
@@ -79,6 +87,24 @@ internal sealed class VaeNetwork : IDisposable
 
     /// <summary>The labels the conditional model reads (B).</summary>
     public ArrayView<int> Labels => Graph.Labels;
+
+    /// <summary>
+    /// Refuses, with one line naming the architecture, a model the device cannot hold: parameters, gradients and
+    /// activations for <paramref name="capacity"/> rows, and for training Adam's two moments. Nothing is allocated.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="config">The architecture (from options, config.json or a checkpoint's metadata).</param>
+    /// <param name="capacity">Rows per pass.</param>
+    /// <param name="training">Whether Adam's moments come on top.</param>
+    /// <exception cref="ArgumentException">It does not fit, or its sizes are invalid.</exception>
+    public static void CheckFits(ComputeDevice device, VaeConfig config, int capacity, bool training)
+    {
+        config.Validate();
+        double bytes = Network.BytesNeeded(Build(config, out _), capacity, out long parameters);
+        if (training)
+            bytes += 2.0 * sizeof(float) * parameters;
+        device.CheckMemory(bytes, $"{config}: {(training ? "training " : "")}a network of {parameters:N0} parameters with {capacity} rows per pass");
+    }
 
     /// <summary>The tensors of <paramref name="config"/>'s model, in buffer order (names and shapes as PyTorch's).</summary>
     /// <param name="config">The architecture.</param>

@@ -50,8 +50,11 @@ internal sealed class LikelihoodEstimator : IDisposable
     /// </summary>
     /// <param name="samples">K, at least 1.</param>
     /// <param name="seed">The noise seed.</param>
+    /// <param name="batchDone">Called after each batch with (batches done, batches), or null.</param>
+    /// <param name="cancellationToken">Checked before each batch.</param>
     /// <returns>The estimate.</returns>
-    public LikelihoodEstimate Estimate(int samples, ulong seed)
+    public LikelihoodEstimate Estimate(int samples, ulong seed, Action<int, int>? batchDone = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(samples, MaxSamples);
@@ -61,6 +64,8 @@ internal sealed class LikelihoodEstimator : IDisposable
         var table = LogWeights((long)batchRows * samples);
         var totals = _totals.View.BaseView;
         ops.Fill(totals, 0f);
+        int batches = (_set.Count + batchRows - 1) / batchRows;
+        cancellationToken.ThrowIfCancellationRequested();
         foreach (var (batch, _, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional, batchRows))
         {
             var logWeights = table.SubView(0, (long)rows * samples);
@@ -80,6 +85,12 @@ internal sealed class LikelihoodEstimator : IDisposable
             var perImage = _rowLogSumExp.View.BaseView.SubView(0, rows);
             ops.RowLogSumExp(logWeights, perImage, samples);
             ops.SumInto(perImage, totals, 0);
+            batchDone?.Invoke(batch + 1, batches);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                ops.Synchronize();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
         }
         ops.Synchronize();
         double total = _totals.GetAsArray1D()[0];

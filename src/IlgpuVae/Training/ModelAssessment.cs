@@ -62,46 +62,91 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
     /// totals come back to the host, where kNN, k-means and silhouettes run.
     /// </summary>
     /// <param name="model">The model.</param>
-    /// <param name="data">MNIST: the test set is measured; the training set (as given, e.g. cut) is kNN's reference.</param>
+    /// <param name="data">The test set is measured; the training set (as given, e.g. cut) is kNN's reference. Without
+    /// labels there is no clustering.</param>
     /// <param name="options">What to measure.</param>
+    /// <param name="progress">
+    /// Receives <see cref="WorkProgress"/> after each device batch of the "elbo" and "log_likelihood" parts, and at the
+    /// start and end of "encode" and "clustering"; null for none.
+    /// </param>
+    /// <param name="cancellationToken">Checked after each batch and between parts.</param>
     /// <returns>The figures.</returns>
-    public static ModelAssessment Run(VaeModel model, MnistData data, AssessmentOptions options)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    /// <example>
+    /// <code>
+    /// using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+    /// var progress = new Progress&lt;WorkProgress&gt;(p =&gt; Console.Write($"\r{p.Part} {p.Done}/{p.Total}"));
+    /// var assessment = ModelAssessment.Run(model, data, new AssessmentOptions(), progress, cancel.Token);
+    /// Console.WriteLine($"test loss {assessment.Elbo.Loss:F2}, log p(x) {assessment.LogLikelihood?.LogLikelihood:F2}");
+    /// </code>
+    /// </example>
+    public static ModelAssessment Run(VaeModel model, MnistData data, AssessmentOptions options,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
         options.Validate();
+        cancellationToken.ThrowIfCancellationRequested();
         var device = model.Network.Device;
         var seconds = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
-        using var test = new DeviceDataset(device, data.Test);
         Evaluation elbo;
-        using (var evaluator = new Evaluator(model.Network, test))
-            elbo = evaluator.Evaluate((ulong)options.Seed, 0);
-        seconds["elbo"] = clock.Elapsed.TotalSeconds;
-
         LikelihoodEstimate? likelihood = null;
-        if (options.ImportanceSamples > 0)
+        int[] testLabels;
+        float[]? testMeans = null, trainMeans = null;
+        int[]? trainLabels = null;
+        // The device is the model's alone while it is measured; the host-side clustering runs without it.
+        using (model.Use())
         {
-            clock.Restart();
-            using var estimator = new LikelihoodEstimator(model.Network, test);
-            likelihood = estimator.Estimate(options.ImportanceSamples, (ulong)options.Seed);
-            seconds["log_likelihood"] = clock.Elapsed.TotalSeconds;
-        }
+            using var test = new DeviceDataset(device, data.Test);
+            using (var evaluator = new Evaluator(model.Network, test))
+            {
+                int batches = evaluator.Batches;
+                elbo = evaluator.Evaluate((ulong)options.Seed, 0, done =>
+                {
+                    progress?.Report(new WorkProgress("elbo", done, batches));
+                    cancellationToken.ThrowIfCancellationRequested();
+                });
+            }
+            seconds["elbo"] = clock.Elapsed.TotalSeconds;
 
-        var testLabels = LatentCodes.Labels(test);
-        if (!options.Clustering)
-            return new ModelAssessment(elbo, likelihood, null, null, testLabels, seconds);
-        clock.Restart();
-        float[] testMeans = LatentCodes.Means(model.Network, test);
-        float[] trainMeans;
-        int[] trainLabels;
-        using (var train = new DeviceDataset(device, data.Train))
-        {
-            trainMeans = LatentCodes.Means(model.Network, train);
-            trainLabels = LatentCodes.Labels(train);
+            if (options.ImportanceSamples > 0)
+            {
+                clock.Restart();
+                using var estimator = new LikelihoodEstimator(model.Network, test);
+                likelihood = estimator.Estimate(options.ImportanceSamples, (ulong)options.Seed,
+                    progress is null ? null : (done, total) => progress.Report(new WorkProgress("log_likelihood", done, total)),
+                    cancellationToken);
+                seconds["log_likelihood"] = clock.Elapsed.TotalSeconds;
+            }
+
+            testLabels = LatentCodes.Labels(test);
+            // Clustering scores the means against the labels: unlabelled data has nothing to score them by.
+            if (options.Clustering && data.HasLabels)
+            {
+                clock.Restart();
+                progress?.Report(new WorkProgress("encode", 0, 2));
+                testMeans = LatentCodes.Means(model.Network, test);
+                progress?.Report(new WorkProgress("encode", 1, 2));
+                cancellationToken.ThrowIfCancellationRequested();
+                using (var train = new DeviceDataset(device, data.Train))
+                {
+                    trainMeans = LatentCodes.Means(model.Network, train);
+                    trainLabels = LatentCodes.Labels(train);
+                }
+                progress?.Report(new WorkProgress("encode", 2, 2));
+                seconds["encode"] = clock.Elapsed.TotalSeconds;
+            }
         }
-        seconds["encode"] = clock.Elapsed.TotalSeconds;
+        if (!options.Clustering || !data.HasLabels)
+            return new ModelAssessment(elbo, likelihood, null, null, testLabels, seconds);
+        cancellationToken.ThrowIfCancellationRequested();
         clock.Restart();
-        var clustering = LatentClustering.Evaluate(trainMeans, trainLabels, testMeans, testLabels, model.Config.Latent,
+        progress?.Report(new WorkProgress("clustering", 0, 1));
+        var clustering = LatentClustering.Evaluate(trainMeans!, trainLabels!, testMeans!, testLabels, model.Config.Latent,
             options.KnnK, options.Clusters, options.Restarts, options.Seed);
+        progress?.Report(new WorkProgress("clustering", 1, 1));
         seconds["clustering"] = clock.Elapsed.TotalSeconds;
         return new ModelAssessment(elbo, likelihood, clustering, testMeans, testLabels, seconds);
     }

@@ -8,9 +8,13 @@ using IlgpuVae.Models;
 namespace IlgpuVae.Training;
 
 /// <summary>
-/// The files of a training run: model.safetensors (weights, PyTorch names, config in metadata),
-/// training-state.safetensors (Adam moments, counters, the current epoch's losses), config.json, metrics.csv,
-/// reconstructions.png and samples.png. Every write is atomic (temporary file, then rename).
+/// The files of a training run. training-state.safetensors is the checkpoint and its one commit point: the weights,
+/// Adam's moments, the counters, the current epoch's losses, the options and the metrics of every finished epoch, in
+/// one file that is flushed and renamed into place (format version 2). model.safetensors (weights, PyTorch names,
+/// config in metadata), config.json and metrics.csv are exports of it, rewritten after it and on a resume, so a crash
+/// between any two writes loses nothing; reconstructions.png and samples.png are pictures. Every write is atomic
+/// (temporary file, flush, rename, directory flush). A training holds <see cref="LockFile"/> locked while it writes.
+/// Version 1 directories (no weights in the state; model and state had to agree) still resume.
 /// </summary>
 internal sealed class RunDirectory
 {
@@ -22,6 +26,13 @@ internal sealed class RunDirectory
     public const string ConfigFile = "config.json";
     /// <summary>The per-epoch metrics' file name.</summary>
     public const string MetricsFile = "metrics.csv";
+    /// <summary>The lock a training holds while it writes the directory (an OS lock, released when the process ends); it
+    /// holds the writer's process id.</summary>
+    public const string LockFile = ".lock";
+    /// <summary>The state's format version: 2 holds the whole checkpoint.</summary>
+    public const string StateFormatVersion = "2";
+    /// <summary>The prefix of the weights' tensors in the state.</summary>
+    public const string WeightsPrefix = "model.";
     /// <summary>The metrics' header row.</summary>
     public const string MetricsHeader = "epoch,train_loss,test_loss,test_recon,test_kl,epoch_seconds,samples_per_second";
 
@@ -54,19 +65,89 @@ internal sealed class RunDirectory
 
     /// <summary>Writes config.json: the options as JSON.</summary>
     /// <param name="options">The options.</param>
-    public void WriteConfig(TrainingOptions options) =>
-        WriteAtomic(ConfigFile, JsonSerializer.Serialize(ToJson(options), JsonOptions));
+    public void WriteConfig(TrainingOptions options) => WriteAtomic(ConfigFile, ConfigText(options));
 
     /// <summary>Reads config.json back.</summary>
     /// <returns>The options.</returns>
     public TrainingOptions ReadConfig()
     {
+        string statePath = PathOf(StateFile);
+        if (File.Exists(statePath))
+        {
+            // The checkpoint's own copy wins: config.json is an export and may be older or newer than the checkpoint.
+            SafeTensorsFile? state = null;
+            try
+            {
+                state = SafeTensors.Read(statePath);
+            }
+            catch (CheckpointFormatException)
+            {
+                // A damaged state is reported by the resume that needs it; config.json still describes the run.
+            }
+            if (state is not null && CheckpointConfig(state, statePath) is TrainingOptions fromState)
+                return fromState;
+        }
+        return ReadConfigJson();
+    }
+
+    /// <summary>Reads the checkpoint a resume starts from: the state file and the options (its own copy in a
+    /// version 2 state, config.json beside a version 1 state).</summary>
+    /// <returns>The state file, its path and the options.</returns>
+    /// <exception cref="FileNotFoundException">There is no checkpoint.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint or config.json is damaged.</exception>
+    public (SafeTensorsFile State, string StatePath, TrainingOptions Options) ReadCheckpoint()
+    {
+        string statePath = PathOf(StateFile);
+        if (!File.Exists(statePath))
+            throw new FileNotFoundException($"{statePath}: missing; nothing to resume (no epoch of this run finished)");
+        SafeTensorsFile state;
+        try
+        {
+            state = SafeTensors.Read(statePath);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+        return (state, statePath, CheckpointConfig(state, statePath) ?? ReadConfigJson());
+    }
+
+    private TrainingOptions ReadConfigJson()
+    {
         string path = PathOf(ConfigFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: missing; not a training run directory");
+        return ParseConfig(File.ReadAllText(path), path);
+    }
+
+    /// <summary>The options stored in a version 2 state, or null for a version 1 state.</summary>
+    /// <param name="state">The state file.</param>
+    /// <param name="source">Its path, for messages.</param>
+    /// <returns>The options, or null.</returns>
+    public static TrainingOptions? CheckpointConfig(SafeTensorsFile state, string source)
+    {
+        if (!IsWholeCheckpoint(state))
+            return null;
+        if (!state.Metadata.TryGetValue("config", out var json))
+            throw new InvalidDataException($"{source}: metadata lacks 'config'; the checkpoint is damaged");
+        return ParseConfig(json, source);
+    }
+
+    /// <summary>Whether a state file is a whole checkpoint (format version 2), not a version 1 state beside a model file.</summary>
+    /// <param name="state">The state file.</param>
+    /// <returns>True for version 2.</returns>
+    public static bool IsWholeCheckpoint(SafeTensorsFile state) =>
+        state.Metadata.TryGetValue("format_version", out var version) && version == StateFormatVersion;
+
+    /// <summary>Parses config.json's text.</summary>
+    /// <param name="text">The JSON.</param>
+    /// <param name="path">Where it came from, for messages.</param>
+    /// <returns>The options.</returns>
+    public static TrainingOptions ParseConfig(string text, string path)
+    {
         try
         {
-            var json = JsonSerializer.Deserialize<ConfigJson>(File.ReadAllText(path), JsonOptions)
+            var json = JsonSerializer.Deserialize<ConfigJson>(text, JsonOptions)
                 ?? throw new InvalidDataException("empty");
             return new TrainingOptions
             {
@@ -74,7 +155,12 @@ internal sealed class RunDirectory
                 BatchSize = json.Batch,
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
-                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))),
+                // Runs written before the image size was recorded lack it: their images were square.
+                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))
+                {
+                    ImageHeight = json.ImageHeight ?? 0,
+                    ImageWidth = json.ImageWidth ?? 0,
+                }),
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
                 BetaStart = json.BetaStart,
@@ -87,6 +173,11 @@ internal sealed class RunDirectory
             throw new InvalidDataException($"{path}: not a valid run configuration ({e.Message.Split('\n')[0]})");
         }
     }
+
+    /// <summary>config.json's text for <paramref name="options"/>.</summary>
+    /// <param name="options">The options.</param>
+    /// <returns>The JSON.</returns>
+    public static string ConfigText(TrainingOptions options) => JsonSerializer.Serialize(ToJson(options), JsonOptions);
 
     // Runs written before the option existed lack it: they kept the learning rate constant.
     private static LearningRateSchedule Schedule(string? name) =>
@@ -102,8 +193,6 @@ internal sealed class RunDirectory
         {
             Architecture = VaeArchitecture.Convolutional,
             Channels = json.Channels ?? throw new InvalidDataException("a conv model lacks channels"),
-            ImageHeight = json.ImageHeight ?? 0,
-            ImageWidth = json.ImageWidth ?? 0,
         },
         _ => throw new InvalidDataException($"architecture '{json.Architecture}' is not conv"),
     };
@@ -116,14 +205,19 @@ internal sealed class RunDirectory
 
     /// <summary>Rewrites metrics.csv with every epoch so far.</summary>
     /// <param name="epochs">The metrics.</param>
-    public void WriteMetrics(IEnumerable<EpochMetrics> epochs)
+    public void WriteMetrics(IEnumerable<EpochMetrics> epochs) => WriteAtomic(MetricsFile, MetricsText(epochs));
+
+    /// <summary>metrics.csv's text: the header and one row per epoch.</summary>
+    /// <param name="epochs">The metrics.</param>
+    /// <returns>The CSV.</returns>
+    public static string MetricsText(IEnumerable<EpochMetrics> epochs)
     {
         var text = new StringBuilder(MetricsHeader).Append('\n');
         foreach (var m in epochs)
             text.Append(string.Join(",", m.Epoch.ToString(CultureInfo.InvariantCulture),
                 F(m.TrainLoss), F(m.TestLoss), F(m.TestReconstruction), F(m.TestKl), F(m.EpochSeconds),
                 m.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture))).Append('\n');
-        WriteAtomic(MetricsFile, text.ToString());
+        return text.ToString();
     }
 
     /// <summary>Reads metrics.csv (empty when absent).</summary>
@@ -131,15 +225,25 @@ internal sealed class RunDirectory
     public List<EpochMetrics> ReadMetrics()
     {
         string path = PathOf(MetricsFile);
-        if (!File.Exists(path))
-            return [];
+        return File.Exists(path) ? ParseMetrics(File.ReadAllText(path), path) : [];
+    }
+
+    /// <summary>Parses metrics.csv's text.</summary>
+    /// <param name="text">The CSV.</param>
+    /// <param name="path">Where it came from, for messages.</param>
+    /// <returns>The rows.</returns>
+    public static List<EpochMetrics> ParseMetrics(string text, string path)
+    {
         var rows = new List<EpochMetrics>();
-        foreach (var line in File.ReadLines(path).Skip(1).Where(l => l.Length > 0))
+        foreach (var line in text.Split('\n').Skip(1).Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0))
         {
             var f = line.Split(',');
             if (f.Length != 7)
                 throw new InvalidDataException($"{path}: malformed row '{line}'");
-            double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+            double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+                ? value : throw new InvalidDataException($"{path}: malformed row '{line}'");
+            if (!int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                throw new InvalidDataException($"{path}: malformed row '{line}'");
             rows.Add(new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6)));
         }
         return rows;
@@ -160,14 +264,14 @@ internal sealed class RunDirectory
     {
         Model = o.Model.Kind,
         InputSize = o.Model.InputSize,
+        ImageHeight = o.Model.ImageHeight,
+        ImageWidth = o.Model.ImageWidth,
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
         DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
         Architecture = o.Model.IsConvolutional ? "conv" : null,
         Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
-        ImageHeight = o.Model.IsConvolutional ? o.Model.ImageHeight : null,
-        ImageWidth = o.Model.IsConvolutional ? o.Model.ImageWidth : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
@@ -183,6 +287,8 @@ internal sealed class RunDirectory
     {
         public string Model { get; set; } = "vae";
         public int InputSize { get; set; }
+        public int? ImageHeight { get; set; }
+        public int? ImageWidth { get; set; }
         public int[] Hidden { get; set; } = [];
         public int Latent { get; set; }
         public int Classes { get; set; }
@@ -193,10 +299,6 @@ internal sealed class RunDirectory
         public string? Architecture { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public int[]? Channels { get; set; }
-        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-        public int? ImageHeight { get; set; }
-        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-        public int? ImageWidth { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }
@@ -211,11 +313,68 @@ internal sealed class RunDirectory
         public int? Limit { get; set; }
     }
 
-    /// <summary>Writes the resumable state atomically.</summary>
-    /// <param name="state">The state.</param>
-    /// <param name="tensors">Adam's moments and the epoch's step losses.</param>
-    public void WriteState(TrainingState state, IEnumerable<NamedTensor> tensors) =>
-        SafeTensors.Write(PathOf(StateFile), state.ToMetadata(), tensors);
+    /// <summary>
+    /// Writes the checkpoint: one file holding the counters, the options, the metrics so far, the weights (prefixed
+    /// <see cref="WeightsPrefix"/>), Adam's moments and the epoch's step losses. Its rename is the commit point: a
+    /// crash before it leaves the previous checkpoint, after it the new one; the exports follow it.
+    /// </summary>
+    /// <param name="state">The counters.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="history">The metrics of every finished epoch.</param>
+    /// <param name="tensors">The weights, Adam's moments and the epoch's step losses.</param>
+    /// <param name="extra">More metadata, e.g. the data set's name; null for none.</param>
+    public void WriteCheckpoint(TrainingState state, TrainingOptions options, IEnumerable<EpochMetrics> history,
+        IEnumerable<NamedTensor> tensors, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var metadata = state.ToMetadata();
+        if (extra is not null)
+            foreach (var (key, value) in extra)
+                metadata[key] = value;
+        metadata["format_version"] = StateFormatVersion;
+        metadata["config"] = ConfigText(options);
+        metadata["metrics"] = MetricsText(history);
+        SafeTensors.Write(PathOf(StateFile), metadata, tensors);
+    }
+
+    /// <summary>
+    /// Takes the directory's lock for a writer and removes the temporary files that a writer killed mid-save left.
+    /// The lock is the OS's (released when the process ends, however it ends); the file holds the holder's process id.
+    /// </summary>
+    /// <returns>The lock; dispose it to release.</returns>
+    /// <exception cref="IOException">Another process holds the lock (the message names its id), or the lock file
+    /// cannot be created.</exception>
+    public IDisposable Lock()
+    {
+        string path = PathOf(LockFile);
+        FileStream stream;
+        try
+        {
+            // FileShare.None is an exclusive flock on Unix and a sharing lock on Windows: either way the OS drops it
+            // with the process.
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException))
+        {
+            string holder = Data.AtomicFile.ReadUnlocked(path, 32) is { } bytes
+                && int.TryParse(Encoding.ASCII.GetString(bytes).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+                ? $"process {pid}" : "another process";
+            throw new IOException($"{Path}: another training is writing this run directory ({holder} holds {LockFile}); " +
+                "wait for it to finish or stop it first", e);
+        }
+        try
+        {
+            stream.SetLength(0);
+            stream.Write(Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
+            stream.Flush(flushToDisk: true);
+            Data.AtomicFile.DeleteLeftovers(Path);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return stream;
+    }
 }
 
 /// <summary>Counters that, with the weights and Adam's moments, let a run continue exactly where it stopped.</summary>

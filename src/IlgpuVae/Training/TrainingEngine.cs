@@ -152,43 +152,55 @@ internal sealed class TrainingEngine : IDisposable
         while (_state.Epoch <= _settings.Epochs)
         {
             int epoch = _state.Epoch;
-            _order.View.BaseView.CopyFromCPU(Permutation(_settings.Seed, epoch, _train.Count));
-            if (_state.StepInEpoch == 0)
-                ops.Fill(stepLosses, 0f);
+            var order = Permutation(_settings.Seed, epoch, _train.Count);
+            // The device's lock is held a step at a time, so models on the same device get turns between steps.
+            lock (_device.Gate)
+            {
+                _order.View.BaseView.CopyFromCPU(order);
+                if (_state.StepInEpoch == 0)
+                    ops.Fill(stepLosses, 0f);
+            }
             var clock = Stopwatch.StartNew();
             double secondsBefore = _state.EpochSeconds;
             int stepsAtStart = _state.StepInEpoch;
             for (int step = _state.StepInEpoch; step < steps; step++)
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    ops.Synchronize();
-                    _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
-                    return (TrainingOutcome.Cancelled, epoch, step);
-                }
-                Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
-                if (FirstStepDone is null)
-                {
-                    ops.Synchronize();
-                    FirstStepDone = DateTime.UtcNow;
-                }
                 int done = step + 1;
                 double? loss = null;
-                if (done % _settings.ReportEverySteps == 0 && done < steps)
+                lock (_device.Gate)
                 {
-                    ops.Synchronize();
-                    stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
-                    if (FirstNonFinite(host, done) is int bad)
-                        return (TrainingOutcome.Diverged, epoch, bad);
-                    loss = MeanLoss(host, done);
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        ops.Synchronize();
+                        _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
+                        return (TrainingOutcome.Cancelled, epoch, step);
+                    }
+                    Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
+                    if (FirstStepDone is null)
+                    {
+                        ops.Synchronize();
+                        FirstStepDone = DateTime.UtcNow;
+                    }
+                    if (done % _settings.ReportEverySteps == 0 && done < steps)
+                    {
+                        ops.Synchronize();
+                        stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
+                        if (FirstNonFinite(host, done) is int bad)
+                            return (TrainingOutcome.Diverged, epoch, bad);
+                        loss = MeanLoss(host, done);
+                    }
                 }
                 // The step count is the host's: reporting it waits for nothing.
                 report?.Invoke(new EngineReport(epoch, done, steps, loss,
                     (done - stepsAtStart) * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), TrainingPhase.Training));
             }
-            ops.Synchronize();
-            double epochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
-            stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
+            double epochSeconds;
+            lock (_device.Gate)
+            {
+                ops.Synchronize();
+                epochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
+            }
             if (FirstNonFinite(host, steps) is int failed)
                 return (TrainingOutcome.Diverged, epoch, failed);
             _state = new TrainingState(epoch + 1, 0, _globalStep, _adam.Step, 0);
@@ -211,7 +223,8 @@ internal sealed class TrainingEngine : IDisposable
         tensors.AddRange(graph.Export(_adam.M, "adam.m."));
         tensors.AddRange(graph.Export(_adam.V, "adam.v."));
         var losses = new float[_terms * StepsPerEpoch];
-        _stepLosses.View.BaseView.SubView(0, losses.Length).CopyToCPU(losses);
+        lock (_device.Gate)
+            _stepLosses.View.BaseView.SubView(0, losses.Length).CopyToCPU(losses);
         tensors.Add(new NamedTensor("epoch.step_losses", [StepsPerEpoch, _terms], losses));
         return tensors;
     }

@@ -14,8 +14,18 @@ namespace IlgpuVae.Training;
 /// it writes the checkpoint, the resumable state and the metrics after every epoch, and a resumable state when
 /// cancelled; pictures and other per-epoch work subscribe to <see cref="EpochCompleted"/>.
 /// </summary>
+/// <remarks>
+/// A trainer is single-threaded: a second <see cref="Train"/> or <see cref="TrainAsync"/> while one runs throws
+/// <see cref="InvalidOperationException"/>. It holds its device's lock one step at a time,
+/// so other models on the device can be used meanwhile. After <see cref="Dispose"/> every member throws
+/// <see cref="ObjectDisposedException"/>.
+/// </remarks>
 public sealed class VaeTrainer : IDisposable, ITrainable
 {
+    private readonly VaeModel _model;
+    private EventHandler<EpochCompletedEventArgs>? _epochCompleted;
+    private int _running;
+    private bool _disposed;
     private const ulong EvaluationSalt = 0x5EED_E7A1_0000_0001UL;
     private readonly TrainingOptions _options;
     private readonly RunDirectory? _run;
@@ -25,27 +35,67 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     private readonly TrainingEngine _engine;
     private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
+    private readonly string _dataName;
+    private readonly IDisposable? _lock;
+    // Where this run's checkpoint in the run directory stands (restored or saved), or null: what a divergence keeps.
+    private string? _checkpointAt;
 
     /// <summary>Prepares a new run.</summary>
     /// <param name="device">The device to train on.</param>
     /// <param name="data">The images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
+    /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, or it cannot be
+    /// written.</exception>
     public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null)
+        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null)
     {
-        options.Validate();
-        if (data.Train.PixelsPerImage != options.Model.InputSize)
-            throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
-        _options = options;
-        _run = runDirectory is null ? null : new RunDirectory(runDirectory);
-        var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        _train = new DeviceDataset(device, train);
-        _test = new DeviceDataset(device, data.Test);
-        _network = new VaeNetwork(device, options.Model, Math.Max(options.BatchSize, 500), options.Seed);
-        _lossTerms = [_network.Reconstruction, _network.Kl];
-        _evaluator = new Evaluator(_network, _test);
-        _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
-        Model = new VaeModel(_network, ownsNetwork: false);
+    }
+
+    // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
+    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock)
+    {
+        _lock = heldLock;
+        try
+        {
+            options.Validate();
+            if (data.Train.PixelsPerImage != options.Model.InputSize)
+                throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
+            if (options.Model.IsConditional && !data.HasLabels)
+                throw new ArgumentException($"a conditional VAE learns from labels, and the {data.Name} images have none");
+            if (options.Model.IsConditional && data.Classes > options.Model.Classes)
+                throw new ArgumentException($"the {data.Name} labels have {data.Classes} classes, the model conditions on {options.Model.Classes}");
+            // The model records the data's image size (pictures and exports lay its outputs out so); a size set
+            // explicitly must be the data's.
+            if (options.Model.HasImageSize && (options.Model.ImageHeight, options.Model.ImageWidth) != (data.ImageHeight, data.ImageWidth))
+                throw new ArgumentException($"images are {data.ImageHeight}x{data.ImageWidth}, the model takes {options.Model.ImageHeight}x{options.Model.ImageWidth}");
+            options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
+            // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
+            int capacity = Math.Max(options.BatchSize, 500);
+            VaeNetwork.CheckFits(device, options.Model, capacity, training: true);
+            _options = options;
+            _dataName = data.Name;
+            _run = run;
+            _lock ??= run?.Lock();
+            var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
+            device.ThrowIfDisposed();
+            // Uploads and initialisation are device work: they wait for other users of the device.
+            lock (device.Gate)
+            {
+                _train = new DeviceDataset(device, train);
+                _test = new DeviceDataset(device, data.Test);
+                _network = new VaeNetwork(device, options.Model, capacity, options.Seed);
+                _lossTerms = [_network.Reconstruction, _network.Kl];
+                _evaluator = new Evaluator(_network, _test);
+                _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
+            }
+            _model = new VaeModel(_network, ownsNetwork: false);
+        }
+        catch
+        {
+            DisposeParts();
+            throw;
+        }
     }
 
     /// <summary>Continues the run in <paramref name="runDirectory"/> where it stopped, up to <paramref name="epochs"/>
@@ -58,45 +108,79 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     public static VaeTrainer Resume(ComputeDevice device, MnistData data, string runDirectory, int? epochs = null)
     {
         var run = new RunDirectory(runDirectory);
-        var options = run.ReadConfig();
-        if (epochs is int total)
-            options = options with { Epochs = total };
-        var trainer = new VaeTrainer(device, data, options, runDirectory);
+        // Locked before reading, so no other writer can replace the checkpoint between the read and the first save.
+        var held = run.Lock();
         try
         {
-            trainer.Restore(run);
+            var (stateFile, statePath, options) = run.ReadCheckpoint();
+            if (epochs is int total)
+            {
+                if (total < options.Epochs)
+                    throw new ArgumentException($"the run trains {options.Epochs} epochs; a resume can raise that count, not lower it to {total}");
+                options = options with { Epochs = total };
+            }
+            var trainer = new VaeTrainer(device, data, options, run, held);
+            try
+            {
+                lock (device.Gate)
+                    trainer.Restore(run, stateFile, statePath);
+            }
+            catch
+            {
+                trainer.Dispose();
+                throw;
+            }
+            return trainer;
         }
         catch
         {
-            trainer.Dispose();
+            held.Dispose();
             throw;
         }
-        return trainer;
     }
 
     /// <summary>The checkpoint's file name inside a run directory (a model file like any other, and what PyTorch loads).</summary>
     public const string ModelFileName = RunDirectory.ModelFile;
 
     /// <summary>Raised after each finished epoch, once its checkpoint is saved: the place for pictures.</summary>
-    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted
+    {
+        add
+        {
+            ThrowIfDisposed();
+            _epochCompleted += value;
+        }
+        remove
+        {
+            ThrowIfDisposed();
+            _epochCompleted -= value;
+        }
+    }
 
-    /// <summary>The model being trained (shares the trainer's network).</summary>
-    public VaeModel Model { get; }
+    /// <summary>The model being trained (shares the trainer's network; disposed with the trainer).</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public VaeModel Model => Alive(_model);
 
     /// <summary>The options.</summary>
-    public TrainingOptions Options => _options;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public TrainingOptions Options => Alive(_options);
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
-    public int StepsPerEpoch => _engine.StepsPerEpoch;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
 
     /// <summary>Training images.</summary>
-    public int TrainCount => _train.Count;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public int TrainCount => Alive(_train).Count;
 
     /// <summary>Metrics of every finished epoch, including those before a resume.</summary>
-    public IReadOnlyList<EpochMetrics> History => _history;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public IReadOnlyList<EpochMetrics> History => Alive(_history);
 
     /// <summary>When this trainer's first step finished (UTC), for start-up benchmarks; null before.</summary>
-    public DateTime? FirstStepDone => _engine.FirstStepDone;
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public DateTime? FirstStepDone => Alive(_engine).FirstStepDone;
 
     /// <summary>
     /// When set, every step synchronises after each phase and adds the phase's time here (for benchmarks only:
@@ -119,7 +203,47 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already training (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException("this trainer is already training; a trainer serves one thread at a time");
+        try
+        {
+            return TrainOnce(progress, cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
+    /// A cancelled token stops training after the current step and the task completes with
+    /// <see cref="TrainingOutcome.Cancelled"/> and a resumable state, as <see cref="Train"/> returns.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var cancel = new CancellationTokenSource();
+    /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
+    /// TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    /// </code>
+    /// </example>
+    /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
+    /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
+    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="InvalidOperationException">The trainer is already training.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
+    }
+
+    private TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var finished = new List<EpochMetrics>();
         _run?.WriteConfig(_options);
@@ -128,7 +252,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
             int batches = _evaluator.Batches;
-            var test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)summary.Epoch,
+            Evaluation test;
+            lock (_network.Device.Gate)
+                test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)summary.Epoch,
                 progress is null ? null : done => progress.Report(new TrainingProgress(summary.Epoch, _options.Epochs, done,
                     batches, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
@@ -137,12 +263,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 summary.EpochSeconds, summary.SamplesPerSecond);
             finished.Add(metrics);
             _history.Add(metrics);
-            if (_run is not null)
-            {
-                SaveState();
-                _run.WriteMetrics(_history);
-            }
-            EpochCompleted?.Invoke(this, new EpochCompletedEventArgs(Model, metrics, _run?.Path));
+            SaveState();
+            _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 summary.TrainLoss, summary.SamplesPerSecond, metrics));
             return test.Loss;
@@ -156,7 +278,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             case TrainingOutcome.Diverged:
                 return new TrainingResult(outcome, finished,
                     $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
-                    (_run is null ? "nothing was saved" : $"the last good checkpoint in {_run.Path} was kept") +
+                    (_run is null ? "nothing was saved"
+                        : _checkpointAt is not null ? $"the last good checkpoint in {_run.Path} ({_checkpointAt}) was kept"
+                        : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help");
             default:
                 return new TrainingResult(outcome, finished);
@@ -168,6 +292,11 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="epoch">The epoch.</param>
     /// <param name="count">Items.</param>
     /// <returns>The permutation.</returns>
+    /// <example>
+    /// <code>
+    /// int[] order = VaeTrainer.Permutation(seed: 1, epoch: 1, count: 60000);   // the images of epoch 1, in training order
+    /// </code>
+    /// </example>
     public static int[] Permutation(int seed, int epoch, int count) => TrainingEngine.Permutation(seed, epoch, count);
 
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight) =>
@@ -187,50 +316,115 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         if (_run is null)
             return;
         var state = _engine.State;
-        // The state first, then the model: both carry the global step, and a resume checks they agree.
-        _run.WriteState(state, _engine.StateTensors());
-        Model.Save(_run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
+        List<NamedTensor> tensors;
+        lock (_network.Device.Gate)
+        {
+            tensors = _network.Graph.Export(_network.Parameters, RunDirectory.WeightsPrefix);
+            tensors.AddRange(_engine.StateTensors());
+        }
+        // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
+        // nothing, as a resume rewrites them from the checkpoint.
+        _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string> { ["dataset"] = _dataName });
+        _checkpointAt = Describe(state);
+        Export(_run, state);
+    }
+
+    // model.safetensors and metrics.csv as of the checkpoint.
+    private void Export(RunDirectory run, TrainingState state)
+    {
+        _model.Save(run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
+            ["dataset"] = _dataName,
         });
+        run.WriteMetrics(_history);
     }
 
-    private void Restore(RunDirectory run)
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private T Alive<T>(T value)
     {
-        string statePath = run.PathOf(RunDirectory.StateFile), modelPath = run.PathOf(RunDirectory.ModelFile);
-        foreach (var path in new[] { statePath, modelPath })
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"{path}: missing; nothing to resume");
-        SafeTensorsFile stateFile, modelFile;
+        ThrowIfDisposed();
+        return value;
+    }
+
+    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath)
+    {
+        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
+        string description = $"a {_options.Model} model";
+        if (RunDirectory.IsWholeCheckpoint(stateFile))
+        {
+            CheckDataSet(stateFile.Metadata, statePath);
+            var graph = _network.Graph;
+            graph.Import(stateFile, _network.Parameters, RunDirectory.WeightsPrefix, statePath, description);
+            _engine.Restore(state, stateFile, statePath, description);
+            if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
+                throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
+            _history.AddRange(RunDirectory.ParseMetrics(metrics, statePath).Where(m => m.Epoch < state.Epoch));
+            _checkpointAt = Describe(state);
+            // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
+            run.WriteConfig(_options);
+            Export(run, state);
+            return;
+        }
+        // Version 1: the weights live in model.safetensors, which must be from the same step as the state.
+        string modelPath = run.PathOf(RunDirectory.ModelFile);
+        if (!File.Exists(modelPath))
+            throw new FileNotFoundException($"{modelPath}: missing; nothing to resume");
+        SafeTensorsFile modelFile;
         try
         {
-            stateFile = SafeTensors.Read(statePath);
             modelFile = SafeTensors.Read(modelPath);
         }
         catch (CheckpointFormatException e)
         {
             throw new InvalidDataException(e.Message, e);
         }
-        var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
             throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
+        CheckDataSet(modelFile.Metadata, modelPath);
         if (!modelFile.Metadata.TryGetValue("global_step", out var modelStep) || modelStep != state.GlobalStep.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");
         _network.ImportParameters(modelFile, modelPath);
         _engine.Restore(state, stateFile, statePath, $"a {config} model");
         _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
+        _checkpointAt = Describe(state);
     }
 
-    /// <inheritdoc />
+    // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
+    private void CheckDataSet(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
+            throw new InvalidDataException($"{path}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
+    }
+
+    private static string Describe(TrainingState state) => state.StepInEpoch == 0
+        ? $"after epoch {state.Epoch - 1}"
+        : $"epoch {state.Epoch}, step {state.StepInEpoch}";
+
+    /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
     public void Dispose()
     {
-        Model.Dispose();
-        _evaluator.Dispose();
-        _engine.Dispose();
-        _network.Dispose();
-        _train.Dispose();
-        _test.Dispose();
+        if (_disposed)
+            return;
+        if (Volatile.Read(ref _running) != 0)
+            throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
+        _disposed = true;
+        DisposeParts();
+    }
+
+    // Tolerates a constructor that failed half-way; the lock goes last, once nothing more can be written.
+    private void DisposeParts()
+    {
+        _model?.Dispose();
+        _evaluator?.Dispose();
+        _engine?.Dispose();
+        _network?.Dispose();
+        _train?.Dispose();
+        _test?.Dispose();
+        _lock?.Dispose();
     }
 }

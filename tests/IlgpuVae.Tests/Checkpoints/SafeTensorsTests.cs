@@ -327,7 +327,7 @@ public sealed class SafeTensorsTests : IDisposable
 
         Assert.NotNull(tempSeen);
         Assert.Equal(_files.Directory, Path.GetDirectoryName(tempSeen));
-        Assert.StartsWith(path + ".tmp-", tempSeen, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(_files.Directory, ".ckpt.safetensors."), tempSeen, StringComparison.Ordinal);
         Assert.False(File.Exists(tempSeen));
         Assert.Equal(before, File.ReadAllBytes(path));
         AssertSameTensors([original], SafeTensors.Read(path).Tensors);

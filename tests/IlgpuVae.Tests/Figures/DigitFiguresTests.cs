@@ -19,8 +19,8 @@ public sealed class DigitFiguresTests
         const int d = 4;
         var inputs = Images(13, d, 0f);
         var recons = Images(13, d, 0.5f);
-        var figure = DigitFigures.Reconstructions(inputs, recons, d, 5, null, "t");
-        Assert.Equal((6, 5, 2), (figure.Rows, figure.Columns, figure.ImageSide));
+        var figure = DigitFigures.Reconstructions(inputs, recons, 1, d, 5, null, "t");
+        Assert.Equal((6, 5, 1, 4), (figure.Rows, figure.Columns, figure.ImageHeight, figure.ImageWidth));
         Assert.Equal(["input", "recon", "input", "recon", "input", "recon"], figure.RowLabels!);
         Assert.Null(figure.ColumnLabels);
         // Image 12 is the third of the last pair; cells 23, 24 (inputs) and 28, 29 (recons) are empty.
@@ -32,7 +32,7 @@ public sealed class DigitFiguresTests
     [Fact]
     public void Reconstructions_OnePair_LabelsTheColumns()
     {
-        var figure = DigitFigures.Reconstructions(Images(3, 4, 0), Images(3, 4, 0), 4, 10, ["#0", "#7", "#42"], null);
+        var figure = DigitFigures.Reconstructions(Images(3, 4, 0), Images(3, 4, 0), 2, 2, 10, ["#0", "#7", "#42"], null);
         Assert.Equal((2, 3), (figure.Rows, figure.Columns));
         Assert.Equal(["#0", "#7", "#42"], figure.ColumnLabels!);
         Assert.Empty(figure.EmptyCells);
@@ -44,8 +44,8 @@ public sealed class DigitFiguresTests
         const int d = 9, classes = 3;
         var inputs = Images(2, d, 0);
         var transferred = Images(2 * classes, d, 0.5f);
-        var figure = DigitFigures.StyleTransfer(inputs, transferred, classes, d, null);
-        Assert.Equal((2, 4, 3), (figure.Rows, figure.Columns, figure.ImageSide));
+        var figure = DigitFigures.StyleTransfer(inputs, transferred, classes, 3, 3, null);
+        Assert.Equal((2, 4, 3, 3), (figure.Rows, figure.Columns, figure.ImageHeight, figure.ImageWidth));
         Assert.Equal(["input", "0", "1", "2"], figure.ColumnLabels!);
         Assert.Equal(inputs.AsSpan(d, d).ToArray(), figure.Cells.AsSpan(4 * d, d).ToArray());
         Assert.Equal(transferred.AsSpan(5 * d, d).ToArray(), figure.Cells.AsSpan(7 * d, d).ToArray());
@@ -58,7 +58,7 @@ public sealed class DigitFiguresTests
         using var model = VaeModel.Create(device, new VaeConfig(16, [8], 2), seed: 1, capacity: 16);
         var framed = new LatentPathEnds("#1->#2", [0f, 0f], [1f, -1f], new float[16], Enumerable.Repeat(1f, 16).ToArray());
         var figure = DigitFigures.Interpolations(model, [framed], 5, [PathKind.Linear, PathKind.Spherical], null, "paths");
-        Assert.Equal((2, 7, 4), (figure.Rows, figure.Columns, figure.ImageSide));
+        Assert.Equal((2, 7, 4), (figure.Rows, figure.Columns, figure.ImageHeight));
         Assert.Equal(["#1->#2 lin", "#1->#2 slerp"], figure.RowLabels!);
         Assert.Equal(["test", "0.00", "0.25", "0.50", "0.75", "1.00", "test"], figure.ColumnLabels!);
         Assert.Equal(1f, figure.Cells[6 * 16]);
@@ -84,13 +84,11 @@ public sealed class DigitFiguresTests
     [Fact]
     public void IdxExport_QuantisesWithPixelsToBytes()
     {
-        Assert.Equal(28, IdxExport.SquareSide(784));
-        Assert.Throws<InvalidDataException>(() => IdxExport.SquareSide(10));
         string path = Path.Combine(Path.GetTempPath(), $"idx-export-{Guid.NewGuid():N}");
         try
         {
             float[] pixels = [0f, 0.5f, 1f, 2f, float.NaN, 0.002f, 0.998f, 0.25f, 0.75f];
-            Assert.Equal(1, IdxExport.WriteImages(path, pixels, 9));
+            Assert.Equal(1, IdxExport.WriteImages(path, pixels, 3, 3));
             var read = IdxReader.ReadImages(path);
             Assert.Equal([1, 3, 3], read.Dimensions);
             Assert.Equal(Pixels.ToBytes(pixels), read.Data);

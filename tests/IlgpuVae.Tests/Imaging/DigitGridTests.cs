@@ -62,7 +62,7 @@ public sealed class DigitGridTests
         Array.Fill(images, 1f); // white cells make any bleed onto separators visible
         RgbImage img = DigitGrid.Render(images, 3, 4, labels);
         GridLayout g = DigitGrid.ComputeLayout(3, 4, labels);
-        int pitch = g.CellPixels + 1;
+        int pitch = g.CellWidth + 1;
 
         for (int k = 0; k <= g.Columns; k++)
         {

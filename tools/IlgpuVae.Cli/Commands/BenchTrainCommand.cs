@@ -13,7 +13,7 @@ public static class BenchTrainCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
         "benchmark training epochs of the default VAE (or the conv VAE)",
         [
-            DataOption,
+            .. DataOptions,
             EpochsOption("epochs to time", "3"),
             new("--limit", "training images", "N"),
             new("--kind", "vae (784-400-20), or conv-vae (the convolutional VAE)", "KIND", "vae") { Aliases = ["-k"] },
@@ -32,8 +32,8 @@ public static class BenchTrainCommand
         var training = new TrainingOptions { Epochs = epochs, Limit = options.OptionalInt("--limit", 1) };
         if (options.Choice("--kind", new Dictionary<string, string> { ["vae"] = "vae", ["conv-vae"] = "conv-vae" }) == "conv-vae")
             training = training with { Model = Models.VaeConfig.Convolutional() };
-        var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
         double setupSeconds = process.Elapsed.TotalSeconds;
         bool json = options.Flag("--json");
         if (!json)

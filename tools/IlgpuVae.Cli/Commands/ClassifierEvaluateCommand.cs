@@ -12,7 +12,7 @@ public static class ClassifierEvaluateCommand
         "print a saved classifier's test accuracy, overall and per digit",
         [
             new("--model", "a classifier .safetensors written by 'classifier train'", "FILE") { Aliases = ["-m"], Required = true },
-            DataOption,
+            .. DataOptions,
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -25,9 +25,10 @@ public static class ClassifierEvaluateCommand
         string path = options.RequiredString("--model");
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such classifier file");
-        var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
         using var classifier = Classifier.Load(device, path);
+        classifier.CheckCompatible(data.Test);
         var result = classifier.Evaluate(data.Test);
         var perClass = result.PerClassAccuracy;
         var counts = result.PerClassCount;

@@ -13,7 +13,7 @@ public static class ClassifierTrainCommand
         "train a classifier on MNIST and save it as safetensors; the defaults (hidden layers 512,512, 10 epochs, " +
         "batch 128, Adam 1e-3 with cosine decay) reach about 98.5% test accuracy",
         [
-            DataOption,
+            .. DataOptions,
             EpochsOption("epochs", "10"),
             new("--hidden", "hidden widths, e.g. 512,512 (ReLU after each)", "LIST", "512,512"),
             new("--lr", "Adam learning rate (at the start, with the cosine schedule)", "RATE", "0.001"),
@@ -58,9 +58,13 @@ public static class ClassifierTrainCommand
                 throw new IOException($"{output}: cannot create its output directory: {e.Message}", e);
             }
         }
-        var data = LoadData(options, stderr, token: token);
-        training = training with { Model = training.Model with { InputSize = data.Train.PixelsPerImage } };
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
+        RequireLabels(data, "a classifier");
+        // Classes come from the labels; a data set with a single class has nothing to tell apart.
+        if (data.Classes < 2)
+            throw new UsageException($"the {data.Name} labels hold one class; a classifier needs at least two");
+        training = training with { Model = training.Model with { InputSize = data.Train.PixelsPerImage, Classes = data.Classes } };
         var clock = Stopwatch.StartNew();
         using var trainer = new ClassifierTrainer(device, data, training);
         stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");

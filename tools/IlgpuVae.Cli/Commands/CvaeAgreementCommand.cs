@@ -19,7 +19,7 @@ public static class CvaeAgreementCommand
             CountOption("images per digit (default 1000)", null),
             SeedOption("seed of the codes z", "1"),
             new("--scale", "the codes' scales s, a list, e.g. 1,0.5,0 (1 is the prior)", "LIST", "1"),
-            DataOption,
+            .. DataOptions,
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -36,10 +36,12 @@ public static class CvaeAgreementCommand
         ulong seed = (ulong)options.Int("--seed", 0);
         if (!File.Exists(classifierPath))
             throw new FileNotFoundException($"{classifierPath}: no such classifier file");
-        var data = LoadData(options, stderr, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
         using var model = LoadConditional(device, path);
         using var classifier = Classifier.Load(device, classifierPath);
+        model.CheckCompatible(data.Test);
+        classifier.CheckCompatible(data.Test);
         var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
         string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");

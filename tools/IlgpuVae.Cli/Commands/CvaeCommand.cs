@@ -23,10 +23,11 @@ public static class CvaeCommand
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such model file");
         var model = VaeModel.Load(device, path);
-        if (!model.Config.IsConditional)
+        var config = model.Config;
+        if (!config.IsConditional)
         {
             model.Dispose();
-            throw new InvalidDataException($"{path}: holds a {model.Config} model, which takes no labels; train one with 'train --kind cvae'");
+            throw new InvalidDataException($"{path}: holds a {config} model, which takes no labels; train one with 'train --kind cvae'");
         }
         return model;
     }

@@ -46,7 +46,7 @@ public static class CvaeSampleCommand
         {
             string imagesPath = output + "-images-idx3-ubyte", labelsPath = output + "-labels-idx1-ubyte";
             CreateParentDirectory(imagesPath);
-            IdxExport.WriteImages(imagesPath, images, model.Config.InputSize);
+            IdxExport.WriteImages(imagesPath, images, model.Config.ImageHeight, model.Config.ImageWidth);
             IdxExport.WriteLabels(labelsPath, labels);
             stdout.WriteLine($"wrote {imagesPath} and {labelsPath}: {labels.Length} generated digits and their requested labels");
             return 0;
@@ -57,7 +57,7 @@ public static class CvaeSampleCommand
         {
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             DigitGrid.Save(output, images, (count + columns - 1) / columns, columns,
-                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" });
+                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
         }
         else
         {
@@ -65,7 +65,7 @@ public static class CvaeSampleCommand
             {
                 Title = $"CVAE samples, one row per requested digit, {where}",
                 RowLabels = rows.Select(r => (string?)$"digit {r}").ToArray(),
-            });
+            }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
         }
         stdout.WriteLine($"wrote {output}: {labels.Length} generated digits ({(only is int d ? $"digit {d}" : $"{count} of each digit 0-{classes - 1}")})");
         return 0;

@@ -17,7 +17,7 @@ public static class CvaeStyleCommand
             CvaeModelOption,
             CountOption("test digits (default 10)", null),
             OutOption("the .png (default cvae-style.png)"),
-            DataOption,
+            .. DataOptions,
             DeviceOption,
             CpuOpsOption,
         ],
@@ -29,17 +29,18 @@ public static class CvaeStyleCommand
         string path = options.RequiredString("--model");
         int count = options.OptionalInt("--count", 1) ?? 10;
         string output = options.String("--out") ?? "cvae-style.png";
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         if (count > data.Test.Count)
             throw new UsageException($"--count {count} is more than the {data.Test.Count} test images");
-        using var device = OpenDevice(options);
         using var model = LoadConditional(device, path);
+        model.CheckCompatible(data.Test);
         int d = model.Config.InputSize, classes = model.Config.Classes;
         var images = Pixels.Gather(data.Test, Enumerable.Range(0, count).ToArray());
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();
         var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
         // One row per input: the test digit itself, then its code decoded as every digit.
-        var figure = DigitFigures.StyleTransfer(images, transferred, classes, d, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}");
+        var figure = DigitFigures.StyleTransfer(images, transferred, classes, model.Config.ImageHeight, model.Config.ImageWidth, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}");
         CreateParentDirectory(output);
         DigitFigureImage.Save(output, figure);
         stdout.WriteLine($"wrote {output}: {count} test digits, each decoded as 0-{classes - 1}");

@@ -16,7 +16,7 @@ public static class EvaluateCommand
         "estimate, and how the test set's latent means cluster by digit",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             SeedOption("seed of the posterior samples (and of k-means)", "1"),
             new("--iw-samples", "K, posterior samples per image of the log-likelihood estimate (0: skip it)", "K", "50"),
             new("--no-clustering", "skip the clustering of the latent means"),
@@ -47,17 +47,20 @@ public static class EvaluateCommand
         int agreementSamples = options.Int("--agreement-samples", 1);
         if (classifierPath is not null && !File.Exists(classifierPath))
             throw new FileNotFoundException($"{classifierPath}: no such classifier file");
-        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
-        var assessment = ModelAssessment.Run(model, data, assessmentOptions);
+        var assessment = ModelAssessment.Run(model, data, assessmentOptions, cancellationToken: token);
         ConditionalAgreement? agreement = null;
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
-            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed);
+            classifier.CheckCompatible(data.Test);
+            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed,
+                cancellationToken: token);
         }
         var result = assessment.Elbo;
         var likelihood = assessment.LogLikelihood;
@@ -66,7 +69,7 @@ public static class EvaluateCommand
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
-                model = path, config = model.Config.ToString(), test_images = data.Test.Count,
+                model = path, config = model.Config.ToString(), dataset = data.Name, test_images = data.Test.Count,
                 test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
                 log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
                 clustering = clustering is null ? null : new
@@ -91,6 +94,8 @@ public static class EvaluateCommand
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
         if (likelihood is not null)
             stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})");
+        if (clustering is null && !data.HasLabels && !options.Flag("--no-clustering"))
+            stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
         if (clustering is not null)
         {
             stdout.WriteLine("  test-set latent means, clustered by digit:");

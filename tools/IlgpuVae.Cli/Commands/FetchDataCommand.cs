@@ -4,15 +4,23 @@ using static IlgpuVae.Cli.Common;
 
 namespace IlgpuVae.Cli.Commands;
 
-/// <summary><c>fetch-data</c>: get MNIST and say where it is.</summary>
+/// <summary><c>fetch-data</c>: get a known data set (MNIST unless told) and say where it is.</summary>
 public static class FetchDataCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("fetch-data",
-        "get MNIST into the data directory (verified by SHA-256) and say where it is", [DataOption], options =>
+        $"get a data set by name ({string.Join(", ", KnownDataSets.Names)}; default mnist) into its directory, verified by SHA-256, and say where it is",
+        [
+            new("--data", $"where to keep it (default: ${MnistFetcher.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR"),
+            new("--dataset", $"the data set: {string.Join(", ", KnownDataSets.Names)}", "NAME", KnownDataSets.Mnist),
+        ],
+        options =>
         {
+            string dataset = options.String("--dataset")!;
+            if (!KnownDataSets.IsKnown(dataset))
+                throw new UsageException($"--dataset: unknown data set '{dataset}'; known: {string.Join(", ", KnownDataSets.Names)}");
             var data = LoadData(options, cli.Err, token: cli.Token);
-            string directory = MnistFetcher.ResolveDataDirectory(options.String("--data"));
-            cli.Out.WriteLine($"MNIST is in {directory} ({data.Train.Count} training and {data.Test.Count} test images, SHA-256 verified)");
+            string directory = DataDirectory(options, dataset);
+            cli.Out.WriteLine($"{dataset} is in {directory} ({data.Train.Count} training and {data.Test.Count} test images of {data.ImageHeight}x{data.ImageWidth}, {data.Classes} classes, SHA-256 verified)");
             return 0;
         });
 }

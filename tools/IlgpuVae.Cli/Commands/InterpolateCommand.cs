@@ -15,7 +15,7 @@ public static class InterpolateCommand
         "decoded images along latent paths between two test images or two digit classes' mean codes, one row per path",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--images", "pairs of test images by index, e.g. 3:10,42:7 (their posterior means)", "PAIRS"),
             new("--digits", "pairs of digit classes, e.g. 1:7,3:8 (the mean code of each class over the test set); default 0:1,2:3,4:5,6:7,8:9 without --images", "PAIRS"),
             new("--steps", "decoded points per path, ends included", "N", "10"),
@@ -37,18 +37,29 @@ public static class InterpolateCommand
             ["linear"] = [PathKind.Linear], ["slerp"] = [PathKind.Spherical], ["both"] = [PathKind.Linear, PathKind.Spherical],
         });
         var imagePairs = options.Given("--images") ? Pairs(options, "--images") : [];
-        var digitPairs = options.Given("--digits") ? Pairs(options, "--digits")
-            : imagePairs.Count == 0 ? [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)] : [];
-        foreach (var (a, b) in digitPairs)
-            if (Math.Max(a, b) > 9)
-                throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; digits are 0-9");
+        var digitPairs = options.Given("--digits") ? Pairs(options, "--digits") : [];
         string path = ModelPath(options);
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         var test = data.Test;
+        if (digitPairs.Count > 0 && !data.HasLabels)
+            throw new UsageException($"--digits interpolates between class means, and the {data.Name} images have no labels; use --images A:B");
+        // The default: paths between consecutive classes, or between test images where there are no labels.
+        if (imagePairs.Count == 0 && digitPairs.Count == 0)
+        {
+            var pairs = Enumerable.Range(0, 5).Select(i => (2 * i, 2 * i + 1));
+            if (data.HasLabels)
+                digitPairs = pairs.Where(p => p.Item2 < data.Classes).ToList();
+            else
+                imagePairs = pairs.Where(p => p.Item2 < test.Count).ToList();
+        }
+        foreach (var (a, b) in digitPairs)
+            if (Math.Max(a, b) >= data.Classes)
+                throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; the classes are 0-{data.Classes - 1}");
         foreach (var (a, b) in imagePairs)
             CheckIndices([a, b], test.Count, "--images");
-        using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);
         int z = model.Config.Latent;
         var paths = new List<LatentPathEnds>();
@@ -63,7 +74,7 @@ public static class InterpolateCommand
         }
         if (digitPairs.Count > 0)
         {
-            var (means, _) = LatentPaths.ClassMeans(model.LatentMeans(test), test.Labels.Select(l => (int)l).ToArray(), z, 10);
+            var (means, _) = LatentPaths.ClassMeans(model.LatentMeans(test), test.Labels.Select(l => (int)l).ToArray(), z, data.Classes);
             foreach (var (a, b) in digitPairs)
                 paths.Add(new LatentPathEnds($"{a}->{b}", means[(a * z)..((a + 1) * z)], means[(b * z)..((b + 1) * z)]));
         }

@@ -12,7 +12,7 @@ public static class LatentCommand
         "scatter plot of the test set's latent means coloured by digit: the codes themselves for Z=2, PCA (and optionally t-SNE) for Z>2",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--tsne", "for Z>2, also a t-SNE plot of this many random test means (0: none; exact t-SNE, quadratic cost)", "N", "0"),
             SeedOption("seed of the t-SNE subset", "0"),
             OutOption("output file (default: latent.png beside the model; the t-SNE plot goes beside it as latent-tsne.png)"),
@@ -26,18 +26,19 @@ public static class LatentCommand
     {
         var (stdout, stderr, token) = cli;
         int tsne = options.Int("--tsne", 0), seed = options.Int("--seed");
-        if (tsne > Tsne.MaxPoints)
-            throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points (exact t-SNE holds n x n matrices), got {tsne}");
+        if (tsne > LatentPlots.MaxTsnePoints)
+            throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points (exact t-SNE holds n x n matrices), got {tsne}");
         string path = ModelPath(options);
-        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, trainLimit: 1, token: token);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         if (model.Config.Latent < 2)
             throw new UsageException($"a latent scatter plot needs Z >= 2; {path} has Z = 1");
         var means = model.LatentMeans(data.Test);
         string output = options.String("--out") ?? BesideModel(path, "latent.png");
         var plots = LatentPlots.Write(output, means, data.Test.Labels.Select(l => (int)l).ToArray(), model.Config.Latent,
-            $"{model.Config}: test-set latent means", tsne, seed);
+            $"{model.Config}: test-set latent means{(data.HasLabels ? "" : " (no labels: one colour)")}", tsne, seed);
         string summary = string.Join(Environment.NewLine, plots.Select(p => $"wrote {p.Method} plot of {p.Points} test means to {p.Path}" +
             (p.ExplainedVarianceRatio is { } r ? $" (PC1 {Percent(r[0])}, PC2 {Percent(r[1])} of the variance)" : "")));
         Report(options, stdout, path, plots.Select(p => p.Path).ToArray(), summary,

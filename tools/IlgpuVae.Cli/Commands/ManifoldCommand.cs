@@ -15,7 +15,7 @@ public static class ManifoldCommand
         "whole latent plane, for Z>2 the plane of two latent axes or of the two leading principal directions",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--size", "grid cells per side", "N", "20"),
             new("--dims", "two latent axes (1-based) spanning the plane, e.g. 1,2 (default: z1,z2 for Z=2, else the test means' two leading principal directions)", "I,J"),
             new("--scale", "pixels per image pixel", "N", "2"),
@@ -48,6 +48,7 @@ public static class ManifoldCommand
         if (dims is null && z > 2)
         {
             var data = LoadData(options, stderr, trainLimit: 1, token: token);
+            model.CheckCompatible(data.Test);
             latentPlane = LatentPlane.Principal(model, data.Test);
             var explainedRatio = latentPlane.ExplainedVarianceRatio!;
             (acrossName, downName) = ("u", "v");
@@ -61,7 +62,7 @@ public static class ManifoldCommand
             plane = z == 2 ? "the whole latent plane" : $"the plane of z{dims[0]} and z{dims[1]}, the other {z - 2} components 0";
         }
         var (across, down, explained) = latentPlane;
-        var coordinates = NormalQuantile.Grid(size);
+        var coordinates = LatentPlane.QuantileGrid(size);
         var codes = latentPlane.Codes(coordinates);
         var images = model.Decode(codes, digit is int c ? Enumerable.Repeat(c, size * size).ToArray() : default);
         var labels = coordinates.Select(v => v.ToString("0.00", CultureInfo.InvariantCulture)).ToArray();
@@ -73,7 +74,7 @@ public static class ManifoldCommand
             RowLabels = labels.Reverse().ToArray(),
         };
         string output = options.String("--out") ?? BesideModel(path, "manifold.png");
-        DigitGrid.Save(output, images, size, size, grid, scale: scale);
+        DigitGrid.Save(output, images, size, size, grid, model.Config.ImageHeight, scale, model.Config.ImageWidth);
         Report(options, stdout, path, [output], $"wrote a {size}x{size} manifold over {plane.Replace('\n', ' ')} to {output}",
             new { coordinates, across, down, explained_variance_ratio = explained });
         return 0;

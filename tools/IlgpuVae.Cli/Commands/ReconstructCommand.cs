@@ -14,7 +14,7 @@ public static class ReconstructCommand
         "test digits above their reconstructions (decoded posterior means), in pairs of rows",
         [
             ModelOption,
-            DataOption,
+            .. DataOptions,
             new("--indices", "test images to show, e.g. 0,7,42 (default: --count random ones)", "LIST"),
             CountOption("random test images to show when --indices is not given", "10"),
             SeedOption("seed of the random choice", "1"),
@@ -34,18 +34,19 @@ public static class ReconstructCommand
         int seed = options.Int("--seed");
         int[]? chosen = count is null ? options.IntList("--indices", min: 0) : null;
         string path = ModelPath(options);
+        using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
         var test = data.Test;
         int[] indices = count is int n
             ? RandomIndices(test.Count, Math.Min(n, test.Count), seed)
             : CheckIndices(chosen!, test.Count, "--indices");
-        using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        model.CheckCompatible(data.Test);
         var images = Pixels.Gather(test, indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);
         string which = count is null ? $"test images {Abbreviate(indices)}" : $"{indices.Length} random test images (seed {seed})";
-        var figure = DigitFigures.Reconstructions(images, reconstructions, model.Config.InputSize, columns,
+        var figure = DigitFigures.Reconstructions(images, reconstructions, model.Config.ImageHeight, model.Config.ImageWidth, columns,
             indices.Select(i => $"#{i}").ToArray(),
             $"Test digits (input rows) and their reconstructions (recon rows: decoded posterior means)\n{model.Config}, {which}");
         string output = options.String("--out") ?? BesideModel(path, "reconstruct.png");

@@ -71,11 +71,11 @@ public static class SampleCommand
         string output = options.String("--out") ?? BesideModel(path, format == "idx" ? "sample.idx" : "sample.png");
         if (format == "idx")
         {
-            IdxExport.WriteImages(output, images, model.Config.InputSize);
+            IdxExport.WriteImages(output, images, model.Config.ImageHeight, model.Config.ImageWidth);
         }
         else
         {
-            DigitGrid.Save(output, images, rows, columns.Value, grid);
+            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
         }
         Report(options, stdout, path, [output], $"wrote {drawn} samples to {output}", new { samples = drawn, seed, format, labels });
         return 0;

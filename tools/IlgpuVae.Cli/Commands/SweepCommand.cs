@@ -14,7 +14,7 @@ public static class SweepCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("sweep",
         "train one VAE per latent size and tabulate test loss, reconstruction, KL, log-likelihood estimate and clustering",
         [
-            DataOption,
+            .. DataOptions,
             new("--latent", "latent sizes, e.g. 2,5,10,20", "LIST", "2,5,10,20"),
             EpochsOption("epochs per model", "10"),
             new("--kind", "vae, or conv-vae (convolutions before the dense layers)", "KIND", "vae") { Aliases = ["-k"] },
@@ -47,13 +47,13 @@ public static class SweepCommand
         int samples = options.Int("--iw-samples", 0);
         if (samples > AssessmentOptions.MaxImportanceSamples)
             throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {samples}");
-        if (tsne > Tsne.MaxPoints)
-            throw new UsageException($"--tsne takes at most {Tsne.MaxPoints} points, got {tsne}");
+        if (tsne > LatentPlots.MaxTsnePoints)
+            throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points, got {tsne}");
         string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");
         bool json = options.Flag("--json");
         var log = json ? stderr : stdout;
-        var data = LoadData(options, stderr, limit, token);
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, limit, token);
         log.WriteLine($"sweep over Z = {string.Join(", ", sizes)}: {Epochs(epochs)} each on {data.Train.Count} images, device {device.Description}");
         var rows = new List<SweepRow>();
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();

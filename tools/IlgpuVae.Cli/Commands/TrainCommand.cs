@@ -1,4 +1,5 @@
 using System.CommandLine;
+using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
@@ -29,9 +30,9 @@ public static class TrainCommand
             : new VaeConfig(rows * cols, hidden, latent, classes, conditioning);
 
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "train a VAE (or CVAE) on MNIST; writes checkpoints, metrics and images to a run directory",
+        "train a VAE (or CVAE) on MNIST or any IDX image set; writes checkpoints, metrics and images to a run directory",
         [
-            DataOption,
+            .. DataOptions,
             new("--kind", "vae, cvae (conditioned on the digit label; its defaults differ where shown), or conv-vae / conv-cvae " +
                 "(convolutions before and transposed convolutions after the dense layers)", "KIND", "vae") { Aliases = ["-k"] },
             // The old spelling: --model names a model file everywhere else.
@@ -49,11 +50,16 @@ public static class TrainCommand
             SeedOption("seed of initialisation, shuffling and noise", "1"),
             new("--limit", "train on the first N training images only", "N"),
             OutOption("run directory (default: runs/<kind>-<time>)") with { ValueName = "DIR" },
-            new("--resume", "continue the run in DIR where it stopped (its options are kept)", "DIR") { Aliases = ["-r"] },
+            new("--resume", "continue the run in DIR where it stopped (its options are kept; --epochs may raise the total)", "DIR") { Aliases = ["-r"] },
             DeviceOption,
             CpuOpsOption,
         ],
         options => Run(options, cli));
+
+    // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
+    private static readonly string[] KeptOnResume =
+        ["--kind", "--model", "--batch", "--lr", "--hidden", "--latent", "--conditioning", "--beta", "--kl-warmup",
+         "--beta-start", "--seed", "--limit", "--out"];
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
@@ -63,15 +69,25 @@ public static class TrainCommand
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
-        Func<int, int, VaeConfig>? configFor = null;
+        Func<MnistData?, VaeConfig>? configFor = null;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))
                 throw new UsageException($"--resume: no run directory '{resume}'");
+            if (KeptOnResume.FirstOrDefault(options.Given) is string kept)
+                throw new UsageException($"{kept} cannot change on --resume: a resume keeps the run's model, batch, learning " +
+                    "rate, beta schedule, seed, limit and directory, and may only raise --epochs (and choose --data, --device, " +
+                    "--cpu-ops); start a new run with --out to change the others");
             runDirectory = resume;
             training = TrainingOptions.FromRunDirectory(resume);
             if (epochsGiven is int e)
+            {
+                if (e < training.Epochs)
+                    throw new UsageException($"--epochs {e}: the run in {resume} trains {training.Epochs} epochs; a resume can raise the total, not lower it");
+                if (e != training.Epochs)
+                    stdout.WriteLine($"resume: epochs {training.Epochs} -> {e} (every other option as the run had it)");
                 training = training with { Epochs = e };
+            }
         }
         else
         {
@@ -91,14 +107,15 @@ public static class TrainCommand
             int[] hidden = options.IntList("--hidden");
             int[] channels = options.IntList("--channels");
             int latent = options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
-            // The image size is the data's, known once the data is loaded.
-            configFor = (rows, cols) => ConfigOf(kind, rows, cols, hidden, latent, defaults.Model.Classes, conditioning, channels);
+            // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
+            configFor = data => ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
+                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels);
             training = new TrainingOptions
             {
                 Epochs = epochsGiven ?? defaults.Epochs,
                 BatchSize = options.Int("--batch", 1),
                 LearningRate = options.Float("--lr", 0, exclusiveMin: true),
-                Model = configFor(28, 28),
+                Model = configFor(null),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
                 KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
                 BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
@@ -108,10 +125,13 @@ public static class TrainCommand
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
         }
         training.Validate();
-        var data = LoadData(options, stderr, token: token);
-        if (configFor is not null)
-            training = training with { Model = configFor(data.Train.Rows, data.Train.Cols) };
+        // Every option is checked (the device opened) before any data is fetched.
         using var device = OpenDevice(options);
+        var data = LoadData(options, stderr, token: token);
+        if (training.Model.IsConditional)
+            RequireLabels(data, "a conditional VAE");
+        if (configFor is not null)
+            training = training with { Model = configFor(data) };
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory);
@@ -128,7 +148,7 @@ public static class TrainCommand
                 stderr.WriteLine(result.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
                 return 130;
             case TrainingOutcome.Diverged:
-                stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
+                stderr.WriteLine($"error: {result.Message}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
                 return 1;
         }
         if (trainer.History.Count > 0)

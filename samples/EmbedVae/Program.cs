@@ -1,0 +1,37 @@
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+
+// MNIST from $ILGPU_VAE_DATA, else the per-user cache; fetched and verified on first use.
+string dataDirectory = MnistFetcher.ResolveDataDirectory(null);
+await MnistFetcher.EnsureAsync(dataDirectory);
+MnistData data = MnistData.Load(dataDirectory, trainLimit: 6000, testLimit: 1000);
+
+using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // CUDA, else OpenCL, else the CPU
+Console.WriteLine($"device: {device.Description}");
+
+// Train briefly, off this thread; a cancelled token would stop after the current step.
+var options = new TrainingOptions { Epochs = 2, Model = new VaeConfig(784, [256], 8) };
+using var trainer = new VaeTrainer(device, data, options);
+TrainingResult result = await trainer.TrainAsync();
+Console.WriteLine($"trained {result.Epochs.Count} epochs on {trainer.TrainCount} images: test loss {result.Epochs[^1].TestLoss:F2} per image");
+
+float[] drawn = trainer.Model.Sample(count: 16, seed: 7);                // 16 x 784 pixel probabilities
+Console.WriteLine($"sampled {drawn.Length / 784} images, mean pixel {drawn.Average():F3}");
+
+string path = Path.Combine(Path.GetTempPath(), $"embed-vae-{Environment.ProcessId}.safetensors");
+trainer.Model.Save(path);
+using VaeModel model = VaeModel.Load(device, path);                     // safe to share between threads
+Console.WriteLine($"saved and reloaded {path}: {model.Config}, {model.ParameterCount} parameters");
+
+float[] images = Pixels.Gather(data.Test, [0, 1, 2, 3]);                 // 4 x 784 pixels in [0, 1]
+float[] codes = model.LatentMeans(images);                               // 4 x Z posterior means
+ImageScores scores = model.Score(images);                                // per-image negative ELBO: an anomaly score
+int z = model.Config.Latent;
+for (int i = 0; i < scores.Count; i++)
+    Console.WriteLine($"test image {i} (digit {data.Test.Labels[i]}): code [{string.Join(", ", codes.Skip(i * z).Take(3).Select(c => c.ToString("F2")))}, ...], " +
+        $"reconstruction error {scores.Reconstruction[i]:F1} + KL {scores.Kl[i]:F1} = {scores.Loss[i]:F1} nats");
+float[] noise = new Random(1).GetItems(Enumerable.Range(0, 256).Select(v => v / 255f).ToArray(), 784);
+Console.WriteLine($"a noise image scores {model.Score(noise).Loss[0]:F1} nats: unlike any digit");
+File.Delete(path);

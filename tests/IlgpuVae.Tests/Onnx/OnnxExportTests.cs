@@ -1,0 +1,208 @@
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Kernels;
+using IlgpuVae.Layers;
+using IlgpuVae.Models;
+using IlgpuVae.Onnx;
+using IlgpuVae.Tests.Compute;
+using IlgpuVae.Tests.Data;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace IlgpuVae.Tests.Onnx;
+
+/// <summary>
+/// The exported files run in ONNX Runtime, an implementation independent of ours, and give our device's outputs on
+/// 1,000 MNIST test images and 1,000 prior codes for every model kind.
+/// </summary>
+[Collection(SharedDevices.Name)]
+public sealed class OnnxExportTests(ITestOutputHelper output)
+{
+    private const int Count = 1000;
+
+    // Relative to each value, floored at the tensor's root-mean-square: float32 sums of 784 products in another order
+    // differ by a few ulps of the terms, which is large relative to an output that happens to cancel to ~0 (a mean of
+    // 1e-5 among means of 0.1), so the unfloored relative error of such a value says nothing about the export.
+    private const double Tolerance = 1e-5;
+
+    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer"];
+
+    public static TheoryData<string> Kinds => [.. KindNames];
+
+    private static VaeConfig ConfigOf(string kind) => kind switch
+    {
+        "vae" => new VaeConfig(784, [256, 64], 8),
+        "cvae-first-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.FirstLayer),
+        "cvae-every-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.EveryLayer),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    [MnistTheory]
+    [MemberData(nameof(Kinds))]
+    public void Export_EveryModelKind_OnnxRuntimeMatchesOurOutputs(string kind) => ExportAndCompare(kind, DeviceChoice.Cpu);
+
+    [CudaMnistFact]
+    public void Cuda_Export_EveryModelKind_OnnxRuntimeMatchesOurOutputs()
+    {
+        foreach (string kind in KindNames)
+            ExportAndCompare(kind, DeviceChoice.Cuda);
+    }
+
+    // Trained checkpoints of every kind (784-16-2), saturated pixels and all, beside the untrained models above.
+    [MnistTheory]
+    [InlineData("v1-vae-784-16-2.safetensors")]
+    [InlineData("v1-cvae-784+10-16-2.safetensors")]
+    [InlineData("v1-cvae-every-layer-784+10-16-2.safetensors")]
+    public void Export_TrainedCheckpoint_OnnxRuntimeMatchesOurOutputs(string file)
+    {
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var model = VaeModel.Load(device, Path.Combine(AppContext.BaseDirectory, "Fixtures", file));
+        Kind = file;
+        Compare(model);
+    }
+
+    private void ExportAndCompare(string kind, DeviceChoice choice)
+    {
+        Kind = $"{kind} on {choice}";
+        using var device = ComputeDevice.Open(choice);
+        using var model = VaeModel.Create(device, ConfigOf(kind), seed: 11);
+        Compare(model);
+    }
+
+    private void Compare(VaeModel model)
+    {
+        var config = model.Config;
+        var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
+        float[] images = Pixels.Gather(test, [.. Enumerable.Range(0, Count)]);
+        int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
+        using var directory = new TempDirectory();
+
+        var files = ModelExport.ToOnnx(model, directory.Path);
+
+        var (mu, logvar) = model.Encode(images, labels);
+        using (var encoder = new InferenceSession(files.Encoder))
+        {
+            var inputs = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor("image", Tensor(images, 784)) };
+            if (labels is not null)
+                inputs.Add(NamedOnnxValue.CreateFromTensor("label", OneHot(labels, config.Classes)));
+            using var results = encoder.Run(inputs);
+            AssertClose("mu", mu, results.Single(r => r.Name == "mu").AsEnumerable<float>().ToArray());
+            AssertClose("logvar", logvar, results.Single(r => r.Name == "logvar").AsEnumerable<float>().ToArray());
+        }
+
+        float[] codes = model.PriorSamples(Count, seed: 5);
+        int[]? digits = config.IsConditional ? [.. Enumerable.Range(0, Count).Select(i => i % config.Classes)] : null;
+        float[] pixels = model.Decode(codes, digits);
+        using (var decoder = new InferenceSession(files.Decoder))
+        {
+            var inputs = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor("z", Tensor(codes, config.Latent)) };
+            if (digits is not null)
+                inputs.Add(NamedOnnxValue.CreateFromTensor("label", OneHot(digits, config.Classes)));
+            using var results = decoder.Run(inputs);
+            AssertClose("pixels", pixels, results.Single().AsEnumerable<float>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Export_WritesFloat32DynamicBatchCurrentOpsetAndTheConfig()
+    {
+        var config = new VaeConfig(784, [32], 2, 10, DecoderConditioning.EveryLayer);
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var model = VaeModel.Create(device, config, seed: 3, capacity: 8);
+        using var directory = new TempDirectory();
+
+        var files = ModelExport.ToOnnx(model, directory.Path);
+
+        using var decoder = new InferenceSession(files.Decoder);
+        Assert.Equal(["z", "label"], decoder.InputMetadata.Keys);
+        Assert.Equal([-1, 2], decoder.InputMetadata["z"].Dimensions);
+        Assert.Equal("N", decoder.InputMetadata["z"].SymbolicDimensions[0]);
+        Assert.Equal(typeof(float), decoder.InputMetadata["z"].ElementType);
+        Assert.Equal([-1, 784], decoder.OutputMetadata["pixels"].Dimensions);
+        var metadata = decoder.ModelMetadata.CustomMetadataMap;
+        Assert.Equal("cvae", metadata["model"]);
+        Assert.Equal("every-layer", metadata["decoder_conditioning"]);
+        Assert.Equal("2", metadata["latent"]);
+        Assert.Equal("decoder", metadata["part"]);
+        Assert.Equal("ilgpu-vae", decoder.ModelMetadata.ProducerName);
+        using var encoder = new InferenceSession(files.Encoder);
+        Assert.Equal(["image", "label"], encoder.InputMetadata.Keys);
+        Assert.Equal(["mu", "logvar"], encoder.OutputMetadata.Keys);
+        var (proto, _) = ModelExport.Build(model);
+        Assert.Equal(ModelExport.Opset, proto.OpsetImport.Single().Version);
+    }
+
+    [Fact]
+    public void Export_UnknownLayerType_IsRefusedInOneLine()
+    {
+        var mapper = new LayerMapper(new Dictionary<string, float[]>(), 0);
+        Layer[] layers = [new Linear("encoder.0", 4, 4, Activation.Relu), new UnknownLayer(), new GaussianSample(2)];
+
+        var e = Assert.Throws<NotSupportedException>(() => mapper.SampleIndex(layers));
+
+        Assert.Equal("ONNX export does not support the layer type UnknownLayer yet (supported: Linear, LabelConcat, GaussianSample)", e.Message);
+    }
+
+    private string Kind { get; set; } = "";
+
+    private void AssertClose(string what, float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double floor = Math.Sqrt(expected.Average(v => (double)v * v));
+        double worst = 0, worstPlain = 0;
+        int at = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double difference = Math.Abs(expected[i] - (double)actual[i]);
+            double relative = difference / Math.Max(Math.Abs(expected[i]), floor);
+            worstPlain = Math.Max(worstPlain, difference / Math.Max(Math.Abs(expected[i]), 1e-30));
+            if (relative > worst)
+            {
+                worst = relative;
+                at = i;
+            }
+        }
+        output.WriteLine($"{what} ({Kind}): worst relative error {worst:E2} (unfloored {worstPlain:E2}), root-mean-square {floor:G4}");
+        Assert.True(worst <= Tolerance, $"{what}[{at}]: ours {expected[at]:R}, ONNX Runtime {actual[at]:R}, relative error {worst:E2}");
+    }
+
+    private static DenseTensor<float> Tensor(float[] values, int width) => new(values, [values.Length / width, width]);
+
+    private static DenseTensor<float> OneHot(int[] labels, int classes)
+    {
+        var tensor = new DenseTensor<float>([labels.Length, classes]);
+        for (int i = 0; i < labels.Length; i++)
+            tensor[i, labels[i]] = 1f;
+        return tensor;
+    }
+
+    private sealed class UnknownLayer : Layer
+    {
+        public override int InputWidth => 4;
+
+        public override int OutputWidth => 4;
+
+        public override void Forward(PassContext context, ILGPU.ArrayView<float> x, ILGPU.ArrayView<float> y, ILGPU.ArrayView<float> dx)
+        {
+        }
+
+        public override void Backward(PassContext context, ILGPU.ArrayView<float> x, ILGPU.ArrayView<float> y,
+            ILGPU.ArrayView<float> dy, ILGPU.ArrayView<float>? dx, int dxColumns)
+        {
+        }
+    }
+}
+
+/// <summary>A fact that needs a CUDA device and MNIST; skipped, visibly, without either.</summary>
+public sealed class CudaMnistFactAttribute : FactAttribute
+{
+    public CudaMnistFactAttribute()
+    {
+        if (!OpsHarness.CudaAvailable)
+            Skip = "no CUDA device on this machine";
+        else if (TestData.MnistDirectory is null)
+            Skip = "MNIST is not available";
+    }
+}

@@ -1,0 +1,40 @@
+using Xunit;
+
+namespace IlgpuVae.Tests.Packaging;
+
+/// <summary>
+/// README's library program is samples/EmbedVae/Program.cs, which CI builds against the packed packages and runs
+/// (samples/run): the two must stay the same text, so the README's snippet is one that compiles and runs.
+/// </summary>
+public sealed class ReadmeSampleTests
+{
+    [Fact]
+    public void Readme_LibrarySection_IsTheSampleProgramVerbatim()
+    {
+        string root = RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        string program = File.ReadAllText(Path.Combine(root, "samples", "EmbedVae", "Program.cs")).ReplaceLineEndings("\n");
+
+        int section = readme.IndexOf("## As a library", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no 'As a library' section");
+        int start = readme.IndexOf("```csharp\n", section, StringComparison.Ordinal) + "```csharp\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        Assert.Equal(program, readme[start..end]);
+    }
+
+    [Fact]
+    public void SampleProject_ReferencesPackagesOnly_NeverTheRepositorysProjects()
+    {
+        string project = File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "EmbedVae", "EmbedVae.csproj"));
+        Assert.DoesNotContain("ProjectReference", project);
+        Assert.Contains("<PackageReference Include=\"IlgpuVae\"", project);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "IlgpuVae.sln")))
+                return directory.FullName;
+        throw new DirectoryNotFoundException($"no IlgpuVae.sln above {AppContext.BaseDirectory}");
+    }
+}

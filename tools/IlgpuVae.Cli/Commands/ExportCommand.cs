@@ -1,0 +1,36 @@
+using System.CommandLine;
+using IlgpuVae.Compute;
+using IlgpuVae.Models;
+using IlgpuVae.Onnx;
+using static IlgpuVae.Cli.Common;
+
+namespace IlgpuVae.Cli.Commands;
+
+/// <summary><c>export</c>: writes a model as ONNX files (encoder.onnx, decoder.onnx) for ONNX Runtime.</summary>
+public static class ExportCommand
+{
+    public static Command Create(CliContext cli) => CommandBuilder.Create("export",
+        "write the model as encoder.onnx and decoder.onnx (float32, dynamic batch, ONNX opset " + ModelExport.Opset + ")",
+        [
+            ModelOption,
+            new("--format", "the file format: onnx", "FORMAT", "onnx"),
+            new("--out", "output directory (default: onnx/ beside the model)", "DIR") { Aliases = ["-o"] },
+            JsonOption,
+        ],
+        options => Run(options, cli));
+
+    private static int Run(ParsedOptions options, CliContext cli)
+    {
+        options.Choice("--format", new Dictionary<string, string> { ["onnx"] = "onnx" });
+        string path = ModelPath(options);
+        string directory = options.String("--out") ?? BesideModel(path, "onnx");
+        // Export reads the weights once; the CPU accelerator loads them fastest.
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var model = VaeModel.Load(device, path, capacity: 1);
+        var files = ModelExport.ToOnnx(model, directory);
+        Report(options, cli.Out, path, [files.Encoder, files.Decoder],
+            $"wrote {files.Encoder} and {files.Decoder} ({model.Config}, opset {ModelExport.Opset})",
+            new { format = "onnx", opset = ModelExport.Opset, config = model.Config.ToMetadata() });
+        return 0;
+    }
+}
