@@ -22,6 +22,11 @@ internal sealed class LayerMapper(IReadOnlyDictionary<string, float[]> tensors, 
     public string Map(OnnxGraph graph, Layer layer, string x) => layer switch
     {
         Linear linear => LinearNodes(graph, linear, x),
+        // Rows are NCHW images: reshape to (N, C, H, W), convolve, flatten back (both are views in a runtime).
+        Conv2d conv => ConvNodes(graph, "Conv", conv.Parameters, conv.Activation, conv.Shape.InChannels, conv.Shape.InHeight,
+            conv.Shape.InWidth, conv.Shape, x),
+        ConvTranspose2d deconv => ConvNodes(graph, "ConvTranspose", deconv.Parameters, deconv.Activation, deconv.Dual.OutChannels,
+            deconv.Dual.OutHeight, deconv.Dual.OutWidth, deconv.Dual, x),
         // [x | onehot]: the label is a graph input.
         LabelConcat when classes > 0 => graph.Node("Concat", [x, LabelInput], OnnxGraph.Int("axis", 1)),
         _ => throw Unsupported(layer),
@@ -52,7 +57,7 @@ internal sealed class LayerMapper(IReadOnlyDictionary<string, float[]> tensors, 
             throw new NotSupportedException($"ONNX export needs exactly one Gaussian sampling layer, the model has {samples.Length}");
         // Check every layer before building anything, so an unsupported model fails before a file is written.
         foreach (var layer in layers)
-            if (layer is not (Layers.Linear or LabelConcat or GaussianSample))
+            if (layer is not (Layers.Linear or Layers.Conv2d or Layers.ConvTranspose2d or LabelConcat or GaussianSample))
                 throw Unsupported(layer);
         return samples[0];
     }
@@ -79,6 +84,29 @@ internal sealed class LayerMapper(IReadOnlyDictionary<string, float[]> tensors, 
         };
     }
 
+    // ONNX's Conv takes PyTorch's [out, in, K, K] weight and ConvTranspose its [in, out, K, K] one, as stored.
+    private string ConvNodes(OnnxGraph graph, string op, IReadOnlyList<ParameterSpec> specs, Activation activation,
+        int channels, int height, int width, ConvShape shape, string x)
+    {
+        string name = specs[0].Name[..specs[0].Name.LastIndexOf('.')];
+        string w = graph.Initializer(specs[0].Name, [.. specs[0].Shape.Select(d => (long)d)], tensors[specs[0].Name]);
+        string b = graph.Initializer(specs[1].Name, [.. specs[1].Shape.Select(d => (long)d)], tensors[specs[1].Name]);
+        string image = graph.Node("Reshape", [x, graph.Int64Initializer($"{name}.input_shape", -1, channels, height, width)]);
+        string y = graph.Node(op, [image, w, b],
+            OnnxGraph.Ints("kernel_shape", shape.KernelHeight, shape.KernelWidth),
+            OnnxGraph.Ints("strides", shape.Stride, shape.Stride),
+            OnnxGraph.Ints("pads", shape.Padding, shape.Padding, shape.Padding, shape.Padding));
+        y = activation switch
+        {
+            Activation.Identity => y,
+            Activation.Relu => graph.Node("Relu", [y]),
+            Activation.Sigmoid => graph.Node("Sigmoid", [y]),
+            Activation.Tanh => graph.Node("Tanh", [y]),
+            _ => throw new NotSupportedException($"ONNX export does not support the activation {activation}"),
+        };
+        return graph.Node("Flatten", [y], OnnxGraph.Int("axis", 1));
+    }
+
     private static NotSupportedException Unsupported(Layer layer) =>
-        new($"ONNX export does not support the layer type {layer.GetType().Name} yet (supported: Linear, LabelConcat, GaussianSample)");
+        new($"ONNX export does not support the layer type {layer.GetType().Name} yet (supported: Linear, Conv2d, ConvTranspose2d, LabelConcat, GaussianSample)");
 }

@@ -106,6 +106,17 @@ internal sealed class OnnxGraph(string name)
     public static AttributeProto Int(string attributeName, long value) =>
         new() { Name = attributeName, Type = AttributeProto.Types.AttributeType.Int, I = value };
 
+    /// <summary>An integer-list attribute.</summary>
+    /// <param name="attributeName">Its name.</param>
+    /// <param name="values">Its values.</param>
+    /// <returns>The attribute.</returns>
+    public static AttributeProto Ints(string attributeName, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = attributeName, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.Add(values);
+        return attribute;
+    }
+
     private static ValueInfoProto BatchedValue(string valueName, int width, string description)
     {
         var shape = new TensorShapeProto();

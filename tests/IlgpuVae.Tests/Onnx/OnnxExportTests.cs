@@ -27,7 +27,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     // 1e-5 among means of 0.1), so the unfloored relative error of such a value says nothing about the export.
     private const double Tolerance = 1e-5;
 
-    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer"];
+    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer", "conv-vae", "conv-cvae"];
 
     public static TheoryData<string> Kinds => [.. KindNames];
 
@@ -36,6 +36,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         "vae" => new VaeConfig(784, [256, 64], 8),
         "cvae-first-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.FirstLayer),
         "cvae-every-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.EveryLayer),
+        "conv-vae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64]),
+        "conv-cvae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64], classes: 10) with { Conditioning = DecoderConditioning.EveryLayer },
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -142,7 +144,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
 
         var e = Assert.Throws<NotSupportedException>(() => mapper.SampleIndex(layers));
 
-        Assert.Equal("ONNX export does not support the layer type UnknownLayer yet (supported: Linear, LabelConcat, GaussianSample)", e.Message);
+        Assert.Equal("ONNX export does not support the layer type UnknownLayer yet (supported: Linear, Conv2d, ConvTranspose2d, LabelConcat, GaussianSample)", e.Message);
     }
 
     private string Kind { get; set; } = "";
