@@ -288,7 +288,9 @@ public sealed class OpsTests
                 ops.Normal(output.V(1001), 42, 7);
                 var values = output.Read(ops, 1001);
                 first ??= values;
-                Close(first.Select(x => (double)x).ToArray(), values, 1e-5, 1e-3, impl);
+                // Each draw is within 4e-6 of the exact value on every device (NoiseTests), so two agree to 8e-6.
+                for (int i = 0; i < values.Length; i++)
+                    Assert.True(Math.Abs(values[i] - first[i]) <= 8e-6, $"{impl}[{i}]: {values[i]:R} vs {first[i]:R}");
             });
         // Deterministic: recomputed on the host from the hash, element by element.
         ulong key = RandomKernels.StreamKey(42, 7);
