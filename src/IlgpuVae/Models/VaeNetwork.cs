@@ -30,7 +30,8 @@ internal sealed class VaeNetwork : IDisposable
         Config = config;
         var layers = Build(config, out _sampleIndex);
         _sample = (GaussianSample)layers[_sampleIndex];
-        Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+        // Loss terms in the order VaeTrainer reports them: reconstruction, then KL.
+        Graph = new Network(device, layers, new BernoulliLoss { LossTerm = 0 }, capacity, seed);
     }
 
     /// <summary>The graph that runs the model.</summary>
@@ -169,7 +170,7 @@ internal sealed class VaeNetwork : IDisposable
         }
         layers.Add(new Linear(["mu", "logvar"], width, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z));
+        layers.Add(new GaussianSample(z) { LossTerm = 1 });
         width = z;
         var decoder = config.DecoderHidden;
         for (int i = 0; i <= decoder.Count; i++)

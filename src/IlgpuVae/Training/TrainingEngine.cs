@@ -43,6 +43,12 @@ internal interface ITrainable
     /// <summary>The per-sample loss terms summed per step, in checkpoint order (their sum is the reported loss).</summary>
     IReadOnlyList<ArrayView<float>> LossTerms { get; }
 
+    /// <summary>
+    /// Whether the training forward adds each term's batch sum into <see cref="PassContext.LossTotals"/> itself (in
+    /// the launches that compute the terms), so the engine launches no sums of its own.
+    /// </summary>
+    bool SumsLossTerms => false;
+
     /// <summary>Forward and loss on the gathered batch (B = <see cref="PassContext.Rows"/>), ready for the backward.</summary>
     /// <param name="seed">The run's noise seed.</param>
     /// <param name="globalStep">The step counter (the noise stream).</param>
@@ -269,10 +275,20 @@ internal sealed class TrainingEngine : IDisposable
         var graph = _model.Graph;
         long start = PhaseTimes is null ? 0 : Stopwatch.GetTimestamp();
         _train.Gather(graph, _order.View.BaseView, step * _settings.BatchSize, rows, _model.ReadsLabels);
+        var context = graph.Context;
+        if (_model.SumsLossTerms)
+        {
+            context.LossTotals = _stepLosses.View.BaseView;
+            context.LossSlot = _terms * step;
+        }
         _model.TrainingForward((ulong)_settings.Seed, (ulong)_globalStep, _settings.KlWeight(epoch, step, StepsPerEpoch));
-        var terms = _model.LossTerms;
-        for (int t = 0; t < _terms; t++)
-            ops.SumInto(terms[t].SubView(0, rows), _stepLosses.View.BaseView, _terms * step + t);
+        context.LossSlot = -1;
+        if (!_model.SumsLossTerms)
+        {
+            var terms = _model.LossTerms;
+            for (int t = 0; t < _terms; t++)
+                ops.SumInto(terms[t].SubView(0, rows), _stepLosses.View.BaseView, _terms * step + t);
+        }
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Forward, start) ?? 0;
         graph.Backward();
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Backward, start) ?? 0;

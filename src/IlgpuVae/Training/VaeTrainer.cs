@@ -111,6 +111,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
+    // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
+    bool ITrainable.SumsLossTerms => true;
+
     /// <summary>Trains until <see cref="TrainingSettings.Epochs"/> epochs are done, the token is cancelled (after the
     /// current step) or a loss stops being finite.</summary>
     /// <param name="progress">Receives reports; null for none.</param>

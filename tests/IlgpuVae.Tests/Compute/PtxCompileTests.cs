@@ -78,7 +78,7 @@ public sealed class PtxCompileTests
     /// <summary>Compiles one kernel in a fresh context (a failed compile leaves a context broken).</summary>
     private static string Compile(MethodInfo method, CudaArchitecture architecture, CudaInstructionSet instructionSet)
     {
-        using var context = Context.Create(b => b.CPU().EnableAlgorithms());
+        using var context = Context.Create(b => b.CPU().EnableAlgorithms().Optimize(OptimizationLevel.O1));
         using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
         var first = method.GetParameters().FirstOrDefault()?.ParameterType;
         bool implicitlyGrouped = first == typeof(Index1D) || first == typeof(Index2D) || first == typeof(Index3D);
