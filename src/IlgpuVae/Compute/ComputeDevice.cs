@@ -50,13 +50,30 @@ public sealed class ComputeDevice : IDisposable
     private readonly Context _context;
 
     private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps)
+        : this(context, accelerator, kind, kind == DeviceChoice.Cpu && cpuOps == CpuOpsMode.Vectorized
+            ? new CpuOps((CPUAccelerator)accelerator)
+            : new KernelOps(accelerator))
+    {
+    }
+
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, IOps ops)
     {
         _context = context;
         Accelerator = accelerator;
         Kind = kind;
-        Ops = kind == DeviceChoice.Cpu && cpuOps == CpuOpsMode.Vectorized
-            ? new CpuOps((CPUAccelerator)accelerator)
-            : new KernelOps(accelerator);
+        Ops = ops;
+    }
+
+    /// <summary>
+    /// A CPU accelerator with 256-thread groups running the kernels a GPU runs (tiled GEMMs and all): slow, for tests of
+    /// a GPU's launch sequence and of its kernels' logic on small models.
+    /// </summary>
+    /// <returns>The device; its <see cref="Ops"/> is a <see cref="KernelOps"/>.</returns>
+    internal static ComputeDevice OpenGpuShapedCpu()
+    {
+        var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        var accelerator = context.CreateCPUAccelerator(0);
+        return new ComputeDevice(context, accelerator, DeviceChoice.Cpu, new KernelOps(accelerator, forceTiledGemm: true));
     }
 
     /// <summary>The ILGPU accelerator.</summary>

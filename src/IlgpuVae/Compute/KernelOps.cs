@@ -61,6 +61,7 @@ public sealed class KernelOps : IOps, IDisposable
             ? accelerator.NumMultiprocessors * accelerator.WarpSize
             : accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor;
         _useTiledGemm = forceTiledGemm || !isCpu;
+        SmallTilesBelowGroups = accelerator.NumMultiprocessors;
         _groupSize = 1;
         while (_groupSize * 2 <= Math.Min(256, accelerator.MaxNumThreadsPerGroup))
             _groupSize *= 2;
@@ -94,6 +95,12 @@ public sealed class KernelOps : IOps, IDisposable
         _gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int>(DataKernels.GatherLabelsKernel);
         _oneHotConcat = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.OneHotConcatKernel);
     }
+
+    /// <summary>
+    /// A product whose 64 x 64 tiles number fewer than this runs with 32 x 32 tiles; the multiprocessor count by
+    /// default (tests force either kernel).
+    /// </summary>
+    internal int SmallTilesBelowGroups { get; init; }
 
     /// <summary>Kernels launched so far (tests count a training step's).</summary>
     internal long Launches { get; private set; }
@@ -189,7 +196,7 @@ public sealed class KernelOps : IOps, IDisposable
             int extent = Extent((long)m * n);
             _gemmGridStride(extent, extent, a, b, c, bias, aux, shape);
         }
-        else if ((long)Tiles(m, GemmKernels.TileM) * Tiles(n, GemmKernels.TileN) < _accelerator.NumMultiprocessors)
+        else if ((long)Tiles(m, GemmKernels.TileM) * Tiles(n, GemmKernels.TileN) < SmallTilesBelowGroups)
         {
             var grid = new Index2D(Tiles(n, GemmKernels.SmallTile), Tiles(m, GemmKernels.SmallTile));
             _gemmSmallTiled(new KernelConfig(grid, group), a, b, c, bias, aux, shape);

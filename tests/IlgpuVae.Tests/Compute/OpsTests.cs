@@ -12,7 +12,7 @@ public sealed class OpsTests
     public static TheoryData<string, bool, bool, int, int, int> GemmCases()
     {
         var data = new TheoryData<string, bool, bool, int, int, int>();
-        foreach (var impl in new[] { "vectorized", "kernels", "tiled" })
+        foreach (var impl in new[] { "vectorized", "kernels", "tiled", "tiled-small" })
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
             {
                 data.Add(impl, ta, tb, 39, 42, 17);
@@ -28,6 +28,8 @@ public sealed class OpsTests
             data.Add(impl, true, false, 400, 784, 128);
         }
         data.Add("tiled", false, true, 65, 70, 130);
+        data.Add("tiled-small", false, true, 65, 70, 130);
+        data.Add("tiled-small", true, false, 33, 47, 35);
         return data;
     }
 
