@@ -33,7 +33,7 @@ public sealed class LaunchCountTests
         {
             var device = Device.Value;
             var ops = (KernelOps)device.Ops;
-            const int side = 4, count = 64, batch = 16;
+            const int side = 4, count = 48, batch = 16;
             var random = new Random(3);
             MnistSet Set(int n)
             {
@@ -65,7 +65,7 @@ public sealed class LaunchCountTests
     {
         // The whole step as a GPU runs it (fused GEMM epilogues, one-launch sample and BCE with their sums) against
         // the vectorised ops' plain sequence, on the same data: equal up to float rounding.
-        const int side = 4, count = 64, batch = 16;
+        const int side = 4, count = 48, batch = 16;
         var random = new Random(4);
         MnistSet Set(int n)
         {
