@@ -100,6 +100,16 @@ public static class StepKernels
         LossKernels.BceWithLogitsKernel(logits, targets, dlogits, loss, totals, ticket, cols, scale,
             term < 0 ? -1 : plan[step[0]].Slot + term);
 
+    /// <summary><see cref="ReductionKernels.SumIntoKernel"/> into the plan's slot + term.</summary>
+    /// <param name="x">The vector.</param>
+    /// <param name="total">The accumulators.</param>
+    /// <param name="term">The term index.</param>
+    /// <param name="plan">The epoch's step scalars.</param>
+    /// <param name="step">The step counter (one int).</param>
+    public static void SumIntoPlannedKernel(ArrayView<float> x, ArrayView<float> total, int term,
+        ArrayView<StepScalars> plan, ArrayView<int> step) =>
+        ReductionKernels.SumIntoKernel(x, total, plan[step[0]].Slot + term);
+
     /// <summary><see cref="OptimizerKernels.AdamKernel"/> with the plan's scalars.</summary>
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>

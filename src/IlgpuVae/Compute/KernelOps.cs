@@ -39,6 +39,8 @@ public sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, float> _softmax;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _rowSum;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> _sumInto;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _bceRows;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>> _sumIntoPlanned;
     // The fixed-argument step: a device table of the epoch's step scalars, the step counter, and the kernels that read them.
     private MemoryBuffer1D<StepScalars, Stride1D.Dense>? _plan;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _planStep;
@@ -98,6 +100,8 @@ public sealed class KernelOps : IOps, IDisposable
         _softmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.SoftmaxCrossEntropyKernel);
         _rowSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.RowSumKernel);
         _sumInto = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(ReductionKernels.SumIntoKernel);
+        _sumIntoPlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.SumIntoPlannedKernel);
+        _bceRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.BceWithLogitsRowKernel);
         _advanceStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(StepKernels.AdvanceStepKernel);
         _gatherImagesPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherImagesPlannedKernel);
         _gatherLabelsPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherLabelsPlannedKernel);
@@ -374,6 +378,26 @@ public sealed class KernelOps : IOps, IDisposable
         CheckSlot(totals, slot);
         if (loss.Length == 0)
             return;
+        if (!_useTiledGemm)
+        {
+            // The CPU accelerator: a thread per row, then the one-group sum (two launches, no barrier per row).
+            int extent = Extent(loss.Length);
+            Launches++;
+            _bceRows(extent, extent, logits, targets, dlogits, loss, cols, scale);
+            if (slot < 0)
+                return;
+            if (_plannedRow is { } planned)
+            {
+                Expect(slot >= planned.Slot, "the BCE's slot");
+                Launches++;
+                _sumIntoPlanned(new KernelConfig(1, _groupSize), loss, totals, slot - planned.Slot, _plan!.View, _planStep.View);
+            }
+            else
+            {
+                SumInto(loss, totals, slot);
+            }
+            return;
+        }
         Launches++;
         if (_plannedRow is { } row)
         {
