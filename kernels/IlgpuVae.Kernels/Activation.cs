@@ -12,3 +12,14 @@ public enum Activation
     /// <summary>y = tanh(x).</summary>
     Tanh = 3,
 }
+
+/// <summary>Where a Gaussian sample's noise eps comes from.</summary>
+public enum NoiseSource
+{
+    /// <summary>Whatever is already in the noise buffer.</summary>
+    Keep = 0,
+    /// <summary>Drawn from the counter-based generator.</summary>
+    Draw = 1,
+    /// <summary>Zero, so z = mu.</summary>
+    Zero = 2,
+}

@@ -133,6 +133,65 @@ public static class ElementwiseKernels
         }
     }
 
+    /// <summary>
+    /// The whole forward of a Gaussian sample layer in one launch: eps (drawn from the counter-based stream, zero, or
+    /// kept), <c>z = mu + eps exp(logvar / 2)</c>, the KL per sample
+    /// <c>kl[b] = -1/2 sum_j (1 + lv - mu^2 - exp(lv))</c> with its gradient assigned to dstats
+    /// (<c>dmu = scale mu</c>, <c>dlv = scale (exp(lv) - 1) / 2</c>), and, when <paramref name="slot"/> is not
+    /// negative, <c>totals[slot] += sum_b kl[b]</c> as a tree over the group (fixed order). Element i of eps is the
+    /// same as <see cref="RandomKernels.NormalKernel"/>'s. Launch one group of G threads (a power of two up to
+    /// <see cref="ReductionKernels.MaxGroupSize"/>); thread t takes rows t, t + G, ...
+    /// </summary>
+    /// <param name="stats">The posterior statistics (B, 2Z): mu then log-variance in each row.</param>
+    /// <param name="eps">The noise (B, Z): written when drawn or zero, read when kept.</param>
+    /// <param name="z">The latent sample (B, Z).</param>
+    /// <param name="kl">The KL per sample (B).</param>
+    /// <param name="dstats">The gradient of the statistics (B, 2Z), assigned.</param>
+    /// <param name="totals">The accumulators the batch's KL goes into.</param>
+    /// <param name="latent">Z.</param>
+    /// <param name="scale">The KL gradient's scale.</param>
+    /// <param name="noise">The <see cref="NoiseSource"/> as an int.</param>
+    /// <param name="key">The stream key from <see cref="RandomKernels.StreamKey"/> (when drawn).</param>
+    /// <param name="slot">The accumulator, or -1 for none.</param>
+    public static void GaussianSampleKernel(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> kl, ArrayView<float> dstats, ArrayView<float> totals, int latent, float scale, int noise,
+        ulong key, int slot)
+    {
+        var shared = SharedMemory.Allocate<float>(ReductionKernels.MaxGroupSize);
+        float mine = 0f;
+        for (int b = Group.IdxX; b < kl.IntLength; b += Group.DimX)
+        {
+            float sum = 0f;
+            int row = b * 2 * latent;
+            for (int j = 0; j < latent; j++)
+            {
+                int i = b * latent + j;
+                if (noise == (int)NoiseSource.Draw)
+                {
+                    RandomKernels.NormalPair(key, (ulong)(i / 2), out float first, out float second);
+                    eps[i] = (i & 1) == 0 ? first : second;
+                }
+                else if (noise == (int)NoiseSource.Zero)
+                {
+                    eps[i] = 0f;
+                }
+                float mu = stats[row + j], logvar = stats[row + latent + j];
+                z[i] = mu + eps[i] * XMath.Exp(0.5f * logvar);
+                float variance = XMath.Exp(logvar);
+                sum += 1f + logvar - mu * mu - variance;
+                dstats[row + j] = scale * mu;
+                dstats[row + latent + j] = scale * 0.5f * (variance - 1f);
+            }
+            kl[b] = -0.5f * sum;
+            mine += -0.5f * sum;
+        }
+        if (slot < 0)
+            return;
+        float total = ReductionKernels.GroupSum(shared, mine);
+        if (Group.IdxX == 0)
+            totals[slot] += total;
+    }
+
     /// <summary>Applies the activation to one value.</summary>
     /// <param name="x">The input.</param>
     /// <param name="activation">The <see cref="Activation"/> as an int.</param>

@@ -41,41 +41,94 @@ public static class LossKernels
     }
 
     /// <summary>
-    /// Binary cross-entropy on logits with targets in [0, 1], fused with its gradient. Thread (b, chunk) sums
-    /// <c>max(x, 0) - x t + log1p(exp(-|x|))</c> over its chunk of row b into <c>partial[b * chunks + chunk]</c>
-    /// and writes <c>dlogits = scale (sigmoid(x) - t)</c>. The stable form never overflows exp and never
-    /// takes log(0); it equals BCE on sigmoid(x). Sum the partials per row with
-    /// <see cref="ReductionKernels.RowSumKernel"/> (two stages keep the sum deterministic).
+    /// Binary cross-entropy on logits with targets in [0, 1], fused with its gradient and its sums. Group b handles
+    /// row b: each thread sums <c>max(x, 0) - x t + log1p(exp(-|x|))</c> over columns c = t, t + G, ... and writes
+    /// <c>dlogits = scale (sigmoid(x) - t)</c>; the group adds the partial sums as a tree into <c>loss[b]</c>. When
+    /// <paramref name="slot"/> is not negative, the last group to finish (counted by an atomic ticket after a device
+    /// fence) also adds the batch's sum, a tree over loss[0..B) in a fixed order, into <c>totals[slot]</c> and resets
+    /// the ticket: the whole loss in one launch, deterministic whichever group finishes last. The stable form never
+    /// overflows exp and never takes log(0); it equals BCE on sigmoid(x). Launch B groups of G threads (G a power of
+    /// two up to <see cref="ReductionKernels.MaxGroupSize"/>).
+    /// </summary>
+    /// <param name="logits">The logits (B, D).</param>
+    /// <param name="targets">The targets (B, D).</param>
+    /// <param name="dlogits">The gradient of the logits (B, D), written.</param>
+    /// <param name="loss">The loss per row (B), written.</param>
+    /// <param name="totals">The accumulators the batch sum goes into.</param>
+    /// <param name="ticket">One int, zero between launches: how many groups have finished.</param>
+    /// <param name="cols">D.</param>
+    /// <param name="scale">The gradient's scale.</param>
+    /// <param name="slot">The accumulator, or -1 for none.</param>
+    public static void BceWithLogitsKernel(ArrayView<float> logits, ArrayView<float> targets,
+        ArrayView<float> dlogits, ArrayView<float> loss, ArrayView<float> totals, ArrayView<int> ticket, int cols,
+        float scale, int slot)
+    {
+        var shared = SharedMemory.Allocate<float>(ReductionKernels.MaxGroupSize);
+        int b = Grid.IdxX, row = b * cols;
+        float sum = 0f;
+        for (int c = Group.IdxX; c < cols; c += Group.DimX)
+        {
+            int i = row + c;
+            float x = logits[i], t = targets[i];
+            float e = XMath.Exp(-XMath.Abs(x));
+            sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e);
+            // sigmoid(x) from the same e = exp(-|x|), stable for either sign.
+            float sigmoid = x >= 0f ? 1f / (1f + e) : e / (1f + e);
+            dlogits[i] = scale * (sigmoid - t);
+        }
+        sum = ReductionKernels.GroupSum(shared, sum);
+        if (Group.IdxX == 0)
+            loss[b] = sum;
+        if (slot < 0)
+            return;
+        bool last = false;
+        if (Group.IdxX == 0)
+        {
+            // Publish loss[b] before taking a ticket; the group with the last ticket sees every row's loss.
+            MemoryFence.DeviceLevel();
+            last = Atomic.Add(ref ticket[0], 1) == Grid.DimX - 1;
+        }
+        if (!Group.BarrierOr(last))
+            return;
+        float total = 0f;
+        // Atomic reads go to the device's shared cache level, never to a stale per-multiprocessor copy.
+        for (int r = Group.IdxX; r < Grid.DimX; r += Group.DimX)
+            total += Atomic.Add(ref loss[r], 0f);
+        total = ReductionKernels.GroupSum(shared, total);
+        if (Group.IdxX == 0)
+        {
+            totals[slot] += total;
+            ticket[0] = 0;
+        }
+    }
+
+    /// <summary>
+    /// The same BCE, loss and gradient as <see cref="BceWithLogitsKernel"/> with one thread per row and no sums
+    /// across threads: for the CPU accelerator, where every group barrier costs OS-thread hand-offs.
     /// </summary>
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>
     /// <param name="logits">The logits (B, D).</param>
     /// <param name="targets">The targets (B, D).</param>
     /// <param name="dlogits">The gradient of the logits (B, D), written.</param>
-    /// <param name="partial">Partial sums (B, chunks).</param>
+    /// <param name="loss">The loss per row (B), written.</param>
     /// <param name="cols">D.</param>
-    /// <param name="chunks">Chunks per row.</param>
     /// <param name="scale">The gradient's scale.</param>
-    public static void BceWithLogitsKernel(Index1D index, int stride, ArrayView<float> logits,
-        ArrayView<float> targets, ArrayView<float> dlogits, ArrayView<float> partial, int cols, int chunks, float scale)
+    public static void BceWithLogitsRowKernel(Index1D index, int stride, ArrayView<float> logits,
+        ArrayView<float> targets, ArrayView<float> dlogits, ArrayView<float> loss, int cols, float scale)
     {
-        int chunkLength = (cols + chunks - 1) / chunks;
-        for (int task = index; task < partial.IntLength; task += stride)
+        for (int b = index; b < loss.IntLength; b += stride)
         {
-            int b = task / chunks, chunk = task - b * chunks;
-            int begin = b * cols + chunk * chunkLength;
-            int end = b * cols + XMath.Min(cols, (chunk + 1) * chunkLength);
             float sum = 0f;
-            for (int i = begin; i < end; i++)
+            for (int i = b * cols; i < (b + 1) * cols; i++)
             {
                 float x = logits[i], t = targets[i];
                 float e = XMath.Exp(-XMath.Abs(x));
                 sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e);
-                // sigmoid(x) from the same e = exp(-|x|), stable for either sign.
                 float sigmoid = x >= 0f ? 1f / (1f + e) : e / (1f + e);
                 dlogits[i] = scale * (sigmoid - t);
             }
-            partial[task] = sum;
+            loss[b] = sum;
         }
     }
 

@@ -26,37 +26,50 @@ public static class ReductionKernels
         }
     }
 
+    /// <summary>The most threads a group of the grouped reductions may have (their shared memory is sized for it).</summary>
+    public const int MaxGroupSize = 1024;
+
     /// <summary>
-    /// First stage of a vector sum: thread t sums elements t, t + stride, ... into <c>partial[t]</c>
-    /// (launch with extent = partial's length).
+    /// A vector sum added into an accumulator by one group: <c>total[slot] += sum(x)</c>. Thread t sums elements
+    /// t, t + G, ... in order, then the group adds the G partial sums as a binary tree, so the result depends only on
+    /// the group size G (a power of two up to <see cref="MaxGroupSize"/>); losses accumulate on the device across
+    /// steps without a host read. Launch one group.
     /// </summary>
-    /// <param name="index">The thread index.</param>
-    /// <param name="stride">The launch extent.</param>
     /// <param name="x">The vector.</param>
-    /// <param name="partial">One partial sum per thread.</param>
-    public static void PartialSumKernel(Index1D index, int stride, ArrayView<float> x, ArrayView<float> partial)
+    /// <param name="total">The accumulators.</param>
+    /// <param name="slot">Which accumulator to add into.</param>
+    public static void SumIntoKernel(ArrayView<float> x, ArrayView<float> total, int slot)
     {
+        var shared = SharedMemory.Allocate<float>(MaxGroupSize);
         float sum = 0f;
-        for (int i = index; i < x.IntLength; i += stride)
+        for (int i = Group.IdxX; i < x.IntLength; i += Group.DimX)
             sum += x[i];
-        partial[index] = sum;
+        sum = GroupSum(shared, sum);
+        if (Group.IdxX == 0)
+            total[slot] += sum;
     }
 
     /// <summary>
-    /// Second stage of a vector sum, run by one thread: <c>total[slot] += sum(partial)</c>, so losses
-    /// accumulate on the device across steps without a host read.
+    /// The sum of one value per thread of the group, as a binary tree over shared memory (fixed order); every thread
+    /// gets the result. The group size must be a power of two no larger than the shared view.
     /// </summary>
-    /// <param name="index">The thread index (only 0 works).</param>
-    /// <param name="partial">The partial sums.</param>
-    /// <param name="total">The accumulators.</param>
-    /// <param name="slot">Which accumulator to add into.</param>
-    public static void FinalSumKernel(Index1D index, ArrayView<float> partial, ArrayView<float> total, int slot)
+    /// <param name="shared">Shared memory of at least the group size.</param>
+    /// <param name="value">This thread's value.</param>
+    /// <returns>The group's sum.</returns>
+    public static float GroupSum(ArrayView<float> shared, float value)
     {
-        if (index != 0)
-            return;
-        float sum = 0f;
-        for (int i = 0; i < partial.IntLength; i++)
-            sum += partial[i];
-        total[slot] += sum;
+        int t = Group.IdxX;
+        shared[t] = value;
+        Group.Barrier();
+        for (int width = Group.DimX / 2; width > 0; width /= 2)
+        {
+            if (t < width)
+                shared[t] += shared[t + width];
+            Group.Barrier();
+        }
+        float sum = shared[0];
+        // Nobody may overwrite shared[0] (in a later call) before every thread has read it.
+        Group.Barrier();
+        return sum;
     }
 }

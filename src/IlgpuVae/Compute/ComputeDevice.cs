@@ -73,6 +73,28 @@ public sealed class ComputeDevice : IDisposable
             accelerator.Name, kind, Ops.Name, clock.Elapsed.TotalMilliseconds);
     }
 
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, IOps ops, ILogger logger)
+    {
+        _context = context;
+        Accelerator = accelerator;
+        _kind = kind;
+        Logger = logger;
+        Ops = ops;
+    }
+
+    /// <summary>
+    /// A CPU accelerator with 256-thread groups running the kernels a GPU runs (tiled GEMMs and all): slow, for tests of
+    /// a GPU's launch sequence and of its kernels' logic on small models.
+    /// </summary>
+    /// <returns>The device; its <see cref="Ops"/> is a <see cref="KernelOps"/>.</returns>
+    internal static ComputeDevice OpenGpuShapedCpu()
+    {
+        var context = Context.Create(builder => builder.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms().Optimize(OptimizationLevel.O1));
+        var accelerator = context.CreateCPUAccelerator(0);
+        return new ComputeDevice(context, accelerator, DeviceChoice.Cpu, new KernelOps(accelerator, forceTiledGemm: true),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    }
+
     /// <summary>The ILGPU accelerator.</summary>
     internal Accelerator Accelerator { get; }
 

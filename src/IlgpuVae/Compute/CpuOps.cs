@@ -214,7 +214,7 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
 
     /// <inheritdoc />
     public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
-        ArrayView<float> dlogits, float scale)
+        ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1)
     {
         OpsChecks.SameLength(logits, targets, nameof(targets));
         OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
@@ -226,6 +226,8 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
             for (int r = r0; r < r1; r++)
                 pl[r] = BceRow(px + (long)r * cols, pt + (long)r * cols, pd + (long)r * cols, cols, scale);
         });
+        if (slot >= 0)
+            SumInto(loss, totals, slot);
     }
 
     // One row of the fused BCE: returns sum(max(x, 0) - x t + log(1 + exp(-|x|))) and writes

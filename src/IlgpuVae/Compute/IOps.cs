@@ -52,10 +52,11 @@ internal interface IOps
 
     /// <summary>
     /// Summed BCE on logits per sample into loss (B), and <c>dlogits = scale (sigmoid(logits) - targets)</c>;
-    /// logits, targets and dlogits are (B, D).
+    /// logits, targets and dlogits are (B, D). When <paramref name="slot"/> is not negative, also
+    /// <c>totals[slot] += sum(loss)</c> (deterministic).
     /// </summary>
     void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
-        ArrayView<float> dlogits, float scale);
+        ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1);
 
     /// <summary>
     /// Softmax cross-entropy per sample into loss (B) and <c>dlogits = scale (softmax - onehot)</c>;
@@ -128,4 +129,69 @@ internal interface IOps
 
     /// <summary>Waits for every launched operation to finish.</summary>
     void Synchronize();
+
+    // The fused ops of a training step. Each is defined as the sequence of plain ops it replaces (the defaults
+    // below, which the vectorised ops use, so their results are bit-identical to that sequence); the kernels
+    // implement each in one launch (docs/theory.md, "Fewer launches").
+
+    /// <summary>
+    /// A linear layer's forward, <c>y = f(x W^T + b)</c>: x is (rows, inputs), W (outputs, inputs), b (outputs),
+    /// y (rows, outputs). The same as <see cref="Gemm"/> NT then <see cref="BiasActivation"/>.
+    /// </summary>
+    void LinearForward(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y,
+        int rows, int inputs, int outputs, Activation activation)
+    {
+        Gemm(false, true, rows, outputs, inputs, 1f, x, inputs, weight, inputs, 0f, y, outputs);
+        BiasActivation(y.SubView(0, (long)rows * outputs), bias, activation);
+    }
+
+    /// <summary>
+    /// A linear layer's parameter gradients, accumulated: <c>db += colsum(dy)</c>, <c>dW += dy^T x</c>; dy is
+    /// (rows, outputs), x (rows, inputs), dW (outputs, inputs), db (outputs). The same as <see cref="BiasGradient"/>
+    /// then <see cref="Gemm"/> TN with beta 1.
+    /// </summary>
+    void LinearParameterGradient(ArrayView<float> dy, ArrayView<float> x, ArrayView<float> weightGradient,
+        ArrayView<float> biasGradient, int rows, int inputs, int outputs)
+    {
+        BiasGradient(dy.SubView(0, (long)rows * outputs), biasGradient);
+        Gemm(true, false, outputs, inputs, rows, 1f, dy, outputs, x, inputs, 1f, weightGradient, inputs);
+    }
+
+    /// <summary>
+    /// A linear layer's input gradient taken on through the activation of the layer below:
+    /// <c>dx = (dy W[:, :columns]) f'(below)</c>, where below (rows, columns) is that activation's output; dy is
+    /// (rows, outputs), W (outputs, inputs), dx (rows, columns). The same as <see cref="Gemm"/> NN then
+    /// <see cref="ActivationBackward"/> (none for the identity).
+    /// </summary>
+    void LinearInputGradient(ArrayView<float> dy, ArrayView<float> weight, ArrayView<float> dx, int rows, int inputs,
+        int outputs, int columns, ArrayView<float> below, Activation activation)
+    {
+        Gemm(false, false, rows, columns, outputs, 1f, dy, outputs, weight, inputs, 0f, dx, columns);
+        if (activation != Activation.Identity)
+        {
+            long size = (long)rows * columns;
+            ActivationBackward(below.SubView(0, size), dx.SubView(0, size), dx.SubView(0, size), activation);
+        }
+    }
+
+    /// <summary>
+    /// A Gaussian sample's forward: eps from <paramref name="noise"/> ((seed, step) stream, zero, or kept), z, the
+    /// KL per sample and its gradient times scale assigned to dstats, and, when <paramref name="slot"/> is not
+    /// negative, <c>totals[slot] += sum(kl)</c>. stats and dstats are (B, 2Z), eps and z (B, Z), kl (B). The same
+    /// as <see cref="Normal"/> (or <see cref="Fill"/>), <see cref="Reparameterize"/>, <see cref="KlDivergence"/>
+    /// and <see cref="SumInto"/>.
+    /// </summary>
+    void GaussianSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> kl,
+        ArrayView<float> dstats, int latent, float scale, NoiseSource noise, ulong seed, ulong step,
+        ArrayView<float> totals, int slot)
+    {
+        if (noise == NoiseSource.Draw)
+            Normal(eps, seed, step);
+        else if (noise == NoiseSource.Zero)
+            Fill(eps, 0f);
+        Reparameterize(stats, eps, z, latent);
+        KlDivergence(stats, kl, dstats, latent, scale);
+        if (slot >= 0)
+            SumInto(kl, totals, slot);
+    }
 }

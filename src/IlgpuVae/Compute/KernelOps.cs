@@ -7,18 +7,25 @@ namespace IlgpuVae.Compute;
 /// <summary>
 /// <see cref="IOps"/> by ILGPU kernels, on any accelerator. Every kernel is loaded once here and its delegate kept.
 /// Element-wise kernels are grid-stride with a launch extent that fills the device once. On GPUs the GEMM is the
-/// shared-memory, register-tiled kernel; on the CPU accelerator the grid-stride one (tiled kernels crawl there).
+/// shared-memory, register-tiled kernel (64 x 64 tiles, or 32 x 32 where that leaves multiprocessors idle), with the
+/// linear layers' bias, activation and their gradients fused into it; on the CPU accelerator the grid-stride one
+/// (tiled kernels crawl there) with the same epilogues. Sums are group trees in one launch. A VAE training step is
+/// 16 launches (docs/benchmarks.md), counted by <see cref="Launches"/>.
 /// </summary>
 internal sealed class KernelOps : IOps, IDisposable
 {
     private readonly Accelerator _accelerator;
     private readonly int _extent;
     private readonly bool _useTiledGemm;
-    private readonly int _bceChunks;
-    private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
+    // Threads per group of the grouped reductions: a power of two, 256 where the accelerator allows.
+    private readonly int _groupSize;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _dummy;
+    // The BCE's ticket counter: zero between launches (the last group resets it).
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _ticket;
 
-    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmGridStride;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmTiled;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmGridStride;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmTiled;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _gemmSmallTiled;
     private readonly Action<Index1D, int, ArrayView<float>, float> _fill;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _biasActivation;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _activation;
@@ -27,11 +34,23 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _reparameterize;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _reparameterizeBackward;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _kl;
-    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float> _bce;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int> _bce;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int, ulong, int> _gaussianSample;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, float> _softmax;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _rowSum;
-    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>> _partialSum;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _finalSum;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> _sumInto;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _bceRows;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>> _sumIntoPlanned;
+    // The fixed-argument step: a device table of the epoch's step scalars, the step counter, and the kernels that read them.
+    private MemoryBuffer1D<StepScalars, Stride1D.Dense>? _plan;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _planStep;
+    private StepScalars? _plannedRow;
+    private readonly Action<Index1D, ArrayView<int>> _advanceStep;
+    private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>> _gatherImagesPlanned;
+    private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<StepScalars>, ArrayView<int>> _gatherLabelsPlanned;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, ArrayView<StepScalars>, ArrayView<int>> _gaussianSamplePlanned;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int, ArrayView<StepScalars>, ArrayView<int>> _bcePlanned;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>> _adamPlanned;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep> _adam;
     private readonly Action<Index1D, int, ArrayView<float>, ulong> _normal;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _importanceLogWeight;
@@ -47,7 +66,9 @@ internal sealed class KernelOps : IOps, IDisposable
 
     /// <summary>Loads every kernel on <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The accelerator.</param>
-    /// <param name="forceTiledGemm">Use the tiled GEMM even on the CPU accelerator (tests of its logic).</param>
+    /// <param name="forceTiledGemm">
+    /// Use the GPU's tiled GEMMs even on the CPU accelerator (tests of their logic, and of a GPU's launch sequence).
+    /// </param>
     public KernelOps(Accelerator accelerator, bool forceTiledGemm = false)
     {
         _accelerator = accelerator;
@@ -57,12 +78,20 @@ internal sealed class KernelOps : IOps, IDisposable
             ? accelerator.NumMultiprocessors * accelerator.WarpSize
             : accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor;
         _useTiledGemm = forceTiledGemm || !isCpu;
-        // The BCE's rows split into chunks of threads: few on the CPU accelerator (each an OS thread),
-        // more on a GPU, where 128 rows x 8 chunks would leave most of the device idle.
-        _bceChunks = isCpu ? 8 : 49;
+        SmallTilesBelowGroups = accelerator.NumMultiprocessors;
+        _groupSize = 1;
+        while (_groupSize * 2 <= Math.Min(256, accelerator.MaxNumThreadsPerGroup))
+            _groupSize *= 2;
+        _dummy = accelerator.Allocate1D<float>(1);
+        _ticket = accelerator.Allocate1D<int>(1);
+        _ticket.MemSetToZero();
+        _planStep = accelerator.Allocate1D<int>(1);
 
-        _gemmGridStride = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmGridStrideKernel);
-        _gemmTiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmTiledKernel);
+        _gemmGridStride = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmGridStrideKernel);
+        // Launch bounds on GPUs: 256 threads a group, at least two groups resident per multiprocessor.
+        var bounds = isCpu ? KernelSpecialization.Empty : new KernelSpecialization(GemmKernels.GroupSide * GemmKernels.GroupSide, 2);
+        _gemmTiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmTiledKernel, bounds);
+        _gemmSmallTiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmSmallTiledKernel, bounds);
         _fill = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, float>(ElementwiseKernels.FillKernel);
         _biasActivation = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ElementwiseKernels.BiasActivationKernel);
         _activation = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ActivationKernel);
@@ -71,11 +100,19 @@ internal sealed class KernelOps : IOps, IDisposable
         _reparameterize = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ReparameterizeKernel);
         _reparameterizeBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.ReparameterizeBackwardKernel);
         _kl = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.KlDivergenceKernel);
-        _bce = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(LossKernels.BceWithLogitsKernel);
+        _bce = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int>(LossKernels.BceWithLogitsKernel);
+        _gaussianSample = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, int, ulong, int>(ElementwiseKernels.GaussianSampleKernel);
         _softmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.SoftmaxCrossEntropyKernel);
         _rowSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.RowSumKernel);
-        _partialSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>>(ReductionKernels.PartialSumKernel);
-        _finalSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ReductionKernels.FinalSumKernel);
+        _sumInto = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(ReductionKernels.SumIntoKernel);
+        _sumIntoPlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.SumIntoPlannedKernel);
+        _bceRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.BceWithLogitsRowKernel);
+        _advanceStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(StepKernels.AdvanceStepKernel);
+        _gatherImagesPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherImagesPlannedKernel);
+        _gatherLabelsPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherLabelsPlannedKernel);
+        _gaussianSamplePlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GaussianSamplePlannedKernel);
+        _bcePlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.BceWithLogitsPlannedKernel);
+        _adamPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.AdamPlannedKernel);
         _adam = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep>(OptimizerKernels.AdamKernel);
         _normal = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(RandomKernels.NormalKernel);
         _importanceLogWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LikelihoodKernels.ImportanceLogWeightKernel);
@@ -90,6 +127,54 @@ internal sealed class KernelOps : IOps, IDisposable
         _channelBiasGradient = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ConvolutionKernels.ChannelBiasGradientKernel);
     }
 
+    /// <summary>
+    /// A product whose 64 x 64 tiles number fewer than this runs with 32 x 32 tiles; the multiprocessor count by
+    /// default (tests force either kernel).
+    /// </summary>
+    internal int SmallTilesBelowGroups { get; init; }
+
+    /// <summary>
+    /// Loads an epoch's step scalars for the fixed-argument step (row 0 is the next step) and sets the counter to 0.
+    /// Between <see cref="BeginPlannedStep"/> and <see cref="EndPlannedStep"/>, the ops whose scalars change every
+    /// step launch the kernels that read them from this table, with the same arguments every step.
+    /// </summary>
+    /// <param name="rows">The scalars of the epoch's steps, from the next one on.</param>
+    internal void LoadPlan(StepScalars[] rows)
+    {
+        if (_plan is null || _plan.Length < rows.Length)
+        {
+            _accelerator.Synchronize();
+            _plan?.Dispose();
+            _plan = _accelerator.Allocate1D<StepScalars>(Math.Max(1, rows.Length));
+        }
+        if (rows.Length > 0)
+            _plan.View.SubView(0, rows.Length).CopyFromCPU(rows);
+        _planStep.View.CopyFromCPU([0]);
+    }
+
+    /// <summary>
+    /// Starts a fixed-argument step whose scalars are <paramref name="row"/>, the plan's row at the counter. The host
+    /// still passes the scalars to the ops; they are checked against the row, so both steps compute the same.
+    /// </summary>
+    /// <param name="row">The step's scalars.</param>
+    internal void BeginPlannedStep(in StepScalars row)
+    {
+        if (_plan is null)
+            throw new InvalidOperationException("no plan loaded");
+        _plannedRow = row;
+    }
+
+    /// <summary>Ends a fixed-argument step: one launch moves the counter to the next row.</summary>
+    internal void EndPlannedStep()
+    {
+        _plannedRow = null;
+        Launches++;
+        _advanceStep(1, _planStep.View);
+    }
+
+    /// <summary>Kernels launched so far (tests count a training step's).</summary>
+    internal long Launches { get; private set; }
+
     /// <inheritdoc />
     public string Name => _useTiledGemm && _accelerator.AcceleratorType == AcceleratorType.CPU ? "kernels (tiled GEMM)" : "kernels";
 
@@ -101,22 +186,126 @@ internal sealed class KernelOps : IOps, IDisposable
         if (m == 0 || n == 0)
             return;
         var shape = GemmShape.Create(transA, transB, m, n, k, alpha, lda, ldb, beta, ldc);
-        if (_useTiledGemm)
+        LaunchGemm(shape, a, b, c, _dummy.View, _dummy.View);
+    }
+
+    /// <inheritdoc />
+    public void LinearForward(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y,
+        int rows, int inputs, int outputs, Activation activation)
+    {
+        OpsChecks.Gemm(false, true, rows, outputs, inputs, x, inputs, weight, inputs, y, outputs);
+        if (bias.Length != outputs)
+            throw new ArgumentException($"bias has {bias.Length} elements for {outputs} outputs", nameof(bias));
+        if (rows == 0)
+            return;
+        var shape = GemmShape.Create(false, true, rows, outputs, inputs, 1f, inputs, inputs, 0f, outputs);
+        shape.Epilogue = (int)GemmEpilogue.BiasActivation;
+        shape.Activation = (int)activation;
+        LaunchGemm(shape, x, weight, y, bias, _dummy.View);
+    }
+
+    /// <inheritdoc />
+    public void LinearParameterGradient(ArrayView<float> dy, ArrayView<float> x, ArrayView<float> weightGradient,
+        ArrayView<float> biasGradient, int rows, int inputs, int outputs)
+    {
+        OpsChecks.Gemm(true, false, outputs, inputs, rows, dy, outputs, x, inputs, weightGradient, inputs);
+        if (biasGradient.Length != outputs)
+            throw new ArgumentException($"bias gradient has {biasGradient.Length} elements for {outputs} outputs", nameof(biasGradient));
+        var shape = GemmShape.Create(true, false, outputs, inputs, rows, 1f, outputs, inputs, 1f, inputs);
+        shape.Epilogue = (int)GemmEpilogue.BiasGradient;
+        LaunchGemm(shape, dy, x, weightGradient, biasGradient, _dummy.View);
+    }
+
+    /// <inheritdoc />
+    public void LinearInputGradient(ArrayView<float> dy, ArrayView<float> weight, ArrayView<float> dx, int rows, int inputs,
+        int outputs, int columns, ArrayView<float> below, Activation activation)
+    {
+        OpsChecks.Gemm(false, false, rows, columns, outputs, dy, outputs, weight, inputs, dx, columns);
+        if (columns > inputs)
+            throw new ArgumentOutOfRangeException(nameof(columns), $"{columns} columns of a weight with {inputs}");
+        bool fused = activation != Activation.Identity;
+        if (fused && below.Length < (long)rows * columns)
+            throw new ArgumentException($"the activation output has {below.Length} elements, not {rows} x {columns}", nameof(below));
+        if (rows == 0 || columns == 0)
+            return;
+        var shape = GemmShape.Create(false, false, rows, columns, outputs, 1f, outputs, inputs, 0f, columns);
+        if (fused)
         {
-            var grid = new Index2D((n + GemmKernels.TileN - 1) / GemmKernels.TileN, (m + GemmKernels.TileM - 1) / GemmKernels.TileM);
-            _gemmTiled(new KernelConfig(grid, new Index2D(GemmKernels.GroupSide, GemmKernels.GroupSide)), a, b, c, shape);
+            shape.Epilogue = (int)GemmEpilogue.ActivationBackward;
+            shape.Activation = (int)activation;
+            shape.AuxLd = columns;
+        }
+        LaunchGemm(shape, dy, weight, dx, _dummy.View, fused ? below : _dummy.View);
+    }
+
+    /// <inheritdoc />
+    public void GaussianSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> kl,
+        ArrayView<float> dstats, int latent, float scale, NoiseSource noise, ulong seed, ulong step,
+        ArrayView<float> totals, int slot)
+    {
+        OpsChecks.Latent(stats, eps, z, latent);
+        OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        if (kl.Length * 2L * latent != stats.Length)
+            throw new ArgumentException($"kl has {kl.Length} rows but stats has {stats.Length / (2L * latent)}", nameof(kl));
+        CheckSlot(totals, slot);
+        Launches++;
+        if (_plannedRow is { } row)
+        {
+            Expect(RandomKernels.StreamKey(seed, step) == row.NoiseKey && scale == row.KlWeight && (slot < 0 || slot >= row.Slot),
+                "the Gaussian sample's scalars");
+            _gaussianSamplePlanned(new KernelConfig(1, _groupSize), stats, eps, z, kl, dstats, slot >= 0 ? totals : _dummy.View,
+                latent, (int)noise, slot < 0 ? -1 : slot - row.Slot, _plan!.View, _planStep.View);
+            return;
+        }
+        _gaussianSample(new KernelConfig(1, _groupSize), stats, eps, z, kl, dstats, slot >= 0 ? totals : _dummy.View,
+            latent, scale, (int)noise, RandomKernels.StreamKey(seed, step), slot);
+    }
+
+    // One GEMM launch: the tiled kernels on GPUs (32 x 32 tiles when 64 x 64 ones would leave multiprocessors
+    // idle), the grid-stride one on the CPU accelerator.
+    private void LaunchGemm(GemmShape shape, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c,
+        ArrayView<float> bias, ArrayView<float> aux)
+    {
+        Launches++;
+        int m = shape.M, n = shape.N;
+        var group = new Index2D(GemmKernels.GroupSide, GemmKernels.GroupSide);
+        if (!_useTiledGemm)
+        {
+            int extent = Extent((long)m * n);
+            _gemmGridStride(extent, extent, a, b, c, bias, aux, shape);
+        }
+        else if ((long)Tiles(m, GemmKernels.TileM) * Tiles(n, GemmKernels.TileN) < SmallTilesBelowGroups)
+        {
+            var grid = new Index2D(Tiles(n, GemmKernels.SmallTile), Tiles(m, GemmKernels.SmallTile));
+            _gemmSmallTiled(new KernelConfig(grid, group), a, b, c, bias, aux, shape);
         }
         else
         {
-            int extent = Extent((long)m * n);
-            _gemmGridStride(extent, extent, a, b, c, shape);
+            var grid = new Index2D(Tiles(n, GemmKernels.TileN), Tiles(m, GemmKernels.TileM));
+            _gemmTiled(new KernelConfig(grid, group), a, b, c, bias, aux, shape);
         }
+    }
+
+    // A planned step's host arguments must be the plan's row: otherwise the two steps would differ.
+    private static void Expect(bool agrees, string what)
+    {
+        if (!agrees)
+            throw new InvalidOperationException($"fixed-argument step: {what} differ from the plan's row");
+    }
+
+    private static int Tiles(int length, int tile) => (length + tile - 1) / tile;
+
+    private static void CheckSlot(ArrayView<float> totals, int slot)
+    {
+        if (slot >= 0)
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, totals.IntLength);
     }
 
     /// <inheritdoc />
     public void Fill(ArrayView<float> x, float value)
     {
         int extent = Extent(x.Length);
+        Launches++;
         _fill(extent, extent, x, value);
     }
 
@@ -125,6 +314,7 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         OpsChecks.Rows(x, bias.Length, nameof(x));
         int extent = Extent(x.Length);
+        Launches++;
         _biasActivation(extent, extent, x, bias, bias.IntLength, (int)activation);
     }
 
@@ -133,6 +323,7 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         OpsChecks.SameLength(x, y, nameof(y));
         int extent = Extent(x.Length);
+        Launches++;
         _activation(extent, extent, x, y, (int)activation);
     }
 
@@ -142,6 +333,7 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.SameLength(y, dy, nameof(dy));
         OpsChecks.SameLength(y, dx, nameof(dx));
         int extent = Extent(y.Length);
+        Launches++;
         _activationBackward(extent, extent, y, dy, dx, (int)activation);
     }
 
@@ -150,6 +342,7 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         int rows = OpsChecks.Rows(dy, dbias.Length, nameof(dy));
         int extent = Extent(dbias.Length);
+        Launches++;
         _biasGradient(extent, extent, dy, dbias, rows);
     }
 
@@ -158,6 +351,7 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         OpsChecks.Latent(stats, eps, z, latent);
         int extent = Extent(z.Length);
+        Launches++;
         _reparameterize(extent, extent, stats, eps, z, latent);
     }
 
@@ -168,6 +362,7 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.Latent(stats, eps, dz, latent);
         OpsChecks.SameLength(stats, dstats, nameof(dstats));
         int extent = Extent(dz.Length);
+        Launches++;
         _reparameterizeBackward(extent, extent, stats, eps, dz, dstats, latent);
     }
 
@@ -179,20 +374,50 @@ internal sealed class KernelOps : IOps, IDisposable
         if (kl.Length * 2L * latent != stats.Length)
             throw new ArgumentException($"kl has {kl.Length} rows but stats has {stats.Length / (2L * latent)}", nameof(kl));
         int extent = Extent(kl.Length);
+        Launches++;
         _kl(extent, extent, stats, kl, dstats, latent, scale);
     }
 
     /// <inheritdoc />
     public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
-        ArrayView<float> dlogits, float scale)
+        ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1)
     {
         OpsChecks.SameLength(logits, targets, nameof(targets));
         OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
         int cols = OpsChecks.Rows(logits, loss.Length, nameof(logits));
-        var partial = Scratch(loss.Length * _bceChunks);
-        int extent = Extent(partial.Length);
-        _bce(extent, extent, logits, targets, dlogits, partial, cols, _bceChunks, scale);
-        RowSum(partial, loss, _bceChunks, accumulate: false);
+        CheckSlot(totals, slot);
+        if (loss.Length == 0)
+            return;
+        if (!_useTiledGemm)
+        {
+            // The CPU accelerator: a thread per row, then the one-group sum (two launches, no barrier per row).
+            int extent = Extent(loss.Length);
+            Launches++;
+            _bceRows(extent, extent, logits, targets, dlogits, loss, cols, scale);
+            if (slot < 0)
+                return;
+            if (_plannedRow is { } planned)
+            {
+                Expect(slot >= planned.Slot, "the BCE's slot");
+                Launches++;
+                _sumIntoPlanned(new KernelConfig(1, _groupSize), loss, totals, slot - planned.Slot, _plan!.View, _planStep.View);
+            }
+            else
+            {
+                SumInto(loss, totals, slot);
+            }
+            return;
+        }
+        Launches++;
+        if (_plannedRow is { } row)
+        {
+            Expect(slot < 0 || slot >= row.Slot, "the BCE's slot");
+            _bcePlanned(new KernelConfig(loss.IntLength, _groupSize), logits, targets, dlogits, loss, slot >= 0 ? totals : _dummy.View,
+                _ticket.View, cols, scale, slot < 0 ? -1 : slot - row.Slot, _plan!.View, _planStep.View);
+            return;
+        }
+        _bce(new KernelConfig(loss.IntLength, _groupSize), logits, targets, dlogits, loss, slot >= 0 ? totals : _dummy.View,
+            _ticket.View, cols, scale, slot);
     }
 
     /// <inheritdoc />
@@ -204,6 +429,7 @@ internal sealed class KernelOps : IOps, IDisposable
         if (labels.Length != loss.Length)
             throw new ArgumentException($"{labels.Length} labels for {loss.Length} rows", nameof(labels));
         int extent = Extent(loss.Length);
+        Launches++;
         _softmax(extent, extent, logits, labels, loss, dlogits, classes, scale);
     }
 
@@ -213,6 +439,7 @@ internal sealed class KernelOps : IOps, IDisposable
         if (x.Length != output.Length * cols)
             throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
         int extent = Extent(output.Length);
+        Launches++;
         _rowSum(extent, extent, x, output, cols, accumulate ? 1 : 0);
     }
 
@@ -221,11 +448,8 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, totals.IntLength);
-        // A fixed partial count keeps the summation order, and so the result, independent of the device.
-        const int partials = 256;
-        var partial = Scratch(partials);
-        _partialSum(partials, partials, x, partial);
-        _finalSum(1, partial, totals, slot);
+        Launches++;
+        _sumInto(new KernelConfig(1, _groupSize), x, totals, slot);
     }
 
     /// <inheritdoc />
@@ -236,6 +460,13 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.SameLength(parameters, m, nameof(m));
         OpsChecks.SameLength(parameters, v, nameof(v));
         int extent = Extent(parameters.Length);
+        Launches++;
+        if (_plannedRow is { } row)
+        {
+            Expect(row.Adam.Equals(step), "Adam's scalars");
+            _adamPlanned(extent, extent, parameters, gradients, m, v, _plan!.View, _planStep.View);
+            return;
+        }
         _adam(extent, extent, parameters, gradients, m, v, step);
     }
 
@@ -245,6 +476,7 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         int columns = OpsChecks.LogWeights(stats, eps, z, reconstruction, logWeights, latent, column);
         int extent = Extent(reconstruction.Length);
+        Launches++;
         _importanceLogWeight(extent, extent, stats, eps, z, reconstruction, logWeights, latent, column, columns);
     }
 
@@ -255,6 +487,7 @@ internal sealed class KernelOps : IOps, IDisposable
         if (x.Length != output.Length * cols)
             throw new ArgumentException($"x has {x.Length} elements, not {output.Length} x {cols}", nameof(x));
         int extent = Extent(output.Length);
+        Launches++;
         _rowLogSumExp(extent, extent, x, output, cols);
     }
 
@@ -262,6 +495,7 @@ internal sealed class KernelOps : IOps, IDisposable
     public void Normal(ArrayView<float> output, ulong seed, ulong step)
     {
         int extent = Extent((output.Length + 1) / 2);
+        Launches++;
         _normal(extent, extent, output, RandomKernels.StreamKey(seed, step));
     }
 
@@ -270,6 +504,13 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         OpsChecks.Gather(images.Length / Math.Max(1, features), order.Length, start, OpsChecks.Rows(batch, features, nameof(batch)));
         int extent = Extent(batch.Length);
+        Launches++;
+        if (_plannedRow is { } row)
+        {
+            Expect(start == row.Start, "the gather's start");
+            _gatherImagesPlanned(extent, extent, images, order, batch, features, _plan!.View, _planStep.View);
+            return;
+        }
         _gatherImages(extent, extent, images, order, batch, start, features);
     }
 
@@ -278,6 +519,13 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         OpsChecks.Gather(labels.Length, order.Length, start, output.IntLength);
         int extent = Extent(output.Length);
+        Launches++;
+        if (_plannedRow is { } row)
+        {
+            Expect(start == row.Start, "the gather's start");
+            _gatherLabelsPlanned(extent, extent, labels, order, output, _plan!.View, _planStep.View);
+            return;
+        }
         _gatherLabels(extent, extent, labels, order, output, start);
     }
 
@@ -288,6 +536,7 @@ internal sealed class KernelOps : IOps, IDisposable
         if (labels.Length != rows || output.Length != (long)rows * (features + classes))
             throw new ArgumentException($"one-hot concat of {rows} rows: {labels.Length} labels, output of {output.Length}");
         int extent = Extent(output.Length);
+        Launches++;
         _oneHotConcat(extent, extent, x, labels, output, features, classes);
     }
 
@@ -335,20 +584,13 @@ internal sealed class KernelOps : IOps, IDisposable
     public void Synchronize() => _accelerator.Synchronize();
 
     /// <inheritdoc />
-    public void Dispose() => _scratch?.Dispose();
+    public void Dispose()
+    {
+        _dummy.Dispose();
+        _ticket.Dispose();
+        _planStep.Dispose();
+        _plan?.Dispose();
+    }
 
     private int Extent(long length) => (int)Math.Max(1, Math.Min(length, _extent));
-
-    // Scratch is shared by ops that run one after another on the same stream, so reuse is safe.
-    private ArrayView<float> Scratch(long length)
-    {
-        if (_scratch is null || _scratch.Length < length)
-        {
-            // Kernels already launched may still read the old buffer: let them finish first (rare: it only grows).
-            _accelerator.Synchronize();
-            _scratch?.Dispose();
-            _scratch = _accelerator.Allocate1D<float>(Math.Max(length, 4096));
-        }
-        return _scratch.View.SubView(0, length);
-    }
 }

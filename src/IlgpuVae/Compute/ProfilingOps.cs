@@ -70,8 +70,9 @@ internal sealed class ProfilingOps(IOps inner) : IOps
         Time(() => inner.KlDivergence(stats, kl, dstats, latent, scale));
 
     /// <inheritdoc />
-    public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss, ArrayView<float> dlogits, float scale) =>
-        Time(() => inner.BceWithLogits(logits, targets, loss, dlogits, scale));
+    public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss, ArrayView<float> dlogits, float scale,
+        ArrayView<float> totals = default, int slot = -1) =>
+        Time(() => inner.BceWithLogits(logits, targets, loss, dlogits, scale, totals, slot));
 
     /// <inheritdoc />
     public void SoftmaxCrossEntropy(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> loss, ArrayView<float> dlogits, float scale) =>
@@ -110,6 +111,27 @@ internal sealed class ProfilingOps(IOps inner) : IOps
     /// <inheritdoc />
     public void OneHotConcat(ArrayView<float> x, ArrayView<int> labels, ArrayView<float> output, int features, int classes) =>
         Time(() => inner.OneHotConcat(x, labels, output, features, classes));
+
+    /// <inheritdoc />
+    public void LinearForward(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> y,
+        int rows, int inputs, int outputs, Activation activation) =>
+        Time(() => inner.LinearForward(x, weight, bias, y, rows, inputs, outputs, activation), $"{rows}x{outputs}x{inputs}");
+
+    /// <inheritdoc />
+    public void LinearParameterGradient(ArrayView<float> dy, ArrayView<float> x, ArrayView<float> weightGradient,
+        ArrayView<float> biasGradient, int rows, int inputs, int outputs) =>
+        Time(() => inner.LinearParameterGradient(dy, x, weightGradient, biasGradient, rows, inputs, outputs), $"{outputs}x{inputs}x{rows}");
+
+    /// <inheritdoc />
+    public void LinearInputGradient(ArrayView<float> dy, ArrayView<float> weight, ArrayView<float> dx, int rows, int inputs,
+        int outputs, int columns, ArrayView<float> below, Activation activation) =>
+        Time(() => inner.LinearInputGradient(dy, weight, dx, rows, inputs, outputs, columns, below, activation), $"{rows}x{columns}x{outputs}");
+
+    /// <inheritdoc />
+    public void GaussianSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> kl,
+        ArrayView<float> dstats, int latent, float scale, NoiseSource noise, ulong seed, ulong step,
+        ArrayView<float> totals, int slot) =>
+        Time(() => inner.GaussianSample(stats, eps, z, kl, dstats, latent, scale, noise, seed, step, totals, slot));
 
     /// <inheritdoc />
     public void Synchronize() => inner.Synchronize();

@@ -58,6 +58,9 @@ internal sealed class Conv2d : Layer
     public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
 
     /// <inheritdoc />
+    public override Activation OutputActivation => Activation;
+
+    /// <inheritdoc />
     public override void Bind(LayerSlots slots)
     {
         _weight = slots.Parameter(0);
@@ -77,19 +80,17 @@ internal sealed class Conv2d : Layer
     }
 
     /// <summary>
-    /// dy (B, O OH OW) holds dL/dy on entry and dL/d(pre-activation) on exit; <c>db += sum over images and pixels of
+    /// dy (B, O OH OW) is dL/d(pre-activation) (the network took it through the activation); <c>db += sum over images and pixels of
     /// dy</c>, <c>dW += dy (*) x</c> (the weight gradient op), and dx is dy convolved back through W (the transposed
     /// convolution).
     /// </summary>
     /// <inheritdoc />
-    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns)
+    public override bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below)
     {
         var ops = context.Ops;
         var shape = _shape.WithBatch(context.Rows);
         var dyRows = dy.SubView(0, shape.OutputLength);
-        if (Activation != Activation.Identity)
-            ops.ActivationBackward(y.SubView(0, shape.OutputLength), dyRows, dyRows, Activation);
         ops.ChannelBiasGradient(dyRows, _biasGradient, _shape.OutHeight * _shape.OutWidth);
         var input = x.SubView(0, shape.InputLength);
         ops.Conv2dWeightGradient(input, dyRows, _weightGradient, shape);
@@ -99,6 +100,8 @@ internal sealed class Conv2d : Layer
                 throw new InvalidOperationException("a convolution's input gradient covers whole images");
             ops.Conv2dTransposed(dyRows, _weight, gradient.SubView(0, shape.InputLength), shape);
         }
+        // The network takes dx on through the activation below.
+        return false;
     }
 
     /// <summary>Refuses a shape that is not a convolution (one-line message).</summary>

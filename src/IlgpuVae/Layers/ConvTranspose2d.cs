@@ -65,6 +65,9 @@ internal sealed class ConvTranspose2d : Layer
     public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
 
     /// <inheritdoc />
+    public override Activation OutputActivation => Activation;
+
+    /// <inheritdoc />
     public override void Bind(LayerSlots slots)
     {
         _weight = slots.Parameter(0);
@@ -84,19 +87,17 @@ internal sealed class ConvTranspose2d : Layer
     }
 
     /// <summary>
-    /// dy (B, Cout OH OW) holds dL/dy on entry and dL/d(pre-activation) on exit; <c>db += sum of dy per channel</c>,
+    /// dy (B, Cout OH OW) is dL/d(pre-activation) (the network took it through the activation); <c>db += sum of dy per channel</c>,
     /// <c>dW += </c> the dual convolution's weight gradient with dy as its input and x as its output gradient, and
     /// <c>dx = conv(dy, W)</c>.
     /// </summary>
     /// <inheritdoc />
-    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns)
+    public override bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below)
     {
         var ops = context.Ops;
         var dual = _dual.WithBatch(context.Rows);
         var dyRows = dy.SubView(0, dual.InputLength);
-        if (Activation != Activation.Identity)
-            ops.ActivationBackward(y.SubView(0, dual.InputLength), dyRows, dyRows, Activation);
         ops.ChannelBiasGradient(dyRows, _biasGradient, _dual.InHeight * _dual.InWidth);
         ops.Conv2dWeightGradient(dyRows, x.SubView(0, dual.OutputLength), _weightGradient, dual);
         if (dx is { } gradient)
@@ -105,5 +106,7 @@ internal sealed class ConvTranspose2d : Layer
                 throw new InvalidOperationException("a transposed convolution's input gradient covers whole images");
             ops.Conv2d(dyRows, _weight, gradient.SubView(0, dual.OutputLength), dual);
         }
+        // The network takes dx on through the activation below.
+        return false;
     }
 }

@@ -1,4 +1,5 @@
 using ILGPU;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Layers;
 
@@ -35,27 +36,29 @@ internal sealed class GaussianSample(int latent) : Layer
     /// <inheritdoc />
     public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
     {
-        var ops = context.Ops;
         int rows = context.Rows;
-        var eps = Noise.SubView(0, (long)rows * latent);
-        if (context.Noise == NoiseMode.Draw)
-            ops.Normal(eps, context.Seed, context.Step);
-        else if (context.Noise == NoiseMode.Zero)
-            ops.Fill(eps, 0f);
-        var stats = x.SubView(0, (long)rows * 2 * latent);
-        ops.Reparameterize(stats, eps, y.SubView(0, (long)rows * latent), latent);
-        ops.KlDivergence(stats, Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent, context.KlWeight);
+        var noise = context.Noise switch
+        {
+            NoiseMode.Draw => NoiseSource.Draw,
+            NoiseMode.Zero => NoiseSource.Zero,
+            _ => NoiseSource.Keep,
+        };
+        int slot = context.LossSlot >= 0 && LossTerm is int term ? context.LossSlot + term : -1;
+        context.Ops.GaussianSample(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),
+            y.SubView(0, (long)rows * latent), Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent,
+            context.KlWeight, noise, context.Seed, context.Step, context.LossTotals, slot);
     }
 
     /// <summary>Adds dz's path into [dmu | dlogvar], which already holds beta dKL from the forward.</summary>
     /// <inheritdoc />
-    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns)
+    public override bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below)
     {
         if (dx is not { } dstats)
-            return;
+            return false;
         int rows = context.Rows;
         context.Ops.ReparameterizeBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),
             dy.SubView(0, (long)rows * latent), dstats.SubView(0, (long)rows * 2 * latent), latent);
+        return false;
     }
 }

@@ -24,7 +24,7 @@ internal sealed class LabelConcat(int features, int classes) : Layer
             y.SubView(0, (long)context.Rows * (features + classes)), features, classes);
 
     /// <inheritdoc />
-    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns) =>
+    public override bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below) =>
         throw new InvalidOperationException("a label concatenation's input gradient is written by the layer above it");
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Layers;
 
@@ -44,6 +45,15 @@ internal sealed class PassContext
 
     /// <summary>Scales the loss gradient: 1 for a summed loss, 1/B for a batch mean.</summary>
     public float LossScale { get; set; } = 1f;
+
+    /// <summary>
+    /// The accumulators the per-sample loss terms add their batch sums into when <see cref="LossSlot"/> is not
+    /// negative: term t into <c>LossTotals[LossSlot + t]</c>, in the same launch that computes it.
+    /// </summary>
+    public ArrayView<float> LossTotals { get; set; }
+
+    /// <summary>The slot of term 0 in <see cref="LossTotals"/>, or -1 (the default) when nothing is summed.</summary>
+    public int LossSlot { get; set; } = -1;
 }
 
 /// <summary>Where a sampling layer's forward takes its noise eps from.</summary>
@@ -56,6 +66,15 @@ internal enum NoiseMode
     /// <summary>Whatever is already in the layer's noise buffer.</summary>
     Keep,
 }
+
+/// <summary>
+/// The activation whose output a layer's input is: the layer below's, applied element-wise to the first
+/// <c>columns</c> columns of the input. A layer's backward may take its input gradient on through it (fused into
+/// the op that writes dx); the network does it otherwise.
+/// </summary>
+/// <param name="Function">The activation (identity when the layer below has none).</param>
+/// <param name="Output">Its output, dense (B, columns).</param>
+internal readonly record struct InputActivation(Activation Function, ArrayView<float> Output);
 
 /// <summary>
 /// A layer of the graph (llm.c style): a forward and a hand-written backward over <see cref="IOps"/>, with its
@@ -83,6 +102,12 @@ internal abstract class Layer
     /// </summary>
     public virtual int? InputGradientIsOutputPrefix => null;
 
+    /// <summary>The activation applied last in this layer's forward (its output is that activation's output).</summary>
+    public virtual Activation OutputActivation => Activation.Identity;
+
+    /// <summary>The loss term this layer's forward computes per sample (its index among the model's terms), if any.</summary>
+    public int? LossTerm { get; init; }
+
     /// <summary>Receives where this layer's tensors (in <see cref="Parameters"/> order) sit in the flat buffers.</summary>
     /// <param name="slots">The layer's slots; take views of the parameter and gradient buffers through it.</param>
     public virtual void Bind(LayerSlots slots)
@@ -107,16 +132,21 @@ internal abstract class Layer
 
     /// <summary>
     /// Backward: adds dL/dparameters into the gradients and, when <paramref name="dx"/> is given, writes the first
-    /// <paramref name="dxColumns"/> columns of dL/dx there as a dense (B, dxColumns) matrix. dy may be overwritten.
+    /// <paramref name="dxColumns"/> columns of dL/dx there as a dense (B, dxColumns) matrix. dy arrives as the
+    /// gradient of this layer's pre-activation (whoever wrote it took it through <see cref="OutputActivation"/>).
+    /// A layer may write dx already taken on through <paramref name="below"/> (the gradient of the layer below's
+    /// pre-activation) and then returns true; returning false leaves that to the network.
     /// </summary>
     /// <param name="context">The pass.</param>
     /// <param name="x">The forward's input (B, in).</param>
     /// <param name="y">The forward's output (B, out).</param>
-    /// <param name="dy">dL/dy (B, out).</param>
+    /// <param name="dy">dL/d(pre-activation) (B, out).</param>
     /// <param name="dx">dL/dx (B, dxColumns), or null when nobody needs it.</param>
     /// <param name="dxColumns">Leading input columns whose gradient is wanted.</param>
-    public abstract void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns);
+    /// <param name="below">The activation whose output the first dxColumns input columns are.</param>
+    /// <returns>Whether dx went through <paramref name="below"/>'s backward.</returns>
+    public abstract bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below);
 }
 
 /// <summary>
@@ -127,6 +157,9 @@ internal abstract class Loss
 {
     /// <summary>The per-sample loss of the last pass (capacity).</summary>
     public ArrayView<float> PerSample { get; private set; }
+
+    /// <summary>The loss term this loss is among the model's terms (its slot offset in <see cref="PassContext.LossTotals"/>).</summary>
+    public int LossTerm { get; init; }
 
     /// <summary>Allocates the per-sample buffer.</summary>
     /// <param name="rows">Returns a buffer of (capacity, width) floats for a width.</param>

@@ -68,6 +68,9 @@ internal sealed class Linear : Layer
     public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
 
     /// <inheritdoc />
+    public override Activation OutputActivation => Activation;
+
+    /// <inheritdoc />
     public override void Bind(LayerSlots slots)
     {
         // The parts are consecutive in the layout: all weights, then all biases.
@@ -82,30 +85,23 @@ internal sealed class Linear : Layer
     /// <inheritdoc />
     public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
     {
-        var ops = context.Ops;
-        int rows = context.Rows;
-        ops.Gemm(false, true, rows, Outputs, Inputs, 1f, x, Inputs, _weight, Inputs, 0f, y, Outputs);
-        ops.BiasActivation(y.SubView(0, (long)rows * Outputs), _bias, Activation);
+        context.Ops.LinearForward(x, _weight, _bias, y, context.Rows, Inputs, Outputs, Activation);
     }
 
     /// <summary>
-    /// dy (B, out) holds dL/dy on entry and dL/d(pre-activation) on exit; <c>db += colsum(dy)</c>,
-    /// <c>dW += dy^T x</c>, and <c>dx = dy W[:, :dxColumns]</c>: a layer that reads a label needs only the columns
-    /// before it.
+    /// dy (B, out) holds dL/d(pre-activation); <c>db += colsum(dy)</c>, <c>dW += dy^T x</c>, and
+    /// <c>dx = (dy W[:, :dxColumns]) f'(below)</c>, the layer below's activation backward fused into the product: a
+    /// layer that reads a label needs only the columns before it.
     /// </summary>
     /// <inheritdoc />
-    public override void Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
-        ArrayView<float>? dx, int dxColumns)
+    public override bool Backward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dy,
+        ArrayView<float>? dx, int dxColumns, InputActivation below)
     {
         var ops = context.Ops;
         int rows = context.Rows;
-        long size = (long)rows * Outputs;
-        var dyRows = dy.SubView(0, size);
-        if (Activation != Activation.Identity)
-            ops.ActivationBackward(y.SubView(0, size), dyRows, dyRows, Activation);
-        ops.BiasGradient(dyRows, _biasGradient);
-        ops.Gemm(true, false, Outputs, Inputs, rows, 1f, dy, Outputs, x, Inputs, 1f, _weightGradient, Inputs);
+        ops.LinearParameterGradient(dy, x, _weightGradient, _biasGradient, rows, Inputs, Outputs);
         if (dx is { } input)
-            ops.Gemm(false, false, rows, dxColumns, Outputs, 1f, dy, Outputs, _weight, Inputs, 0f, input, dxColumns);
+            ops.LinearInputGradient(dy, _weight, input, rows, Inputs, Outputs, dxColumns, below.Output, below.Function);
+        return true;
     }
 }

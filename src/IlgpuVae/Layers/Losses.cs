@@ -14,7 +14,8 @@ internal sealed class BernoulliLoss : Loss
         int rows = context.Rows;
         long size = rows * (output.Length / PerSample.Length);
         context.Ops.BceWithLogits(output.SubView(0, size), context.Input.SubView(0, size), PerSample.SubView(0, rows),
-            doutput.SubView(0, size), context.LossScale);
+            doutput.SubView(0, size), context.LossScale, context.LossTotals,
+            context.LossSlot >= 0 ? context.LossSlot + LossTerm : -1);
     }
 }
 

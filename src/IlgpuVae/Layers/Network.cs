@@ -153,6 +153,13 @@ internal sealed class Network : IDisposable
     public void Backward()
     {
         CheckRows();
+        // The loss wrote dL/d(output); the last layer's backward takes the gradient of its pre-activation.
+        if (_layers[^1].OutputActivation is var last && last != Kernels.Activation.Identity)
+        {
+            long size = (long)_context.Rows * _layers[^1].OutputWidth;
+            Device.Ops.ActivationBackward(_activations[^1].SubView(0, size), _gradients[^1].SubView(0, size),
+                _gradients[^1].SubView(0, size), last);
+        }
         for (int i = _layers.Length - 1; i >= 0; i--)
         {
             if (_layers[i].InputGradientIsOutputPrefix is not null)
@@ -166,7 +173,17 @@ internal sealed class Network : IDisposable
                 target--;
             }
             ArrayView<float>? dx = target == 0 ? null : _gradients[target];
-            _layers[i].Backward(_context, _activations[i], _activations[i + 1], _gradients[i + 1], dx, columns);
+            // The gradient the layer below needs is that of its pre-activation: the activation's output is x's first
+            // columns. A layer takes dx through it in the same launch where it can; otherwise it is done here.
+            var below = target == 0
+                ? new InputActivation(Kernels.Activation.Identity, default)
+                : new InputActivation(_layers[target - 1].OutputActivation, _activations[target]);
+            bool through = _layers[i].Backward(_context, _activations[i], _activations[i + 1], _gradients[i + 1], dx, columns, below);
+            if (dx is { } input && !through && below.Function != Kernels.Activation.Identity)
+            {
+                long size = (long)_context.Rows * columns;
+                Device.Ops.ActivationBackward(below.Output.SubView(0, size), input.SubView(0, size), input.SubView(0, size), below.Function);
+            }
         }
     }
 

@@ -32,9 +32,10 @@ internal sealed class VaeNetwork : IDisposable
         Config = config;
         var layers = Build(config, out _sampleIndex);
         _sample = (GaussianSample)layers[_sampleIndex];
+        // Loss terms in the order VaeTrainer reports them: reconstruction, then KL.
         try
         {
-            Graph = new Network(device, layers, new BernoulliLoss(), capacity, seed);
+            Graph = new Network(device, layers, new BernoulliLoss { LossTerm = 0 }, capacity, seed);
         }
         catch (ArgumentException e)
         {
@@ -218,7 +219,7 @@ internal sealed class VaeNetwork : IDisposable
         }
         layers.Add(new Linear(["mu", "logvar"], size, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z));
+        layers.Add(new GaussianSample(z) { LossTerm = 1 });
         size = z;
         var dense = config.DecoderHidden.Append(features).ToArray();
         for (int i = 0; i < dense.Length; i++)
@@ -259,7 +260,7 @@ internal sealed class VaeNetwork : IDisposable
         }
         layers.Add(new Linear(["mu", "logvar"], width, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z));
+        layers.Add(new GaussianSample(z) { LossTerm = 1 });
         width = z;
         var decoder = config.DecoderHidden;
         for (int i = 0; i <= decoder.Count; i++)

@@ -4,6 +4,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
+using IlgpuVae.Kernels;
 using IlgpuVae.Layers;
 
 namespace IlgpuVae.Training;
@@ -42,6 +43,12 @@ internal interface ITrainable
 
     /// <summary>The per-sample loss terms summed per step, in checkpoint order (their sum is the reported loss).</summary>
     IReadOnlyList<ArrayView<float>> LossTerms { get; }
+
+    /// <summary>
+    /// Whether the training forward adds each term's batch sum into <see cref="PassContext.LossTotals"/> itself (in
+    /// the launches that compute the terms), so the engine launches no sums of its own.
+    /// </summary>
+    bool SumsLossTerms => false;
 
     /// <summary>Forward and loss on the gathered batch (B = <see cref="PassContext.Rows"/>), ready for the backward.</summary>
     /// <param name="seed">The run's noise seed.</param>
@@ -130,6 +137,15 @@ internal sealed class TrainingEngine : IDisposable
     /// <summary>When the first step finished (UTC), for start-up benchmarks; null before.</summary>
     public DateTime? FirstStepDone { get; private set; }
 
+    /// <summary>
+    /// Runs the full-batch steps of a model that sums its own loss terms as fixed-argument steps on kernel ops: the
+    /// epoch's per-step scalars (gather start, loss slot, KL weight, noise key, Adam's scalars) go to the device once,
+    /// and every step is the same launch sequence reading them at a device counter (plus one launch that advances it).
+    /// The results are bit-identical to the ordinary step's. Off by default: it pays off once the sequence is replayed
+    /// as a CUDA graph, which is not implemented yet (docs/benchmarks.md).
+    /// </summary>
+    public bool FixedArguments { get; set; }
+
     /// <summary>When set, every step synchronises after each phase and adds the phase's time here (benchmarks only).</summary>
     public PhaseTimes? PhaseTimes { get; set; }
 
@@ -153,12 +169,16 @@ internal sealed class TrainingEngine : IDisposable
         {
             int epoch = _state.Epoch;
             var order = Permutation(_settings.Seed, epoch, _train.Count);
+            var planned = FixedArguments && _model.SumsLossTerms ? ops as KernelOps : null;
+            int fullSteps = _train.Count / batchSize;
+            StepScalars[] plan = planned is null ? [] : Plan(epoch, _state.StepInEpoch, fullSteps);
             // The device's lock is held a step at a time, so models on the same device get turns between steps.
             lock (_device.Gate)
             {
                 _order.View.BaseView.CopyFromCPU(order);
                 if (_state.StepInEpoch == 0)
                     ops.Fill(stepLosses, 0f);
+                planned?.LoadPlan(plan);
             }
             var clock = Stopwatch.StartNew();
             double secondsBefore = _state.EpochSeconds;
@@ -175,7 +195,16 @@ internal sealed class TrainingEngine : IDisposable
                         _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
                         return (TrainingOutcome.Cancelled, epoch, step);
                     }
-                    Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
+                    if (planned is not null && step < fullSteps)
+                    {
+                        planned.BeginPlannedStep(plan[step - stepsAtStart]);
+                        Step(epoch, step, batchSize);
+                        planned.EndPlannedStep();
+                    }
+                    else
+                    {
+                        Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
+                    }
                     if (FirstStepDone is null)
                     {
                         ops.Synchronize();
@@ -212,6 +241,28 @@ internal sealed class TrainingEngine : IDisposable
             }
         }
         return (TrainingOutcome.Completed, _state.Epoch - 1, 0);
+    }
+
+    // The scalars of steps [first, end) of the epoch, computed exactly as the ordinary step computes them.
+    private StepScalars[] Plan(int epoch, int first, int end)
+    {
+        var rows = new StepScalars[Math.Max(0, end - first)];
+        long total = (long)_settings.Epochs * StepsPerEpoch;
+        for (int step = first; step < end; step++)
+        {
+            int offset = step - first;
+            long global = _globalStep + offset;
+            rows[offset] = new StepScalars
+            {
+                Start = step * _settings.BatchSize,
+                Slot = _terms * step,
+                KlWeight = _settings.KlWeight(epoch, step, StepsPerEpoch),
+                NoiseKey = RandomKernels.StreamKey((ulong)_settings.Seed, (ulong)global),
+                Adam = AdamStep.Create(_settings.LearningRate(global, total), _settings.Beta1, _settings.Beta2,
+                    _settings.Epsilon, _adam.Step + 1 + offset),
+            };
+        }
+        return rows;
     }
 
     /// <summary>Adam's moments and the epoch's step losses as named tensors, for the resumable state.</summary>
@@ -282,10 +333,20 @@ internal sealed class TrainingEngine : IDisposable
         var graph = _model.Graph;
         long start = PhaseTimes is null ? 0 : Stopwatch.GetTimestamp();
         _train.Gather(graph, _order.View.BaseView, step * _settings.BatchSize, rows, _model.ReadsLabels);
+        var context = graph.Context;
+        if (_model.SumsLossTerms)
+        {
+            context.LossTotals = _stepLosses.View.BaseView;
+            context.LossSlot = _terms * step;
+        }
         _model.TrainingForward((ulong)_settings.Seed, (ulong)_globalStep, _settings.KlWeight(epoch, step, StepsPerEpoch));
-        var terms = _model.LossTerms;
-        for (int t = 0; t < _terms; t++)
-            ops.SumInto(terms[t].SubView(0, rows), _stepLosses.View.BaseView, _terms * step + t);
+        context.LossSlot = -1;
+        if (!_model.SumsLossTerms)
+        {
+            var terms = _model.LossTerms;
+            for (int t = 0; t < _terms; t++)
+                ops.SumInto(terms[t].SubView(0, rows), _stepLosses.View.BaseView, _terms * step + t);
+        }
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Forward, start) ?? 0;
         graph.Backward();
         start = PhaseTimes?.Lap(ops, ref PhaseTimes.Backward, start) ?? 0;

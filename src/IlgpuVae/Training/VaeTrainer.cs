@@ -198,6 +198,16 @@ public sealed class VaeTrainer : IDisposable, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
+    /// <summary>Runs full-batch steps as fixed-argument steps on kernel ops (<see cref="TrainingEngine.FixedArguments"/>).</summary>
+    internal bool FixedArguments
+    {
+        get => _engine.FixedArguments;
+        set => _engine.FixedArguments = value;
+    }
+
+    // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
+    bool ITrainable.SumsLossTerms => true;
+
     /// <summary>Trains until <see cref="TrainingSettings.Epochs"/> epochs are done, the token is cancelled (after the
     /// current step) or a loss stops being finite.</summary>
     /// <param name="progress">Receives reports; null for none.</param>

@@ -8,6 +8,7 @@ using static IlgpuVae.Tests.Compute.OpsHarness;
 
 namespace IlgpuVae.Tests.Classification;
 
+[Collection(IlgpuVae.Tests.Compute.SharedDevices.Name)]
 public sealed class ClassifierGradientCheckTests
 {
     /// <summary>

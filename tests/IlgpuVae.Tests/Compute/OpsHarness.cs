@@ -22,6 +22,9 @@ public static class OpsHarness
         var accelerator = context.CreateCPUAccelerator(0);
         return (accelerator, new KernelOps(accelerator, forceTiledGemm: true));
     });
+    // The same accelerator with the 32 x 32 tiles a GPU picks for small products, forced for every shape.
+    private static readonly Lazy<KernelOps> SmallTiled = new(() =>
+        new KernelOps(Tiled.Value.Accelerator, forceTiledGemm: true) { SmallTilesBelowGroups = int.MaxValue });
     private static readonly Lazy<ComputeDevice?> CudaDevice = new(() =>
     {
         try
@@ -46,7 +49,7 @@ public static class OpsHarness
 
     public static bool CudaAvailable => CudaDevice.Value is not null;
 
-    public static TheoryData<string> Implementations => new() { "vectorized", "kernels", "tiled" };
+    public static TheoryData<string> Implementations => new() { "vectorized", "kernels", "tiled", "tiled-small" };
 
     public static TheoryData<string> CpuImplementations => new() { "vectorized", "kernels" };
 
@@ -58,6 +61,7 @@ public static class OpsHarness
             "vectorized" => (VectorizedDevice.Value.Accelerator, VectorizedDevice.Value.Ops),
             "kernels" => (KernelDevice.Value.Accelerator, KernelDevice.Value.Ops),
             "tiled" => (Tiled.Value.Accelerator, (IOps)Tiled.Value.Ops),
+            "tiled-small" => (Tiled.Value.Accelerator, SmallTiled.Value),
             "cuda" => (CudaDevice.Value!.Accelerator, CudaDevice.Value.Ops),
             _ => throw new ArgumentException(implementation),
         };

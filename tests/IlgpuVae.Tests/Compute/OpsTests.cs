@@ -12,7 +12,7 @@ public sealed class OpsTests
     public static TheoryData<string, bool, bool, int, int, int> GemmCases()
     {
         var data = new TheoryData<string, bool, bool, int, int, int>();
-        foreach (var impl in new[] { "vectorized", "kernels", "tiled" })
+        foreach (var impl in new[] { "vectorized", "kernels", "tiled", "tiled-small" })
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
             {
                 data.Add(impl, ta, tb, 39, 42, 17);
@@ -28,6 +28,8 @@ public sealed class OpsTests
             data.Add(impl, true, false, 400, 784, 128);
         }
         data.Add("tiled", false, true, 65, 70, 130);
+        data.Add("tiled-small", false, true, 65, 70, 130);
+        data.Add("tiled-small", true, false, 33, 47, 35);
         return data;
     }
 
@@ -288,7 +290,9 @@ public sealed class OpsTests
                 ops.Normal(output.V(1001), 42, 7);
                 var values = output.Read(ops, 1001);
                 first ??= values;
-                Close(first.Select(x => (double)x).ToArray(), values, 1e-5, 1e-3, impl);
+                // Each draw is within 4e-6 of the exact value on every device (NoiseTests), so two agree to 8e-6.
+                for (int i = 0; i < values.Length; i++)
+                    Assert.True(Math.Abs(values[i] - first[i]) <= 8e-6, $"{impl}[{i}]: {values[i]:R} vs {first[i]:R}");
             });
         // Deterministic: recomputed on the host from the hash, element by element.
         ulong key = RandomKernels.StreamKey(42, 7);

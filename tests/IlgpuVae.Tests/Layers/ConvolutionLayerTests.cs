@@ -107,7 +107,9 @@ public sealed class ConvolutionLayerTests
             layer.Forward(context, input.V(), y.V(), default);
             Close(reference(w.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), x.Select(v => (double)v).ToArray()),
                 y.Read(ops), 1e-5, 1, "y");
-            layer.Backward(context, input.V(), y.V(), dy.V(), dx.V(), layer.InputWidth);
+            // The network hands a layer the gradient of its pre-activation.
+            ops.ActivationBackward(y.V(), dy.V(), dy.V(), layer.OutputActivation);
+            layer.Backward(context, input.V(), y.V(), dy.V(), dx.V(), layer.InputWidth, default);
             var added = gradients.Read(ops).Select((g, i) => g - initial[i]).ToArray();
             Close(expected[..(weights + biases)], added, 1e-4, 1e-2, "dW|db");
             Close(expected[(weights + biases)..], dx.Read(ops), 1e-4, 1e-2, "dx");

@@ -58,7 +58,7 @@ public sealed class LayerGradientTests
             using var dx = acc.Poisoned(rows * 2 * latent);
             var context = new PassContext { Ops = ops, Rows = rows, Noise = NoiseMode.Keep, KlWeight = beta };
             layer.Forward(context, input.V(), z.V(), dx.V());
-            layer.Backward(context, input.V(), z.V(), dz.V(), dx.V(), 2 * latent);
+            layer.Backward(context, input.V(), z.V(), dz.V(), dx.V(), 2 * latent, default);
             Close(expected, dx.Read(ops), 1e-4, 1e-2, "d[mu|logvar]");
             var kl = new float[rows];
             layer.Kl.SubView(0, rows).CopyToCPU(kl);

@@ -12,6 +12,7 @@ namespace IlgpuVae.Tests.Models;
 /// 784-16-2 models trained one epoch on 256 images. They must load unchanged, and their test loss must be what
 /// version 1's `evaluate --iw-samples 0 --no-clustering` printed for them (the figures below, from its --json).
 /// </summary>
+// The shared vectorised device serves one thread at a time: run with the other tests that use it.
 [Collection(SharedDevices.Name)]
 public sealed class CheckpointCompatibilityTests
 {

@@ -60,7 +60,9 @@ public sealed class GradientCheckTests
             layer.Bind(new LayerSlots(new ParameterLayout([layer]).Slots, parameters.V(), gradients.V()));
             var context = new PassContext { Ops = ops, Rows = rows };
             layer.Forward(context, dxIn.V(), y.V(), default);
-            layer.Backward(context, dxIn.V(), y.V(), dy.V(), dx.V(), inputs);
+            // The layer takes the gradient of its pre-activation, as the network hands it over.
+            ops.ActivationBackward(y.V(), dy.V(), dy.V(), activation);
+            layer.Backward(context, dxIn.V(), y.V(), dy.V(), dx.V(), inputs, default);
             // Backward adds into the gradients: subtract what was there.
             var added = gradients.Read(ops).Select((g, i) => g - initialGradients[i]).ToArray();
             Close(expected[..(outputs * inputs + outputs)], added, 1e-4, 1e-2, "dW|db");

@@ -190,10 +190,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         {
         }
 
-        public override void Backward(PassContext context, ILGPU.ArrayView<float> x, ILGPU.ArrayView<float> y,
-            ILGPU.ArrayView<float> dy, ILGPU.ArrayView<float>? dx, int dxColumns)
-        {
-        }
+        public override bool Backward(PassContext context, ILGPU.ArrayView<float> x, ILGPU.ArrayView<float> y,
+            ILGPU.ArrayView<float> dy, ILGPU.ArrayView<float>? dx, int dxColumns, InputActivation below) => false;
     }
 }
 

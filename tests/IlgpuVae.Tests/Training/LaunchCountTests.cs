@@ -1,0 +1,140 @@
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+using IlgpuVae.Training;
+using Xunit;
+
+namespace IlgpuVae.Tests.Training;
+
+/// <summary>
+/// Kernel launches per training step, counted on the kernels a GPU runs (tiled GEMMs, grouped reductions) on a CPU
+/// accelerator: the launch count does not depend on the sizes, so a small model on 4 x 4 images stands for the
+/// default one. The target for a VAE is at most 16.
+/// </summary>
+[Collection(Compute.SharedDevices.Name)]
+public sealed class LaunchCountTests
+{
+    private static readonly Lazy<ComputeDevice> Device = new(ComputeDevice.OpenGpuShapedCpu);
+    private static readonly object Gate = new();
+
+    public static TheoryData<string, int> Cases() => new()
+    {
+        // The default architecture's shape: one hidden layer each side. Was 33 before the fused ops.
+        { "vae", 16 },
+        // A CVAE adds the label gather and a one-hot concatenation before the encoder and the decoder. Was 36.
+        { "cvae", 19 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void TrainingStep_LaunchesExactlyTheBudget(string model, int budget)
+    {
+        lock (Gate)
+        {
+            var device = Device.Value;
+            var ops = (KernelOps)device.Ops;
+            const int side = 4, count = 48, batch = 16;
+            var random = new Random(3);
+            MnistSet Set(int n)
+            {
+                var images = new byte[n * side * side];
+                random.NextBytes(images);
+                return new MnistSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
+            }
+            var data = new MnistData(Set(count), Set(batch));
+            var config = model == "vae" ? new VaeConfig(side * side, [8], 2) : new VaeConfig(side * side, [8], 2, Classes: 10);
+            var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = config, ReportEverySteps = 1000, Seed = 1 };
+            using var trainer = new VaeTrainer(device, data, options);
+            var marks = new List<long>();
+            trainer.Train(new Inline(p =>
+            {
+                if (p.Phase == TrainingPhase.Training && p.Completed is null)
+                    marks.Add(ops.Launches);
+            }));
+            // Between two step reports lies exactly one step; the first also holds the epoch's start.
+            var perStep = marks.Zip(marks.Skip(1), (a, b) => b - a).ToList();
+            Assert.Equal(count / batch - 1, perStep.Count);
+            Assert.All(perStep, n => Assert.Equal(perStep[0], n));
+            // Exact, so that a change either way is noticed (and the figure in docs/benchmarks.md updated).
+            Assert.True(perStep[0] == budget, $"{model}: {perStep[0]} launches per step, expected {budget}");
+        }
+    }
+
+    [Fact]
+    public void TrainingEpoch_GpuKernels_MatchVectorisedLosses()
+    {
+        // The whole step as a GPU runs it (fused GEMM epilogues, one-launch sample and BCE with their sums) against
+        // the vectorised ops' plain sequence, on the same data: equal up to float rounding.
+        const int side = 4, count = 48, batch = 16;
+        var random = new Random(4);
+        MnistSet Set(int n)
+        {
+            var images = new byte[n * side * side];
+            random.NextBytes(images);
+            return new MnistSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
+        }
+        var data = new MnistData(Set(count), Set(batch));
+        var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = new VaeConfig(side * side, [8], 2), Seed = 2 };
+        TrainingResult gpu, vectorized;
+        lock (Gate)
+        {
+            using var trainer = new VaeTrainer(Device.Value, data, options);
+            gpu = trainer.Train();
+        }
+        using (var trainer = new VaeTrainer(Compute.OpsHarness.Device("vectorized"), data, options))
+            vectorized = trainer.Train();
+        for (int e = 0; e < 1; e++)
+        {
+            Assert.Equal(vectorized.Epochs[e].TrainLoss, gpu.Epochs[e].TrainLoss, 1e-3 * vectorized.Epochs[e].TrainLoss);
+            Assert.Equal(vectorized.Epochs[e].TestLoss, gpu.Epochs[e].TestLoss, 1e-3 * vectorized.Epochs[e].TestLoss);
+        }
+    }
+
+    [Theory]
+    [InlineData("kernels")]
+    [InlineData("gpu-shaped")]
+    public void FixedArgumentStep_SameLossesAndParametersBitForBit(string implementation)
+    {
+        // 52 images in batches of 16: three fixed-argument steps and a last partial one run the ordinary way.
+        const int side = 4, count = 52, batch = 16;
+        var random = new Random(5);
+        MnistSet Set(int n)
+        {
+            var images = new byte[n * side * side];
+            random.NextBytes(images);
+            return new MnistSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
+        }
+        var data = new MnistData(Set(count), Set(batch));
+        // A KL warm-up and the cosine schedule make every step's scalars differ.
+        var options = new TrainingOptions
+        {
+            Epochs = 2, BatchSize = batch, Model = new VaeConfig(side * side, [8], 2), Seed = 3, KlWarmupEpochs = 2,
+            BetaStart = 0.1f, ReportEverySteps = 2, Schedule = LearningRateSchedule.Cosine,
+        };
+        var device = implementation == "kernels" ? Compute.OpsHarness.Device("kernels") : Device.Value;
+        (List<EpochMetrics> Epochs, float[] Parameters, long Launches) Run(bool fixedArguments)
+        {
+            lock (Gate)
+            {
+                var ops = (KernelOps)device.Ops;
+                using var trainer = new VaeTrainer(device, data, options) { FixedArguments = fixedArguments };
+                long before = ops.Launches;
+                var result = trainer.Train();
+                Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+                var parameters = trainer.Model.Network.ExportParameters().SelectMany(t => t.Data).ToArray();
+                return (result.Epochs.ToList(), parameters, ops.Launches - before);
+            }
+        }
+        var ordinary = Run(false);
+        var fixedStep = Run(true);
+        Assert.Equal(ordinary.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestKl)), fixedStep.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestKl)));
+        Assert.Equal(ordinary.Parameters, fixedStep.Parameters);
+        // One more launch per fixed-argument step: the counter's advance.
+        Assert.Equal(ordinary.Launches + 2 * (count / batch), fixedStep.Launches);
+    }
+
+    private sealed class Inline(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}

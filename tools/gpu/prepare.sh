@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Prepares the one-call GPU run (docs/benchmarks.md, "On a GPU"): builds a self-contained single-file CLI for
+# linux-x64 and gathers MNIST and the PyTorch peer under .device/ (ignored by git), checking that what travels fits
+# the device tool's 64 MiB. Run here, in the repository; then one device call runs tools/gpu/on-device.sh:
+#   run(command: "bash tools/gpu/on-device.sh", carry: [".device"], timeout_s: 540)
+# Options: --no-publish reuses .device/app (a dry run of everything else).
+set -euo pipefail
+root=$(git rev-parse --show-toplevel)
+cd "$root"
+shared=${ILGPU_VAE_SHARED:-$root/../shared}
+publish=1
+[[ "${1:-}" == "--no-publish" ]] && publish=0
+
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
+grep -qxF '/.device/' "$exclude" 2>/dev/null || echo '/.device/' >> "$exclude"
+
+mkdir -p .device/mnist
+if (( publish )); then
+    rm -rf .device/app
+    dotnet publish tools/IlgpuVae.Cli/IlgpuVae.Cli.csproj -c Release -r linux-x64 --self-contained \
+        -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true \
+        -p:DebugType=none -o .device/app
+fi
+[[ -x .device/app/ilgpu-vae ]] || { echo "no .device/app/ilgpu-vae: run without --no-publish" >&2; exit 1; }
+
+# MNIST as gzipped IDX (11 MB): the shared copy, else ILGPU_VAE_DATA.
+for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    for source in "$shared/mnist" "${ILGPU_VAE_DATA:-/nonexistent}"; do
+        if [[ -f "$source/$name.gz" ]]; then cp "$source/$name.gz" .device/mnist/; break; fi
+        if [[ -f "$source/$name" ]]; then gzip -c "$source/$name" > ".device/mnist/$name.gz"; break; fi
+    done
+    [[ -f ".device/mnist/$name.gz" ]] || { echo "MNIST file $name not found in $shared/mnist or \$ILGPU_VAE_DATA" >&2; exit 1; }
+done
+cp "$shared/peers/pytorch_vae.py" .device/
+
+# What travels: tracked and untracked-not-ignored files, plus .device.
+tree_bytes=$(git ls-files -z --cached --others --exclude-standard | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+device_bytes=$(du -sb .device | cut -f1)
+total=$(( tree_bytes + device_bytes ))
+printf 'working tree %d MiB + .device %d MiB = %d MiB (limit 64)\n' $((tree_bytes >> 20)) $((device_bytes >> 20)) $((total >> 20))
+(( total < 62 * 1024 * 1024 )) || { echo "too large to travel" >&2; exit 1; }
+echo "ready: run(command: \"bash tools/gpu/on-device.sh\", carry: [\".device\"], timeout_s: 540)"
