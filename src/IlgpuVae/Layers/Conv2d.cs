@@ -10,11 +10,9 @@ namespace IlgpuVae.Layers;
 /// order, so flattening into a dense layer is no layer at all: the widths agree. Backward adds into the
 /// gradients (theory: docs/theory.md, "Convolution").
 /// </summary>
-internal sealed class Conv2d : Layer
+internal sealed class Conv2d : ConvolutionLayer
 {
-    private readonly ParameterSpec[] _parameters;
     private readonly ConvShape _shape;
-    private ArrayView<float> _weight, _bias, _weightGradient, _biasGradient;
 
     /// <summary>A layer whose tensors are named <c>{prefix}.weight</c> and <c>{prefix}.bias</c>.</summary>
     /// <param name="prefix">The tensor names' prefix, e.g. "encoder_conv.0".</param>
@@ -26,27 +24,18 @@ internal sealed class Conv2d : Layer
     /// <param name="stride">The stride.</param>
     /// <param name="padding">The zero padding.</param>
     /// <param name="activation">f, fused into the bias add.</param>
+    // nn.Conv2d's init: kaiming-uniform with a = sqrt(5) on the weight is U(+-1/sqrt(fan-in)), fan-in = C K K, and the
+    // bias is drawn from the same bound.
     public Conv2d(string prefix, int inChannels, int height, int width, int outChannels, int kernel, int stride, int padding,
         Activation activation)
+        : base(prefix, [outChannels, inChannels, kernel, kernel], outChannels, inChannels * kernel * kernel, activation)
     {
         _shape = ConvShape.Create(0, inChannels, height, width, outChannels, kernel, kernel, stride, padding);
         Validate(_shape);
-        Activation = activation;
-        // nn.Conv2d's init: kaiming-uniform with a = sqrt(5) on the weight is U(+-1/sqrt(fan-in)), fan-in = C K K,
-        // and the bias is drawn from the same bound.
-        int fanIn = inChannels * kernel * kernel;
-        _parameters =
-        [
-            new ParameterSpec(prefix + ".weight", [outChannels, inChannels, kernel, kernel], fanIn),
-            new ParameterSpec(prefix + ".bias", [outChannels], fanIn),
-        ];
     }
 
     /// <summary>The convolution over zero images.</summary>
     public ConvShape Shape => _shape;
-
-    /// <summary>The fused activation.</summary>
-    public Activation Activation { get; }
 
     /// <inheritdoc />
     public override int InputWidth => _shape.InChannels * _shape.InHeight * _shape.InWidth;
@@ -54,29 +43,14 @@ internal sealed class Conv2d : Layer
     /// <inheritdoc />
     public override int OutputWidth => _shape.OutChannels * _shape.OutHeight * _shape.OutWidth;
 
-    /// <inheritdoc />
-    public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
-
-    /// <inheritdoc />
-    public override Activation OutputActivation => Activation;
-
-    /// <inheritdoc />
-    public override void Bind(LayerSlots slots)
-    {
-        _weight = slots.Parameter(0);
-        _bias = slots.Parameter(1);
-        _weightGradient = slots.Gradient(0);
-        _biasGradient = slots.Gradient(1);
-    }
-
     /// <summary><c>y = f(conv(x, W) + b)</c>; x is (B, C H W), y is (B, O OH OW).</summary>
     /// <inheritdoc />
     public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
     {
         var shape = _shape.WithBatch(context.Rows);
         var output = y.SubView(0, shape.OutputLength);
-        context.Ops.Conv2d(x.SubView(0, shape.InputLength), _weight, output, shape);
-        context.Ops.ChannelBiasActivation(output, _bias, _shape.OutHeight * _shape.OutWidth, Activation);
+        context.Ops.Conv2d(x.SubView(0, shape.InputLength), Weight, output, shape);
+        context.Ops.ChannelBiasActivation(output, Bias, _shape.OutHeight * _shape.OutWidth, Activation);
     }
 
     /// <summary>
@@ -91,14 +65,14 @@ internal sealed class Conv2d : Layer
         var ops = context.Ops;
         var shape = _shape.WithBatch(context.Rows);
         var dyRows = dy.SubView(0, shape.OutputLength);
-        ops.ChannelBiasGradient(dyRows, _biasGradient, _shape.OutHeight * _shape.OutWidth);
+        ops.ChannelBiasGradient(dyRows, BiasGradient, _shape.OutHeight * _shape.OutWidth);
         var input = x.SubView(0, shape.InputLength);
-        ops.Conv2dWeightGradient(input, dyRows, _weightGradient, shape);
+        ops.Conv2dWeightGradient(input, dyRows, WeightGradient, shape);
         if (dx is { } gradient)
         {
             if (dxColumns != InputWidth)
                 throw new InvalidOperationException("a convolution's input gradient covers whole images");
-            ops.Conv2dTransposed(dyRows, _weight, gradient.SubView(0, shape.InputLength), shape);
+            ops.Conv2dTransposed(dyRows, Weight, gradient.SubView(0, shape.InputLength), shape);
         }
         // The network takes dx on through the activation below.
         return false;

@@ -11,12 +11,10 @@ namespace IlgpuVae.Layers;
 /// and its weight gradient that convolution's weight gradient with the roles of input and output gradient swapped
 /// (theory: docs/theory.md, "Transposed convolution").
 /// </summary>
-internal sealed class ConvTranspose2d : Layer
+internal sealed class ConvTranspose2d : ConvolutionLayer
 {
-    private readonly ParameterSpec[] _parameters;
     // The direct convolution this layer transposes: its x is this layer's output, its y this layer's input.
     private readonly ConvShape _dual;
-    private ArrayView<float> _weight, _bias, _weightGradient, _biasGradient;
 
     /// <summary>A layer whose tensors are named <c>{prefix}.weight</c> and <c>{prefix}.bias</c>.</summary>
     /// <param name="prefix">The tensor names' prefix, e.g. "decoder_conv.0".</param>
@@ -28,8 +26,10 @@ internal sealed class ConvTranspose2d : Layer
     /// <param name="stride">The stride.</param>
     /// <param name="padding">The padding (trimmed from the output's borders).</param>
     /// <param name="activation">f, fused into the bias add.</param>
+    // PyTorch computes the fan-in of the [Cin, Cout, K, K] weight from its second dimension: Cout K K.
     public ConvTranspose2d(string prefix, int inChannels, int height, int width, int outChannels, int kernel, int stride,
         int padding, Activation activation)
+        : base(prefix, [inChannels, outChannels, kernel, kernel], outChannels, outChannels * kernel * kernel, activation)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stride);
         int outHeight = (height - 1) * stride - 2 * padding + kernel, outWidth = (width - 1) * stride - 2 * padding + kernel;
@@ -39,21 +39,10 @@ internal sealed class ConvTranspose2d : Layer
         Conv2d.Validate(_dual);
         if (_dual.OutHeight != height || _dual.OutWidth != width)
             throw new ArgumentException($"a transposed convolution of {height}x{width} does not invert to its input size");
-        Activation = activation;
-        // PyTorch computes the fan-in of the [Cin, Cout, K, K] weight from its second dimension: Cout K K.
-        int fanIn = outChannels * kernel * kernel;
-        _parameters =
-        [
-            new ParameterSpec(prefix + ".weight", [inChannels, outChannels, kernel, kernel], fanIn),
-            new ParameterSpec(prefix + ".bias", [outChannels], fanIn),
-        ];
     }
 
     /// <summary>The direct convolution this layer transposes (over zero images).</summary>
     public ConvShape Dual => _dual;
-
-    /// <summary>The fused activation.</summary>
-    public Activation Activation { get; }
 
     /// <inheritdoc />
     public override int InputWidth => _dual.OutChannels * _dual.OutHeight * _dual.OutWidth;
@@ -61,29 +50,14 @@ internal sealed class ConvTranspose2d : Layer
     /// <inheritdoc />
     public override int OutputWidth => _dual.InChannels * _dual.InHeight * _dual.InWidth;
 
-    /// <inheritdoc />
-    public override IReadOnlyList<ParameterSpec> Parameters => _parameters;
-
-    /// <inheritdoc />
-    public override Activation OutputActivation => Activation;
-
-    /// <inheritdoc />
-    public override void Bind(LayerSlots slots)
-    {
-        _weight = slots.Parameter(0);
-        _bias = slots.Parameter(1);
-        _weightGradient = slots.Gradient(0);
-        _biasGradient = slots.Gradient(1);
-    }
-
     /// <summary><c>y = f(conv^T(x, W) + b)</c>; x is (B, Cin H W), y is (B, Cout OH OW).</summary>
     /// <inheritdoc />
     public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
     {
         var dual = _dual.WithBatch(context.Rows);
         var output = y.SubView(0, dual.InputLength);
-        context.Ops.Conv2dTransposed(x.SubView(0, dual.OutputLength), _weight, output, dual);
-        context.Ops.ChannelBiasActivation(output, _bias, _dual.InHeight * _dual.InWidth, Activation);
+        context.Ops.Conv2dTransposed(x.SubView(0, dual.OutputLength), Weight, output, dual);
+        context.Ops.ChannelBiasActivation(output, Bias, _dual.InHeight * _dual.InWidth, Activation);
     }
 
     /// <summary>
@@ -98,13 +72,13 @@ internal sealed class ConvTranspose2d : Layer
         var ops = context.Ops;
         var dual = _dual.WithBatch(context.Rows);
         var dyRows = dy.SubView(0, dual.InputLength);
-        ops.ChannelBiasGradient(dyRows, _biasGradient, _dual.InHeight * _dual.InWidth);
-        ops.Conv2dWeightGradient(dyRows, x.SubView(0, dual.OutputLength), _weightGradient, dual);
+        ops.ChannelBiasGradient(dyRows, BiasGradient, _dual.InHeight * _dual.InWidth);
+        ops.Conv2dWeightGradient(dyRows, x.SubView(0, dual.OutputLength), WeightGradient, dual);
         if (dx is { } gradient)
         {
             if (dxColumns != InputWidth)
                 throw new InvalidOperationException("a transposed convolution's input gradient covers whole images");
-            ops.Conv2d(dyRows, _weight, gradient.SubView(0, dual.OutputLength), dual);
+            ops.Conv2d(dyRows, Weight, gradient.SubView(0, dual.OutputLength), dual);
         }
         // The network takes dx on through the activation below.
         return false;

@@ -63,38 +63,7 @@ public sealed class ConvolutionalVaeTests
     [MemberData(nameof(LossCases))]
     public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
-        var config = Small(classes, conditioning);
-        const int rows = 3;
-        var x = Random(rows * config.InputSize, 11, 0, 1);
-        var eps = Random(rows * config.Latent, 12, -1.5f, 1.5f);
-        var labels = Enumerable.Range(0, rows).Select(i => classes > 0 ? (i * 2) % classes : 0).ToArray();
-        With(impl, (acc, ops) =>
-        {
-            using var network = new VaeNetwork(Device(impl), config, capacity: 4, seed: 3);
-            var parameters = new float[network.Layout.Count];
-            network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
-            // Larger parameters than the default initialisation make every term of the loss matter.
-            for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
-            network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
-            network.Input.SubView(0, x.Length).CopyFromCPU(x);
-            network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
-            if (classes > 0) network.Labels.SubView(0, rows).CopyFromCPU(labels);
-            network.ZeroGradients();
-            network.Forward(rows, 0, 0, beta, NoiseMode.Keep);
-            network.Backward();
-            ops.Synchronize();
-            var gradient = new float[parameters.Length];
-            network.Gradients.SubView(0, gradient.Length).CopyToCPU(gradient);
-            var p = parameters.Select(v => (double)v).ToArray();
-            var expected = ReferenceVae.FiniteDifferences(p, q => ReferenceVae.Loss(config, q, x, eps, labels, beta));
-            Close(expected, gradient, 1e-3, 1e-2, "dLoss/dtheta");
-            var recon = new float[rows];
-            var kl = new float[rows];
-            network.Reconstruction.SubView(0, rows).CopyToCPU(recon);
-            network.Kl.SubView(0, rows).CopyToCPU(kl);
-            double loss = recon.Zip(kl, (a, k) => a + (double)beta * k).Sum();
-            Close([ReferenceVae.Loss(config, p, x, eps, labels, beta)], [(float)loss], 1e-5, 1, "loss");
-        });
+        GradientCheckTests.CheckWholeLoss(impl, Small(classes, conditioning), beta);
     }
 
     [Fact]

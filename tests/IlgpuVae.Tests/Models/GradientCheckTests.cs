@@ -82,15 +82,24 @@ public sealed class GradientCheckTests
     [MemberData(nameof(ModelCases))]
     public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
-        var config = new VaeConfig(6, [5, 4], 3, classes, conditioning);
+        CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes, conditioning), beta);
+    }
+
+    /// <summary>
+    /// The whole loss of a (conditional) VAE of any architecture, on 3 rows with fixed noise: the device's gradient of
+    /// sum_b (BCE_b + beta KL_b) against central finite differences of <see cref="ReferenceVae.Loss"/>, and the
+    /// forward's loss against the reference's.
+    /// </summary>
+    internal static void CheckWholeLoss(string impl, VaeConfig config, float beta)
+    {
         const int rows = 3;
+        int classes = config.Classes;
         var x = Random(rows * config.InputSize, 11, 0, 1);
         var eps = Random(rows * config.Latent, 12, -1.5f, 1.5f);
         var labels = Enumerable.Range(0, rows).Select(i => classes > 0 ? (i * 2) % classes : 0).ToArray();
         With(impl, (acc, ops) =>
         {
-            var device = impl == "vectorized" ? Vectorized : Kernel;
-            using var network = new VaeNetwork(device, config, capacity: 4, seed: 3);
+            using var network = new VaeNetwork(DeviceFor(impl), config, capacity: 4, seed: 3);
             var parameters = new float[network.Layout.Count];
             network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
             // Larger parameters than the default initialisation make every term of the loss matter.
