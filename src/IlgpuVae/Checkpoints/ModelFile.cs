@@ -7,18 +7,6 @@ namespace IlgpuVae.Checkpoints;
 /// </summary>
 internal static class ModelFile
 {
-    /// <summary>Reads the file and builds the network it describes.</summary>
-    /// <typeparam name="TNetwork">The network type.</typeparam>
-    /// <param name="path">The file.</param>
-    /// <param name="what">The kind, for messages ("model", "classifier").</param>
-    /// <param name="create">Builds the network that the metadata describes.</param>
-    /// <param name="import">Loads the tensors into it.</param>
-    /// <returns>The network, loaded.</returns>
-    /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a valid checkpoint of this kind.</exception>
-    public static TNetwork Load<TNetwork>(string path, string what, Func<SafeTensorsFile, TNetwork> create,
-        Action<TNetwork, SafeTensorsFile> import) where TNetwork : IDisposable => Load(path, what, create, import, out _);
-
     /// <summary>Reads the file and builds the network it describes, giving the file's metadata too.</summary>
     /// <typeparam name="TNetwork">The network type.</typeparam>
     /// <param name="path">The file.</param>
@@ -27,6 +15,8 @@ internal static class ModelFile
     /// <param name="import">Loads the tensors into it.</param>
     /// <param name="metadata">The file's metadata.</param>
     /// <returns>The network, loaded.</returns>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a valid checkpoint of this kind.</exception>
     public static TNetwork Load<TNetwork>(string path, string what, Func<SafeTensorsFile, TNetwork> create,
         Action<TNetwork, SafeTensorsFile> import, out IReadOnlyDictionary<string, string> metadata) where TNetwork : IDisposable
     {

@@ -64,7 +64,7 @@ internal sealed class ClassifierEvaluator : IDisposable
         var confusion = new int[c * c];
         var logits = new float[_network.Capacity * c];
         int correct = 0;
-        int batches = (_set.Count + _network.Capacity - 1) / _network.Capacity;
+        int batches = _set.BatchCount(_network.Graph);
         foreach (var (batch, start, rows) in _set.InOrder(_network.Graph, labels: true))
         {
             // The loss op also writes a gradient nobody reads here; it is C floats per image.

@@ -91,8 +91,20 @@ public abstract class Model : IDisposable
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public void Save(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
+        // Only the copy off the device needs the device; the file is written without holding it.
+        List<NamedTensor> parameters;
         using (Use())
-            ModelFile.Save(path, ConfigMetadata(), extraMetadata, Graph.Export(Graph.Parameters));
+            parameters = Graph.Export(Graph.Parameters);
+        Write(path, extraMetadata, parameters);
+    }
+
+    /// <summary>Writes parameters already copied off the device (a trainer's checkpoint has them) as this model's file.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="extraMetadata">More metadata, or null.</param>
+    /// <param name="parameters">The parameters as named tensors, in layout order.</param>
+    internal void Write(string path, IReadOnlyDictionary<string, string>? extraMetadata, IEnumerable<NamedTensor> parameters)
+    {
+        ModelFile.Save(path, ConfigMetadata(), extraMetadata, parameters);
         _device.Logger.LogInformation("IlgpuVae checkpoint written: {Path}", path);
     }
 

@@ -60,6 +60,16 @@ internal sealed class DeviceDataset : IDisposable
         graph.Context.Rows = rows;
     }
 
+    /// <summary>How many batches <see cref="InOrder"/> yields for the same arguments.</summary>
+    /// <param name="graph">The network to feed.</param>
+    /// <param name="batchRows">Rows per batch, or null for the capacity.</param>
+    /// <returns>The batch count.</returns>
+    public int BatchCount(Network graph, int? batchRows = null)
+    {
+        int size = Math.Min(batchRows ?? graph.Capacity, graph.Capacity);
+        return (Count + size - 1) / size;
+    }
+
     /// <summary>
     /// The set in order, in batches of at most <paramref name="batchRows"/> (default: the network's capacity): each
     /// batch is gathered into the network before it is yielded as (batch index, first row, rows).

@@ -25,7 +25,7 @@ internal sealed class Evaluator : IDisposable
     }
 
     /// <summary>Batches in one pass.</summary>
-    public int Batches => (_set.Count + _network.Capacity - 1) / _network.Capacity;
+    public int Batches => _set.BatchCount(_network.Graph);
 
     /// <summary>
     /// One pass over the set in order; batch b's noise is the (seed, (stream &lt;&lt; 24) + b) stream, so a pass is

@@ -64,7 +64,7 @@ internal sealed class LikelihoodEstimator : IDisposable
         var table = LogWeights((long)batchRows * samples);
         var totals = _totals.View.BaseView;
         ops.Fill(totals, 0f);
-        int batches = (_set.Count + batchRows - 1) / batchRows;
+        int batches = _set.BatchCount(_network.Graph, batchRows);
         cancellationToken.ThrowIfCancellationRequested();
         foreach (var (batch, _, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional, batchRows))
         {

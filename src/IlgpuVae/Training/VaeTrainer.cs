@@ -326,28 +326,34 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         if (_run is null)
             return;
         var state = _engine.State;
-        List<NamedTensor> tensors;
+        List<NamedTensor> weights, tensors;
         lock (_network.Device.Gate)
         {
-            tensors = _network.Graph.Export(_network.Parameters, RunDirectory.WeightsPrefix);
-            tensors.AddRange(_engine.StateTensors());
+            weights = _network.Graph.Export(_network.Parameters);
+            tensors = [.. weights.Select(t => t with { Name = RunDirectory.WeightsPrefix + t.Name }), .. _engine.StateTensors()];
         }
         // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
         // nothing, as a resume rewrites them from the checkpoint.
         _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string> { ["dataset"] = _dataName });
         _checkpointAt = Describe(state);
-        Export(_run, state);
+        Export(_run, state, weights);
     }
 
     // model.safetensors and metrics.csv as of the checkpoint.
-    private void Export(RunDirectory run, TrainingState state)
+    // weights: the parameters the checkpoint just copied off the device, or null to copy them now.
+    private void Export(RunDirectory run, TrainingState state, List<NamedTensor>? weights = null)
     {
-        _model.Save(run.PathOf(RunDirectory.ModelFile), new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
             ["dataset"] = _dataName,
-        });
+        };
+        string path = run.PathOf(RunDirectory.ModelFile);
+        if (weights is null)
+            _model.Save(path, metadata);
+        else
+            _model.Write(path, metadata, weights);
         run.WriteMetrics(_history);
     }
 
