@@ -161,7 +161,9 @@ public sealed class ThreadSafetyTests
         using var other = VaeModel.Create(device, new VaeConfig(784, [32], 4), seed: 2, capacity: 8);
         var expected = other.Sample(20, seed: 5);
         var data = new MnistData(Blank(256), Blank(16));
-        using var trainer = new VaeTrainer(device, data, new TrainingOptions { Epochs = 1000, BatchSize = 32, Model = new VaeConfig(784, [16], 2) });
+        // Far more epochs than the test lasts: on a quiet machine 1,000 epochs of this toy model end within a second, before
+        // the second caller arrives. The run is cancelled below.
+        using var trainer = new VaeTrainer(device, data, new TrainingOptions { Epochs = 1_000_000, BatchSize = 32, Model = new VaeConfig(784, [16], 2) });
         using var cancel = new CancellationTokenSource();
         var started = new TaskCompletionSource();
         var training = trainer.TrainAsync(new SynchronousProgress<TrainingProgress>(_ => started.TrySetResult()), cancel.Token);
