@@ -262,10 +262,7 @@ public sealed partial class VaeModel : Model
         for (int start = 0; start < count; start += Network.Capacity, batch++)
         {
             int rows = Math.Min(Network.Capacity, count - start);
-            int d = Config.InputSize;
-            Network.Input.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
-            UploadLabels(labels, start, rows);
-            Network.Forward(rows, seed ?? 0, (ulong)batch, 1f, seed is null ? NoiseMode.Zero : NoiseMode.Draw);
+            RunForward(images, labels, start, rows, seed is null ? NoiseMode.Zero : NoiseMode.Draw, seed ?? 0, (ulong)batch);
             Network.Device.Ops.Synchronize();
             Network.Reconstruction.SubView(0, rows).CopyToCPU(reconstruction.AsSpan(start, rows));
             Network.Kl.SubView(0, rows).CopyToCPU(kl.AsSpan(start, rows));
@@ -273,12 +270,14 @@ public sealed partial class VaeModel : Model
         return new ImageScores(reconstruction, kl);
     }
 
-    private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise)
+    // Uploads rows start .. start + rows - 1 (and their labels) and runs the forward with the loss at beta 1.
+    private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise,
+        ulong seed = 0, ulong step = 0)
     {
         int d = Config.InputSize;
         Network.Input.SubView(0, (long)rows * d).CopyFromCPU(images.Slice(start * d, rows * d));
         UploadLabels(labels, start, rows);
-        Network.Forward(rows, 0, 0, 1f, noise);
+        Network.Forward(rows, seed, step, 1f, noise);
     }
 
     private void UploadLabels(ReadOnlySpan<int> labels, int start, int rows)
