@@ -51,7 +51,7 @@ public static class LossKernels
     /// two up to <see cref="ReductionKernels.MaxGroupSize"/>).
     /// </summary>
     /// <param name="logits">The logits (B, D).</param>
-    /// <param name="targets">The targets (B, D).</param>
+    /// <param name="targets">The targets (T, D), T dividing B: row b reads target row b mod T (K samples of T images).</param>
     /// <param name="dlogits">The gradient of the logits (B, D), written.</param>
     /// <param name="loss">The loss per row (B), written.</param>
     /// <param name="totals">The accumulators the batch sum goes into.</param>
@@ -64,12 +64,12 @@ public static class LossKernels
         float scale, int slot)
     {
         var shared = SharedMemory.Allocate<float>(ReductionKernels.MaxGroupSize);
-        int b = Grid.IdxX, row = b * cols;
+        int b = Grid.IdxX, row = b * cols, target = b % (targets.IntLength / cols) * cols - row;
         float sum = 0f;
         for (int c = Group.IdxX; c < cols; c += Group.DimX)
         {
             int i = row + c;
-            float x = logits[i], t = targets[i];
+            float x = logits[i], t = targets[target + i];
             float e = XMath.Exp(-XMath.Abs(x));
             sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e);
             // sigmoid(x) from the same e = exp(-|x|), stable for either sign.
@@ -109,7 +109,7 @@ public static class LossKernels
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>
     /// <param name="logits">The logits (B, D).</param>
-    /// <param name="targets">The targets (B, D).</param>
+    /// <param name="targets">The targets (T, D), T dividing B: row b reads target row b mod T.</param>
     /// <param name="dlogits">The gradient of the logits (B, D), written.</param>
     /// <param name="loss">The loss per row (B), written.</param>
     /// <param name="cols">D.</param>
@@ -120,9 +120,10 @@ public static class LossKernels
         for (int b = index; b < loss.IntLength; b += stride)
         {
             float sum = 0f;
+            int target = b % (targets.IntLength / cols) * cols - b * cols;
             for (int i = b * cols; i < (b + 1) * cols; i++)
             {
-                float x = logits[i], t = targets[i];
+                float x = logits[i], t = targets[target + i];
                 float e = XMath.Exp(-XMath.Abs(x));
                 sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e);
                 float sigmoid = x >= 0f ? 1f / (1f + e) : e / (1f + e);

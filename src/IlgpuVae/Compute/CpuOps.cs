@@ -216,15 +216,14 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
         ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1)
     {
-        OpsChecks.SameLength(logits, targets, nameof(targets));
         OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
-        int cols = OpsChecks.Rows(logits, loss.Length, nameof(logits));
-        int rows = loss.IntLength;
+        int cols = OpsChecks.RepeatedTargets(logits, targets, loss);
+        int rows = loss.IntLength, targetRows = targets.IntLength / cols;
         float* px = Pointer(logits), pt = Pointer(targets), pl = Pointer(loss), pd = Pointer(dlogits);
         ForRows(rows, cols, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
-                pl[r] = BceRow(px + (long)r * cols, pt + (long)r * cols, pd + (long)r * cols, cols, scale);
+                pl[r] = BceRow(px + (long)r * cols, pt + (long)(r % targetRows) * cols, pd + (long)r * cols, cols, scale);
         });
         if (slot >= 0)
             SumInto(loss, totals, slot);
@@ -412,6 +411,133 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                 TensorPrimitives.Exp(shifted, shifted);
                 po[r] = max + MathF.Log(TensorPrimitives.Sum(shifted));
             }
+        });
+    }
+
+    /// <inheritdoc />
+    public void ImportanceSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> logRatio,
+        int latent, NoiseSource noise, ulong seed, ulong step)
+    {
+        var (images, _) = OpsChecks.Samples(stats, eps, z, logRatio, latent);
+        if (noise == NoiseSource.Draw)
+            Normal(eps, seed, step);
+        else if (noise == NoiseSource.Zero)
+            Fill(eps, 0f);
+        float* s = Pointer(stats), e = Pointer(eps), code = Pointer(z), ratio = Pointer(logRatio);
+        for (int r = 0; r < logRatio.IntLength; r++)
+        {
+            long source = (long)(r % images) * 2 * latent, row = (long)r * latent;
+            float sum = 0f;
+            for (int j = 0; j < latent; j++)
+            {
+                float n = e[row + j], logvar = s[source + latent + j];
+                float value = s[source + j] + MathF.Exp(0.5f * logvar) * n;
+                code[row + j] = value;
+                sum += 0.5f * (n * n - value * value + logvar);
+            }
+            ratio[r] = sum;
+        }
+    }
+
+    /// <inheritdoc />
+    public void ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
+        ArrayView<float> reconstruction, ArrayView<float> rest, bool importance)
+    {
+        int samples = OpsChecks.ImportanceWeights(bce, logRatio, weights, reconstruction, rest);
+        int images = reconstruction.IntLength;
+        float* l = Pointer(bce), q = Pointer(logRatio), w = Pointer(weights), rec = Pointer(reconstruction), o = Pointer(rest);
+        for (int b = 0; b < images; b++)
+        {
+            if (!importance)
+            {
+                float total = 0f;
+                for (int k = 0; k < samples; k++)
+                {
+                    total += l[k * images + b];
+                    w[k * images + b] = 1f / samples;
+                }
+                rec[b] = total / samples;
+                continue;
+            }
+            float max = float.NegativeInfinity;
+            for (int k = 0; k < samples; k++)
+                max = MathF.Max(max, q[k * images + b] - l[k * images + b]);
+            float sum = 0f;
+            for (int k = 0; k < samples; k++)
+                sum += MathF.Exp(q[k * images + b] - l[k * images + b] - max);
+            float inverse = 1f / sum, weighted = 0f;
+            for (int k = 0; k < samples; k++)
+            {
+                int r = k * images + b;
+                float omega = MathF.Exp(q[r] - l[r] - max) * inverse;
+                w[r] = omega;
+                weighted += omega * l[r];
+            }
+            rec[b] = weighted;
+            o[b] = MathF.Log(samples) - (max + MathF.Log(sum)) - weighted;
+        }
+    }
+
+    /// <inheritdoc />
+    public void ScaleRows(ArrayView<float> x, ArrayView<float> weights)
+    {
+        int cols = OpsChecks.Rows(x, weights.Length, nameof(x));
+        float* px = Pointer(x), w = Pointer(weights);
+        ForRows(weights.IntLength, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                TensorPrimitives.Multiply(new ReadOnlySpan<float>(px + (long)r * cols, cols), w[r], new Span<float>(px + (long)r * cols, cols));
+        });
+    }
+
+    /// <inheritdoc />
+    public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance)
+    {
+        var (images, samples) = OpsChecks.Samples(stats, eps, z, weights, latent);
+        OpsChecks.SameLength(z, dz, nameof(dz));
+        OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        float* s = Pointer(stats), e = Pointer(eps), code = Pointer(z), g = Pointer(dz), w = Pointer(weights), ds = Pointer(dstats);
+        for (int b = 0; b < images; b++)
+        {
+            for (int j = 0; j < latent; j++)
+            {
+                long at = (long)b * 2 * latent + j;
+                float dmu = 0f, dlv = 0f;
+                for (int k = 0; k < samples; k++)
+                {
+                    int r = k * images + b;
+                    long i = (long)r * latent + j;
+                    float grad = g[i];
+                    if (importance)
+                        grad += w[r] * code[i];
+                    dmu += grad;
+                    dlv += grad * e[i];
+                }
+                dlv *= 0.5f * MathF.Exp(0.5f * s[at + latent]);
+                if (importance)
+                {
+                    ds[at] = dmu;
+                    ds[at + latent] = dlv - 0.5f;
+                }
+                else
+                {
+                    ds[at] += dmu;
+                    ds[at + latent] += dlv;
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Bernoulli(ArrayView<float> x, ulong seed, ulong step)
+    {
+        float* px = Pointer(x);
+        ulong key = RandomKernels.StreamKey(seed, step);
+        ForRows(x.IntLength, 1, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                px[i] = ImportanceKernels.Uniform(key, (ulong)i) < px[i] ? 1f : 0f;
         });
     }
 

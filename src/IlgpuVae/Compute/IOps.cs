@@ -52,7 +52,8 @@ internal interface IOps
 
     /// <summary>
     /// Summed BCE on logits per sample into loss (B), and <c>dlogits = scale (sigmoid(logits) - targets)</c>;
-    /// logits, targets and dlogits are (B, D). When <paramref name="slot"/> is not negative, also
+    /// logits and dlogits are (B, D), targets (T, D) with T dividing B: row b reads target row b mod T (the K
+    /// sample-major copies of T images of a multi-sample objective; T = B otherwise). When <paramref name="slot"/> is not negative, also
     /// <c>totals[slot] += sum(loss)</c> (deterministic).
     /// </summary>
     void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
@@ -89,6 +90,39 @@ internal interface IOps
     /// row maximum M; x is (output.Length, cols).
     /// </summary>
     void RowLogSumExp(ArrayView<float> x, ArrayView<float> output, int cols);
+
+    /// <summary>
+    /// K posterior samples per image, sample-major: eps (K B, Z) from the (seed, step) stream (element e takes the
+    /// stream's value e, as <see cref="Normal"/> writes it), zero, or kept; <c>z[k B + b] = mu_b + exp(lv_b / 2) eps</c>;
+    /// <c>logRatio[r] = log p(z_r) - log q(z_r|x) = 1/2 sum_j (eps^2 - z^2 + lv)</c>. stats is (B, 2Z), logRatio (K B).
+    /// </summary>
+    void ImportanceSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> logRatio,
+        int latent, NoiseSource noise, ulong seed, ulong step);
+
+    /// <summary>
+    /// Per image b of B, over its K sample-major rows of summed BCE: with <paramref name="importance"/>, the
+    /// normalised importance weights <c>omega = softmax_k(logRatio - bce)</c>, the weighted reconstruction
+    /// <c>sum_k omega_k bce_k</c> and <c>rest = log K - logsumexp_k(logRatio - bce) - reconstruction</c> (the bound is
+    /// their sum); without it, <c>omega = 1 / K</c> and the mean BCE, leaving rest alone. bce, logRatio and weights
+    /// are (K B), reconstruction and rest (B).
+    /// </summary>
+    void ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
+        ArrayView<float> reconstruction, ArrayView<float> rest, bool importance);
+
+    /// <summary><c>x[r, :] *= weights[r]</c>; x is (weights.Length, C).</summary>
+    void ScaleRows(ArrayView<float> x, ArrayView<float> weights);
+
+    /// <summary>
+    /// The gradient of [mu | logvar] (B, 2Z) from K sample-major samples' dz (K B, Z): with
+    /// <paramref name="importance"/>, <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>,
+    /// <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned; without it, <c>dmu += sum_k dz</c> and
+    /// <c>dlv += sum_k dz eps exp(lv / 2) / 2</c>.
+    /// </summary>
+    void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance);
+
+    /// <summary>Dynamic binarisation in place: <c>x[i] = u_i &lt; x[i] ? 1 : 0</c>, u_i uniform from the (seed, step) stream.</summary>
+    void Bernoulli(ArrayView<float> x, ulong seed, ulong step);
 
     /// <summary>Fills output with N(0, 1) numbers that depend only on (seed, step, index).</summary>
     void Normal(ArrayView<float> output, ulong seed, ulong step);

@@ -53,6 +53,11 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>> _adamPlanned;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep> _adam;
     private readonly Action<Index1D, int, ArrayView<float>, ulong> _normal;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ulong> _importanceSample;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _importanceWeights;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _scaleRows;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _importanceSampleBackward;
+    private readonly Action<Index1D, int, ArrayView<float>, ulong> _bernoulli;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _importanceLogWeight;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _rowLogSumExp;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int> _gatherImages;
@@ -115,6 +120,11 @@ internal sealed class KernelOps : IOps, IDisposable
         _adamPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.AdamPlannedKernel);
         _adam = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep>(OptimizerKernels.AdamKernel);
         _normal = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(RandomKernels.NormalKernel);
+        _importanceSample = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ulong>(ImportanceKernels.SampleKernel);
+        _importanceWeights = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ImportanceKernels.WeightsKernel);
+        _scaleRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(ImportanceKernels.ScaleRowsKernel);
+        _importanceSampleBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ImportanceKernels.SampleBackwardKernel);
+        _bernoulli = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(ImportanceKernels.BernoulliKernel);
         _importanceLogWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LikelihoodKernels.ImportanceLogWeightKernel);
         _rowLogSumExp = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(LikelihoodKernels.RowLogSumExpKernel);
         _gatherImages = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherImagesKernel);
@@ -382,9 +392,8 @@ internal sealed class KernelOps : IOps, IDisposable
     public void BceWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
         ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1)
     {
-        OpsChecks.SameLength(logits, targets, nameof(targets));
         OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
-        int cols = OpsChecks.Rows(logits, loss.Length, nameof(logits));
+        int cols = OpsChecks.RepeatedTargets(logits, targets, loss);
         CheckSlot(totals, slot);
         if (loss.Length == 0)
             return;
@@ -489,6 +498,55 @@ internal sealed class KernelOps : IOps, IDisposable
         int extent = Extent(output.Length);
         Launches++;
         _rowLogSumExp(extent, extent, x, output, cols);
+    }
+
+    /// <inheritdoc />
+    public void ImportanceSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> logRatio,
+        int latent, NoiseSource noise, ulong seed, ulong step)
+    {
+        OpsChecks.Samples(stats, eps, z, logRatio, latent);
+        int extent = Extent(logRatio.Length);
+        Launches++;
+        _importanceSample(extent, extent, stats, eps, z, logRatio, latent, (int)noise, RandomKernels.StreamKey(seed, step));
+    }
+
+    /// <inheritdoc />
+    public void ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
+        ArrayView<float> reconstruction, ArrayView<float> rest, bool importance)
+    {
+        int samples = OpsChecks.ImportanceWeights(bce, logRatio, weights, reconstruction, rest);
+        int extent = Extent(reconstruction.Length);
+        Launches++;
+        _importanceWeights(extent, extent, bce, logRatio, weights, reconstruction, rest, samples, importance ? 1 : 0);
+    }
+
+    /// <inheritdoc />
+    public void ScaleRows(ArrayView<float> x, ArrayView<float> weights)
+    {
+        int cols = OpsChecks.Rows(x, weights.Length, nameof(x));
+        int extent = Extent(x.Length);
+        Launches++;
+        _scaleRows(extent, extent, x, weights, cols);
+    }
+
+    /// <inheritdoc />
+    public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance)
+    {
+        var (images, _) = OpsChecks.Samples(stats, eps, z, weights, latent);
+        OpsChecks.SameLength(z, dz, nameof(dz));
+        OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        int extent = Extent((long)images * latent);
+        Launches++;
+        _importanceSampleBackward(extent, extent, stats, eps, z, dz, weights, dstats, latent, importance ? 1 : 0);
+    }
+
+    /// <inheritdoc />
+    public void Bernoulli(ArrayView<float> x, ulong seed, ulong step)
+    {
+        int extent = Extent(x.Length);
+        Launches++;
+        _bernoulli(extent, extent, x, RandomKernels.StreamKey(seed, step));
     }
 
     /// <inheritdoc />

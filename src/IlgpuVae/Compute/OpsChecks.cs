@@ -102,4 +102,35 @@ internal static class OpsChecks
         if (view.Length != length)
             throw new ArgumentException($"{name} has {view.Length} elements, the convolution needs {length}", name);
     }
+
+    /// <summary>Checks the shapes of the multi-sample ops; returns (images B, samples K).</summary>
+    public static (int Images, int Samples) Samples(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z,
+        ArrayView<float> rows, int latent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(latent);
+        int images = Rows(stats, 2L * latent, nameof(stats));
+        SameLength(eps, z, nameof(z));
+        if (images == 0 || rows.Length % images != 0 || eps.Length != rows.Length * latent)
+            throw new ArgumentException($"{rows.Length} sample rows with eps of {eps.Length} do not fit {images} images of Z = {latent}", nameof(eps));
+        return (images, (int)(rows.Length / images));
+    }
+
+    /// <summary>Checks targets whose rows repeat under the logits' (T dividing B); returns the columns D.</summary>
+    public static int RepeatedTargets(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss)
+    {
+        int cols = Rows(logits, loss.Length, nameof(logits));
+        if (targets.Length == 0 || targets.Length % Math.Max(cols, 1) != 0 || logits.Length % targets.Length != 0)
+            throw new ArgumentException($"targets of {targets.Length} do not repeat into logits of {logits.Length} ({cols} columns)", nameof(targets));
+        return cols;
+    }
+
+    /// <summary>Checks the multi-sample weights' shapes; returns K.</summary>
+    public static int ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
+        ArrayView<float> reconstruction, ArrayView<float> rest)
+    {
+        SameLength(bce, logRatio, nameof(logRatio));
+        SameLength(bce, weights, nameof(weights));
+        SameLength(reconstruction, rest, nameof(rest));
+        return Rows(bce, Math.Max(reconstruction.Length, 1), nameof(bce));
+    }
 }

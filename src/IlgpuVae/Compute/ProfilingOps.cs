@@ -101,6 +101,27 @@ internal sealed class ProfilingOps(IOps inner) : IOps
     public void Normal(ArrayView<float> output, ulong seed, ulong step) => Time(() => inner.Normal(output, seed, step));
 
     /// <inheritdoc />
+    public void ImportanceSample(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> logRatio,
+        int latent, NoiseSource noise, ulong seed, ulong step) =>
+        Time(() => inner.ImportanceSample(stats, eps, z, logRatio, latent, noise, seed, step));
+
+    /// <inheritdoc />
+    public void ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
+        ArrayView<float> reconstruction, ArrayView<float> rest, bool importance) =>
+        Time(() => inner.ImportanceWeights(bce, logRatio, weights, reconstruction, rest, importance));
+
+    /// <inheritdoc />
+    public void ScaleRows(ArrayView<float> x, ArrayView<float> weights) => Time(() => inner.ScaleRows(x, weights));
+
+    /// <inheritdoc />
+    public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance) =>
+        Time(() => inner.ImportanceSampleBackward(stats, eps, z, dz, weights, dstats, latent, importance));
+
+    /// <inheritdoc />
+    public void Bernoulli(ArrayView<float> x, ulong seed, ulong step) => Time(() => inner.Bernoulli(x, seed, step));
+
+    /// <inheritdoc />
     public void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features) =>
         Time(() => inner.GatherImages(images, order, start, batch, features));
 

@@ -100,4 +100,24 @@ public sealed class MnistSet
     /// <summary>The largest label, or null for an empty set: what a model's class count must exceed.</summary>
     /// <returns>The label.</returns>
     internal int? MaxLabel() => Count == 0 ? null : Labels.Max();
+
+    /// <summary>The seed of the fixed binarisation of test sets (<see cref="Binarized"/>'s default).</summary>
+    public const ulong TestBinarizationSeed = 2016;
+
+    /// <summary>
+    /// The set with every pixel drawn once as Bernoulli(intensity): 255 with probability byte / 255, else 0, from
+    /// the counter-based generator's uniform stream for <paramref name="seed"/> (pixel i of the set takes number i).
+    /// The same seed gives the same images on every machine: the statically binarised test set that runs trained with
+    /// dynamic binarisation are evaluated on.
+    /// </summary>
+    /// <param name="seed">The seed.</param>
+    /// <returns>A new set, labels shared.</returns>
+    public MnistSet Binarized(ulong seed = TestBinarizationSeed)
+    {
+        ulong key = Kernels.RandomKernels.StreamKey(seed, 0);
+        var pixels = new byte[Images.Length];
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = Kernels.ImportanceKernels.Uniform(key, (ulong)i) < Images[i] * (1f / 255f) ? (byte)255 : (byte)0;
+        return new MnistSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels);
+    }
 }

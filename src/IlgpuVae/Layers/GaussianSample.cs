@@ -8,17 +8,36 @@ namespace IlgpuVae.Layers;
 /// y = z = mu + eps exp(logvar / 2) (B, Z), eps ~ N(0, I) from the counter-based generator. The forward also
 /// computes KL(N(mu, exp(logvar)) || N(0, I)) per sample into <see cref="Kl"/> and assigns beta dKL/dx to the input
 /// gradient; the backward adds the path through z (theory: docs/theory.md, "Reparameterisation" and "KL").
+/// With K = <see cref="PassContext.Samples"/> above 1, or the importance-weighted objective, it draws K samples per
+/// image (y is (K B, Z), sample-major) and the log ratio log p(z) - log q(z|x) of each; the K-sample average keeps the
+/// analytic KL, the importance-weighted bound samples it, and the Bernoulli loss that reads <see cref="LogRatio"/>
+/// writes the weights <see cref="Weights"/> its backward uses (theory: "Importance-weighted bound").
 /// </summary>
-internal sealed class GaussianSample(int latent) : Layer
+/// <param name="latent">Z.</param>
+/// <param name="maxSamples">The largest K a pass may ask for.</param>
+internal sealed class GaussianSample(int latent, int maxSamples = 1) : Layer
 {
     /// <summary>Z.</summary>
     public int Latent => latent;
 
-    /// <summary>The noise eps of the last forward (capacity, Z).</summary>
+    /// <summary>The noise eps of the last forward (capacity K, Z).</summary>
     public ArrayView<float> Noise { get; private set; }
 
-    /// <summary>KL per sample of the last forward (capacity).</summary>
+    /// <summary>KL per sample of the last forward (capacity); with the importance-weighted bound, the bound's part
+    /// beyond the weighted reconstruction (written by the loss).</summary>
     public ArrayView<float> Kl { get; private set; }
+
+    /// <summary>log p(z) - log q(z|x) per sample row of the last multi-sample forward (capacity K).</summary>
+    public ArrayView<float> LogRatio { get; private set; }
+
+    /// <summary>The normalised weight of each sample row (capacity K), written by the loss.</summary>
+    public ArrayView<float> Weights { get; private set; }
+
+    /// <inheritdoc />
+    public override int MaxRowFactor => maxSamples;
+
+    /// <inheritdoc />
+    public override int RowFactor(PassContext context) => context.Samples;
 
     /// <inheritdoc />
     public override int InputWidth => 2 * latent;
@@ -29,8 +48,10 @@ internal sealed class GaussianSample(int latent) : Layer
     /// <inheritdoc />
     public override void Allocate(Func<int, ArrayView<float>> rows)
     {
-        Noise = rows(latent);
+        Noise = rows(latent * maxSamples);
         Kl = rows(1);
+        LogRatio = rows(maxSamples);
+        Weights = rows(maxSamples);
     }
 
     /// <inheritdoc />
@@ -44,6 +65,23 @@ internal sealed class GaussianSample(int latent) : Layer
             _ => NoiseSource.Keep,
         };
         int slot = context.LossSlot >= 0 && LossTerm is int term ? context.LossSlot + term : -1;
+        if (context.MultiSample)
+        {
+            int samples = context.Samples;
+            if (samples < 1 || samples > maxSamples)
+                throw new ArgumentOutOfRangeException(nameof(context), $"{samples} samples per image for a layer built for at most {maxSamples}");
+            long sampleRows = (long)rows * samples;
+            var stats = x.SubView(0, (long)rows * 2 * latent);
+            context.Ops.ImportanceSample(stats, Noise.SubView(0, sampleRows * latent), y.SubView(0, sampleRows * latent),
+                LogRatio.SubView(0, sampleRows), latent, noise, context.Seed, context.Step);
+            if (context.Objective == Training.TrainingObjective.Elbo)
+            {
+                context.Ops.KlDivergence(stats, Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent, context.KlWeight);
+                if (slot >= 0)
+                    context.Ops.SumInto(Kl.SubView(0, rows), context.LossTotals, slot);
+            }
+            return;
+        }
         context.Ops.GaussianSample(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),
             y.SubView(0, (long)rows * latent), Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent,
             context.KlWeight, noise, context.Seed, context.Step, context.LossTotals, slot);
@@ -57,6 +95,14 @@ internal sealed class GaussianSample(int latent) : Layer
         if (dx is not { } dstats)
             return false;
         int rows = context.Rows;
+        if (context.MultiSample)
+        {
+            long sampleRows = (long)rows * context.Samples;
+            context.Ops.ImportanceSampleBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, sampleRows * latent),
+                y.SubView(0, sampleRows * latent), dy.SubView(0, sampleRows * latent), Weights.SubView(0, sampleRows),
+                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective == Training.TrainingObjective.ImportanceWeighted);
+            return false;
+        }
         context.Ops.ReparameterizeBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),
             dy.SubView(0, (long)rows * latent), dstats.SubView(0, (long)rows * 2 * latent), latent);
         return false;

@@ -54,6 +54,18 @@ internal sealed class PassContext
 
     /// <summary>The slot of term 0 in <see cref="LossTotals"/>, or -1 (the default) when nothing is summed.</summary>
     public int LossSlot { get; set; } = -1;
+
+    /// <summary>
+    /// K, posterior samples per image: a sampling layer puts out K rows per input row (sample-major), and the layers
+    /// after it run on K B rows. 1 (the default) is the one-sample ELBO with the analytic KL.
+    /// </summary>
+    public int Samples { get; set; } = 1;
+
+    /// <summary>The objective of a pass that draws <see cref="Samples"/> samples per image (or an importance-weighted one at K = 1).</summary>
+    public Training.TrainingObjective Objective { get; set; }
+
+    /// <summary>Whether this pass runs the multi-sample path: K above 1, or the importance-weighted bound.</summary>
+    public bool MultiSample => Samples > 1 || Objective == Training.TrainingObjective.ImportanceWeighted;
 }
 
 /// <summary>Where a sampling layer's forward takes its noise eps from.</summary>
@@ -104,6 +116,15 @@ internal abstract class Layer
 
     /// <summary>The activation applied last in this layer's forward (its output is that activation's output).</summary>
     public virtual Activation OutputActivation => Activation.Identity;
+
+    /// <summary>The most output rows per input row this layer ever puts out (a sampling layer's largest K); the
+    /// network sizes the buffers after it so.</summary>
+    public virtual int MaxRowFactor => 1;
+
+    /// <summary>Output rows per input row in the pass <paramref name="context"/> describes.</summary>
+    /// <param name="context">The pass.</param>
+    /// <returns>The factor, at most <see cref="MaxRowFactor"/>.</returns>
+    public virtual int RowFactor(PassContext context) => 1;
 
     /// <summary>The loss term this layer's forward computes per sample (its index among the model's terms), if any.</summary>
     public int? LossTerm { get; init; }
@@ -156,14 +177,14 @@ internal abstract class Layer
 internal abstract class Loss
 {
     /// <summary>The per-sample loss of the last pass (capacity).</summary>
-    public ArrayView<float> PerSample { get; private set; }
+    public ArrayView<float> PerSample { get; protected set; }
 
     /// <summary>The loss term this loss is among the model's terms (its slot offset in <see cref="PassContext.LossTotals"/>).</summary>
     public int LossTerm { get; init; }
 
-    /// <summary>Allocates the per-sample buffer.</summary>
+    /// <summary>Allocates the per-sample buffer (and, in a subclass, its own).</summary>
     /// <param name="rows">Returns a buffer of (capacity, width) floats for a width.</param>
-    public void Allocate(Func<int, ArrayView<float>> rows) => PerSample = rows(1);
+    public virtual void Allocate(Func<int, ArrayView<float>> rows) => PerSample = rows(1);
 
     /// <summary>Loss of the network output and its gradient.</summary>
     /// <param name="context">The pass.</param>

@@ -20,6 +20,10 @@ internal sealed class Network : IDisposable
     // _activations[i] is layer i's input, _activations[i + 1] its output; _gradients[i] the gradient of _activations[i].
     private readonly ArrayView<float>[] _activations, _gradients;
     private readonly PassContext _context;
+    // Rows at each boundary in the last forward (a sampling layer multiplies them by K).
+    private readonly int[] _rowsAt;
+    // The most rows per input row at each boundary: buffers there hold capacity times this many.
+    private readonly int[] _factors;
 
     /// <summary>Builds the network and initialises it as PyTorch does: every tensor ~ U(-1/sqrt(fan-in), 1/sqrt(fan-in)).</summary>
     /// <param name="device">The device.</param>
@@ -39,6 +43,8 @@ internal sealed class Network : IDisposable
         Capacity = capacity;
         _layers = [.. layers];
         _loss = loss;
+        _factors = Factors(_layers);
+        _rowsAt = new int[_layers.Length + 1];
         // Sizes come from options, config files and checkpoint metadata: check what they add up to before allocating.
         device.CheckMemory(BytesNeeded(_layers, capacity, out long parameters), $"a network of {parameters:N0} parameters with {capacity} rows per pass");
         Layout = new ParameterLayout(_layers);
@@ -47,19 +53,21 @@ internal sealed class Network : IDisposable
             Parameters = Own(device.Allocate<float>(Math.Max(Layout.Count, 1))).View.BaseView;
             Gradients = Own(device.Allocate<float>(Math.Max(Layout.Count, 1))).View.BaseView;
             int slot = 0;
-            foreach (var layer in _layers)
+            for (int i = 0; i < _layers.Length; i++)
             {
+                var layer = _layers[i];
                 int count = layer.Parameters.Count;
                 layer.Bind(new LayerSlots(Layout.Slots.Skip(slot).Take(count).ToArray(), Parameters, Gradients));
                 slot += count;
-                layer.Allocate(Rows);
+                int factor = _factors[i];
+                layer.Allocate(width => Rows(width * factor));
             }
-            _loss?.Allocate(Rows);
+            _loss?.Allocate(width => Rows(width * _factors[^1]));
             _activations = new ArrayView<float>[_layers.Length + 1];
             _gradients = new ArrayView<float>[_layers.Length + 1];
             for (int i = 0; i <= _layers.Length; i++)
             {
-                int width = i == 0 ? _layers[0].InputWidth : _layers[i - 1].OutputWidth;
+                int width = (i == 0 ? _layers[0].InputWidth : _layers[i - 1].OutputWidth) * _factors[i];
                 _activations[i] = Rows(width);
                 // Nobody needs the gradient of the input.
                 _gradients[i] = i == 0 ? default : Rows(width);
@@ -87,9 +95,12 @@ internal sealed class Network : IDisposable
     internal static double BytesNeeded(IReadOnlyList<Layer> layers, int capacity, out long parameters)
     {
         parameters = ParameterLayout.CountOf(layers);
-        double widths = layers[0].InputWidth;
+        double widths = layers[0].InputWidth, factor = 1;
         foreach (var layer in layers)
-            widths += 2.0 * layer.OutputWidth;
+        {
+            factor *= layer.MaxRowFactor;
+            widths += 2.0 * layer.OutputWidth * factor;
+        }
         return sizeof(float) * (2.0 * parameters + (double)capacity * widths);
     }
 
@@ -143,20 +154,49 @@ internal sealed class Network : IDisposable
         CheckRows();
         if (end < 0)
             end = _layers.Length;
-        for (int i = first; i < end; i++)
-            _layers[i].Forward(_context, _activations[i], _activations[i + 1], _gradients[i]);
-        if (loss && end == _layers.Length && _loss is not null)
-            _loss.Compute(_context, _activations[^1], _gradients[^1]);
+        int start = _context.Rows, rows = start;
+        _rowsAt[first] = rows;
+        try
+        {
+            for (int i = first; i < end; i++)
+            {
+                _context.Rows = rows;
+                _layers[i].Forward(_context, _activations[i], _activations[i + 1], _gradients[i]);
+                rows *= _layers[i].RowFactor(_context);
+                _rowsAt[i + 1] = rows;
+            }
+            _context.Rows = rows;
+            if (loss && end == _layers.Length && _loss is not null)
+                _loss.Compute(_context, _activations[^1], _gradients[^1]);
+        }
+        finally
+        {
+            _context.Rows = start;
+        }
     }
 
     /// <summary>Backward after a forward with the loss: adds dL/dparameters into <see cref="Gradients"/>, last layer first.</summary>
     public void Backward()
     {
         CheckRows();
+        int start = _context.Rows;
+        try
+        {
+            BackwardLayers();
+        }
+        finally
+        {
+            _context.Rows = start;
+        }
+    }
+
+    // The rows of every boundary are those of the last forward.
+    private void BackwardLayers()
+    {
         // The loss wrote dL/d(output); the last layer's backward takes the gradient of its pre-activation.
         if (_layers[^1].OutputActivation is var last && last != Kernels.Activation.Identity)
         {
-            long size = (long)_context.Rows * _layers[^1].OutputWidth;
+            long size = (long)_rowsAt[^1] * _layers[^1].OutputWidth;
             Device.Ops.ActivationBackward(_activations[^1].SubView(0, size), _gradients[^1].SubView(0, size),
                 _gradients[^1].SubView(0, size), last);
         }
@@ -164,6 +204,7 @@ internal sealed class Network : IDisposable
         {
             if (_layers[i].InputGradientIsOutputPrefix is not null)
                 continue;
+            _context.Rows = _rowsAt[i];
             // Where this layer's input gradient goes: past the layers below whose input gradient is a prefix of
             // their output's (label concatenations), straight into the buffer of the first of them.
             int target = i, columns = _layers[i].InputWidth;
@@ -264,6 +305,16 @@ internal sealed class Network : IDisposable
             }
         }
         Parameters.SubView(0, Layout.Count).CopyFromCPU(values);
+    }
+
+    // The most rows per input row at each boundary.
+    private static int[] Factors(Layer[] layers)
+    {
+        var factors = new int[layers.Length + 1];
+        factors[0] = 1;
+        for (int i = 0; i < layers.Length; i++)
+            factors[i + 1] = checked(factors[i] * layers[i].MaxRowFactor);
+        return factors;
     }
 
     private ArrayView<float> Rows(int width) => Own(Device.Allocate<float>((long)Capacity * width)).View.BaseView;

@@ -11,6 +11,15 @@ public enum DecoderConditioning
     EveryLayer,
 }
 
+/// <summary>The activation of every hidden layer (the output and the posterior heads have none).</summary>
+public enum HiddenActivation
+{
+    /// <summary>max(x, 0): pytorch/examples' VAE.</summary>
+    Relu,
+    /// <summary>tanh(x): Burda et al.'s (2016) models.</summary>
+    Tanh,
+}
+
 /// <summary>What the encoder meets first and the decoder ends with.</summary>
 public enum VaeArchitecture
 {
@@ -41,6 +50,15 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 {
     /// <summary>pytorch/examples' VAE: 784-400-20.</summary>
     public static VaeConfig Default => new(784, [400], 20);
+
+    /// <summary>
+    /// Burda, Grosse and Salakhutdinov's (2016) one-stochastic-layer model: 784-200-200-50 with tanh hidden layers,
+    /// mirrored by the decoder (Table 1's "1 stochastic layer" rows).
+    /// </summary>
+    public static VaeConfig Burda => new(784, [200, 200], 50) { Activation = HiddenActivation.Tanh };
+
+    /// <summary>The hidden layers' activation.</summary>
+    public HiddenActivation Activation { get; init; } = HiddenActivation.Relu;
 
     private readonly int _imageHeight, _imageWidth;
 
@@ -173,6 +191,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"layer widths plus {Classes} classes exceed {int.MaxValue}");
         if (!Enum.IsDefined(Architecture))
             throw new ArgumentException($"unknown architecture {(int)Architecture}");
+        if (!Enum.IsDefined(Activation))
+            throw new ArgumentException($"unknown activation {(int)Activation}");
         if (!IsConvolutional)
         {
             if (Channels.Count > 0)
@@ -189,6 +209,23 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException("the convolutions' output is too large");
     }
 
+    /// <summary>The metadata, config.json and option spelling of <paramref name="activation"/>: "relu" or "tanh".</summary>
+    /// <param name="activation">The value.</param>
+    /// <returns>The name.</returns>
+    public static string ActivationName(HiddenActivation activation) => activation switch
+    {
+        HiddenActivation.Relu => "relu",
+        HiddenActivation.Tanh => "tanh",
+        _ => throw new ArgumentOutOfRangeException(nameof(activation)),
+    };
+
+    /// <summary>Reads <see cref="ActivationName"/>'s spelling back.</summary>
+    /// <param name="name">"relu" or "tanh".</param>
+    /// <param name="activation">The value.</param>
+    /// <returns>False for any other text.</returns>
+    public static bool TryParseActivation(string name, out HiddenActivation activation) =>
+        Spelling.TryParse(name, ActivationName, out activation);
+
     /// <summary>The metadata and config.json spelling of <paramref name="conditioning"/>.</summary>
     /// <param name="conditioning">The value.</param>
     /// <returns>"first-layer" or "every-layer".</returns>
@@ -203,19 +240,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <param name="name">"first-layer" or "every-layer".</param>
     /// <param name="conditioning">The value.</param>
     /// <returns>False for any other text.</returns>
-    public static bool TryParseConditioning(string name, out DecoderConditioning conditioning)
-    {
-        foreach (var value in Enum.GetValues<DecoderConditioning>())
-        {
-            if (ConditioningName(value) == name)
-            {
-                conditioning = value;
-                return true;
-            }
-        }
-        conditioning = default;
-        return false;
-    }
+    public static bool TryParseConditioning(string name, out DecoderConditioning conditioning) =>
+        Spelling.TryParse(name, ConditioningName, out conditioning);
 
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
@@ -238,6 +264,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         };
         if (IsConditional)
             metadata["decoder_conditioning"] = ConditioningName(Conditioning);
+        // Written only when not ReLU, so the files of ReLU models read as before.
+        if (Activation != HiddenActivation.Relu)
+            metadata["activation"] = ActivationName(Activation);
         if (IsConvolutional)
         {
             metadata["architecture"] = "conv";
@@ -271,6 +300,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
             ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
         };
+        if (metadata.TryGetValue("activation", out var activation))
+        {
+            if (!TryParseActivation(activation, out var parsed))
+                throw new InvalidDataException($"{source}: metadata 'activation' is '{activation}', not relu or tanh");
+            config = config with { Activation = parsed };
+        }
         if (metadata.TryGetValue("architecture", out var architecture))
         {
             if (architecture != "conv")
@@ -295,10 +330,34 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return config;
     }
 
-    /// <summary>A short description, e.g. "vae 784-400-20", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20" or, with the label at every decoder
+    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20" or, with the label at every decoder
     /// layer, "cvae 784+10-400-20 (label at every decoder layer)".</summary>
     public override string ToString() =>
         $"{Kind} {(IsConvolutional ? $"1x{ImageHeight}x{ImageWidth}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +
         (IsConvolutional ? string.Concat(Channels.Select(c => $"c{c}-")) : "") + $"{string.Join("-", Hidden)}-{Latent}" +
+        (Activation != HiddenActivation.Relu ? $" {ActivationName(Activation)}" : "") +
         (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");
+}
+
+/// <summary>Reads back the names that metadata, config.json and options spell enum values with.</summary>
+internal static class Spelling
+{
+    /// <summary>The value whose <paramref name="spell"/> is <paramref name="name"/>.</summary>
+    /// <param name="name">The text.</param>
+    /// <param name="spell">The value's spelling.</param>
+    /// <param name="value">The value, or default.</param>
+    /// <returns>False when no value is spelt so.</returns>
+    public static bool TryParse<T>(string name, Func<T, string> spell, out T value) where T : struct, Enum
+    {
+        foreach (var candidate in Enum.GetValues<T>())
+        {
+            if (spell(candidate) == name)
+            {
+                value = candidate;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
 }

@@ -82,6 +82,17 @@ public sealed partial class VaeModel : Model
     /// <inheritdoc />
     private protected override Dictionary<string, string> ConfigMetadata() => Config.ToMetadata();
 
+    /// <summary>The metadata key that marks a model trained on dynamically binarised images.</summary>
+    internal const string BinarizationKey = "binarization";
+
+    /// <summary>
+    /// Whether the model was trained on dynamically binarised images (its file says "binarization": "dynamic"): its
+    /// likelihood is then a normalised Bernoulli one, and evaluation binarises the test set by
+    /// <see cref="Data.MnistSet.TestBinarizationSeed"/>.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public bool TrainedOnBinaryImages => Metadata.TryGetValue(BinarizationKey, out var value) && value == "dynamic";
+
     private protected override int LabelClasses => Config.Classes;
 
     /// <summary>Encodes images into the posterior's mean and log-variance.</summary>

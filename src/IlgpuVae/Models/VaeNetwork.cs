@@ -26,16 +26,18 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="config">The architecture.</param>
     /// <param name="capacity">The most rows one pass takes.</param>
     /// <param name="seed">The initialisation seed.</param>
-    public VaeNetwork(ComputeDevice device, VaeConfig config, int capacity, int seed)
+    /// <param name="maxSamples">The most posterior samples per image a pass draws (the layers after the sample hold K
+    /// times the capacity's rows).</param>
+    public VaeNetwork(ComputeDevice device, VaeConfig config, int capacity, int seed, int maxSamples = 1)
     {
         config.Validate();
         Config = config;
-        var layers = Build(config, out _sampleIndex);
+        var layers = Build(config, out _sampleIndex, maxSamples);
         _sample = (GaussianSample)layers[_sampleIndex];
         // Loss terms in the order VaeTrainer reports them: reconstruction, then KL.
         try
         {
-            Graph = new Network(device, layers, new BernoulliLoss { LossTerm = 0 }, capacity, seed);
+            Graph = new Network(device, layers, new BernoulliLoss { LossTerm = 0, Posterior = _sample }, capacity, seed);
         }
         catch (ArgumentException e)
         {
@@ -97,11 +99,12 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="config">The architecture (from options, config.json or a checkpoint's metadata).</param>
     /// <param name="capacity">Rows per pass.</param>
     /// <param name="training">Whether Adam's moments come on top.</param>
+    /// <param name="maxSamples">Posterior samples per image.</param>
     /// <exception cref="ArgumentException">It does not fit, or its sizes are invalid.</exception>
-    public static void CheckFits(ComputeDevice device, VaeConfig config, int capacity, bool training)
+    public static void CheckFits(ComputeDevice device, VaeConfig config, int capacity, bool training, int maxSamples = 1)
     {
         config.Validate();
-        double bytes = Network.BytesNeeded(Build(config, out _), capacity, out long parameters);
+        double bytes = Network.BytesNeeded(Build(config, out _, maxSamples), capacity, out long parameters);
         if (training)
             bytes += 2.0 * sizeof(float) * parameters;
         device.CheckMemory(bytes, $"{config}: {(training ? "training " : "")}a network of {parameters:N0} parameters with {capacity} rows per pass");
@@ -123,9 +126,12 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="step">The noise counter.</param>
     /// <param name="beta">The KL weight for the gradient.</param>
     /// <param name="noise">How to get eps.</param>
-    public void Forward(int rows, ulong seed, ulong step, float beta, NoiseMode noise = NoiseMode.Draw)
+    /// <param name="samples">K, posterior samples per image (the logits are then (K B, D), sample-major).</param>
+    /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound.</param>
+    public void Forward(int rows, ulong seed, ulong step, float beta, NoiseMode noise = NoiseMode.Draw, int samples = 1,
+        Training.TrainingObjective objective = Training.TrainingObjective.Elbo)
     {
-        Set(rows, seed, step, noise);
+        Set(rows, seed, step, noise, samples, objective);
         Graph.Context.KlWeight = beta;
         Graph.Forward();
     }
@@ -152,6 +158,8 @@ internal sealed class VaeNetwork : IDisposable
     public void DecodeLogits(int rows)
     {
         Graph.Context.Rows = rows;
+        Graph.Context.Samples = 1;
+        Graph.Context.Objective = Training.TrainingObjective.Elbo;
         Graph.Forward(first: _sampleIndex + 1, loss: false);
     }
 
@@ -171,9 +179,12 @@ internal sealed class VaeNetwork : IDisposable
     /// <inheritdoc />
     public void Dispose() => Graph.Dispose();
 
-    private void Set(int rows, ulong seed, ulong step, NoiseMode noise)
+    private void Set(int rows, ulong seed, ulong step, NoiseMode noise, int samples = 1,
+        Training.TrainingObjective objective = Training.TrainingObjective.Elbo)
     {
         var context = Graph.Context;
+        context.Samples = samples;
+        context.Objective = objective;
         context.Rows = rows;
         context.Seed = seed;
         context.Step = step;
@@ -181,8 +192,11 @@ internal sealed class VaeNetwork : IDisposable
         context.LossScale = 1f;
     }
 
-    private static List<Layer> Build(VaeConfig config, out int sampleIndex) =>
-        config.IsConvolutional ? BuildConvolutional(config, out sampleIndex) : BuildDense(config, out sampleIndex);
+    private static List<Layer> Build(VaeConfig config, out int sampleIndex, int maxSamples = 1) =>
+        config.IsConvolutional ? BuildConvolutional(config, out sampleIndex, maxSamples) : BuildDense(config, out sampleIndex, maxSamples);
+
+    private static Activation HiddenOf(VaeConfig config) =>
+        config.Activation == HiddenActivation.Tanh ? Activation.Tanh : Activation.Relu;
 
     /// <summary>
     /// The convolutional graph (PyTorch's module: tools/pytorch/conv_vae.py): x (B, 1 H W) -> Conv2d + ReLU per
@@ -191,17 +205,18 @@ internal sealed class VaeNetwork : IDisposable
     /// ConvTranspose2d + ReLU (decoder_conv.i; the last one to one channel, no activation) -> logits (B, H W).
     /// Flattening and unflattening are no layers: a row is already an image in NCHW order.
     /// </summary>
-    private static List<Layer> BuildConvolutional(VaeConfig config, out int sampleIndex)
+    private static List<Layer> BuildConvolutional(VaeConfig config, out int sampleIndex, int maxSamples)
     {
         int c = config.Classes, z = config.Latent;
         int k = VaeConfig.ConvKernel, stride = VaeConfig.ConvStride, padding = VaeConfig.ConvPadding;
+        var hidden = HiddenOf(config);
         var layers = new List<Layer>();
         int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
         var sizes = new List<(int Height, int Width)>();
         for (int i = 0; i < config.Channels.Count; i++)
         {
             sizes.Add((height, width));
-            var conv = new Conv2d($"encoder_conv.{i}", channels, height, width, config.Channels[i], k, stride, padding, Activation.Relu);
+            var conv = new Conv2d($"encoder_conv.{i}", channels, height, width, config.Channels[i], k, stride, padding, hidden);
             layers.Add(conv);
             channels = config.Channels[i];
             (height, width) = (conv.Shape.OutHeight, conv.Shape.OutWidth);
@@ -214,12 +229,12 @@ internal sealed class VaeNetwork : IDisposable
         }
         for (int i = 0; i < config.Hidden.Count; i++)
         {
-            layers.Add(new Linear($"encoder_dense.{i}", size, config.Hidden[i], Activation.Relu));
+            layers.Add(new Linear($"encoder_dense.{i}", size, config.Hidden[i], hidden));
             size = config.Hidden[i];
         }
         layers.Add(new Linear(["mu", "logvar"], size, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z) { LossTerm = 1 });
+        layers.Add(new GaussianSample(z, maxSamples) { LossTerm = 1 });
         size = z;
         var dense = config.DecoderHidden.Append(features).ToArray();
         for (int i = 0; i < dense.Length; i++)
@@ -229,23 +244,24 @@ internal sealed class VaeNetwork : IDisposable
                 layers.Add(new LabelConcat(size, c));
                 size += c;
             }
-            layers.Add(new Linear($"decoder_dense.{i}", size, dense[i], Activation.Relu));
+            layers.Add(new Linear($"decoder_dense.{i}", size, dense[i], hidden));
             size = dense[i];
         }
         for (int i = config.Channels.Count - 1, t = 0; i >= 0; i--, t++)
         {
             int outChannels = i > 0 ? config.Channels[i - 1] : 1;
             layers.Add(new ConvTranspose2d($"decoder_conv.{t}", channels, height, width, outChannels, k, stride, padding,
-                i > 0 ? Activation.Relu : Activation.Identity));
+                i > 0 ? hidden : Activation.Identity));
             channels = outChannels;
             (height, width) = sizes[i];
         }
         return layers;
     }
 
-    private static List<Layer> BuildDense(VaeConfig config, out int sampleIndex)
+    private static List<Layer> BuildDense(VaeConfig config, out int sampleIndex, int maxSamples)
     {
         int d = config.InputSize, c = config.Classes, z = config.Latent;
+        var hidden = HiddenOf(config);
         var layers = new List<Layer>();
         int width = d;
         if (config.IsConditional)
@@ -255,12 +271,12 @@ internal sealed class VaeNetwork : IDisposable
         }
         for (int i = 0; i < config.Hidden.Count; i++)
         {
-            layers.Add(new Linear($"encoder.{i}", width, config.Hidden[i], Activation.Relu));
+            layers.Add(new Linear($"encoder.{i}", width, config.Hidden[i], hidden));
             width = config.Hidden[i];
         }
         layers.Add(new Linear(["mu", "logvar"], width, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z) { LossTerm = 1 });
+        layers.Add(new GaussianSample(z, maxSamples) { LossTerm = 1 });
         width = z;
         var decoder = config.DecoderHidden;
         for (int i = 0; i <= decoder.Count; i++)
@@ -272,7 +288,7 @@ internal sealed class VaeNetwork : IDisposable
             }
             bool output = i == decoder.Count;
             int outputs = output ? d : decoder[i];
-            layers.Add(new Linear(output ? "out" : $"decoder.{i}", width, outputs, output ? Activation.Identity : Activation.Relu));
+            layers.Add(new Linear(output ? "out" : $"decoder.{i}", width, outputs, output ? Activation.Identity : hidden));
             width = outputs;
         }
         return layers;

@@ -160,7 +160,20 @@ internal sealed class RunDirectory
                 {
                     ImageHeight = json.ImageHeight ?? 0,
                     ImageWidth = json.ImageWidth ?? 0,
+                    Activation = json.Activation is null ? HiddenActivation.Relu
+                        : VaeConfig.TryParseActivation(json.Activation, out var activation) ? activation
+                        : throw new InvalidDataException($"activation '{json.Activation}' is not relu or tanh"),
                 }),
+                Objective = json.Objective is null ? TrainingObjective.Elbo
+                    : TryParseObjective(json.Objective, out var objective) ? objective
+                    : throw new InvalidDataException($"objective '{json.Objective}' is not elbo or iwae"),
+                Samples = json.Samples ?? 1,
+                DynamicBinarization = json.Binarization switch
+                {
+                    null => false,
+                    "dynamic" => true,
+                    var other => throw new InvalidDataException($"binarization '{other}' is not dynamic"),
+                },
                 Beta = json.Beta,
                 KlWarmupEpochs = json.KlWarmupEpochs,
                 BetaStart = json.BetaStart,
@@ -183,7 +196,24 @@ internal sealed class RunDirectory
     private static LearningRateSchedule Schedule(string? name) =>
         name is null ? LearningRateSchedule.Constant
         : Enum.TryParse<LearningRateSchedule>(name, ignoreCase: true, out var schedule) && Enum.IsDefined(schedule) && !char.IsDigit(name[0]) ? schedule
-        : throw new InvalidDataException($"lr_schedule '{name}' is not constant or cosine");
+        : throw new InvalidDataException($"lr_schedule '{name}' is not constant, cosine or burda");
+
+    /// <summary>The config.json, metadata and option spelling of an objective: "elbo" or "iwae".</summary>
+    /// <param name="objective">The objective.</param>
+    /// <returns>The name.</returns>
+    public static string ObjectiveName(TrainingObjective objective) => objective switch
+    {
+        TrainingObjective.Elbo => "elbo",
+        TrainingObjective.ImportanceWeighted => "iwae",
+        _ => throw new ArgumentOutOfRangeException(nameof(objective)),
+    };
+
+    /// <summary>Reads <see cref="ObjectiveName"/>'s spelling back.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="objective">The objective.</param>
+    /// <returns>False for any other text.</returns>
+    public static bool TryParseObjective(string name, out TrainingObjective objective) =>
+        Spelling.TryParse(name, ObjectiveName, out objective);
 
     // Runs written before convolutional models existed lack "architecture": they are dense.
     private static VaeConfig Architecture(ConfigJson json, VaeConfig dense) => json.Architecture switch
@@ -272,6 +302,10 @@ internal sealed class RunDirectory
         DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
         Architecture = o.Model.IsConvolutional ? "conv" : null,
         Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
+        Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),
+        Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
+        Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
+        Binarization = o.DynamicBinarization ? "dynamic" : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
         LearningRate = o.LearningRate,
@@ -299,6 +333,15 @@ internal sealed class RunDirectory
         public string? Architecture { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public int[]? Channels { get; set; }
+        // Written only when not the defaults (relu, the one-sample ELBO, grey levels), so older runs read as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Activation { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Objective { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? Samples { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Binarization { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
         public float LearningRate { get; set; }

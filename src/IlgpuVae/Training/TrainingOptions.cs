@@ -46,11 +46,36 @@ public sealed record TrainingOptions : TrainingSettings
     /// </summary>
     public float BetaStart { get; init; }
 
+    /// <summary>
+    /// What the training loss is: the ELBO (with <see cref="Samples"/> above 1, averaged over K posterior samples per
+    /// image: Burda et al.'s "VAE k"), or the importance-weighted bound of K samples (IWAE).
+    /// </summary>
+    public TrainingObjective Objective { get; init; } = TrainingObjective.Elbo;
+
+    /// <summary>K, posterior samples per image in a training step (the decoder runs on K times the batch).</summary>
+    public int Samples { get; init; } = 1;
+
+    /// <summary>The largest <see cref="Samples"/> accepted.</summary>
+    public const int MaxSamples = 5000;
+
+    /// <summary>
+    /// Dynamic binarisation: every time a training image is used, each pixel is drawn anew as Bernoulli(intensity)
+    /// from the counter-based generator (seeded, reproducible), and the test set is binarised once by a fixed seed
+    /// (<see cref="Data.MnistSet.Binarized"/>): the protocol of the binarised-MNIST log-likelihood literature.
+    /// </summary>
+    public bool DynamicBinarization { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public void Validate()
     {
         Model.Validate();
         ValidateShared();
+        if (!Enum.IsDefined(Objective))
+            throw new ArgumentException($"unknown objective {(int)Objective}");
+        if (Samples < 1 || Samples > MaxSamples)
+            throw new ArgumentException($"samples per image must be in 1-{MaxSamples}, got {Samples}");
+        if (Objective == TrainingObjective.ImportanceWeighted && (Beta != 1f || KlWarmupEpochs != 0))
+            throw new ArgumentException("the importance-weighted bound has no KL weight: beta and the KL warm-up are for the ELBO objective");
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");
         if (!float.IsFinite(BetaStart) || BetaStart < 0)
@@ -58,6 +83,18 @@ public sealed record TrainingOptions : TrainingSettings
         if (KlWarmupEpochs < 0)
             throw new ArgumentException($"KL warm-up must not be negative, got {KlWarmupEpochs}");
     }
+}
+
+/// <summary>The loss a VAE trains on.</summary>
+public enum TrainingObjective
+{
+    /// <summary>The negative ELBO: summed BCE + beta KL (analytic), averaged over the posterior samples.</summary>
+    Elbo,
+    /// <summary>
+    /// The importance-weighted bound of Burda et al. (2016): <c>-log (1/K sum_k p(x, z_k) / q(z_k|x))</c> with K
+    /// posterior samples per image, the KL sampled; at K = 1 the ELBO with a sampled KL.
+    /// </summary>
+    ImportanceWeighted,
 }
 
 /// <summary>The figures of one finished epoch (losses per image).</summary>

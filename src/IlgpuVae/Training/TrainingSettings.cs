@@ -40,13 +40,37 @@ public abstract record TrainingSettings
     /// <summary>The learning rate after <paramref name="step"/> of <paramref name="total"/> steps.</summary>
     /// <param name="step">Steps done.</param>
     /// <param name="total">Steps in the whole run.</param>
-    /// <returns>The rate: constant, or cosine from <see cref="LearningRate"/> towards 0 at the end.</returns>
+    /// <returns>The rate: constant, cosine from <see cref="LearningRate"/> towards 0 at the end, or Burda et al.'s stages.</returns>
     public float LearningRateAt(long step, long total)
     {
         if (Schedule == LearningRateSchedule.Constant)
             return LearningRate;
+        if (Schedule == LearningRateSchedule.Burda)
+            return (float)(LearningRate * Math.Pow(10, -BurdaStage(step, total) / 7.0));
         double progress = step / (double)total;
         return (float)(LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>
+    /// The stage i (0-7) of Burda et al.'s schedule at <paramref name="step"/> of <paramref name="total"/>: stage i
+    /// lasts 3^i of the run's 3,280 parts (3^i passes of their 3,280-pass run), so the stages end after 1, 4, 13, 40,
+    /// 121, 364, 1,093 and 3,280 parts.
+    /// </summary>
+    /// <param name="step">Steps done.</param>
+    /// <param name="total">Steps in the whole run.</param>
+    /// <returns>The stage.</returns>
+    public static int BurdaStage(long step, long total)
+    {
+        int stage = 0;
+        long end = 1, length = 1;
+        // In whole numbers: step / total >= end / 3280 exactly at the stage boundaries.
+        while (stage < 7 && step * 3280 >= end * total)
+        {
+            stage++;
+            length *= 3;
+            end += length;
+        }
+        return stage;
     }
 
     /// <summary>Checks the shared values; throws <see cref="ArgumentException"/> with a one-line message.</summary>
@@ -90,4 +114,10 @@ public enum LearningRateSchedule
     Constant,
     /// <summary>Cosine decay from the learning rate towards 0 over the run (Loshchilov and Hutter, without restarts).</summary>
     Cosine,
+    /// <summary>
+    /// Burda, Grosse and Salakhutdinov's (2016) steps: eight stages, stage i lasting 3^i of the run's 3,280 parts at
+    /// the learning rate times 10^(-i/7) (their 3,280 passes at 0.001 x 10^(-i/7); with --epochs 3280 exactly theirs,
+    /// with fewer epochs the same shape compressed).
+    /// </summary>
+    Burda,
 }

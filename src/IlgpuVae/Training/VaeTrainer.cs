@@ -72,7 +72,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
             // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
             int capacity = Math.Max(options.BatchSize, 500);
-            VaeNetwork.CheckFits(device, options.Model, capacity, training: true);
+            VaeNetwork.CheckFits(device, options.Model, capacity, training: true, options.Samples);
             _options = options;
             _dataName = data.Name;
             _run = run;
@@ -83,13 +83,14 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             lock (device.Gate)
             {
                 _train = new DeviceDataset(device, train);
-                _test = new DeviceDataset(device, data.Test);
-                _network = new VaeNetwork(device, options.Model, capacity, options.Seed);
+                // Trained on binary images, the model is tested on the fixed binarisation of the test set.
+                _test = new DeviceDataset(device, options.DynamicBinarization ? data.Test.Binarized() : data.Test);
+                _network = new VaeNetwork(device, options.Model, capacity, options.Seed, options.Samples);
                 _lossTerms = [_network.Reconstruction, _network.Kl];
                 _evaluator = new Evaluator(_network, _test);
                 _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
             }
-            _model = new VaeModel(_network, ownsNetwork: false);
+            _model = new VaeModel(_network, ownsNetwork: false) { Metadata = TrainingMetadata(options) };
         }
         catch
         {
@@ -309,8 +310,34 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// </example>
     public static int[] Permutation(int seed, int epoch, int count) => TrainingEngine.Permutation(seed, epoch, count);
 
-    void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight) =>
-        _network.Forward(_network.Graph.Context.Rows, seed, globalStep, klWeight);
+    void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight)
+    {
+        int rows = _network.Graph.Context.Rows;
+        if (_options.DynamicBinarization)
+            _network.Device.Ops.Bernoulli(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ BinarizationSalt, globalStep);
+        _network.Forward(rows, seed, globalStep, klWeight, NoiseMode.Draw, _options.Samples, _options.Objective);
+    }
+
+    // The stream of the training images' binarisation, apart from the posterior noise's.
+    private const ulong BinarizationSalt = 0xB1AA_2157_0000_0001UL;
+
+    /// <summary>
+    /// What a model file records of its training beyond the architecture: the objective and K when not the
+    /// one-sample ELBO, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
+    /// test set by <see cref="MnistSet.TestBinarizationSeed"/>).
+    /// </summary>
+    internal static Dictionary<string, string> TrainingMetadata(TrainingOptions options)
+    {
+        var metadata = new Dictionary<string, string>();
+        if (options.DynamicBinarization)
+            metadata[VaeModel.BinarizationKey] = "dynamic";
+        if (options.Objective != TrainingObjective.Elbo || options.Samples != 1)
+        {
+            metadata["objective"] = RunDirectory.ObjectiveName(options.Objective);
+            metadata["samples"] = options.Samples.ToString(CultureInfo.InvariantCulture);
+        }
+        return metadata;
+    }
 
     // The KL weight moves linearly from BetaStart to Beta over the first KlWarmupEpochs epochs, step by step.
     private float KlWeightAt(int epoch, int step, int stepsPerEpoch)
@@ -334,7 +361,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         }
         // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
         // nothing, as a resume rewrites them from the checkpoint.
-        _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string> { ["dataset"] = _dataName });
+        _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string>(TrainingMetadata(_options)) { ["dataset"] = _dataName });
         _checkpointAt = Describe(state);
         Export(_run, state, weights);
     }
@@ -343,7 +370,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     // weights: the parameters the checkpoint just copied off the device, or null to copy them now.
     private void Export(RunDirectory run, TrainingState state, List<NamedTensor>? weights = null)
     {
-        var metadata = new Dictionary<string, string>
+        var metadata = new Dictionary<string, string>(TrainingMetadata(_options))
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),

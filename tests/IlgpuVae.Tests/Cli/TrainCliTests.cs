@@ -143,3 +143,45 @@ public sealed class TrainCliTests
         Assert.DoesNotContain("   at ", stderr.ToString());
     }
 }
+
+public sealed class ImportanceWeightedCliTests
+{
+    [Theory]
+    [InlineData("--objective iwae --beta 2", "the iwae objective has none")]
+    [InlineData("--objective iwae --kind cvae", "a CVAE trains on the ELBO")]
+    [InlineData("--samples 0", "--samples")]
+    [InlineData("--objective nope", "--objective")]
+    [InlineData("--preset burda --hidden 100", "--preset sets --hidden")]
+    [InlineData("--preset vgg", "--preset")]
+    [InlineData("--lr-schedule steps", "--lr-schedule")]
+    [InlineData("--activation gelu", "--activation")]
+    public void BadOptions_AreOneLineUsageErrors(string args, string fragment)
+    {
+        var (code, _, err) = Run(["train", .. args.Split(' ')]);
+        Assert.Equal(2, code);
+        AssertOneLineError(err, fragment);
+    }
+
+    [MnistFact]
+    public void TrainIwaeOnBinarisedImages_ThenEvaluate_ReportsTheBinarisedNll()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--preset", "burda", "--objective", "iwae", "--samples", "3", "--binarize",
+            "--lr-schedule", "burda", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "300", "--out", run,
+            "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("training vae 784-200-200-50 tanh on 300 dynamically binarised images", output);
+        Assert.Contains("burda schedule), iwae, K = 3)", output);
+        string model = Path.Combine(run, "model.safetensors");
+        (code, output, err) = Run("evaluate", "--model", model, "--data", TestData.MnistDirectory!, "--iw-samples", "4",
+            "--no-clustering");
+        Assert.True(code == 0, err);
+        Assert.Contains($"binarised by seed {IlgpuVae.Data.MnistSet.TestBinarizationSeed}", output);
+        Assert.Contains("test NLL", output);
+        // A resume keeps the objective.
+        (code, _, err) = Run("train", "--resume", run, "--samples", "5");
+        Assert.Equal(2, code);
+        Assert.Contains("--samples cannot change on --resume", err);
+    }
+}

@@ -70,6 +70,7 @@ public static class EvaluateCommand
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
                 model = path, config = model.Config.ToString(), dataset = data.Name, test_images = data.Test.Count,
+                binarized_test_set = model.TrainedOnBinaryImages,
                 test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
                 log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
                 clustering = clustering is null ? null : new
@@ -88,12 +89,14 @@ public static class EvaluateCommand
             }));
             return 0;
         }
-        stdout.WriteLine($"{model.Config} on {data.Test.Count} test images:");
+        stdout.WriteLine($"{model.Config} on {data.Test.Count} test images" + (model.TrainedOnBinaryImages
+            ? $" (binarised by seed {Data.MnistSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
         stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
         if (likelihood is not null)
-            stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})");
+            stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})" +
+                (model.TrainedOnBinaryImages ? $"; test NLL {F(-likelihood.LogLikelihood, "F2")} nats" : ""));
         if (clustering is null && !data.HasLabels && !options.Flag("--no-clustering"))
             stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
         if (clustering is not null)

@@ -39,10 +39,20 @@ public static class TrainCommand
             new("--model", "the old name of --kind", "KIND") { Hidden = true },
             EpochsOption("epochs in total (with --resume: the new total) (default: 10; cvae: 20)"),
             BatchOption,
-            new("--lr", "Adam learning rate", "RATE", "0.001"),
+            new("--lr", "Adam learning rate (with --lr-schedule burda: at the start)", "RATE", "0.001"),
+            new("--lr-schedule", "constant, cosine (decays towards 0 over the run) or burda (Burda et al.'s eight stages: " +
+                "stage i lasts 3^i of the run's 3280 parts at lr x 10^(-i/7); with --epochs 3280, their schedule)", "KIND", "constant"),
+            new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, 784-200-200-50 with tanh (sets " +
+                "--hidden, --latent and --activation)", "NAME"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
+            new("--activation", "the hidden layers' activation: relu or tanh", "NAME", "relu"),
+            new("--objective", "elbo (BCE + beta KL, averaged over --samples) or iwae (the importance-weighted bound of " +
+                "--samples samples, Burda et al. 2016)", "NAME", "elbo"),
+            new("--samples", "K, posterior samples per image in each training step", "K", "1"),
+            new("--binarize", "dynamic binarisation: redraw every pixel as Bernoulli(intensity) each time an image is used, " +
+                "and test on the test set binarised once by a fixed seed (the binarised-MNIST protocol)"),
             new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
             new("--beta", "KL weight in loss = BCE + beta KL (default: 1; cvae: 2)", "B"),
             new("--kl-warmup", "epochs over which the KL weight moves linearly from --beta-start to --beta (default: 0; cvae: 10)", "N"),
@@ -58,8 +68,9 @@ public static class TrainCommand
 
     // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
     private static readonly string[] KeptOnResume =
-        ["--kind", "--model", "--batch", "--lr", "--hidden", "--latent", "--conditioning", "--beta", "--kl-warmup",
-         "--beta-start", "--seed", "--limit", "--out"];
+        ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--preset", "--hidden", "--latent", "--activation",
+         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--binarize", "--seed",
+         "--limit", "--out"];
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
@@ -104,20 +115,47 @@ public static class TrainCommand
             if (!kind.StartsWith("conv-", StringComparison.Ordinal) && options.Given("--channels"))
                 throw new UsageException("--channels is for --kind conv-vae or conv-cvae");
             var defaults = conditional ? TrainingOptions.ConditionalDefaults : new TrainingOptions();
-            int[] hidden = options.IntList("--hidden");
+            VaeConfig? preset = null;
+            if (options.Given("--preset"))
+            {
+                preset = options.Choice("--preset", new Dictionary<string, VaeConfig> { ["burda"] = VaeConfig.Burda });
+                if (options.Given("--hidden") || options.Given("--latent") || options.Given("--activation"))
+                    throw new UsageException("--preset sets --hidden, --latent and --activation; give either the preset or them");
+            }
+            int[] hidden = preset?.Hidden.ToArray() ?? options.IntList("--hidden");
             int[] channels = options.IntList("--channels");
-            int latent = options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
+            int latent = preset?.Latent ?? options.OptionalInt("--latent", 1) ?? defaults.Model.Latent;
+            var activation = preset?.Activation ?? options.Choice("--activation", new Dictionary<string, HiddenActivation>
+            {
+                ["relu"] = HiddenActivation.Relu, ["tanh"] = HiddenActivation.Tanh,
+            });
             // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
             configFor = data => ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
-                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels);
+                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels) with { Activation = activation };
+            var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
+            {
+                ["elbo"] = TrainingObjective.Elbo, ["iwae"] = TrainingObjective.ImportanceWeighted,
+            });
+            if (objective == TrainingObjective.ImportanceWeighted && (options.Given("--beta") || options.Given("--kl-warmup") || options.Given("--beta-start")))
+                throw new UsageException("--beta, --kl-warmup and --beta-start weight the ELBO's KL; the iwae objective has none");
+            if (objective == TrainingObjective.ImportanceWeighted && conditional)
+                throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
             training = new TrainingOptions
             {
                 Epochs = epochsGiven ?? defaults.Epochs,
                 BatchSize = options.Int("--batch", 1),
                 LearningRate = options.Float("--lr", 0, exclusiveMin: true),
+                Schedule = options.Choice("--lr-schedule", new Dictionary<string, LearningRateSchedule>
+                {
+                    ["constant"] = LearningRateSchedule.Constant, ["cosine"] = LearningRateSchedule.Cosine,
+                    ["burda"] = LearningRateSchedule.Burda,
+                }),
                 Model = configFor(null),
-                Beta = options.Given("--beta") ? options.Float("--beta", 0) : defaults.Beta,
-                KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? defaults.KlWarmupEpochs,
+                Objective = objective,
+                Samples = options.Int("--samples", 1),
+                DynamicBinarization = options.Flag("--binarize"),
+                Beta = options.Given("--beta") ? options.Float("--beta", 0) : objective == TrainingObjective.ImportanceWeighted ? 1f : defaults.Beta,
+                KlWarmupEpochs = options.OptionalInt("--kl-warmup", 0) ?? (objective == TrainingObjective.ImportanceWeighted ? 0 : defaults.KlWarmupEpochs),
                 BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
                 Seed = options.Int("--seed"),
                 Limit = options.OptionalInt("--limit", 1),
@@ -136,7 +174,12 @@ public static class TrainCommand
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory);
         trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
-        stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}, beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)})");
+        string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
+            ? $"iwae, K = {training.Samples}"
+            : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
+              (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
+        string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
+        stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
         stdout.WriteLine($"device: {device.Description}");
         stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
         TrainingResult result;
