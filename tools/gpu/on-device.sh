@@ -3,7 +3,8 @@
 # repository root with .device/ carried (tools/gpu/prepare.sh makes it). In order: the machine and driver, ILGPU's
 # devices, CUDA checks (one training epoch on CUDA against the same on the CPU; the xunit CUDA tests too where a
 # dotnet SDK happens to be present), bench ops, then bench train (3 epochs) and the PyTorch peer eager and with
-# torch.compile(mode="reduce-overhead"), interleaved over two rounds, and one report: $OUT/report.md. Every step has
+# torch.compile(mode="reduce-overhead"), interleaved over two rounds, Burda et al.'s model's epoch times (the full
+# schedule's cost on this GPU), and one report: $OUT/report.md. Every step has
 # its own time limit so that the whole stays under 8 minutes and a hang costs only that step. It writes 8 files, the
 # most the device tool brings back.
 # Dry run on a machine without a GPU: DEVICE=cpu ROUNDS=1 LIMIT=6000 REPEATS=3 bash tools/gpu/on-device.sh
@@ -86,6 +87,14 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 # One synchronised epoch with every op timed (not comparable with the figures above).
 timeout 120 "$app" bench train --device "$DEVICE" --data "$data" --epochs 1 --profile "${limit_args[@]}" > "$OUT/profile.txt" 2>&1 || true
+
+section "Burda et al.'s model: VAE, IWAE k = 5 and k = 50, batch 20 (docs/iwae.md; 2 epochs of 12,000 images each)"
+for objective in "elbo 1" "iwae 5" "iwae 50"; do
+    set -- $objective
+    echo "--- $1 k = $2"
+    timeout 60 "$app" train --device "$DEVICE" --data "$data" --preset burda --binarize --objective "$1" --samples "$2" \
+        --batch 20 --epochs 2 --limit 12000 --lr-schedule burda --out "/tmp/iwae-$1-$2" | grep -E '^(training|epoch)' || true
+done
 
 section report
 python3 tools/gpu/report.py "$OUT" | tee "$OUT/report.md"

@@ -36,12 +36,13 @@ public static class ReconstructCommand
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);
-        var test = data.Test;
         int[] indices = count is int n
-            ? RandomIndices(test.Count, Math.Min(n, test.Count), seed)
-            : CheckIndices(chosen!, test.Count, "--indices");
+            ? RandomIndices(data.Test.Count, Math.Min(n, data.Test.Count), seed)
+            : CheckIndices(chosen!, data.Test.Count, "--indices");
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
+        // A model of binary images reconstructs the binarised test set it is evaluated on.
+        var test = model.TrainedOnBinaryImages ? data.Test.Binarized() : data.Test;
         var images = Pixels.Gather(test, indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);

@@ -173,7 +173,8 @@ public static class TrainCommand
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory);
-        trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
+        // A model of binary images reconstructs the binarised test images it is tested on.
+        trainer.EpochCompleted += TrainingPictures.EveryEpoch(training.DynamicBinarization ? data.Test.Binarized() : data.Test);
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
             ? $"iwae, K = {training.Samples}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
