@@ -59,7 +59,7 @@ public abstract record TrainingSettings
     /// <param name="step">Steps done.</param>
     /// <param name="total">Steps in the whole run.</param>
     /// <returns>The stage.</returns>
-    public static int BurdaStage(long step, long total)
+    internal static int BurdaStage(long step, long total)
     {
         int stage = 0;
         long end = 1, length = 1;
