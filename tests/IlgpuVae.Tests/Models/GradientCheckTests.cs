@@ -100,13 +100,7 @@ public sealed class GradientCheckTests
         With(impl, (acc, ops) =>
         {
             using var network = new VaeNetwork(DeviceFor(impl), config, capacity: 4, seed: 3);
-            var parameters = new float[network.Layout.Count];
-            network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
-            // Larger parameters than the default initialisation make every term of the loss matter.
-            for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
-            network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
-            network.Input.SubView(0, x.Length).CopyFromCPU(x);
-            network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
+            var parameters = Prepare(network, x, eps);
             if (classes > 0) network.Labels.SubView(0, rows).CopyFromCPU(labels);
             network.ZeroGradients();
             network.Forward(rows, 0, 0, beta, NoiseMode.Keep);
@@ -126,6 +120,21 @@ public sealed class GradientCheckTests
             double loss = recon.Zip(kl, (a, k) => a + (double)beta * k).Sum();
             Close([ReferenceVae.Loss(config, p, x, eps, labels, beta)], [(float)loss], 1e-5, 1, "loss");
         });
+    }
+
+    /// <summary>
+    /// Doubles the network's initial parameters (larger than the default initialisation, so every term of the loss
+    /// matters), puts x and the fixed noise eps in place, and returns the parameters.
+    /// </summary>
+    internal static float[] Prepare(VaeNetwork network, float[] x, float[] eps)
+    {
+        var parameters = new float[network.Layout.Count];
+        network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
+        for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
+        network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
+        network.Input.SubView(0, x.Length).CopyFromCPU(x);
+        network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
+        return parameters;
     }
 
     private static ComputeDevice Vectorized => DeviceFor("vectorized");

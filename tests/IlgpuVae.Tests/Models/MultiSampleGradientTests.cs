@@ -108,12 +108,7 @@ public sealed class MultiSampleGradientTests
         With(impl, (acc, ops) =>
         {
             using var network = new VaeNetwork(Device(impl), config, capacity: 4, seed: 3, maxSamples: 3);
-            var parameters = new float[network.Layout.Count];
-            network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
-            for (int i = 0; i < parameters.Length; i++) parameters[i] *= 2f;
-            network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters);
-            network.Input.SubView(0, x.Length).CopyFromCPU(x);
-            network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
+            var parameters = GradientCheckTests.Prepare(network, x, eps);
             network.ZeroGradients();
             network.Forward(rows, 0, 0, b, NoiseMode.Keep, samples, objective);
             network.Backward();
