@@ -17,7 +17,9 @@ public sealed record LikelihoodEstimate(double LogLikelihood, int Samples, int I
 /// runs once, each of the K samples is decoded and its log weight written into a (B, K) table, the table's rows are
 /// reduced by a stable logsumexp, and the results are summed into one device total read back at the end.
 /// With non-binary pixels the summed BCE is not a normalised Bernoulli likelihood, so the figure is the training
-/// loss's "likelihood", comparable with the ELBO beside it, not with binarised-MNIST results in the literature.
+/// loss's "likelihood", comparable with the ELBO beside it, not with binarised-MNIST results in the literature. On
+/// the binarised test set of a model trained with dynamic binarisation it is that literature's test log-likelihood
+/// (docs/iwae.md).
 /// </summary>
 internal sealed class LikelihoodEstimator : IDisposable
 {
