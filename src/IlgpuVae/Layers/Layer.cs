@@ -177,13 +177,14 @@ internal abstract class Layer
 internal abstract class Loss
 {
     /// <summary>The per-sample loss of the last pass (capacity).</summary>
-    public ArrayView<float> PerSample { get; protected set; }
+    public ArrayView<float> PerSample { get; private set; }
 
     /// <summary>The loss term this loss is among the model's terms (its slot offset in <see cref="PassContext.LossTotals"/>).</summary>
     public int LossTerm { get; init; }
 
     /// <summary>Allocates the per-sample buffer (and, in a subclass, its own).</summary>
-    /// <param name="rows">Returns a buffer of (capacity, width) floats for a width.</param>
+    /// <param name="rows">Returns a buffer of (capacity, width) floats for a width, capacity being the network's input
+    /// rows (the images; a multi-sample loss asks for K columns to hold a value per sample row).</param>
     public virtual void Allocate(Func<int, ArrayView<float>> rows) => PerSample = rows(1);
 
     /// <summary>Loss of the network output and its gradient.</summary>

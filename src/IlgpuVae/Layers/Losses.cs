@@ -20,11 +20,9 @@ internal sealed class BernoulliLoss : Loss
     /// <inheritdoc />
     public override void Allocate(Func<int, ArrayView<float>> rows)
     {
-        int factor = Posterior?.MaxRowFactor ?? 1;
-        // The buffers of this loss's rows hold `factor` rows per image; per image, one.
-        var perImage = rows(1);
-        PerSample = perImage.SubView(0, perImage.Length / factor);
-        _rowLoss = rows(1);
+        base.Allocate(rows);
+        // One BCE per sample row: K per image.
+        _rowLoss = rows(Posterior?.MaxRowFactor ?? 1);
     }
 
     /// <inheritdoc />

@@ -62,7 +62,7 @@ internal sealed class Network : IDisposable
                 int factor = _factors[i];
                 layer.Allocate(width => Rows(width * factor));
             }
-            _loss?.Allocate(width => Rows(width * _factors[^1]));
+            _loss?.Allocate(Rows);
             _activations = new ArrayView<float>[_layers.Length + 1];
             _gradients = new ArrayView<float>[_layers.Length + 1];
             for (int i = 0; i <= _layers.Length; i++)

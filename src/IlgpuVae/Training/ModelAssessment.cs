@@ -101,7 +101,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
         {
             // A model of binary images is measured on the fixed binarisation of the test set: the number the
             // binarised-MNIST literature reports.
-            using var test = new DeviceDataset(device, model.TrainedOnBinaryImages ? data.Test.Binarized() : data.Test);
+            using var test = new DeviceDataset(device, model.ImagesAsTrained(data.Test));
             using (var evaluator = new Evaluator(model.Network, test))
             {
                 int batches = evaluator.Batches;

@@ -42,7 +42,7 @@ public static class ReconstructCommand
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         // A model of binary images reconstructs the binarised test set it is evaluated on.
-        var test = model.TrainedOnBinaryImages ? data.Test.Binarized() : data.Test;
+        var test = model.ImagesAsTrained(data.Test);
         var images = Pixels.Gather(test, indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);

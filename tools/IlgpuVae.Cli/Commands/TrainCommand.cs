@@ -174,7 +174,7 @@ public static class TrainCommand
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory);
         // A model of binary images reconstructs the binarised test images it is tested on.
-        trainer.EpochCompleted += TrainingPictures.EveryEpoch(training.DynamicBinarization ? data.Test.Binarized() : data.Test);
+        trainer.EpochCompleted += TrainingPictures.EveryEpoch(trainer.Model.ImagesAsTrained(data.Test));
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
             ? $"iwae, K = {training.Samples}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
