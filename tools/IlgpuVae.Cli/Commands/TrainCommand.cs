@@ -42,8 +42,8 @@ public static class TrainCommand
             new("--lr", "Adam learning rate (with --lr-schedule burda: at the start)", "RATE", "0.001"),
             new("--lr-schedule", "constant, cosine (decays towards 0 over the run) or burda (Burda et al.'s eight stages: " +
                 "stage i lasts 3^i of the run's 3280 parts at lr x 10^(-i/7); with --epochs 3280, their schedule)", "KIND", "constant"),
-            new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, 784-200-200-50 with tanh (sets " +
-                "--hidden, --latent and --activation)", "NAME"),
+            new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, two tanh layers of 200 and Z = 50, " +
+                "mirrored by the decoder (sets --hidden, --latent and --activation)", "NAME"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
