@@ -81,19 +81,22 @@ public static class LossKernels
             loss[b] = sum;
         if (slot < 0)
             return;
+        // Publish loss[b] before taking a ticket; the group with the last ticket sees every row's loss. Every thread
+        // passes the fence: ILGPU emits it on OpenCL as a work-group barrier, and a barrier that only thread 0 reaches is
+        // undefined; on PoCL it made several groups of one launch "last", each adding a sum (a train loss ~120x too big).
+        MemoryFence.DeviceLevel();
         bool last = false;
         if (Group.IdxX == 0)
-        {
-            // Publish loss[b] before taking a ticket; the group with the last ticket sees every row's loss.
-            MemoryFence.DeviceLevel();
             last = Atomic.Add(ref ticket[0], 1) == Grid.DimX - 1;
-        }
         if (!Group.BarrierOr(last))
             return;
         float total = 0f;
-        // Atomic reads go to the device's shared cache level, never to a stale per-multiprocessor copy.
+        // Atomic reads go to the device's shared cache level, never to a stale per-multiprocessor copy. They read the
+        // bits as integers: ILGPU's float atomic add is a compare-and-swap loop that compares floats, so it never ends
+        // on a NaN loss.
+        var bits = loss.Cast<uint>();
         for (int r = Group.IdxX; r < Grid.DimX; r += Group.DimX)
-            total += Atomic.Add(ref loss[r], 0f);
+            total += Interop.IntAsFloat(Atomic.Add(ref bits[r], 0u));
         total = ReductionKernels.GroupSum(shared, total);
         if (Group.IdxX == 0)
         {

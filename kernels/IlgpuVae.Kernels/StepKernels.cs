@@ -79,7 +79,7 @@ public static class StepKernels
     {
         var row = plan[step[0]];
         ElementwiseKernels.GaussianSampleKernel(stats, eps, z, kl, dstats, totals, latent, row.KlWeight, noise,
-            row.NoiseKey, term < 0 ? -1 : row.Slot + term);
+            row.NoiseKey, term < 0 ? term : row.Slot + term);
     }
 
     /// <summary><see cref="LossKernels.BceWithLogitsKernel"/> summing into the plan's slot.</summary>
@@ -98,7 +98,7 @@ public static class StepKernels
         ArrayView<float> dlogits, ArrayView<float> loss, ArrayView<float> totals, ArrayView<int> ticket, int cols,
         float scale, int term, ArrayView<StepScalars> plan, ArrayView<int> step) =>
         LossKernels.BceWithLogitsKernel(logits, targets, dlogits, loss, totals, ticket, cols, scale,
-            term < 0 ? -1 : plan[step[0]].Slot + term);
+            term < 0 ? term : plan[step[0]].Slot + term);
 
     /// <summary><see cref="ReductionKernels.SumIntoKernel"/> into the plan's slot + term.</summary>
     /// <param name="x">The vector.</param>
@@ -120,6 +120,11 @@ public static class StepKernels
     /// <param name="plan">The epoch's step scalars.</param>
     /// <param name="step">The step counter (one int).</param>
     public static void AdamPlannedKernel(Index1D index, int stride, ArrayView<float> parameters, ArrayView<float> gradients,
-        ArrayView<float> m, ArrayView<float> v, ArrayView<StepScalars> plan, ArrayView<int> step) =>
-        OptimizerKernels.AdamKernel(index, stride, parameters, gradients, m, v, plan[step[0]].Adam);
+        ArrayView<float> m, ArrayView<float> v, ArrayView<StepScalars> plan, ArrayView<int> step)
+    {
+        // The row as a value: the address of the nested field (plan[step[0]].Adam) gets a mistyped pointer in
+        // ILGPU's OpenCL C, which the OpenCL compiler warns about.
+        var row = plan[step[0]];
+        OptimizerKernels.AdamKernel(index, stride, parameters, gradients, m, v, row.Adam);
+    }
 }

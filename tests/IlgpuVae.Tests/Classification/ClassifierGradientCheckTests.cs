@@ -3,6 +3,7 @@ using IlgpuVae.Classification;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Models;
+using IlgpuVae.Tests.Compute;
 using Xunit;
 using static IlgpuVae.Tests.Compute.OpsHarness;
 
@@ -54,6 +55,7 @@ public sealed class ClassifierGradientCheckTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void Backward_MatchesFiniteDifferences(string impl, int[] hidden, float scale)
     {
         var config = new ClassifierConfig(6, hidden, 3);

@@ -44,6 +44,7 @@ public sealed class ConvolutionOpsTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void Conv2d_AwkwardShapes_MatchesReference(string impl, int index)
     {
         var s = Shape(index);
@@ -62,6 +63,7 @@ public sealed class ConvolutionOpsTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void Conv2dTransposed_AwkwardShapes_MatchesReference(string impl, int index)
     {
         var s = Shape(index);
@@ -80,6 +82,7 @@ public sealed class ConvolutionOpsTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void Conv2dWeightGradient_AwkwardShapes_AddsReference(string impl, int index)
     {
         var s = Shape(index);
@@ -101,10 +104,13 @@ public sealed class ConvolutionOpsTests
     [Theory]
     [InlineData("vectorized", Activation.Relu)]
     [InlineData("kernels", Activation.Relu)]
+    [OpenClInlineData(Activation.Relu)]
     [InlineData("vectorized", Activation.Identity)]
     [InlineData("kernels", Activation.Identity)]
+    [OpenClInlineData(Activation.Identity)]
     [InlineData("vectorized", Activation.Tanh)]
     [InlineData("kernels", Activation.Sigmoid)]
+    [OpenClInlineData(Activation.Sigmoid)]
     public void ChannelBias_ActivationAndGradient_MatchReference(string impl, Activation activation)
     {
         // Spatial 37 (not a multiple of 16) and 3 images of 5 channels.

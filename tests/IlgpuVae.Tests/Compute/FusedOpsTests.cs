@@ -34,6 +34,7 @@ public sealed class FusedOpsTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [OpenClData(nameof(LinearCases))]
     public void LinearForward_AwkwardShapes_MatchesReference(string impl, int rows, int inputs, int outputs)
     {
         foreach (var activation in Activations)
@@ -55,6 +56,7 @@ public sealed class FusedOpsTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [OpenClData(nameof(LinearCases))]
     public void LinearParameterGradient_AwkwardShapes_AddsReference(string impl, int rows, int inputs, int outputs)
     {
         With(impl, (acc, ops) =>
@@ -78,6 +80,7 @@ public sealed class FusedOpsTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [OpenClData(nameof(LinearCases))]
     public void LinearInputGradient_ThroughTheActivationBelow_MatchesReference(string impl, int rows, int inputs, int outputs)
     {
         // Every column, and (a layer that reads a label) all but the last three.
@@ -117,6 +120,7 @@ public sealed class FusedOpsTests
 
     [Theory]
     [MemberData(nameof(SampleCases))]
+    [OpenClData(nameof(SampleCases))]
     public void GaussianSample_EveryNoiseSource_MatchesReferenceAndSumsKl(string impl, NoiseSource noise, int rows, int latent)
     {
         With(impl, (acc, ops) =>
@@ -167,6 +171,7 @@ public sealed class FusedOpsTests
 
     [Theory]
     [MemberData(nameof(BceCases))]
+    [OpenClData(nameof(BceCases))]
     public void BceWithLogits_WithTotals_AddsTheBatchSumEveryLaunch(string impl, int rows, int cols)
     {
             With(impl, (acc, ops) =>

@@ -25,6 +25,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceSample_KeptNoise_MatchesReference(string impl)
     {
         foreach (var (images, samples, latent) in Shapes)
@@ -79,6 +80,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceWeights_BothObjectives_MatchReference(string impl)
     {
         foreach (var (images, samples, _) in Shapes)
@@ -120,6 +122,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceWeights_FarApartLogWeights_StayFinite(string impl)
     {
         With(impl, (acc, ops) =>
@@ -140,6 +143,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ScaleRows_MatchesReference(string impl)
     {
         foreach (var (rows, cols) in new[] { (1, 1), (7, 13), (40, 784) })
@@ -156,6 +160,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceSampleBackward_BothObjectives_MatchesReference(string impl)
     {
         foreach (var (images, samples, latent) in Shapes)
@@ -200,6 +205,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void BceWithLogits_RepeatedTargets_MatchesReference(string impl)
     {
         foreach (var (images, samples, cols) in new[] { (1, 3, 1), (3, 5, 7), (4, 2, 784) })
@@ -229,6 +235,7 @@ public sealed class ImportanceOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void BceWithLogits_TargetsThatDoNotRepeat_AreRefused(string impl)
     {
         With(impl, (acc, ops) =>

@@ -54,6 +54,7 @@ public sealed class LikelihoodOpsTests
 {
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceLogWeight_IntoEveryColumn_MatchesReference(string impl)
     {
         foreach (var (rows, latent, columns) in new[] { (1, 1, 1), (7, 3, 5), (33, 20, 4), (500, 2, 3) })
@@ -91,6 +92,7 @@ public sealed class LikelihoodOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void RowLogSumExp_VeryNegativeAndSpreadRows_MatchesReference(string impl)
     {
         foreach (var (rows, cols) in new[] { (1, 1), (7, 5), (33, 50), (500, 17), (3, 5000) })
@@ -108,6 +110,7 @@ public sealed class LikelihoodOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void RowLogSumExp_EqualEntries_IsEntryPlusLogCount(string impl)
     {
         With(impl, (acc, ops) =>
@@ -126,6 +129,7 @@ public sealed class LikelihoodOpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void LikelihoodOps_BadShapes_Throw(string impl)
     {
         With(impl, (acc, ops) =>

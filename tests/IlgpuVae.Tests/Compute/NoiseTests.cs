@@ -83,6 +83,7 @@ public sealed class NoiseTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void Normal_EveryImplementation_WithinToleranceOfExact(string impl)
     {
         const int length = 20_001;

@@ -1,3 +1,4 @@
+using System.Reflection;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -8,8 +9,9 @@ namespace IlgpuVae.Tests.Compute;
 
 /// <summary>
 /// The implementations every op test runs against: the vectorised CPU ops, the ILGPU kernels on the CPU
-/// accelerator (grid-stride GEMM), the same with the GPU's tiled GEMM forced (small shapes only), and CUDA when
-/// present. Devices are opened once per test run.
+/// accelerator (grid-stride GEMM), the same with the GPU's tiled GEMM forced (small shapes only), OpenCL when a
+/// device is present (PoCL in CI: a real OpenCL compiler and runtime, independent of ILGPU's CPU simulator), and CUDA
+/// when present. Devices are opened once per test run.
 /// </summary>
 public static class OpsHarness
 {
@@ -36,6 +38,17 @@ public static class OpsHarness
             return null;
         }
     });
+    private static readonly Lazy<ComputeDevice?> OpenClDevice = new(() =>
+    {
+        try
+        {
+            return ComputeDevice.Open(DeviceChoice.OpenCL);
+        }
+        catch (DeviceUnavailableException)
+        {
+            return null;
+        }
+    });
     private static readonly object Gate = new();
 
     /// <summary>The device behind a CPU implementation, for tests that build whole networks.</summary>
@@ -44,10 +57,17 @@ public static class OpsHarness
         "vectorized" => VectorizedDevice.Value,
         "kernels" => KernelDevice.Value,
         "cuda" => CudaDevice.Value!,
+        "opencl" => OpenClDevice.Value!,
         _ => throw new ArgumentException(implementation),
     };
 
     public static bool CudaAvailable => CudaDevice.Value is not null;
+
+    public static bool OpenClAvailable => OpenClDevice.Value is not null;
+
+    /// <summary>Why the OpenCL tests skip on this machine.</summary>
+    public const string NoOpenCl =
+        "no OpenCL device on this machine (CI sets up PoCL: eval \"$(bash ../shared/opencl/setup.sh)\")";
 
     public static TheoryData<string> Implementations => new() { "vectorized", "kernels", "tiled", "tiled-small" };
 
@@ -63,6 +83,7 @@ public static class OpsHarness
             "tiled" => (Tiled.Value.Accelerator, (IOps)Tiled.Value.Ops),
             "tiled-small" => (Tiled.Value.Accelerator, SmallTiled.Value),
             "cuda" => (CudaDevice.Value!.Accelerator, CudaDevice.Value.Ops),
+            "opencl" => (OpenClDevice.Value!.Accelerator, OpenClDevice.Value.Ops),
             _ => throw new ArgumentException(implementation),
         };
         lock (Gate)
@@ -125,4 +146,76 @@ public sealed class CudaFactAttribute : FactAttribute
         if (!OpsHarness.CudaAvailable)
             Skip = "no CUDA device on this machine";
     }
+}
+
+/// <summary>A fact that runs only where an OpenCL device is present and is reported as skipped elsewhere.</summary>
+public sealed class OpenClFactAttribute : FactAttribute
+{
+    public OpenClFactAttribute()
+    {
+        if (!OpsHarness.OpenClAvailable)
+            Skip = OpsHarness.NoOpenCl;
+    }
+}
+
+/// <summary>
+/// The OpenCL rows of a device-level theory: with no member, the single row "opencl"; with a member (a static
+/// property or method of the test class, or of <see cref="MemberType"/>, giving the theory's rows), every row whose
+/// first value is "kernels" (the ILGPU kernels on the CPU accelerator) again with "opencl" in its place, so OpenCL
+/// runs the kernels path's shapes and cases; with <see cref="Prepend"/>, every row with "opencl" put in front. Where no
+/// OpenCL device is present the rows are reported as skipped.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class OpenClDataAttribute : Xunit.Sdk.DataAttribute
+{
+    private readonly string? _member;
+
+    public OpenClDataAttribute(string? member = null)
+    {
+        _member = member;
+        if (!OpsHarness.OpenClAvailable)
+            Skip = OpsHarness.NoOpenCl;
+    }
+
+    /// <summary>The type that holds the member, when it is not the test class.</summary>
+    public Type? MemberType { get; set; }
+
+    /// <summary>Put "opencl" in front of every row of the member instead of in place of "kernels".</summary>
+    public bool Prepend { get; set; }
+
+    public override IEnumerable<object?[]> GetData(MethodInfo testMethod)
+    {
+        if (_member is null)
+            return [["opencl"]];
+        var type = MemberType ?? testMethod.DeclaringType!;
+        const BindingFlags flags = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.FlattenHierarchy;
+        object? rows = type.GetProperty(_member, flags)?.GetValue(null)
+            ?? type.GetMethod(_member, flags, Type.EmptyTypes)?.Invoke(null, null)
+            ?? throw new ArgumentException($"{type.Name}.{_member} is not a static property or method without parameters");
+        var result = new List<object?[]>();
+        foreach (object?[] row in (IEnumerable<object?[]>)rows)
+            if (Prepend)
+                result.Add(["opencl", .. row]);
+            else if (row.Length > 0 && row[0] is "kernels")
+                result.Add(["opencl", .. row[1..]]);
+        if (result.Count == 0)
+            throw new ArgumentException($"{type.Name}.{_member} has no \"kernels\" rows to run on OpenCL");
+        return result;
+    }
+}
+
+/// <summary>One OpenCL row of a device-level theory: "opencl" followed by the given values; skipped without OpenCL.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class OpenClInlineDataAttribute : Xunit.Sdk.DataAttribute
+{
+    private readonly object?[] _rest;
+
+    public OpenClInlineDataAttribute(params object?[] rest)
+    {
+        _rest = rest;
+        if (!OpsHarness.OpenClAvailable)
+            Skip = OpsHarness.NoOpenCl;
+    }
+
+    public override IEnumerable<object?[]> GetData(MethodInfo testMethod) => [["opencl", .. _rest]];
 }

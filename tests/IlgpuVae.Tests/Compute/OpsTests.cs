@@ -35,6 +35,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(GemmCases))]
+    [OpenClData(nameof(GemmCases))]
     public void Gemm_OddShapes_MatchesReference(string impl, bool transA, bool transB, int m, int n, int k)
     {
         With(impl, (acc, ops) =>
@@ -60,6 +61,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(Implementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void Gemm_LeadingDimensionSubBlock_MatchesReference(string impl)
     {
         // dz = dy W[:, :Z] with W (H, Z + C): the conditional decoder's input gradient reads a column block.
@@ -89,6 +91,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(ActivationCases))]
+    [OpenClData(nameof(ActivationCases))]
     public void Activation_ForwardAndBackward_MatchReference(string impl, Activation activation, int length)
     {
         With(impl, (acc, ops) =>
@@ -108,6 +111,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void BiasActivation_AndBiasGradient_MatchReference(string impl)
     {
         foreach (var (rows, cols) in new[] { (1, 1), (7, 33), (33, 7), (128, 400) })
@@ -130,6 +134,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void Reparameterize_ForwardBackward_MatchReference(string impl)
     {
         foreach (var (rows, latent) in new[] { (1, 1), (7, 3), (33, 20) })
@@ -163,6 +168,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void KlDivergence_FusedGradient_MatchesReference(string impl)
     {
         foreach (var (rows, latent) in new[] { (1, 1), (7, 33), (128, 20) })
@@ -181,6 +187,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void KlDivergence_StandardNormal_IsZero(string impl)
     {
         With(impl, (acc, ops) =>
@@ -196,6 +203,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void BceWithLogits_IncludingSaturatedLogits_MatchesReference(string impl)
     {
         foreach (var (rows, cols) in new[] { (1, 1), (7, 33), (33, 7), (128, 784) })
@@ -217,6 +225,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void SoftmaxCrossEntropy_MatchesReference(string impl)
     {
         foreach (var (rows, classes) in new[] { (1, 1), (7, 10), (33, 3) })
@@ -237,6 +246,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void RowSumAndSumInto_MatchReference(string impl)
     {
         foreach (var (rows, cols) in new[] { (1, 1), (7, 33), (1000, 7) })
@@ -257,6 +267,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void Adam_SeveralSteps_MatchesPyTorchFormula(string impl)
     {
         foreach (var length in new[] { 1, 7, 33, 1000 })
@@ -328,6 +339,7 @@ public sealed class OpsTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void GatherAndOneHotConcat_MatchReference(string impl)
     {
         // 35 features = two 16-wide vectors and a tail of 3.

@@ -28,6 +28,7 @@ public sealed class ConvolutionLayerTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void Conv2d_Backward_MatchesFiniteDifferences(string impl, Activation activation, int shapeIndex)
     {
         var a = Shapes[shapeIndex];
@@ -38,6 +39,7 @@ public sealed class ConvolutionLayerTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void ConvTranspose2d_Backward_MatchesFiniteDifferences(string impl, Activation activation, int shapeIndex)
     {
         var a = Shapes[shapeIndex];

@@ -19,8 +19,10 @@ public sealed class LayerGradientTests
     [Theory]
     [InlineData("vectorized", 1f)]
     [InlineData("kernels", 1f)]
+    [OpenClInlineData(1f)]
     [InlineData("vectorized", 0.3f)]
     [InlineData("kernels", 2.5f)]
+    [OpenClInlineData(2.5f)]
     public void GaussianSample_Backward_MatchesFiniteDifferences(string impl, float beta)
     {
         const int rows = 3, latent = 4;
@@ -70,6 +72,7 @@ public sealed class LayerGradientTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void LabelConcat_Forward_AppendsOneHot_AndItsGradientIsThePrefix(string impl)
     {
         const int rows = 3, features = 5, classes = 4;

@@ -74,6 +74,7 @@ public sealed class ConditionalModelTests
     [InlineData("vectorized", DecoderConditioning.FirstLayer)]
     [InlineData("vectorized", DecoderConditioning.EveryLayer)]
     [InlineData("kernels", DecoderConditioning.EveryLayer)]
+    [OpenClInlineData(DecoderConditioning.EveryLayer)]
     public void Decode_MatchesDoubleReferenceWithTheOneHotAtEachReadingLayer(string impl, DecoderConditioning conditioning)
     {
         var config = EveryLayer with { Conditioning = conditioning };

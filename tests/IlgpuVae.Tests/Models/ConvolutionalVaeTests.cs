@@ -61,6 +61,7 @@ public sealed class ConvolutionalVaeTests
 
     [Theory]
     [MemberData(nameof(LossCases))]
+    [OpenClData(nameof(LossCases))]
     public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
         GradientCheckTests.CheckWholeLoss(impl, Small(classes, conditioning), beta);
@@ -101,6 +102,7 @@ public sealed class ConvolutionalVaeTests
     [Theory]
     [InlineData("vectorized")]
     [InlineData("kernels")]
+    [OpenClData]
     public void EveryLibraryPath_RunsOnAConvolutionalModel_AndSurvivesSaveLoad(string impl)
     {
         var config = VaeConfig.Convolutional(latent: 3, channels: [4, 6], dense: [16], height: 12, width: 8);

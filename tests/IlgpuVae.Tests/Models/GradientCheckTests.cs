@@ -24,6 +24,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(LinearCases))]
+    [OpenClData(nameof(LinearCases))]
     public void Linear_Backward_MatchesFiniteDifferences(string impl, Activation activation)
     {
         const int rows = 3, inputs = 5, outputs = 4;
@@ -80,6 +81,7 @@ public sealed class GradientCheckTests
 
     [Theory]
     [MemberData(nameof(ModelCases))]
+    [OpenClData(nameof(ModelCases))]
     public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
         CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes, conditioning), beta);

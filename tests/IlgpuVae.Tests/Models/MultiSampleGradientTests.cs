@@ -96,6 +96,7 @@ public sealed class MultiSampleGradientTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [OpenClData(nameof(Cases))]
     public void MultiSampleLoss_DeviceBackward_MatchesFiniteDifferences(string impl, TrainingObjective objective, int samples,
         HiddenActivation activation)
     {
@@ -131,6 +132,7 @@ public sealed class MultiSampleGradientTests
 
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void ImportanceWeighted_OneSample_IsTheElboWithTheKlSampled(string impl)
     {
         const int rows = 4;

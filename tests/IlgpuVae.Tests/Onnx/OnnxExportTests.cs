@@ -6,6 +6,7 @@ using IlgpuVae.Models;
 using IlgpuVae.Onnx;
 using IlgpuVae.Tests.Compute;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit;
@@ -50,6 +51,19 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         foreach (string kind in KindNames)
             ExportAndCompare(kind, DeviceChoice.Cuda);
+    }
+
+    // A model trained on OpenCL (a few steps, so the weights are the device's own) exports what that device computes.
+    [IlgpuVae.Tests.Training.OpenClMnistTheory]
+    [MemberData(nameof(Kinds))]
+    public void OpenCl_Export_TrainedModelOfEveryKind_OnnxRuntimeMatchesOurOutputs(string kind)
+    {
+        Kind = $"{kind} trained on OpenCL";
+        var data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 300, testLimit: 100);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 100, Model = ConfigOf(kind), Seed = 7 };
+        using var trainer = new VaeTrainer(OpsHarness.Device("opencl"), data, options);
+        Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
+        Compare(trainer.Model);
     }
 
     // Trained checkpoints of every kind (784-16-2), saturated pixels and all, beside the untrained models above.

@@ -2,6 +2,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
+using IlgpuVae.Tests.Compute;
 using Xunit;
 
 namespace IlgpuVae.Tests.Training;
@@ -17,7 +18,16 @@ public sealed class LaunchCountTests
     private static readonly Lazy<ComputeDevice> Device = new(ComputeDevice.OpenGpuShapedCpu);
     private static readonly object Gate = new();
 
-    public static TheoryData<string, int> Cases() => new()
+    // The budgets, on the GPU-shaped CPU accelerator and, where present, on OpenCL (a real runtime's launches).
+    public static TheoryData<string, string, int> Cases()
+    {
+        var data = new TheoryData<string, string, int>();
+        foreach (var row in Budgets())
+            data.Add("gpu-shaped", (string)row[0], (int)row[1]);
+        return data;
+    }
+
+    public static TheoryData<string, int> Budgets() => new()
     {
         // The default architecture's shape: one hidden layer each side. Was 33 before the fused ops.
         { "vae", 16 },
@@ -27,11 +37,12 @@ public sealed class LaunchCountTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TrainingStep_LaunchesExactlyTheBudget(string model, int budget)
+    [OpenClData(nameof(Budgets), Prepend = true)]
+    public void TrainingStep_LaunchesExactlyTheBudget(string implementation, string model, int budget)
     {
         lock (Gate)
         {
-            var device = Device.Value;
+            var device = implementation == "opencl" ? Compute.OpsHarness.Device("opencl") : Device.Value;
             var ops = (KernelOps)device.Ops;
             const int side = 4, count = 48, batch = 16;
             var random = new Random(3);
@@ -46,7 +57,7 @@ public sealed class LaunchCountTests
             var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = config, ReportEverySteps = 1000, Seed = 1 };
             using var trainer = new VaeTrainer(device, data, options);
             var marks = new List<long>();
-            trainer.Train(new Inline(p =>
+            trainer.Train(new SyncProgress<TrainingProgress>(p =>
             {
                 if (p.Phase == TrainingPhase.Training && p.Completed is null)
                     marks.Add(ops.Launches);
@@ -93,6 +104,7 @@ public sealed class LaunchCountTests
     [Theory]
     [InlineData("kernels")]
     [InlineData("gpu-shaped")]
+    [OpenClData]
     public void FixedArgumentStep_SameLossesAndParametersBitForBit(string implementation)
     {
         // 52 images in batches of 16: three fixed-argument steps and a last partial one run the ordinary way.
@@ -111,7 +123,7 @@ public sealed class LaunchCountTests
             Epochs = 2, BatchSize = batch, Model = new VaeConfig(side * side, [8], 2), Seed = 3, KlWarmupEpochs = 2,
             BetaStart = 0.1f, ReportEverySteps = 2, Schedule = LearningRateSchedule.Cosine,
         };
-        var device = implementation == "kernels" ? Compute.OpsHarness.Device("kernels") : Device.Value;
+        var device = implementation == "gpu-shaped" ? Device.Value : Compute.OpsHarness.Device(implementation);
         (List<EpochMetrics> Epochs, float[] Parameters, long Launches) Run(bool fixedArguments)
         {
             lock (Gate)
@@ -131,10 +143,5 @@ public sealed class LaunchCountTests
         Assert.Equal(ordinary.Parameters, fixedStep.Parameters);
         // One more launch per fixed-argument step: the counter's advance.
         Assert.Equal(ordinary.Launches + 2 * (count / batch), fixedStep.Launches);
-    }
-
-    private sealed class Inline(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }

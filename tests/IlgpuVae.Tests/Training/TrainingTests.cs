@@ -61,7 +61,7 @@ public sealed class TrainingTests
         using (var trainer = new VaeTrainer(device, Mnist.Value, Small(), split.Path))
         {
             // Stop in the first epoch after step 4 of 10.
-            var progress = new SyncProgress(p => { if (p.Epoch == 1 && p.Step == 4) cancel.Cancel(); });
+            var progress = new SyncProgress<TrainingProgress>(p => { if (p.Epoch == 1 && p.Step == 4) cancel.Cancel(); });
             var stopped = trainer.Train(progress, cancel.Token);
             Assert.Equal(TrainingOutcome.Cancelled, stopped.Outcome);
             Assert.Empty(stopped.Epochs);
@@ -166,10 +166,5 @@ public sealed class TrainingTests
         Assert.Equal(TrainingOutcome.Diverged, result.Outcome);
         Assert.Contains("epoch 2, step 1", result.Message);
         Assert.Equal(before, File.ReadAllBytes(run.File(RunDirectory.ModelFile)));
-    }
-
-    private sealed class SyncProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }
