@@ -8,7 +8,7 @@ string dataDirectory = MnistFetcher.ResolveDataDirectory(null);
 await MnistFetcher.EnsureAsync(dataDirectory);
 MnistData data = MnistData.Load(dataDirectory, trainLimit: 6000, testLimit: 1000);
 
-using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // CUDA, else OpenCL, else the CPU
+using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // a CUDA or OpenCL GPU, else the CPU
 Console.WriteLine($"device: {device.Description}");
 
 // Train briefly, off this thread; a cancelled token would stop after the current step.

@@ -19,7 +19,7 @@ public static class Common
         ["vectorized"] = CpuOpsMode.Vectorized, ["kernels"] = CpuOpsMode.Kernels,
     };
 
-    public static OptionSpec DeviceOption => new("--device", "accelerator: auto (CUDA, then OpenCL, then CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
+    public static OptionSpec DeviceOption => new("--device", "accelerator: auto (a CUDA or OpenCL GPU, else the CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
     public static OptionSpec CpuOpsOption => new("--cpu-ops", "on the CPU accelerator: vectorized host code or the ILGPU kernels", "MODE", "vectorized");
     /// <summary>Where the images come from: a known data set by name, a directory of IDX files, or the files themselves.</summary>
     public static OptionSpec[] DataOptions =>

@@ -26,6 +26,25 @@ internal sealed class RunDirectory
     public const string ConfigFile = "config.json";
     /// <summary>The per-epoch metrics' file name.</summary>
     public const string MetricsFile = "metrics.csv";
+    /// <summary>The files a run writes; any of the first four means the directory holds a run.</summary>
+    private static readonly string[] RunFiles = [ModelFile, StateFile, ConfigFile, MetricsFile, "reconstructions.png", "samples.png"];
+
+    /// <summary>Whether <paramref name="directory"/> holds a run: a checkpoint, a state, a config.json or metrics.</summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>True when it does.</returns>
+    public static bool HoldsRun(string directory) =>
+        RunFiles.Take(4).Any(name => System.IO.Path.Exists(System.IO.Path.Combine(directory, name)));
+
+    /// <summary>Deletes the run's own files (a new run starts over on purpose); other files stay. Hold the lock.</summary>
+    public void DeleteRun()
+    {
+        // The state first: from then on no resume can pick up a half-deleted run.
+        File.Delete(PathOf(StateFile));
+        foreach (string name in RunFiles)
+            File.Delete(PathOf(name));
+        Data.AtomicFile.SyncDirectory(Path);
+    }
+
     /// <summary>The lock a training holds while it writes the directory (an OS lock, released when the process ends); it
     /// holds the writer's process id.</summary>
     public const string LockFile = ".lock";
@@ -45,9 +64,11 @@ internal sealed class RunDirectory
         try
         {
             Directory.CreateDirectory(Path);
-            string probe = System.IO.Path.Combine(Path, $".write-test-{Environment.ProcessId}");
-            File.WriteAllText(probe, "");
-            File.Delete(probe);
+            // A new name opened exclusively (O_CREAT | O_EXCL) never follows a link planted under it.
+            string probe = System.IO.Path.Combine(Path, $".write-test-{Guid.NewGuid():N}");
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose))
+            {
+            }
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -389,6 +410,11 @@ internal sealed class RunDirectory
     public IDisposable Lock()
     {
         string path = PathOf(LockFile);
+        // Opening follows links: a lock planted as a link (a run directory unpacked from someone else's archive)
+        // would have us write our process id into whatever it names. Only a regular file, or nothing, is taken.
+        var existing = new FileInfo(path);
+        if (existing.LinkTarget is not null || (existing.Attributes != (FileAttributes)(-1) && existing.Attributes.HasFlag(FileAttributes.Directory)))
+            throw new IOException($"{path}: not a regular file (a link or a directory); remove it to train in {Path}");
         FileStream stream;
         try
         {

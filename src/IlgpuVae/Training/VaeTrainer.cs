@@ -45,15 +45,29 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     /// <param name="data">The images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
-    /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, or it cannot be
-    /// written.</exception>
-    public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null)
-        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null)
+    /// <param name="overwrite">
+    /// Start over in a <paramref name="runDirectory"/> that already holds a run (see <see cref="HoldsRun"/>), deleting
+    /// that run's checkpoint, state, config, metrics and pictures first; without it such a directory is refused.
+    /// </param>
+    /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, it cannot be
+    /// written, or it holds a run and <paramref name="overwrite"/> is false.</exception>
+    public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null,
+        bool overwrite = false)
+        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null, overwrite)
     {
     }
 
+    /// <summary>
+    /// Whether <paramref name="directory"/> holds a run, finished or stopped (a checkpoint, a resumable state, a
+    /// config.json or a metrics.csv): a new run there is refused unless asked to overwrite it; resume it instead.
+    /// </summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>True when it holds a run.</returns>
+    public static bool HoldsRun(string directory) => RunDirectory.HoldsRun(directory);
+
     // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
-    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock)
+    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock,
+        bool overwrite = false)
     {
         _lock = heldLock;
         try
@@ -76,7 +90,17 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             _options = options;
             _dataName = data.Name;
             _run = run;
-            _lock ??= run?.Lock();
+            if (_lock is null && run is not null)
+            {
+                _lock = run.Lock();
+                // Under the lock: no other writer can start a run here between the check and the first save.
+                if (RunDirectory.HoldsRun(run.Path))
+                {
+                    if (!overwrite)
+                        throw new IOException($"{run.Path} already holds a run: resume it, or overwrite it on purpose to start over");
+                    run.DeleteRun();
+                }
+            }
             var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
             device.ThrowIfDisposed();
             // Uploads and initialisation are device work: they wait for other users of the device.

@@ -1,3 +1,4 @@
+using IlgpuVae.Compute;
 using IlgpuVae.Models;
 using IlgpuVae.Layers;
 using IlgpuVae.Checkpoints;
@@ -51,7 +52,34 @@ public sealed class CliTests
         var (code, output, _) = Run("devices");
         Assert.Equal(0, code);
         Assert.Contains("cpu", output);
-        Assert.Contains("* = the device --device auto uses", output);
+        Assert.Contains("* = the device --device auto uses: ", output);
+        Assert.Contains(" type ", output.Split('\n')[0]);
+    }
+
+    // With PoCL present (as in CI) this is the case that matters: an OpenCL device of type CPU is listed, as "cpu",
+    // and auto still picks the vectorised CPU path, saying why.
+    [Fact]
+    public void Devices_AutoPicksAGpuOrTheVectorizedCpu_NeverACpuOpenClDevice()
+    {
+        var devices = ComputeDevice.List(out int auto);
+        var picked = devices[auto];
+        if (devices.Any(d => d.IsGpu))
+            Assert.True(picked.IsGpu, $"auto picked {picked.Name} ({picked.Kind}, {picked.Type}) over a GPU");
+        else
+            Assert.Equal(DeviceChoice.Cpu, picked.Kind);
+        var (code, output, _) = Run("devices");
+        Assert.Equal(0, code);
+        foreach (var cpuOpenCl in devices.Where(d => d.Kind == DeviceChoice.OpenCL && !d.IsGpu))
+        {
+            Assert.Contains("opencl  cpu", output);
+            Assert.Contains("use --device opencl", output);
+        }
+        (code, output, _) = Run("devices", "--json");
+        Assert.Equal(0, code);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("auto_reason").GetString()));
+        Assert.All(json.RootElement.GetProperty("devices").EnumerateArray(),
+            d => Assert.Contains(d.GetProperty("type").GetString(), new[] { "gpu", "cpu", "accelerator" }));
     }
 
     [Fact]

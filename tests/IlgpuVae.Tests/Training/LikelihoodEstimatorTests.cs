@@ -1,5 +1,6 @@
 using IlgpuVae.Compute;
 using IlgpuVae.Models;
+using IlgpuVae.Tests.Compute;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
@@ -49,11 +50,16 @@ public sealed class LikelihoodEstimatorTests(TrainedModelFixture fixture, ITestO
         Assert.InRange(mean, -4 * spread / Math.Sqrt(seeds), 4 * spread / Math.Sqrt(seeds));
     }
 
-    [MnistFact]
-    public void Estimate_KernelOps_MatchVectorizedOps()
+    [MnistTheory]
+    [InlineData("kernels")]
+    [OpenClData]
+    public void Estimate_KernelOps_MatchVectorizedOps(string impl)
     {
-        // The whole estimate through the ILGPU kernels (as on a GPU) on 100 images, against the vectorised ops.
-        using var kernelDevice = ComputeDevice.Open(DeviceChoice.Cpu, CpuOpsMode.Kernels);
+        // The whole estimate through the ILGPU kernels (as on a GPU) on 100 images, against the vectorised ops: on the
+        // CPU accelerator and on OpenCL. A device of its own: this class does not share the harness's devices' turns.
+        using var kernelDevice = impl == "opencl"
+            ? ComputeDevice.Open(DeviceChoice.OpenCL)
+            : ComputeDevice.Open(DeviceChoice.Cpu, CpuOpsMode.Kernels);
         var subset = fixture.Data!.Test.Take(100);
         string path = Path.Combine(Directory.CreateTempSubdirectory("ilgpu-vae-test-").FullName, "model.safetensors");
         fixture.Model!.Save(path);

@@ -61,6 +61,7 @@ public static class TrainCommand
             new("--limit", "train on the first N training images only", "N"),
             OutOption("run directory (default: runs/<kind>-<time>)") with { ValueName = "DIR" },
             new("--resume", "continue the run in DIR where it stopped (its options are kept; --epochs may raise the total)", "DIR") { Aliases = ["-r"] },
+            new("--overwrite", "start over in an --out directory that holds a run, deleting that run's checkpoint, state, metrics and pictures"),
             DeviceOption,
             CpuOpsOption,
         ],
@@ -70,7 +71,7 @@ public static class TrainCommand
     private static readonly string[] KeptOnResume =
         ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--preset", "--hidden", "--latent", "--activation",
          "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--binarize", "--seed",
-         "--limit", "--out"];
+         "--limit", "--out", "--overwrite"];
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
@@ -161,6 +162,9 @@ public static class TrainCommand
                 Limit = options.OptionalInt("--limit", 1),
             };
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
+            if (!options.Flag("--overwrite") && VaeTrainer.HoldsRun(runDirectory))
+                throw new UsageException($"--out {runDirectory} already holds a run: continue it with '--resume {runDirectory}', " +
+                    "or start over with --overwrite (which deletes that run)");
         }
         training.Validate();
         // Every option is checked (the device opened) before any data is fetched.
@@ -172,7 +176,7 @@ public static class TrainCommand
             training = training with { Model = configFor(data) };
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
-            : new VaeTrainer(device, data, training, runDirectory);
+            : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
         // A model of binary images reconstructs the binarised test images it is tested on.
         trainer.EpochCompleted += TrainingPictures.EveryEpoch(trainer.Model.ImagesAsTrained(data.Test));
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted

@@ -1,0 +1,95 @@
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
+using Xunit;
+using static IlgpuVae.Tests.Cli.CliRunner;
+
+namespace IlgpuVae.Tests.Cli;
+
+/// <summary>Issue 22's first two cases: a run directory's run is never replaced by accident, and nothing planted in it
+/// as a link makes us write outside it.</summary>
+public sealed class RunDirectorySafetyCliTests
+{
+    private static string[] Train(string run, params string[] more) =>
+        ["train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "200", "--hidden", "8", "--latent", "2",
+         "--batch", "50", "--device", "cpu", "--out", run, .. more];
+
+    // Case 1: a new run into a directory that holds one (finished here) is a usage error naming --resume and
+    // --overwrite, and leaves that run as it was; --overwrite starts over on purpose.
+    [MnistFact]
+    public void NewRun_IntoADirectoryHoldingARun_IsRefused_UnlessOverwrite()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, _, err) = Run(Train(run));
+        Assert.True(code == 0, err);
+        byte[] model = File.ReadAllBytes(Path.Combine(run, RunDirectory.ModelFile));
+        byte[] state = File.ReadAllBytes(Path.Combine(run, RunDirectory.StateFile));
+
+        (code, _, err) = Run(Train(run, "--seed", "2"));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "already holds a run");
+        Assert.Contains($"--resume {run}", err);
+        Assert.Contains("--overwrite", err);
+        Assert.Equal(model, File.ReadAllBytes(Path.Combine(run, RunDirectory.ModelFile)));
+        Assert.Equal(state, File.ReadAllBytes(Path.Combine(run, RunDirectory.StateFile)));
+
+        (code, _, err) = Run(Train(run, "--seed", "2", "--overwrite"));
+        Assert.True(code == 0, err);
+        Assert.NotEqual(model, File.ReadAllBytes(Path.Combine(run, RunDirectory.ModelFile)));
+        Assert.Contains("\"seed\": 2,", File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile)));
+    }
+
+    // The library refuses the same, so an app cannot lose a run by accident either.
+    [MnistFact]
+    public void Library_NewTrainerIntoARun_Throws_UnlessOverwrite()
+    {
+        using var dir = new TempDirectory();
+        var data = IlgpuVae.Data.MnistData.Load(TestData.MnistDirectory!, trainLimit: 100, testLimit: 50);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 50, Model = new IlgpuVae.Models.VaeConfig(784, [8], 2) };
+        var device = Compute.OpsHarness.Device("vectorized");
+        using (var first = new VaeTrainer(device, data, options, dir.Path))
+            first.Train();
+        Assert.True(VaeTrainer.HoldsRun(dir.Path));
+        var e = Assert.Throws<IOException>(() =>
+        {
+            using var refused = new VaeTrainer(device, data, options, dir.Path);
+        });
+        Assert.Contains("already holds a run", e.Message);
+        Assert.True(File.Exists(dir.File(RunDirectory.StateFile)));
+        using (var again = new VaeTrainer(device, data, options with { Seed = 9 }, dir.Path, overwrite: true))
+        {
+            Assert.False(File.Exists(dir.File(RunDirectory.StateFile)));
+            again.Train();
+        }
+        Assert.True(File.Exists(dir.File(RunDirectory.StateFile)));
+    }
+
+    // Case 2: a lock planted as a link to a file outside the run is refused, and that file is left untouched.
+    [MnistFact]
+    public void Resume_WithTheLockALinkOutside_IsRefused_AndTheTargetUntouched()
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, _, err) = Run(Train(run));
+        Assert.True(code == 0, err);
+        string victim = dir.File("victim.txt");
+        File.WriteAllText(victim, "precious\n");
+        string lockPath = Path.Combine(run, RunDirectory.LockFile);
+        File.Delete(lockPath);
+        File.CreateSymbolicLink(lockPath, victim);
+
+        (code, _, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!);
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "not a regular file");
+        Assert.Equal("precious\n", File.ReadAllText(victim));
+
+        // A directory where the lock should be is refused the same way.
+        File.Delete(lockPath);
+        Directory.CreateDirectory(lockPath);
+        (code, _, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!);
+        Assert.Equal(1, code);
+        AssertOneLineError(err, "not a regular file");
+    }
+}
