@@ -33,21 +33,79 @@ public static class ModelExport
     /// <summary>The decoder's file name.</summary>
     public const string DecoderFileName = "decoder.onnx";
 
-    /// <summary>Writes <see cref="EncoderFileName"/> and <see cref="DecoderFileName"/> into <paramref name="directory"/>
-    /// (created if missing), each atomically.</summary>
+    /// <summary>The metadata key both files carry with the same value, a digest of the pair: a loader that finds the
+    /// two values differ holds files of two different exports.</summary>
+    public const string ExportIdKey = "export_id";
+
+    /// <summary>
+    /// Writes <see cref="EncoderFileName"/> and <see cref="DecoderFileName"/> into <paramref name="directory"/> (created
+    /// if missing), all or nothing: both are written and flushed in full before either replaces its target, and if the
+    /// second cannot take its place the first is put back, so a failed export (disk full, a target that is a directory)
+    /// leaves the previous pair as it was. Both carry <see cref="ExportIdKey"/>.
+    /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="directory">Where to write.</param>
     /// <returns>The two paths.</returns>
     /// <exception cref="NotSupportedException">The model has a layer type the exporter cannot map; one line.</exception>
+    /// <exception cref="IOException">The pair could not be written; one line naming the file; nothing changed.</exception>
     public static OnnxFiles ToOnnx(VaeModel model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var (encoder, decoder) = Build(model);
+        // The id: a digest of both files without it, the same for the same model, different for any other.
+        string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            [.. encoder.ToByteArray(), .. decoder.ToByteArray()]))[..32];
+        foreach (var proto in new[] { encoder, decoder })
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = ExportIdKey, Value = id });
         Directory.CreateDirectory(directory);
-        var files = new OnnxFiles(Path.Combine(directory, EncoderFileName), Path.Combine(directory, DecoderFileName));
-        AtomicFile.WriteAllBytes(files.Encoder, encoder.ToByteArray());
-        AtomicFile.WriteAllBytes(files.Decoder, decoder.ToByteArray());
+        var files = new OnnxFiles(Path.GetFullPath(Path.Combine(directory, EncoderFileName)),
+            Path.GetFullPath(Path.Combine(directory, DecoderFileName)));
+        foreach (string target in new[] { files.Encoder, files.Decoder })
+            if (Directory.Exists(target))
+                throw new IOException($"{target}: is a directory; nothing exported");
+        string current = files.Encoder;
+        string? backup = null;
+        try
+        {
+            using var encoderFile = AtomicFile.Create(files.Encoder);
+            encoderFile.Stream.Write(encoder.ToByteArray());
+            current = files.Decoder;
+            using var decoderFile = AtomicFile.Create(files.Decoder);
+            decoderFile.Stream.Write(decoder.ToByteArray());
+            // Both are complete (a full disk has shown by now). Keep the old encoder until the decoder is in place.
+            if (File.Exists(files.Encoder))
+            {
+                backup = encoderFile.TempPath + ".previous";
+                File.Copy(files.Encoder, backup);
+            }
+            current = files.Encoder;
+            encoderFile.Commit();
+            current = files.Decoder;
+            try
+            {
+                decoderFile.Commit();
+            }
+            catch when (File.Exists(decoderFile.TempPath))
+            {
+                // The decoder did not take its place: put the old encoder back (or none, as before).
+                if (backup is not null)
+                    File.Move(backup, files.Encoder, overwrite: true);
+                else
+                    File.Delete(files.Encoder);
+                backup = null;
+                throw;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{current}: not exported: {e.Message.TrimEnd('.', ' ')}; the previous export, if any, is unchanged", e);
+        }
+        finally
+        {
+            if (backup is not null)
+                File.Delete(backup);
+        }
         return files;
     }
 
