@@ -53,6 +53,9 @@ public static class Common
         string[] fileOptions = ["--train-images", "--train-labels", "--test-images", "--test-labels"];
         string[] filesGiven = fileOptions.Where(options.Given).ToArray();
         double? testFraction = options.Given("--test-fraction") ? options.Float("--test-fraction", 0, exclusiveMin: true) : null;
+        // A usage error before anything is read (it was found only after the data loaded, as a runtime error).
+        if (testFraction >= 1)
+            throw new UsageException($"option '--test-fraction' must be less than 1, got {options.String("--test-fraction")}");
         if (dataset is not null && !KnownDataSets.IsKnown(dataset))
             throw new UsageException($"--dataset: unknown data set '{dataset}'; known: {string.Join(", ", KnownDataSets.Names)}");
         if (dataset is not null && filesGiven.Length > 0)

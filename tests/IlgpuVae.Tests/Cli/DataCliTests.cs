@@ -59,6 +59,20 @@ public sealed class DataCliTests
         Assert.Contains("--test-fraction", err);
     }
 
+    // Issue 22, case 13: a fraction of 1 or more is a usage error (exit 2) found before any data is read.
+    [Theory]
+    [InlineData("1")]
+    [InlineData("1.5")]
+    public void TestFraction_OneOrMore_IsAUsageError(string fraction)
+    {
+        using var dir = new TempDirectory();
+        var (code, _, err) = Run("train", "--train-images", dir.File("missing.idx"), "--test-fraction", fraction,
+            "--epochs", "1", "--out", dir.File("run"), "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "'--test-fraction' must be less than 1");
+        Assert.False(Directory.Exists(dir.File("run")));
+    }
+
     [Fact]
     public void Unlabelled_VaeSkipsClusteringWithANote_CvaeAndClassifierRefuse()
     {
