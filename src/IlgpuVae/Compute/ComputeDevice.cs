@@ -295,7 +295,7 @@ public sealed class ComputeDevice : IDisposable
         Device cpu = context.GetCPUDevices()[0];
         return choice switch
         {
-            // A CPU OpenCL device runs our kernels ~65x slower than the vectorised ops on the same cores: by name only.
+            // A CPU OpenCL device runs our kernels ~20x slower than the vectorised ops on the same cores: by name only.
             DeviceChoice.Auto => cuda ?? openClGpu ?? cpu,
             DeviceChoice.Cuda => cuda ?? throw new DeviceUnavailableException(
                 "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?)"),

@@ -40,7 +40,7 @@ internal sealed class RunDirectory
     {
         // The state first: from then on no resume can pick up a half-deleted run.
         File.Delete(PathOf(StateFile));
-        foreach (string name in RunFiles)
+        foreach (string name in RunFiles.Where(name => name != StateFile))
             File.Delete(PathOf(name));
         Data.AtomicFile.SyncDirectory(Path);
     }
@@ -412,8 +412,7 @@ internal sealed class RunDirectory
         string path = PathOf(LockFile);
         // Opening follows links: a lock planted as a link (a run directory unpacked from someone else's archive)
         // would have us write our process id into whatever it names. Only a regular file, or nothing, is taken.
-        var existing = new FileInfo(path);
-        if (existing.LinkTarget is not null || (existing.Attributes != (FileAttributes)(-1) && existing.Attributes.HasFlag(FileAttributes.Directory)))
+        if (new FileInfo(path).LinkTarget is not null || Directory.Exists(path))
             throw new IOException($"{path}: not a regular file (a link or a directory); remove it to train in {Path}");
         FileStream stream;
         try

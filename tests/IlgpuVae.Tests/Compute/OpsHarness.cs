@@ -148,16 +148,6 @@ public sealed class CudaFactAttribute : FactAttribute
     }
 }
 
-/// <summary>A fact that runs only where an OpenCL device is present and is reported as skipped elsewhere.</summary>
-public sealed class OpenClFactAttribute : FactAttribute
-{
-    public OpenClFactAttribute()
-    {
-        if (!OpsHarness.OpenClAvailable)
-            Skip = OpsHarness.NoOpenCl;
-    }
-}
-
 /// <summary>
 /// The OpenCL rows of a device-level theory: with no member, the single row "opencl"; with a member (a static
 /// property or method of the test class, or of <see cref="MemberType"/>, giving the theory's rows), every row whose
