@@ -29,7 +29,7 @@ public sealed record ExplorerOptions
 /// <summary>
 /// The latent-space explorer: one page (served from this assembly) and a small JSON API over a loaded model. Every
 /// decode and encode runs through the library on the model's device, so what the page draws is exactly
-/// <see cref="VaeModel.Decode"/>. Requests are validated (lengths, ranges, finite numbers) and refused with 400 and a
+/// <see cref="VaeModel.Decode(ReadOnlySpan{float}, ReadOnlySpan{int})"/>. Requests are validated (lengths, ranges, finite numbers) and refused with 400 and a
 /// short message; bodies are capped at <see cref="MaxBodyBytes"/> (413); no request names a file.
 /// </summary>
 public sealed class ExplorerServer : IAsyncDisposable

@@ -119,6 +119,20 @@ public static class Common
             throw new UsageException($"{what} learns from labels, and the {data.Name} images have none; give --train-labels and --test-labels");
     }
 
+    /// <summary>The most images one PNG grid holds: past it a picture is unreadable and its canvas takes gigabytes.</summary>
+    public const int MaxPictureImages = 10_000;
+
+    /// <summary>Refuses, as a usage error before any work, a picture of more than <see cref="MaxPictureImages"/> images.</summary>
+    /// <param name="images">The images the picture would show.</param>
+    /// <param name="option">The option that chose the count, as the user typed it.</param>
+    /// <param name="instead">What writes more, or null.</param>
+    public static void CheckPicture(long images, string option, string? instead = null)
+    {
+        if (images > MaxPictureImages)
+            throw new UsageException($"{option} asks for a picture of {images:N0} images; one picture shows at most {MaxPictureImages:N0}" +
+                (instead is null ? "" : $" ({instead})"));
+    }
+
     public static string ModelPath(ParsedOptions options)
     {
         string path = options.RequiredString("--model");

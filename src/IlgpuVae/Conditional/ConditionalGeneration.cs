@@ -28,6 +28,8 @@ public static class ConditionalGeneration
             throw new ArgumentException("no classes requested", nameof(classes));
         if (!float.IsFinite(priorScale) || priorScale < 0)
             throw new ArgumentOutOfRangeException(nameof(priorScale), $"the prior scale must be a finite number >= 0, got {priorScale}");
+        Model.CheckHostMemory((double)classes.Length * perClass * (model.Config.Latent + model.Config.InputSize + 1),
+            $"{classes.Length * (long)perClass:N0} samples of {model.Config.InputSize:N0} values");
         var labels = new int[classes.Length * perClass];
         for (int i = 0; i < labels.Length; i++)
             labels[i] = classes[i / perClass];

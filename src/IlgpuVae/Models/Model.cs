@@ -126,6 +126,22 @@ public abstract class Model : IDisposable
     /// <returns>The metadata.</returns>
     private protected abstract Dictionary<string, string> ConfigMetadata();
 
+    /// <summary>
+    /// Refuses, with one line and before anything is allocated, a call whose results would not fit in this process's
+    /// memory (or in one .NET array): a count of a billion images fails at once instead of growing until killed.
+    /// </summary>
+    /// <param name="floats">The floats the call returns or holds at once.</param>
+    /// <param name="what">What needs them, e.g. "100,000,000 samples of 784 values".</param>
+    /// <exception cref="ArgumentOutOfRangeException">They do not fit.</exception>
+    internal static void CheckHostMemory(double floats, string what)
+    {
+        double bytes = floats * sizeof(float);
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (floats > Array.MaxLength || (available > 0 && bytes > available))
+            throw new ArgumentOutOfRangeException(null, $"{what} need {ComputeDevice.FormatBytes(bytes)} of memory; " +
+                (floats > Array.MaxLength ? $"one array holds at most {ComputeDevice.FormatBytes(Array.MaxLength * (double)sizeof(float))}" : $"this process has {ComputeDevice.FormatBytes(available)}"));
+    }
+
     /// <summary>Throws when the model or its device was disposed.</summary>
     internal void ThrowIfDisposed()
     {

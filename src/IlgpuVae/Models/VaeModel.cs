@@ -147,7 +147,15 @@ public sealed partial class VaeModel : Model
     /// <param name="labels">count labels for a conditional model, else empty.</param>
     /// <returns>count rows of D values in [0, 1].</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default)
+    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default) => Decode(latents, labels, default);
+
+    /// <inheritdoc cref="Decode(ReadOnlySpan{float}, ReadOnlySpan{int})"/>
+    /// <param name="latents">count rows of Z.</param>
+    /// <param name="labels">count labels for a conditional model, else empty.</param>
+    /// <param name="cancellationToken">Checked before each device batch.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The images would not fit in memory.</exception>
+    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
         int z = Config.Latent, d = Config.InputSize;
@@ -155,9 +163,11 @@ public sealed partial class VaeModel : Model
             throw new ArgumentException($"{latents.Length} values are not whole rows of Z = {z}", nameof(latents));
         int count = latents.Length / z;
         CheckLabels(labels, count);
-        var output = new float[count * d];
+        CheckHostMemory((double)count * d, $"{count:N0} images of {d:N0} values");
+        var output = new float[(long)count * d];
         for (int start = 0; start < count; start += Network.Capacity)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int rows = Math.Min(Network.Capacity, count - start);
             Network.LatentSample.SubView(0, (long)rows * z).CopyFromCPU(latents.Slice(start * z, rows * z));
             UploadLabels(labels, start, rows);
@@ -197,11 +207,22 @@ public sealed partial class VaeModel : Model
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default)
+    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
+
+    /// <inheritdoc cref="Sample(int, ulong, ReadOnlySpan{int})"/>
+    /// <param name="count">How many.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
+    /// <param name="cancellationToken">Checked before each device batch.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">count is not positive, or the images would not fit in memory.</exception>
+    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        return Decode(PriorSamples(count, seed), labels);
+        // The codes and the images are held at once: both are checked before either is drawn.
+        CheckHostMemory((double)count * (Config.Latent + Config.InputSize), $"{count:N0} samples of {Config.InputSize:N0} values");
+        return Decode(PriorSamples(count, seed), labels, cancellationToken);
     }
 
     /// <summary>A conditional model's samples of one digit.</summary>
@@ -226,7 +247,8 @@ public sealed partial class VaeModel : Model
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var z = new float[count * Config.Latent];
+        CheckHostMemory((double)count * Config.Latent, $"{count:N0} codes of {Config.Latent} values");
+        var z = new float[(long)count * Config.Latent];
         ulong key = RandomKernels.StreamKey(seed, 0);
         for (int p = 0; 2 * p < z.Length; p++)
         {

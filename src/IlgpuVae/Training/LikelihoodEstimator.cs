@@ -53,7 +53,7 @@ internal sealed class LikelihoodEstimator : IDisposable
     /// <param name="samples">K, at least 1.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="batchDone">Called after each batch with (batches done, batches), or null.</param>
-    /// <param name="cancellationToken">Checked before each batch.</param>
+    /// <param name="cancellationToken">Checked before each posterior sample of each batch.</param>
     /// <returns>The estimate.</returns>
     public LikelihoodEstimate Estimate(int samples, ulong seed, Action<int, int>? batchDone = null,
         CancellationToken cancellationToken = default)
@@ -77,6 +77,12 @@ internal sealed class LikelihoodEstimator : IDisposable
             var reconstruction = _network.Reconstruction.SubView(0, rows);
             for (int k = 0; k < samples; k++)
             {
+                // A batch of K = 2,000 samples takes many seconds: a stop is seen between samples, not only batches.
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    ops.Synchronize();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 ulong step = ((ulong)k << 24) + (ulong)batch;
                 if (k == 0)
                     _network.Forward(rows, seed, step, 1f);

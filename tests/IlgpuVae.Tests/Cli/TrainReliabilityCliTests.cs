@@ -23,32 +23,16 @@ public sealed class TrainReliabilityCliTests
             return;
         using var dir = new TempDirectory();
         string run = dir.File("run");
-        string cli = typeof(Program).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { cli, "train", "--data", TestData.MnistDirectory!, "--epochs", "50", "--limit", "2000", "--hidden", "16",
-                     "--latent", "2", "--batch", "10", "--out", run, "--device", "cpu" })
-            start.ArgumentList.Add(arg);
-        using var child = Process.Start(start)!;
-        var stderr = child.StandardError.ReadToEndAsync();
+        using var child = new ChildCli("train", "--data", TestData.MnistDirectory!, "--epochs", "50", "--limit", "2000", "--hidden", "16",
+            "--latent", "2", "--batch", "10", "--out", run, "--device", "cpu");
         // Training has started once the first epoch ends (its progress line), so there is a checkpoint to outdo.
-        string? line;
-        while ((line = child.StandardOutput.ReadLine()) is not null && !line.StartsWith("epoch 1/", StringComparison.Ordinal))
-        {
-        }
-        Assert.NotNull(line);
-        var rest = child.StandardOutput.ReadToEndAsync();
-        using (var kill = Process.Start("kill", ["-" + signal, child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            kill.WaitForExit();
-        Assert.True(child.WaitForExit(60_000), "the child did not stop");
-        Assert.True(expectedCode == child.ExitCode, $"exit {child.ExitCode}: {stderr.Result}");
-        Assert.Contains($"SIG{signal}: stopping after the current step", stderr.Result);
-        Assert.Contains("can be resumed", stderr.Result);
-        _ = rest.Result;
+        Assert.True(child.WaitForOutput("epoch 1/", TimeSpan.FromSeconds(120)), child.Err);
+        child.Signal(signal);
+        var exit = child.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.True(exit is not null, "the child did not stop");
+        Assert.True(expectedCode == exit.Value.Code, $"exit {exit.Value.Code}: {child.Err}");
+        Assert.Contains($"SIG{signal}: stopping after the current step", child.Err);
+        Assert.Contains("can be resumed", child.Err);
         // The save is at least as far as epoch 1's end.
         var state = IlgpuVae.Checkpoints.SafeTensors.Read(Path.Combine(run, RunDirectory.StateFile)).Metadata;
         Assert.True(int.Parse(state["global_step"], System.Globalization.CultureInfo.InvariantCulture) >= 200, state["global_step"]);

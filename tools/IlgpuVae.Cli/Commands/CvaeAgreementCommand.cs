@@ -43,7 +43,7 @@ public static class CvaeAgreementCommand
         model.CheckCompatible(data.Test);
         classifier.CheckCompatible(data.Test);
         var loss = model.Evaluate(data.Test, seed);
-        var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s)).ToArray();
+        var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s, cancellationToken: token)).ToArray();
         string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");
         if (options.Flag("--json"))
         {

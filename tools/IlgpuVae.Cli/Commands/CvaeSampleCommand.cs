@@ -41,6 +41,8 @@ public static class CvaeSampleCommand
         if (only is int requested && (requested < 0 || requested >= classes))
             throw new UsageException($"--class {requested} is outside 0-{classes - 1}");
         var rows = only is int digit ? [digit] : Enumerable.Range(0, classes).ToArray();
+        if (!idx)
+            CheckPicture((long)rows.Length * count, $"--count {count}", "--format idx writes more");
         var (images, labels) = ConditionalGeneration.Sample(model, rows, count, seed, scale);
         if (idx)
         {

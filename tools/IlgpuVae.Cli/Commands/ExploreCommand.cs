@@ -54,6 +54,7 @@ public static class ExploreCommand
             server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         }
         stdout.WriteLine("stopped");
-        return 0;
+        // Stopped by a signal, as README's table says: 130 (Ctrl+C), which the caller turns into 143 or 129.
+        return 130;
     }
 }

@@ -27,6 +27,8 @@ public static class ExportCommand
         // Export reads the weights once; the CPU accelerator loads them fastest.
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var model = VaeModel.Load(device, path, capacity: 1);
+        // The last moment a stop can take effect: the export itself is all or nothing and over in milliseconds.
+        cli.Token.ThrowIfCancellationRequested();
         var files = ModelExport.ToOnnx(model, directory);
         Report(options, cli.Out, path, [files.Encoder, files.Decoder],
             $"wrote {files.Encoder} and {files.Decoder} ({model.Config}, opset {ModelExport.Opset})",

@@ -58,6 +58,7 @@ public static class InterpolateCommand
                 throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; the classes are 0-{data.Classes - 1}");
         foreach (var (a, b) in imagePairs)
             CheckIndices([a, b], test.Count, "--images");
+        CheckPicture((long)steps * methods.Length * (imagePairs.Count + digitPairs.Count), $"--steps {steps}");
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);

@@ -32,6 +32,8 @@ public static class SampleCommand
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx" });
+        if (format == "png")
+            CheckPicture(count, $"--count {count}", "--format idx writes more");
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
@@ -47,7 +49,7 @@ public static class SampleCommand
             int classes = model.Config.Classes;
             int perDigit = Math.Max(1, count / classes);
             labels = Enumerable.Range(0, classes * perDigit).Select(i => i / perDigit).ToArray();
-            images = model.Sample(labels.Length, (ulong)seed, labels);
+            images = model.Sample(labels.Length, (ulong)seed, labels, cli.Token);
             columns = perDigit;
             rows = classes;
             grid = new GridLabels
@@ -59,7 +61,7 @@ public static class SampleCommand
         else
         {
             labels = digit is int d ? Enumerable.Repeat(d, count).ToArray() : null;
-            images = model.Sample(count, (ulong)seed, labels);
+            images = model.Sample(count, (ulong)seed, labels, cli.Token);
             columns ??= (int)Math.Ceiling(Math.Sqrt(count));
             rows = (count + columns.Value - 1) / columns.Value;
             grid = new GridLabels

@@ -76,7 +76,8 @@ public static class SweepCommand
             if (result.Outcome == TrainingOutcome.Diverged)
                 throw new InvalidDataException($"Z = {latent}: {result.Message}");
             log.WriteLine($"[Z = {latent}] evaluating: ELBO, log-likelihood (K = {samples}), clustering of the latent means");
-            var assessment = ModelAssessment.Run(trainer.Model, data, new AssessmentOptions { Seed = seed, ImportanceSamples = samples });
+            var assessment = ModelAssessment.Run(trainer.Model, data, new AssessmentOptions { Seed = seed, ImportanceSamples = samples },
+                cancellationToken: token);
             plots[latent] = LatentPlots.Write(Path.Combine(runDirectory, "latent.png"), assessment.TestMeans!, assessment.TestLabels,
                 latent, $"{training.Model}, {Epochs(epochs)}: test-set latent means", tsne, seed);
             rows.Add(new SweepRow(latent, epochs, trainer.TrainCount, result.Epochs.Sum(e => e.EpochSeconds), assessment));
