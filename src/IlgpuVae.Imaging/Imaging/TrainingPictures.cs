@@ -20,18 +20,32 @@ public static class TrainingPictures
     // The samples' seed: the same draws every epoch, so the pictures show the model changing, not the noise.
     private const ulong SampleSeed = 7;
 
+    /// <summary>The test digits the pictures reconstruct: the test set needs at least this many.</summary>
+    public const int TestDigits = 10;
+
     /// <summary>A handler for <see cref="VaeTrainer.EpochCompleted"/> that writes the pictures into the run
-    /// directory after each epoch (nothing when the trainer has no run directory).</summary>
+    /// directory after each epoch (nothing when the trainer has no run directory). A model of binary images
+    /// reconstructs the binarised digits it is tested on.</summary>
     /// <param name="test">The test set whose first ten digits are reconstructed.</param>
     /// <returns>The handler.</returns>
+    /// <exception cref="ArgumentException">The test set has fewer than <see cref="TestDigits"/> images: said now,
+    /// before training, not after the first epoch.</exception>
     public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test)
     {
-        ArgumentNullException.ThrowIfNull(test);
+        CheckTestSet(test);
+        var digits = test.Take(TestDigits);
         return (_, e) =>
         {
             if (e.RunDirectory is not null)
-                Write(e.Model, test, e.RunDirectory, e.Metrics.Epoch);
+                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch);
         };
+    }
+
+    private static void CheckTestSet(MnistSet test)
+    {
+        ArgumentNullException.ThrowIfNull(test);
+        if (test.Count < TestDigits)
+            throw new ArgumentException($"the test set has {test.Count} images; the pictures drawn after each epoch show {TestDigits}", nameof(test));
     }
 
     /// <summary>Writes <see cref="ReconstructionsFile"/> and <see cref="SamplesFile"/> into <paramref name="directory"/>.</summary>
@@ -42,11 +56,9 @@ public static class TrainingPictures
     public static void Write(VaeModel model, MnistSet test, string directory, int epoch)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(test);
+        CheckTestSet(test);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        const int columns = 10;
-        if (test.Count < columns)
-            throw new ArgumentException($"the test set has {test.Count} images, the pictures need {columns}", nameof(test));
+        const int columns = TestDigits;
         int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth;
         if (h * w != d)
             throw new ArgumentException($"the test images are {test.Rows}x{test.Cols}, the model draws {h}x{w}", nameof(test));

@@ -61,6 +61,8 @@ internal sealed class RunDirectory
     public RunDirectory(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
+        // Before anything is created: a path the OS cannot take fails now, not at the first save an epoch later.
+        RunPaths.CheckLengths(Path);
         try
         {
             Directory.CreateDirectory(Path);

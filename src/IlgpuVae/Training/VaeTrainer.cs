@@ -87,6 +87,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
             int capacity = Math.Max(options.BatchSize, 500);
             VaeNetwork.CheckFits(device, options.Model, capacity, training: true, options.Samples);
+            if (run is not null)
+                RunPaths.CheckFreeSpace(run.Path, VaeNetwork.LayoutOf(options.Model).Count);
             _options = options;
             _dataName = data.Name;
             _run = run;

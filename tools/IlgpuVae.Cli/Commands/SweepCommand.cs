@@ -55,6 +55,7 @@ public static class SweepCommand
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, limit, token);
         log.WriteLine($"sweep over Z = {string.Join(", ", sizes)}: {Epochs(epochs)} each on {data.Train.Count} images, device {device.Description}");
+        var pictures = TrainingPictures.EveryEpoch(data.Test);
         var rows = new List<SweepRow>();
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)
@@ -64,7 +65,7 @@ public static class SweepCommand
             string runDirectory = Path.Combine(directory, $"latent-{latent}");
             log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
             using var trainer = new VaeTrainer(device, data, training, runDirectory);
-            trainer.EpochCompleted += TrainingPictures.EveryEpoch(data.Test);
+            trainer.EpochCompleted += pictures;
             TrainingResult result;
             using (var progress = new TrainingProgressView(log))
                 result = trainer.Train(progress, token);

@@ -174,11 +174,12 @@ public static class TrainCommand
             RequireLabels(data, "a conditional VAE");
         if (configFor is not null)
             training = training with { Model = configFor(data) };
+        // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
+        var pictures = TrainingPictures.EveryEpoch(data.Test);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
-        // A model of binary images reconstructs the binarised test images it is tested on.
-        trainer.EpochCompleted += TrainingPictures.EveryEpoch(trainer.Model.ImagesAsTrained(data.Test));
+        trainer.EpochCompleted += pictures;
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
             ? $"iwae, K = {training.Samples}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
