@@ -170,7 +170,7 @@ internal sealed class RunDirectory
         {
             var json = JsonSerializer.Deserialize<ConfigJson>(text, JsonOptions)
                 ?? throw new InvalidDataException("empty");
-            return new TrainingOptions
+            var options = new TrainingOptions
             {
                 Epochs = json.Epochs,
                 BatchSize = json.Batch,
@@ -201,6 +201,12 @@ internal sealed class RunDirectory
                 Seed = json.Seed,
                 Limit = json.Limit,
             };
+            // "model" is written as the kind the other fields make; another value was not written by ilgpu-vae.
+            if (json.Model is not null && !VaeConfig.Kinds.Contains(json.Model))
+                throw new InvalidDataException($"model '{json.Model}' is not {VaeConfig.KindList}");
+            if (json.Model is not null && json.Model != options.Model.Kind)
+                throw new InvalidDataException($"model '{json.Model}' but the other fields describe a {options.Model.Kind}");
+            return options;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or NullReferenceException)
         {
@@ -340,7 +346,8 @@ internal sealed class RunDirectory
 
     private sealed class ConfigJson
     {
-        public string Model { get; set; } = "vae";
+        // Null when absent (hand-written files): the other fields then say what the model is.
+        public string? Model { get; set; }
         public int InputSize { get; set; }
         public int? ImageHeight { get; set; }
         public int? ImageWidth { get; set; }
