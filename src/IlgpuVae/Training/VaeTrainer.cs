@@ -148,6 +148,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         try
         {
             var (stateFile, statePath, options) = run.ReadCheckpoint();
+            // The counters are checked against the run as it was written, before --epochs raises its count.
+            int epochsWritten = options.Epochs;
             if (epochs is int total)
             {
                 if (total < options.Epochs)
@@ -158,7 +160,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             try
             {
                 lock (device.Gate)
-                    trainer.Restore(run, stateFile, statePath);
+                    trainer.Restore(run, stateFile, statePath, epochsWritten);
             }
             catch
             {
@@ -433,9 +435,11 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         return value;
     }
 
-    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath)
+    // epochs: the run's epoch count as written (before a resume raises it), which bounds the state's epoch.
+    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath, int epochs)
     {
         var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
+        state.Validate(epochs, StepsPerEpoch, statePath);
         string description = $"a {_options.Model} model";
         if (RunDirectory.IsWholeCheckpoint(stateFile))
         {
@@ -445,7 +449,12 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             _engine.Restore(state, stateFile, statePath, description);
             if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
                 throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
-            _history.AddRange(RunDirectory.ParseMetrics(metrics, statePath).Where(m => m.Epoch < state.Epoch));
+            // The state's own metrics were written with its counters: exactly the epochs before the one in progress.
+            var history = RunDirectory.ParseMetrics(metrics, statePath);
+            if (!history.Select(m => m.Epoch).SequenceEqual(Enumerable.Range(1, state.Epoch - 1)))
+                throw new InvalidDataException($"{statePath}: metadata 'metrics' holds epochs " +
+                    $"[{string.Join(",", history.Select(m => m.Epoch))}], not 1 to {state.Epoch - 1} as its counters say; the checkpoint is damaged");
+            _history.AddRange(history);
             _checkpointAt = Describe(state);
             // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
             run.WriteConfig(_options);
