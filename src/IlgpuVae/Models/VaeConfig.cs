@@ -167,6 +167,15 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>The model kind as written in metadata and configs: "vae", "cvae", "conv-vae" or "conv-cvae".</summary>
     public string Kind => (IsConvolutional ? "conv-" : "") + (IsConditional ? "cvae" : "vae");
 
+    /// <summary>Every <see cref="Kind"/> there is: what the "model" metadata and config.json's "model" may say.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["vae", "cvae", "conv-vae", "conv-cvae"];
+
+    // "vae, cvae, conv-vae or conv-cvae", for messages.
+    internal static string KindList => string.Join(", ", Kinds.Take(Kinds.Count - 1)) + " or " + Kinds[^1];
+
+    /// <summary>The one likelihood the decoder has: what the "likelihood" metadata may say.</summary>
+    public const string Likelihood = "bernoulli-logits";
+
     /// <summary>Checks every size; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public void Validate()
     {
@@ -258,7 +267,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ["hidden"] = string.Join(",", Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture))),
             ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
             ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
-            ["likelihood"] = "bernoulli-logits",
+            ["likelihood"] = Likelihood,
             ["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
             ["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
         };
@@ -290,6 +299,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         int Int(string key, string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
             ? v
             : throw new InvalidDataException($"{source}: metadata '{key}' is not an integer: '{text}'");
+        // Files of another kind or likelihood (a newer version's, or edited) would otherwise load as whatever the other
+        // keys describe; files without the keys are read as before.
+        if (metadata.TryGetValue("model", out var kind) && !Kinds.Contains(kind))
+            throw new InvalidDataException($"{source}: metadata 'model' is '{kind}', not {KindList}");
+        if (metadata.TryGetValue("likelihood", out var likelihood) && likelihood != Likelihood)
+            throw new InvalidDataException($"{source}: metadata 'likelihood' is '{likelihood}'; this version models {Likelihood} only");
         var hidden = Get("hidden").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("hidden", h)).ToArray();
         var conditioning = DecoderConditioning.FirstLayer;
         if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
@@ -327,6 +342,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         {
             throw new InvalidDataException($"{source}: {e.Message}");
         }
+        if (kind is not null && kind != config.Kind)
+            throw new InvalidDataException($"{source}: metadata 'model' is '{kind}', but the other metadata describe a {config.Kind}");
         return config;
     }
 

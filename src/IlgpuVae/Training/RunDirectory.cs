@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -14,7 +17,9 @@ namespace IlgpuVae.Training;
 /// config in metadata), config.json and metrics.csv are exports of it, rewritten after it and on a resume, so a crash
 /// between any two writes loses nothing; reconstructions.png and samples.png are pictures. Every write is atomic
 /// (temporary file, flush, rename, directory flush). A training holds <see cref="LockFile"/> locked while it writes.
-/// Version 1 directories (no weights in the state; model and state had to agree) still resume.
+/// The state carries a SHA-256 of its metadata and tensors (<see cref="ChecksumKey"/>), checked before a resume
+/// trusts it; states written before it existed resume unverified. Version 1 directories (no weights in the state;
+/// model and state had to agree) still resume.
 /// </summary>
 internal sealed class RunDirectory
 {
@@ -50,6 +55,10 @@ internal sealed class RunDirectory
     public const string LockFile = ".lock";
     /// <summary>The state's format version: 2 holds the whole checkpoint.</summary>
     public const string StateFormatVersion = "2";
+    /// <summary>The state's "format" metadata, which tells it from a model file or anything else.</summary>
+    public const string StateFormat = "ilgpu-vae-training-state";
+    /// <summary>The metadata key of the state's checksum: "sha256:" and the hex SHA-256 of <see cref="Checksum"/>.</summary>
+    public const string ChecksumKey = "checksum";
     /// <summary>The prefix of the weights' tensors in the state.</summary>
     public const string WeightsPrefix = "model.";
     /// <summary>The metrics' header row.</summary>
@@ -107,6 +116,10 @@ internal sealed class RunDirectory
             {
                 // A damaged state is reported by the resume that needs it; config.json still describes the run.
             }
+            // A state that reads but fails its checks cannot be resumed either: say so now, before the data is loaded,
+            // rather than describe the run by options that may have been edited.
+            if (state is not null)
+                CheckState(state, statePath);
             if (state is not null && CheckpointConfig(state, statePath) is TrainingOptions fromState)
                 return fromState;
         }
@@ -122,7 +135,14 @@ internal sealed class RunDirectory
     {
         string statePath = PathOf(StateFile);
         if (!File.Exists(statePath))
-            throw new FileNotFoundException($"{statePath}: missing; nothing to resume (no epoch of this run finished)");
+        {
+            // The state is written before the exports, so exports that show finished epochs mean it was lost since.
+            string? finished = FinishedEpochsShownByExports();
+            throw new FileNotFoundException(finished is null
+                ? $"{statePath}: missing; nothing to resume (no epoch of this run finished)"
+                : $"{statePath}: missing, though {finished}; the run cannot be resumed exactly without its state " +
+                  $"(start a new run, or use {ModelFile} as it is)");
+        }
         SafeTensorsFile state;
         try
         {
@@ -132,7 +152,107 @@ internal sealed class RunDirectory
         {
             throw new InvalidDataException(e.Message, e);
         }
+        CheckState(state, statePath);
         return (state, statePath, CheckpointConfig(state, statePath) ?? ReadConfigJson());
+    }
+
+    // "model.safetensors and metrics.csv show 2 epochs finished" (whichever of them does), or null when neither shows any.
+    private string? FinishedEpochsShownByExports()
+    {
+        var shown = new List<(string File, int Epochs)>();
+        try
+        {
+            if (File.Exists(PathOf(ModelFile))
+                && SafeTensors.ReadHeader(PathOf(ModelFile)).Metadata.TryGetValue("epochs_completed", out var completed)
+                && int.TryParse(completed, NumberStyles.None, CultureInfo.InvariantCulture, out int epochs) && epochs > 0)
+                shown.Add((ModelFile, epochs));
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException or UnauthorizedAccessException)
+        {
+            // A damaged export shows nothing; the state's absence is the error either way.
+        }
+        try
+        {
+            if (ReadMetrics() is { Count: > 0 } rows)
+                shown.Add((MetricsFile, rows[^1].Epoch));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+        }
+        if (shown.Count == 0)
+            return null;
+        int most = shown.Max(s => s.Epochs);
+        return $"{string.Join(" and ", shown.Select(s => s.File))} show {most} epoch{(most == 1 ? "" : "s")} finished";
+    }
+
+    /// <summary>
+    /// Refuses a state that is not one, is of a format version this code does not know, or fails its checksum (the file
+    /// was edited or damaged after it was written). A state without a checksum (written before it existed) passes.
+    /// </summary>
+    /// <param name="state">The state file.</param>
+    /// <param name="source">Its path, for messages.</param>
+    /// <exception cref="InvalidDataException">The state cannot be trusted.</exception>
+    public static void CheckState(SafeTensorsFile state, string source)
+    {
+        if (state.Metadata.TryGetValue("format", out var format) && format != StateFormat)
+            throw new InvalidDataException($"{source}: metadata 'format' is '{format}', not {StateFormat}; not a training state");
+        // Version 1 wrote no format_version.
+        if (state.Metadata.TryGetValue("format_version", out var version) && version != StateFormatVersion)
+            throw new InvalidDataException($"{source}: format version '{version}' is not one this version of ilgpu-vae reads (1 or {StateFormatVersion})");
+        if (!state.Metadata.TryGetValue(ChecksumKey, out var recorded))
+            return;
+        string actual = Checksum(state.Metadata, state.Tensors);
+        if (recorded != actual)
+            throw new InvalidDataException($"{source}: checksum mismatch (the file was changed or damaged after it was written); " +
+                "it cannot be trusted to resume from");
+    }
+
+    /// <summary>
+    /// The state's checksum: "sha256:" and the SHA-256 of every metadata entry but the checksum itself (in ordinal key
+    /// order) and every tensor's name, shape and float32 values (in name order), each length-prefixed. Computed on the
+    /// parsed contents, so it covers the header and the data alike and does not depend on how the JSON was laid out.
+    /// </summary>
+    /// <param name="metadata">The metadata (<see cref="ChecksumKey"/> is skipped).</param>
+    /// <param name="tensors">The tensors.</param>
+    /// <returns>The checksum's text.</returns>
+    public static string Checksum(IReadOnlyDictionary<string, string> metadata, IEnumerable<NamedTensor> tensors)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        byte[] number = new byte[8];
+        void Long(long value)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(number, value);
+            hash.AppendData(number);
+        }
+        void Text(string value)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(value);
+            Long(bytes.Length);
+            hash.AppendData(bytes);
+        }
+        foreach (var (key, value) in metadata.Where(p => p.Key != ChecksumKey).OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            Text(key);
+            Text(value);
+        }
+        foreach (var tensor in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            Text(tensor.Name);
+            Long(tensor.Shape.Length);
+            foreach (int dim in tensor.Shape)
+                Long(dim);
+            Long(tensor.Data.Length);
+            // The values as the file stores them, little-endian float32.
+            if (BitConverter.IsLittleEndian)
+                hash.AppendData(MemoryMarshal.AsBytes(tensor.Data.AsSpan()));
+            else
+                foreach (float value in tensor.Data)
+                {
+                    BinaryPrimitives.WriteSingleLittleEndian(number, value);
+                    hash.AppendData(number, 0, 4);
+                }
+        }
+        return "sha256:" + Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private TrainingOptions ReadConfigJson()
@@ -172,7 +292,7 @@ internal sealed class RunDirectory
         {
             var json = JsonSerializer.Deserialize<ConfigJson>(text, JsonOptions)
                 ?? throw new InvalidDataException("empty");
-            return new TrainingOptions
+            var options = new TrainingOptions
             {
                 Epochs = json.Epochs,
                 BatchSize = json.Batch,
@@ -203,6 +323,12 @@ internal sealed class RunDirectory
                 Seed = json.Seed,
                 Limit = json.Limit,
             };
+            // "model" is written as the kind the other fields make; another value was not written by ilgpu-vae.
+            if (json.Model is not null && !VaeConfig.Kinds.Contains(json.Model))
+                throw new InvalidDataException($"model '{json.Model}' is not {VaeConfig.KindList}");
+            if (json.Model is not null && json.Model != options.Model.Kind)
+                throw new InvalidDataException($"model '{json.Model}' but the other fields describe a {options.Model.Kind}");
+            return options;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or NullReferenceException)
         {
@@ -281,10 +407,12 @@ internal sealed class RunDirectory
         return File.Exists(path) ? ParseMetrics(File.ReadAllText(path), path) : [];
     }
 
-    /// <summary>Parses metrics.csv's text.</summary>
+    /// <summary>Parses metrics.csv's text: rows of epochs in increasing order from 1, finite losses, timings not negative
+    /// (a training records no other: a loss that is not finite stops it before its epoch is recorded).</summary>
     /// <param name="text">The CSV.</param>
     /// <param name="path">Where it came from, for messages.</param>
     /// <returns>The rows.</returns>
+    /// <exception cref="InvalidDataException">A row is malformed or out of order, or a value out of range.</exception>
     public static List<EpochMetrics> ParseMetrics(string text, string path)
     {
         var rows = new List<EpochMetrics>();
@@ -293,11 +421,15 @@ internal sealed class RunDirectory
             var f = line.Split(',');
             if (f.Length != 7)
                 throw new InvalidDataException($"{path}: malformed row '{line}'");
+            // Losses are finite; the timings are also not negative.
             double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                ? value : throw new InvalidDataException($"{path}: malformed row '{line}'");
-            if (!int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                && double.IsFinite(value) && (i < 5 || value >= 0)
+                ? value : throw new InvalidDataException($"{path}: malformed row '{line}' ({MetricsHeader.Split(',')[i]} '{f[i]}')");
+            if (!int.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out int epoch) || epoch < 1)
                 throw new InvalidDataException($"{path}: malformed row '{line}'");
-            rows.Add(new EpochMetrics(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6)));
+            if (rows.Count > 0 && epoch <= rows[^1].Epoch)
+                throw new InvalidDataException($"{path}: row of epoch {epoch} follows that of epoch {rows[^1].Epoch}; epochs go in increasing order");
+            rows.Add(new EpochMetrics(epoch, D(1), D(2), D(3), D(4), D(5), D(6)));
         }
         return rows;
     }
@@ -342,7 +474,8 @@ internal sealed class RunDirectory
 
     private sealed class ConfigJson
     {
-        public string Model { get; set; } = "vae";
+        // Null when absent (hand-written files): the other fields then say what the model is.
+        public string? Model { get; set; }
         public int InputSize { get; set; }
         public int? ImageHeight { get; set; }
         public int? ImageWidth { get; set; }
@@ -399,7 +532,9 @@ internal sealed class RunDirectory
         metadata["format_version"] = StateFormatVersion;
         metadata["config"] = ConfigText(options);
         metadata["metrics"] = MetricsText(history);
-        SafeTensors.Write(PathOf(StateFile), metadata, tensors);
+        var list = tensors as IReadOnlyCollection<NamedTensor> ?? tensors.ToList();
+        metadata[ChecksumKey] = Checksum(metadata, list);
+        SafeTensors.Write(PathOf(StateFile), metadata, list);
     }
 
     /// <summary>
@@ -459,7 +594,7 @@ internal sealed record TrainingState(int Epoch, int StepInEpoch, long GlobalStep
     /// <returns>The metadata.</returns>
     public Dictionary<string, string> ToMetadata() => new()
     {
-        ["format"] = "ilgpu-vae-training-state",
+        ["format"] = RunDirectory.StateFormat,
         ["epoch"] = Epoch.ToString(CultureInfo.InvariantCulture),
         ["step_in_epoch"] = StepInEpoch.ToString(CultureInfo.InvariantCulture),
         ["global_step"] = GlobalStep.ToString(CultureInfo.InvariantCulture),
@@ -484,9 +619,39 @@ internal sealed record TrainingState(int Epoch, int StepInEpoch, long GlobalStep
                 long.Parse(Get("adam_step"), CultureInfo.InvariantCulture),
                 double.Parse(Get("epoch_seconds"), CultureInfo.InvariantCulture));
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
             throw new InvalidDataException($"{source}: training state counters are not numbers");
         }
+    }
+
+    /// <summary>
+    /// Refuses counters that this run could not have written: the epoch outside 1 to <paramref name="epochs"/> + 1, the
+    /// step outside the epoch (and none after the last epoch), a global step or Adam step other than the steps before
+    /// this point, the epoch's seconds negative or not finite. An edited or damaged state would otherwise train on from
+    /// a point the run never reached, rewrite its history or report nonsense speeds.
+    /// </summary>
+    /// <param name="epochs">The run's epoch count as the state's run wrote it.</param>
+    /// <param name="stepsPerEpoch">Steps per epoch of this run's data and batch size.</param>
+    /// <param name="source">The file, for messages.</param>
+    /// <exception cref="InvalidDataException">A counter is out of range or inconsistent with the others.</exception>
+    public void Validate(int epochs, int stepsPerEpoch, string source)
+    {
+        string? problem = null;
+        long expected = (long)(Epoch - 1) * stepsPerEpoch + StepInEpoch;
+        if (Epoch < 1 || Epoch > epochs + 1)
+            problem = $"epoch {Epoch} is not in 1 to {epochs + 1} (the run has {epochs} epochs)";
+        else if (StepInEpoch < 0 || StepInEpoch >= stepsPerEpoch)
+            problem = $"step_in_epoch {StepInEpoch} is not in 0 to {stepsPerEpoch - 1} (an epoch has {stepsPerEpoch} steps)";
+        else if (Epoch == epochs + 1 && StepInEpoch != 0)
+            problem = $"step_in_epoch {StepInEpoch} is after the run's last epoch";
+        else if (GlobalStep != expected)
+            problem = $"global_step {GlobalStep} is not {expected}, the steps before epoch {Epoch}, step {StepInEpoch}";
+        else if (AdamStep != GlobalStep)
+            problem = $"adam_step {AdamStep} is not global_step {GlobalStep}";
+        else if (!double.IsFinite(EpochSeconds) || EpochSeconds < 0)
+            problem = $"epoch_seconds {EpochSeconds.ToString(CultureInfo.InvariantCulture)} is not a duration";
+        if (problem is not null)
+            throw new InvalidDataException($"{source}: {problem}; the training state is damaged");
     }
 }

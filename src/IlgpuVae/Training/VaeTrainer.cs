@@ -36,6 +36,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
     private readonly string _dataName;
+    // What the checkpoint and the model file record of the data: its name and, with a run directory, the fingerprints
+    // of the training images as used (after the limit) and of the test images.
+    private readonly Dictionary<string, string> _dataMetadata;
     private readonly IDisposable? _lock;
     // Where this run's checkpoint in the run directory stands (restored or saved), or null: what a divergence keeps.
     private string? _checkpointAt;
@@ -104,6 +107,13 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 }
             }
             var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
+            _dataMetadata = new Dictionary<string, string> { ["dataset"] = _dataName };
+            if (run is not null)
+            {
+                // Only a run directory needs them: a resume compares them with the data it is given.
+                _dataMetadata[DataFingerprint.TrainKey] = DataFingerprint.Of(train);
+                _dataMetadata[DataFingerprint.TestKey] = DataFingerprint.Of(data.Test);
+            }
             device.ThrowIfDisposed();
             // Uploads and initialisation are device work: they wait for other users of the device.
             lock (device.Gate)
@@ -140,6 +150,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         try
         {
             var (stateFile, statePath, options) = run.ReadCheckpoint();
+            // The counters are checked against the run as it was written, before --epochs raises its count.
+            int epochsWritten = options.Epochs;
             if (epochs is int total)
             {
                 if (total < options.Epochs)
@@ -150,7 +162,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             try
             {
                 lock (device.Gate)
-                    trainer.Restore(run, stateFile, statePath);
+                    trainer.Restore(run, stateFile, statePath, epochsWritten);
             }
             catch
             {
@@ -390,7 +402,10 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         }
         // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
         // nothing, as a resume rewrites them from the checkpoint.
-        _run.WriteCheckpoint(state, _options, _history, tensors, new Dictionary<string, string>(TrainingMetadata(_options)) { ["dataset"] = _dataName });
+        var extra = new Dictionary<string, string>(TrainingMetadata(_options));
+        foreach (var (key, value) in _dataMetadata)
+            extra[key] = value;
+        _run.WriteCheckpoint(state, _options, _history, tensors, extra);
         _checkpointAt = Describe(state);
         Export(_run, state, weights);
     }
@@ -403,8 +418,9 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         {
             ["global_step"] = state.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["epochs_completed"] = (state.Epoch - 1).ToString(CultureInfo.InvariantCulture),
-            ["dataset"] = _dataName,
         };
+        foreach (var (key, value) in _dataMetadata)
+            metadata[key] = value;
         string path = run.PathOf(RunDirectory.ModelFile);
         if (weights is null)
             _model.Save(path, metadata);
@@ -421,9 +437,11 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         return value;
     }
 
-    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath)
+    // epochs: the run's epoch count as written (before a resume raises it), which bounds the state's epoch.
+    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath, int epochs)
     {
         var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
+        state.Validate(epochs, StepsPerEpoch, statePath);
         string description = $"a {_options.Model} model";
         if (RunDirectory.IsWholeCheckpoint(stateFile))
         {
@@ -433,7 +451,12 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             _engine.Restore(state, stateFile, statePath, description);
             if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
                 throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
-            _history.AddRange(RunDirectory.ParseMetrics(metrics, statePath).Where(m => m.Epoch < state.Epoch));
+            // The state's own metrics were written with its counters: exactly the epochs before the one in progress.
+            var history = RunDirectory.ParseMetrics(metrics, statePath);
+            if (!history.Select(m => m.Epoch).SequenceEqual(Enumerable.Range(1, state.Epoch - 1)))
+                throw new InvalidDataException($"{statePath}: metadata 'metrics' holds epochs " +
+                    $"[{string.Join(",", history.Select(m => m.Epoch))}], not 1 to {state.Epoch - 1} as its counters say; the checkpoint is damaged");
+            _history.AddRange(history);
             _checkpointAt = Describe(state);
             // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
             run.WriteConfig(_options);
@@ -465,12 +488,27 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         _checkpointAt = Describe(state);
     }
 
-    // Runs written before the data set was recorded lack it: they trained on MNIST or on files of the user's own.
+    // The data is checked by content where the run recorded its fingerprints: the same images under another directory
+    // name resume, other images under the same name do not. Runs written before the fingerprints fall back to the data
+    // set's name, and runs written before that to nothing (they trained on MNIST or on files of the user's own).
     private void CheckDataSet(IReadOnlyDictionary<string, string> metadata, string path)
     {
-        if (metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
+        bool fingerprinted = false;
+        foreach (var (key, which) in new[] { (DataFingerprint.TrainKey, "training"), (DataFingerprint.TestKey, "test") })
+        {
+            if (!metadata.TryGetValue(key, out var recorded))
+                continue;
+            fingerprinted = true;
+            string ours = _dataMetadata[key];
+            if (recorded != ours)
+                throw new InvalidDataException($"{path}: the {which} data differs from what the run trained on " +
+                    $"(SHA-256 {Short(recorded)} then, {Short(ours)} for these {_dataName} images); resume it on the same data");
+        }
+        if (!fingerprinted && metadata.TryGetValue("dataset", out var trainedOn) && trainedOn != _dataName)
             throw new InvalidDataException($"{path}: the run trained on {trainedOn}, and these images are {_dataName}; resume it on the same data");
     }
+
+    private static string Short(string hash) => hash.Length > 12 ? hash[..12] + "..." : hash;
 
     private static string Describe(TrainingState state) => state.StepInEpoch == 0
         ? $"after epoch {state.Epoch - 1}"
