@@ -24,6 +24,9 @@ public sealed record ExplorerOptions
 
     /// <summary>How many test images (the first ones) the scatter shows.</summary>
     public int Points { get; init; } = 2000;
+
+    /// <summary>Where a request that failed on the server's side (HTTP 500) is logged, one line each; null for nowhere.</summary>
+    public TextWriter? Log { get; init; }
 }
 
 /// <summary>
@@ -82,7 +85,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new ExplorerServer(app, model, view);
-        server.Map(app, IPAddress.IsLoopback(options.Address));
+        server.Map(app, IPAddress.IsLoopback(options.Address), options.Log);
         await app.StartAsync(cancellationToken);
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         server.Url = new Uri(address.TrimEnd('/') + "/");
@@ -96,7 +99,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private void Map(WebApplication app, bool loopback)
+    private void Map(WebApplication app, bool loopback, TextWriter? log)
     {
         app.Use(async (context, next) =>
         {
@@ -122,6 +125,13 @@ public sealed class ExplorerServer : IAsyncDisposable
             catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
                 await Error(context, e.StatusCode, $"the body is larger than {MaxBodyBytes} bytes");
+            }
+            catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+            {
+                // The server's fault, not the request's: a 500 that says what happened, and a line in the log.
+                string message = e.Message.ReplaceLineEndings(" ").Trim();
+                log?.WriteLine($"explorer: {context.Request.Method} {context.Request.Path}: {message}");
+                await Error(context, StatusCodes.Status500InternalServerError, message);
             }
         });
         app.MapGet("/", () => Results.Stream(Page(), "text/html; charset=utf-8"));

@@ -142,6 +142,37 @@ public abstract class Model : IDisposable
                 (floats > Array.MaxLength ? $"one array holds at most {ComputeDevice.FormatBytes(Array.MaxLength * (double)sizeof(float))}" : $"this process has {ComputeDevice.FormatBytes(available)}"));
     }
 
+    /// <summary>The file the model was loaded from, or null for one made in memory: what errors about it name.</summary>
+    internal string? SourcePath { get; init; }
+
+    /// <summary>
+    /// Refuses outputs that are not finite, the same way wherever they leave the library: finite weights so large that
+    /// float32 overflows give NaN or infinite codes, pixels and losses, which would otherwise print as NaN, break JSON,
+    /// or fail deep in clustering without naming the model.
+    /// </summary>
+    /// <param name="values">The outputs, rows of <paramref name="width"/>.</param>
+    /// <param name="width">Values per image.</param>
+    /// <param name="what">What they are, e.g. "latent means".</param>
+    /// <exception cref="InvalidDataException">One is not finite; one line naming the model's file.</exception>
+    internal void CheckFinite(ReadOnlySpan<float> values, int width, string what)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw NotFinite($"{what} ({values[i]} for image {i / Math.Max(1, width)})");
+    }
+
+    /// <inheritdoc cref="CheckFinite(ReadOnlySpan{float}, int, string)"/>
+    /// <param name="value">The output.</param>
+    /// <param name="what">What it is, e.g. "test loss".</param>
+    internal void CheckFinite(double value, string what)
+    {
+        if (!double.IsFinite(value))
+            throw NotFinite($"{what} ({value})");
+    }
+
+    private InvalidDataException NotFinite(string what) => new(
+        $"{SourcePath ?? "the model"}: gives outputs that are not finite: {what}; its weights are damaged or overflow float32");
+
     /// <summary>Throws when the model or its device was disposed.</summary>
     internal void ThrowIfDisposed()
     {

@@ -21,7 +21,9 @@ public sealed partial class VaeModel
         CheckCompatible(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
-        return LatentCodes.Means(Network, onDevice);
+        var means = LatentCodes.Means(Network, onDevice);
+        CheckFinite(means, Config.Latent, "latent means");
+        return means;
     }
 
     /// <summary>The loss per image over a set: summed BCE + KL with one posterior sample (the negative ELBO).</summary>
@@ -36,7 +38,9 @@ public sealed partial class VaeModel
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, onDevice);
-        return evaluator.Evaluate(seed, stream);
+        var evaluation = evaluator.Evaluate(seed, stream);
+        CheckFinite(evaluation.Loss, "test loss");
+        return evaluation;
     }
 
     /// <summary>
@@ -65,7 +69,9 @@ public sealed partial class VaeModel
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var estimator = new LikelihoodEstimator(Network, onDevice);
-        return estimator.Estimate(samples, seed, progress is null ? null : (done, total) =>
+        var estimate = estimator.Estimate(samples, seed, progress is null ? null : (done, total) =>
             progress.Report(new WorkProgress("log_likelihood", done, total)), cancellationToken);
+        CheckFinite(estimate.LogLikelihood, "log-likelihood estimate");
+        return estimate;
     }
 }

@@ -75,7 +75,7 @@ public sealed partial class VaeModel : Model
         {
             var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
                 (network, file) => network.ImportParameters(file, path), out var metadata);
-            return new(loaded) { Metadata = metadata };
+            return new(loaded) { Metadata = metadata, SourcePath = path };
         }
     }
 
@@ -129,6 +129,8 @@ public sealed partial class VaeModel : Model
                 stats.AsSpan(r * 2 * z + z, z).CopyTo(logvar.AsSpan((start + r) * z, z));
             }
         }
+        CheckFinite(mu, z, "latent means");
+        CheckFinite(logvar, z, "latent log-variances");
         return (mu, logvar);
     }
 
@@ -177,6 +179,7 @@ public sealed partial class VaeModel : Model
             Network.Device.Ops.Synchronize();
             logits.CopyToCPU(output.AsSpan(start * d, rows * d));
         }
+        CheckFinite(output, d, "decoded pixels");
         return output;
     }
 
@@ -310,6 +313,8 @@ public sealed partial class VaeModel : Model
             Network.Reconstruction.SubView(0, rows).CopyToCPU(reconstruction.AsSpan(start, rows));
             Network.Kl.SubView(0, rows).CopyToCPU(kl.AsSpan(start, rows));
         }
+        CheckFinite(reconstruction, 1, "reconstruction errors");
+        CheckFinite(kl, 1, "KL divergences");
         return new ImageScores(reconstruction, kl);
     }
 

@@ -111,6 +111,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
                     cancellationToken.ThrowIfCancellationRequested();
                 });
             }
+            model.CheckFinite(elbo.Loss, "test loss");
             seconds["elbo"] = clock.Elapsed.TotalSeconds;
 
             if (options.ImportanceSamples > 0)
@@ -120,6 +121,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
                 likelihood = estimator.Estimate(options.ImportanceSamples, (ulong)options.Seed,
                     progress is null ? null : (done, total) => progress.Report(new WorkProgress("log_likelihood", done, total)),
                     cancellationToken);
+                model.CheckFinite(likelihood.LogLikelihood, "log-likelihood estimate");
                 seconds["log_likelihood"] = clock.Elapsed.TotalSeconds;
             }
 
@@ -137,6 +139,8 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
                     trainMeans = LatentCodes.Means(model.Network, train);
                     trainLabels = LatentCodes.Labels(train);
                 }
+                model.CheckFinite(testMeans, model.Config.Latent, "latent means");
+                model.CheckFinite(trainMeans, model.Config.Latent, "latent means of the training images");
                 progress?.Report(new WorkProgress("encode", 2, 2));
                 seconds["encode"] = clock.Elapsed.TotalSeconds;
             }

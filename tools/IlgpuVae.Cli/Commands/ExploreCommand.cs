@@ -41,7 +41,7 @@ public static class ExploreCommand
         model.CheckCompatible(data.Test);
         if (!IPAddress.IsLoopback(address))
             stderr.WriteLine($"warning: listening on {address}, reachable beyond this machine");
-        var server = ExplorerServer.StartAsync(model, data.Test, new ExplorerOptions { Address = address, Port = port, Points = points }, token)
+        var server = ExplorerServer.StartAsync(model, data.Test, new ExplorerOptions { Address = address, Port = port, Points = points, Log = stderr }, token)
             .GetAwaiter().GetResult();
         try
         {
