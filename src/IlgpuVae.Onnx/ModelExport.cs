@@ -41,7 +41,7 @@ public static class ModelExport
     /// Writes <see cref="EncoderFileName"/> and <see cref="DecoderFileName"/> into <paramref name="directory"/> (created
     /// if missing), all or nothing: both are written and flushed in full before either replaces its target, and if the
     /// second cannot take its place the first is put back, so a failed export (disk full, a target that is a directory)
-    /// leaves the previous pair as it was. Both carry <see cref="ExportIdKey"/>.
+    /// leaves the previous pair as it was; a target that is not a directory and cannot become one is refused first. Both carry <see cref="ExportIdKey"/>.
     /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="directory">Where to write.</param>
@@ -58,7 +58,18 @@ public static class ModelExport
             [.. encoder.ToByteArray(), .. decoder.ToByteArray()]))[..32];
         foreach (var proto in new[] { encoder, decoder })
             proto.MetadataProps.Add(new StringStringEntryProto { Key = ExportIdKey, Value = id });
-        Directory.CreateDirectory(directory);
+        // The target is a directory that exists or can be made: a regular file, /dev/null or a file under /proc is
+        // none, and .NET's own words for it ("The file ... already exists", "Could not find file") do not say so.
+        if (RegularFile.Kind(directory) is string kind && kind != "a directory")
+            throw new IOException($"{directory}: not a directory ({kind}); export writes {EncoderFileName} and {DecoderFileName} into a directory; nothing exported");
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{directory}: cannot create the export directory ({e.Message.TrimEnd('.', ' ')}); nothing exported", e);
+        }
         var files = new OnnxFiles(Path.GetFullPath(Path.Combine(directory, EncoderFileName)),
             Path.GetFullPath(Path.Combine(directory, DecoderFileName)));
         foreach (string target in new[] { files.Encoder, files.Decoder })

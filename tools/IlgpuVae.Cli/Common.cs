@@ -133,11 +133,16 @@ public static class Common
                 (instead is null ? "" : $" ({instead})"));
     }
 
-    public static string ModelPath(ParsedOptions options)
+    public static string ModelPath(ParsedOptions options) => RequireInputFile(options.RequiredString("--model"), "model");
+
+    /// <summary>Checks a model or classifier file before anything else is done (data loaded, a device opened): it
+    /// exists, and it is a regular file (a FIFO would block the read, a directory is no model).</summary>
+    public static string RequireInputFile(string path, string what)
     {
-        string path = options.RequiredString("--model");
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such model file");
+        if (!Path.Exists(path))
+            throw new FileNotFoundException($"{path}: no such {what} file");
+        if (IlgpuVae.Data.RegularFile.Problem(path) is string problem)
+            throw new IOException($"{path}: {problem}");
         return path;
     }
 

@@ -20,7 +20,8 @@ internal static class ModelFile
     public static TNetwork Load<TNetwork>(string path, string what, Func<SafeTensorsFile, TNetwork> create,
         Action<TNetwork, SafeTensorsFile> import, out IReadOnlyDictionary<string, string> metadata) where TNetwork : IDisposable
     {
-        if (!File.Exists(path))
+        // Path.Exists: a directory (or a FIFO) is not missing; the reader refuses it with what it is.
+        if (!Path.Exists(path))
             throw new FileNotFoundException($"{path}: no such {what} file", path);
         SafeTensorsFile file;
         try

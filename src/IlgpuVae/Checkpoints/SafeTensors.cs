@@ -111,6 +111,7 @@ internal static class SafeTensors
     public static SafeTensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Require(path); // a FIFO would block the open, a directory fail with "access denied"
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
         SafeTensorsHeader header = ParseHeader(stream, path);
 
@@ -159,6 +160,7 @@ internal static class SafeTensors
     public static SafeTensorsHeader ReadHeader(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Data.RegularFile.Require(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 4096);
         return ParseHeader(stream, path);
     }

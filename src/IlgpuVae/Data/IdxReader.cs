@@ -4,6 +4,13 @@ using System.IO.Compression;
 
 namespace IlgpuVae.Data;
 
+/// <summary>The header of an IDX file, as <see cref="IdxReader.ReadHeader"/> read and checked it.</summary>
+/// <param name="ElementType">The element type.</param>
+/// <param name="Dimensions">The dimensions, all positive.</param>
+/// <param name="Bytes">The header's bytes (magic and sizes).</param>
+/// <param name="BodyLength">The bytes of data the dimensions say follow.</param>
+internal sealed record IdxHeader(IdxElementType ElementType, int[] Dimensions, byte[] Bytes, int BodyLength);
+
 /// <summary>
 /// Reads IDX files (the format of the MNIST distribution), raw or gzip-compressed, and checks
 /// them strictly: a file that is truncated, has trailing bytes, or has an unexpected header is
@@ -32,26 +39,31 @@ internal static class IdxReader
     /// <param name="contentName">What the elements are, for error messages ("pixels", "labels").</param>
     /// <returns>The dimensions and the elements as raw bytes.</returns>
     /// <exception cref="DataFormatException">
-    /// The header is malformed, the type or dimension count is not the expected one, a dimension
-    /// is not positive, or the data is shorter or longer than the dimensions say.
+    /// The path is not a regular file, the header is malformed, the type or dimension count is not the expected one,
+    /// a dimension is not positive, the data is shorter or longer than the dimensions say, or the gzip stream is
+    /// corrupt, truncated or followed by bytes that are not gzip.
     /// </exception>
     public static IdxArray Read(string path, int expectedDimensions, bool allowAnyElementType = false, string contentName = "data")
     {
-        ArgumentNullException.ThrowIfNull(path);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedDimensions);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedDimensions, 255);
+        using var source = Source.Open(path, expectedDimensions);
+        return source.Run(() =>
+        {
+            IdxHeader header = source.ReadHeader(expectedDimensions, allowAnyElementType, contentName);
+            return source.ReadBody(header, contentName);
+        });
+    }
 
-        using FileStream file = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
-        bool gzip = IsGzip(file);
-        using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress, leaveOpen: true) : file;
-        try
-        {
-            return Read(stream, path, gzip ? null : file.Length, expectedDimensions, allowAnyElementType, contentName);
-        }
-        catch (InvalidDataException ex) when (gzip)
-        {
-            throw new DataFormatException($"{path}: corrupt gzip data: {OneLine(ex.Message)}", ex);
-        }
+    /// <summary>
+    /// Reads and checks only the header of an IDX file: everything <see cref="Read"/> can tell before the data, so
+    /// files can be checked against each other (images against labels) before any body is decompressed. Besides the
+    /// header itself: a raw file must hold exactly the bytes the dimensions say; a gzip file must be able to hold
+    /// them (deflate expands at most 1032:1), and a single-member gzip file's trailer must state that size.
+    /// </summary>
+    /// <exception cref="DataFormatException">As <see cref="Read"/>, for what the header and the file's size show.</exception>
+    public static IdxHeader ReadHeader(string path, int expectedDimensions, bool allowAnyElementType = false, string contentName = "data")
+    {
+        using var source = Source.Open(path, expectedDimensions);
+        return source.Run(() => source.ReadHeader(expectedDimensions, allowAnyElementType, contentName));
     }
 
     /// <summary>Whether the stream starts with the gzip magic bytes 1f 8b; the position is restored.</summary>
@@ -70,6 +82,7 @@ internal static class IdxReader
     /// </summary>
     internal static Stream OpenDecompressed(string path)
     {
+        RequireRegular(path);
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
         try
         {
@@ -92,90 +105,191 @@ internal static class IdxReader
         _ => 0,
     };
 
-    private static IdxArray Read(Stream stream, string path, long? rawLength, int expectedDimensions, bool allowAnyElementType, string contentName)
+    private static void RequireRegular(string path)
     {
-        Span<byte> magic = stackalloc byte[4];
-        int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        if (got < 4)
+        if (RegularFile.Problem(path) is string problem)
+            throw Error(path, problem);
+    }
+
+    /// <summary>An open IDX file: the file, and the stream of its content (the file itself or its decompression).</summary>
+    private sealed class Source : IDisposable
+    {
+        private readonly string _path;
+        private readonly FileStream _file;
+        private readonly GZipStream? _gzip;
+
+        private Source(string path, FileStream file, GZipStream? gzip)
         {
-            throw Error(path, got == 0 ? "empty file, expected an IDX header" : $"truncated: {got} bytes, too short for an IDX header");
+            _path = path;
+            _file = file;
+            _gzip = gzip;
         }
 
-        if (magic[0] != 0 || magic[1] != 0)
-        {
-            throw Error(path, $"bad magic: file starts with 0x{magic[0]:X2} 0x{magic[1]:X2}, an IDX file starts with 0x00 0x00");
-        }
+        private Stream Stream => _gzip ?? (Stream)_file;
 
-        byte type = magic[2];
-        int elementSize = ElementSize(type);
-        if (elementSize == 0)
+        public static Source Open(string path, int expectedDimensions)
         {
-            throw Error(path, $"bad magic: unknown IDX element type 0x{type:X2}");
-        }
-
-        if (type != (byte)IdxElementType.UnsignedByte && !allowAnyElementType)
-        {
-            throw Error(path, $"wrong element type 0x{type:X2} ({(IdxElementType)type}), expected 0x08 (unsigned byte)");
-        }
-
-        int dimensionCount = magic[3];
-        if (dimensionCount != expectedDimensions)
-        {
-            throw Error(path, $"wrong number of dimensions: header says {dimensionCount}, expected {expectedDimensions}");
-        }
-
-        byte[] sizeBytes = new byte[4 * dimensionCount];
-        got = stream.ReadAtLeast(sizeBytes, sizeBytes.Length, throwOnEndOfStream: false);
-        if (got < sizeBytes.Length)
-        {
-            throw Error(path, $"truncated header: expected {sizeBytes.Length} bytes of dimension sizes, found {got}");
-        }
-
-        int[] dimensions = new int[dimensionCount];
-        long total = elementSize;
-        for (int i = 0; i < dimensionCount; i++)
-        {
-            // Sizes are big-endian; a size with the top bit set reads as negative and is rejected.
-            dimensions[i] = BinaryPrimitives.ReadInt32BigEndian(sizeBytes.AsSpan(4 * i));
-            if (dimensions[i] <= 0)
+            ArgumentNullException.ThrowIfNull(path);
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(expectedDimensions);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(expectedDimensions, 255);
+            // Before opening: a FIFO would block the open until a writer came, a device would stream forever.
+            RequireRegular(path);
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+            try
             {
-                throw Error(path, $"dimension {i} is {dimensions[i]}, dimensions must be positive");
+                if (!IsGzip(file))
+                    return new Source(path, file, null);
+                if (file.Length < GzipChecks.MinLength)
+                    throw Error(path, $"corrupt gzip data: truncated, {file.Length} bytes is shorter than any gzip stream");
+                return new Source(path, file, new GZipStream(file, CompressionMode.Decompress, leaveOpen: true));
             }
-
-            // Checked against the array limit at every step, so the product cannot overflow a long.
-            total *= dimensions[i];
-            if (total > Array.MaxLength)
+            catch
             {
-                throw Error(path, $"dimensions {FormatDimensions(dimensions, i + 1)} need more than {Array.MaxLength} bytes, too large to load");
+                file.Dispose();
+                throw;
             }
         }
 
-        int expected = (int)total;
-        long headerLength = 4 + sizeBytes.Length;
-        if (rawLength is long length)
+        /// <summary>Runs a read, turning a gzip data error into one line that says what it was.</summary>
+        public T Run<T>(Func<T> read)
         {
-            // For a raw file the size is known up front: report size errors before allocating
-            // anything, so a corrupt header cannot make us allocate gigabytes.
-            long found = length - headerLength;
-            if (found != expected)
+            try
             {
-                throw SizeError(path, expected, found, contentName);
+                return read();
+            }
+            catch (InvalidDataException ex) when (_gzip is not null)
+            {
+                throw new DataFormatException($"{_path}: {GzipChecks.Diagnose(_file)}", ex);
             }
         }
 
-        byte[] data = ReadUpTo(stream, expected, initialCapacity: rawLength is null ? Math.Min(expected, 1 << 20) : expected, out int filled);
-        if (filled < expected)
+        public IdxHeader ReadHeader(int expectedDimensions, bool allowAnyElementType, string contentName)
         {
-            throw SizeError(path, expected, filled, contentName);
+            string path = _path;
+            Stream stream = Stream;
+            Span<byte> magic = stackalloc byte[4];
+            int got = stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
+            if (got < 4)
+            {
+                throw Error(path, got == 0 ? "empty file, expected an IDX header" : $"truncated: {got} bytes, too short for an IDX header");
+            }
+
+            if (magic[0] != 0 || magic[1] != 0)
+            {
+                throw Error(path, $"bad magic: file starts with 0x{magic[0]:X2} 0x{magic[1]:X2}, an IDX file starts with 0x00 0x00");
+            }
+
+            byte type = magic[2];
+            int elementSize = ElementSize(type);
+            if (elementSize == 0)
+            {
+                throw Error(path, $"bad magic: unknown IDX element type 0x{type:X2}");
+            }
+
+            if (type != (byte)IdxElementType.UnsignedByte && !allowAnyElementType)
+            {
+                throw Error(path, $"wrong element type 0x{type:X2} ({(IdxElementType)type}), expected 0x08 (unsigned byte)");
+            }
+
+            int dimensionCount = magic[3];
+            if (dimensionCount != expectedDimensions)
+            {
+                throw Error(path, $"wrong number of dimensions: header says {dimensionCount}, expected {expectedDimensions}");
+            }
+
+            byte[] headerBytes = new byte[4 + 4 * dimensionCount];
+            magic.CopyTo(headerBytes);
+            got = stream.ReadAtLeast(headerBytes.AsSpan(4), headerBytes.Length - 4, throwOnEndOfStream: false);
+            if (got < headerBytes.Length - 4)
+            {
+                throw Error(path, $"truncated header: expected {headerBytes.Length - 4} bytes of dimension sizes, found {got}");
+            }
+
+            int[] dimensions = new int[dimensionCount];
+            long total = elementSize;
+            for (int i = 0; i < dimensionCount; i++)
+            {
+                // Sizes are big-endian; a size with the top bit set reads as negative and is rejected.
+                dimensions[i] = BinaryPrimitives.ReadInt32BigEndian(headerBytes.AsSpan(4 + 4 * i));
+                if (dimensions[i] <= 0)
+                {
+                    throw Error(path, $"dimension {i} is {dimensions[i]}, dimensions must be positive");
+                }
+
+                // Checked against the array limit at every step, so the product cannot overflow a long.
+                total *= dimensions[i];
+                if (total > Array.MaxLength)
+                {
+                    throw Error(path, $"dimensions {FormatDimensions(dimensions, i + 1)} need more than {Array.MaxLength} bytes, too large to load");
+                }
+            }
+
+            int expected = (int)total;
+            long claimed = headerBytes.Length + total;
+            if (_gzip is null)
+            {
+                // For a raw file the size is known up front: report size errors before allocating
+                // anything, so a corrupt header cannot make us allocate gigabytes.
+                long found = _file.Length - headerBytes.Length;
+                if (found != expected)
+                {
+                    throw SizeError(path, expected, found, contentName);
+                }
+            }
+            else
+            {
+                // A gzip file's size is known only by decompressing it, which for a header that lies costs as much as
+                // it claims: what the file's own size and trailer show is checked first.
+                long most = GzipChecks.MaxUncompressed(_file.Length);
+                if (claimed > most)
+                {
+                    throw Error(path, $"truncated: expected {expected} bytes of {contentName}, but a gzip file of {_file.Length} bytes holds at most {most} (deflate expands at most {GzipChecks.MaxRatio}:1)");
+                }
+
+                // The trailer states the last member's size; in a file of one member that is the whole content's.
+                // Several members are legal (gzip a b > c), and then the trailer speaks only for the last one. A
+                // trailer that says more than the header claims costs nothing to read on: decompressing stops at the
+                // claim, and the end of the file is then checked exactly (trailing bytes, junk after the stream).
+                var (_, size) = GzipChecks.Trailer(_file);
+                if (size < claimed && !GzipChecks.MayHoldSeveralMembers(_file))
+                {
+                    throw Error(path, $"the IDX header claims {claimed} bytes ({FormatDimensions(dimensions, dimensionCount)} {contentName} and the header), the gzip trailer says {size} (truncated, damaged, or followed by bytes that are not gzip)");
+                }
+            }
+
+            return new IdxHeader((IdxElementType)type, dimensions, headerBytes, expected);
         }
 
-        long trailing = CountRemaining(stream);
-        if (trailing > 0)
+        public IdxArray ReadBody(IdxHeader header, string contentName)
         {
-            throw SizeError(path, expected, expected + trailing, contentName);
+            string path = _path;
+            int expected = header.BodyLength;
+            byte[] data = ReadUpTo(Stream, expected, initialCapacity: _gzip is not null ? Math.Min(expected, 1 << 20) : expected, out int filled);
+            if (filled < expected)
+            {
+                throw SizeError(path, expected, filled, contentName);
+            }
+
+            // Decompressed data past the end is counted only so far: a gzip stream can expand 1032 times.
+            long trailing = CountRemaining(Stream, limit: 1L << 26);
+            if (trailing > 0)
+            {
+                throw SizeError(path, expected, expected + trailing, contentName, atLeast: trailing >= 1L << 26);
+            }
+
+            if (_gzip is not null && GzipChecks.CheckEnd(_file, header.Bytes, data) is string problem)
+            {
+                throw Error(path, problem);
+            }
+
+            return new IdxArray(header.ElementType, header.Dimensions, data);
         }
 
-        return new IdxArray((IdxElementType)type, dimensions, data);
+        public void Dispose()
+        {
+            _gzip?.Dispose();
+            _file.Dispose();
+        }
     }
 
     /// <summary>
@@ -206,12 +320,12 @@ internal static class IdxReader
         return buffer;
     }
 
-    private static long CountRemaining(Stream stream)
+    private static long CountRemaining(Stream stream, long limit)
     {
         byte[] scratch = new byte[1 << 16];
         long count = 0;
         int read;
-        while ((read = stream.Read(scratch, 0, scratch.Length)) > 0)
+        while (count < limit && (read = stream.Read(scratch, 0, scratch.Length)) > 0)
         {
             count += read;
         }
@@ -219,15 +333,14 @@ internal static class IdxReader
         return count;
     }
 
-    private static DataFormatException SizeError(string path, int expected, long found, string contentName) =>
+    private static DataFormatException SizeError(string path, int expected, long found, string contentName, bool atLeast = false) =>
         found < expected
             ? Error(path, $"truncated: expected {expected} bytes of {contentName}, found {found}")
-            : Error(path, $"trailing bytes: expected {expected} bytes of {contentName}, found {found} ({found - expected} extra)");
+            : Error(path, $"trailing bytes: expected {expected} bytes of {contentName}, found {(atLeast ? "at least " : "")}{found} ({(atLeast ? "at least " : "")}{found - expected} extra)");
 
     private static string FormatDimensions(int[] dimensions, int count) =>
         string.Join('x', dimensions.Take(count).Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
     private static DataFormatException Error(string path, string problem) => new($"{path}: {problem}");
 
-    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 }

@@ -150,6 +150,17 @@ public sealed class MnistData
         }
 
         RequireFile(imagesPath);
+        if (labelsPath is not null)
+        {
+            // Both headers before either body: a header that claims 40000 x 50000 images must not cost the minutes
+            // and gigabytes of decompressing them before the labels show that the two files do not belong together.
+            RequireFile(labelsPath);
+            int imageCount = IdxReader.ReadHeader(imagesPath, 3, contentName: "pixels").Dimensions[0];
+            int labelCount = IdxReader.ReadHeader(labelsPath, 1, contentName: "labels").Dimensions[0];
+            if (labelCount != imageCount)
+                throw CountMismatch(imagesPath, labelsPath, imageCount, labelCount);
+        }
+
         IdxArray images = IdxReader.ReadImages(imagesPath);
         int count = images.Dimensions[0], rows = images.Dimensions[1], cols = images.Dimensions[2];
         MnistSet set;
@@ -159,12 +170,11 @@ public sealed class MnistData
         }
         else
         {
-            RequireFile(labelsPath);
             IdxArray labels = IdxReader.ReadLabels(labelsPath);
             if (labels.Dimensions[0] != count)
             {
-                throw new DataFormatException(
-                    $"{labelsPath}: {labels.Dimensions[0]} labels for the {count} images of {imagesPath} (labels of another set?)");
+                // The files changed since their headers were read.
+                throw CountMismatch(imagesPath, labelsPath, count, labels.Dimensions[0]);
             }
 
             set = new MnistSet(images.Data, labels.Data, rows, cols);
@@ -173,10 +183,14 @@ public sealed class MnistData
         return limit is int n ? set.Take(n) : set;
     }
 
+    private static DataFormatException CountMismatch(string imagesPath, string labelsPath, int images, int labels) =>
+        new($"{labelsPath}: {labels} labels for the {images} images of {imagesPath} (labels of another set?)");
+
     private static void RequireFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
+        // Path.Exists, not File.Exists: a directory given as a data file is reported as one by the reader, not as missing.
+        if (!Path.Exists(path))
             throw new DataUnavailableException($"{path} not found");
     }
 

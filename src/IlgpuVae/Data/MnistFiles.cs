@@ -34,23 +34,49 @@ public static class MnistFiles
     };
 
     /// <summary>
-    /// The path of <paramref name="name"/> in <paramref name="directory"/>, raw or <c>.gz</c>, or
-    /// null if neither exists. The raw file wins when both exist, as it loads faster.
+    /// The path of <paramref name="name"/> in <paramref name="directory"/>, raw or <c>.gz</c>, or null if neither
+    /// exists. Anything at a name counts, so a directory or a FIFO there is refused by the reader with its path rather
+    /// than passed over. When both exist they must hold the same data (compared after decompressing either), and then
+    /// the raw file is given, as it loads faster: <c>gunzip -k</c> leaves such a pair, and either file gives the same
+    /// data set. Two that differ are an error, since which one the user meant cannot be told.
     /// </summary>
     /// <param name="directory">The directory to look in.</param>
     /// <param name="name">A base name from <see cref="All"/>.</param>
     /// <returns>The existing file, or null.</returns>
+    /// <exception cref="DataFormatException">Both exist and hold different data, or one cannot be read to compare.</exception>
     public static string? Find(string directory, string name)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentNullException.ThrowIfNull(name);
         string raw = Path.Combine(directory, name);
-        if (File.Exists(raw))
-        {
-            return raw;
-        }
-
         string gz = raw + ".gz";
-        return File.Exists(gz) ? gz : null;
+        bool rawExists = Path.Exists(raw), gzExists = Path.Exists(gz);
+        if (rawExists && gzExists && File.Exists(raw) && File.Exists(gz) && !SameData(raw, gz))
+            throw new DataFormatException($"{raw} and {gz} both exist and hold different data; remove the one that is wrong");
+        return rawExists ? raw : gzExists ? gz : null;
+    }
+
+    /// <summary>Whether two files hold the same data once each is decompressed (if it is gzip).</summary>
+    private static bool SameData(string first, string second)
+    {
+        try
+        {
+            using Stream a = IdxReader.OpenDecompressed(first);
+            using Stream b = IdxReader.OpenDecompressed(second);
+            byte[] bufferA = new byte[1 << 16], bufferB = new byte[1 << 16];
+            while (true)
+            {
+                int readA = a.ReadAtLeast(bufferA, bufferA.Length, throwOnEndOfStream: false);
+                int readB = b.ReadAtLeast(bufferB, bufferB.Length, throwOnEndOfStream: false);
+                if (!bufferA.AsSpan(0, readA).SequenceEqual(bufferB.AsSpan(0, readB)))
+                    return false;
+                if (readA == 0)
+                    return true;
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DataFormatException($"{first} and {second} both exist, and they cannot be compared (corrupt gzip data); remove the one that is wrong", e);
+        }
     }
 }

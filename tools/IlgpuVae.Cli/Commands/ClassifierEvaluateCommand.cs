@@ -23,8 +23,7 @@ public static class ClassifierEvaluateCommand
     {
         var (stdout, stderr, token) = cli;
         string path = options.RequiredString("--model");
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such classifier file");
+        RequireInputFile(path, "classifier");
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         using var classifier = Classifier.Load(device, path);

@@ -34,8 +34,7 @@ public static class CvaeAgreementCommand
         int perClass = options.OptionalInt("--count", 1) ?? 1000;
         var scales = Scales(options, single: false);
         ulong seed = (ulong)options.Int("--seed", 0);
-        if (!File.Exists(classifierPath))
-            throw new FileNotFoundException($"{classifierPath}: no such classifier file");
+        RequireInputFile(classifierPath, "classifier");
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);
         using var model = LoadConditional(device, path);

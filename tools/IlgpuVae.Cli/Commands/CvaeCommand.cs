@@ -20,8 +20,7 @@ public static class CvaeCommand
 
     public static VaeModel LoadConditional(ComputeDevice device, string path)
     {
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such model file");
+        RequireInputFile(path, "model");
         var model = VaeModel.Load(device, path);
         var config = model.Config;
         if (!config.IsConditional)

@@ -41,12 +41,11 @@ public static class EvaluateCommand
         if (assessmentOptions.ImportanceSamples > AssessmentOptions.MaxImportanceSamples)
             throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {assessmentOptions.ImportanceSamples}");
         string path = options.RequiredString("--model");
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: no such model file");
+        RequireInputFile(path, "model");
         string? classifierPath = options.String("--classifier");
         int agreementSamples = options.Int("--agreement-samples", 1);
-        if (classifierPath is not null && !File.Exists(classifierPath))
-            throw new FileNotFoundException($"{classifierPath}: no such classifier file");
+        if (classifierPath is not null)
+            RequireInputFile(classifierPath, "classifier");
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, options.OptionalInt("--limit", 1), token);
         using var model = VaeModel.Load(device, path);
