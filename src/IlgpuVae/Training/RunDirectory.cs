@@ -551,6 +551,9 @@ internal sealed class RunDirectory
         // would have us write our process id into whatever it names. Only a regular file, or nothing, is taken.
         if (new FileInfo(path).LinkTarget is not null || Directory.Exists(path))
             throw new IOException($"{path}: not a regular file (a link or a directory); remove it to train in {Path}");
+        // A FIFO or a device would take our lock and process id somewhere else (or fail without naming the path).
+        if (Data.RegularFile.Problem(path) is string problem)
+            throw new IOException($"{path}: {problem}; remove it to train in {Path}");
         FileStream stream;
         try
         {

@@ -91,5 +91,12 @@ public sealed class RunDirectorySafetyCliTests
         (code, _, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!);
         Assert.Equal(1, code);
         AssertOneLineError(err, "not a regular file");
+
+        // Case 8: so is a FIFO (it failed on "Stream does not support seeking", naming nothing).
+        Directory.Delete(lockPath);
+        HostileDataTests.Fifo(lockPath);
+        (code, _, err) = Run("train", "--resume", run, "--epochs", "2", "--data", TestData.MnistDirectory!);
+        Assert.Equal(1, code);
+        AssertOneLineError(err, $"{lockPath}: not a regular file (a FIFO)");
     }
 }

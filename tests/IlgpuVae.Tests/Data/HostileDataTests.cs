@@ -20,9 +20,11 @@ public sealed partial class HostileDataTests
     private static partial int MkFifo(string path, uint mode);
 
     /// <summary>Makes a FIFO (Unix only: the tests that need one return early elsewhere).</summary>
-    internal static string Fifo(TempDirectory dir, string name)
+    internal static string Fifo(TempDirectory dir, string name) => Fifo(dir.File(name));
+
+    /// <summary>Makes a FIFO at <paramref name="path"/>.</summary>
+    internal static string Fifo(string path)
     {
-        string path = dir.File(name);
         Assert.True(MkFifo(path, Convert.ToUInt32("600", 8)) == 0, $"mkfifo failed: {Marshal.GetLastPInvokeError()}");
         return path;
     }
