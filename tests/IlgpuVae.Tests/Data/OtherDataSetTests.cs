@@ -167,10 +167,13 @@ public sealed class OtherDataSetTests
         using (var resumed = VaeTrainer.Resume(device, data, run, 3))
             Assert.Equal((H, W), (resumed.Options.Model.ImageHeight, resumed.Options.Model.ImageWidth));
 
-        // Resuming on another data set of the same size is refused, naming both.
-        var other = new MnistData(data.Train, data.Test, "other");
+        // The data is checked by content, not by name (issue 22, case 4): the same images under another name resume,
+        // other images of the same size are refused.
+        using (var renamed = VaeTrainer.Resume(device, new MnistData(data.Train, data.Test, "other"), run, 3))
+            Assert.Equal((H, W), (renamed.Options.Model.ImageHeight, renamed.Options.Model.ImageWidth));
+        var other = new MnistData(data.Train, data.Test.Take(data.Test.Count - 1), "bands");
         var ex = Assert.Throws<InvalidDataException>(() => VaeTrainer.Resume(device, other, run, 3));
-        Assert.Contains("the run trained on bands, and these images are other", ex.Message);
+        Assert.Contains("the test data differs from what the run trained on", ex.Message);
     }
 
     [Fact]
