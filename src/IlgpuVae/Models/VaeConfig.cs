@@ -167,6 +167,38 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>The model kind as written in metadata and configs: "vae", "cvae", "conv-vae" or "conv-cvae".</summary>
     public string Kind => (IsConvolutional ? "conv-" : "") + (IsConditional ? "cvae" : "vae");
 
+    /// <summary>
+    /// Value equality: the same architecture, widths, sizes and activation. A record's generated equality would compare
+    /// <see cref="Hidden"/> and <see cref="Channels"/> by reference, so that <c>VaeConfig.Default == VaeConfig.Default</c>
+    /// was false (and two equal <see cref="Training.TrainingOptions"/> with it). The image size compares as it reads: an
+    /// unset 28 x 28 equals a set one. A new property must be added here and to <see cref="GetHashCode"/>.
+    /// </summary>
+    /// <param name="other">The other config.</param>
+    /// <returns>Whether they describe the same model.</returns>
+    public bool Equals(VaeConfig? other) => other is not null && (ReferenceEquals(this, other) ||
+        (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent && Classes == other.Classes
+         && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
+         && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(InputSize);
+        foreach (int width in Hidden)
+            hash.Add(width);
+        hash.Add(Latent);
+        hash.Add(Classes);
+        hash.Add(Conditioning);
+        hash.Add(Activation);
+        hash.Add(Architecture);
+        foreach (int channels in Channels)
+            hash.Add(channels);
+        hash.Add(ImageHeight);
+        hash.Add(ImageWidth);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Every <see cref="Kind"/> there is: what the "model" metadata and config.json's "model" may say.</summary>
     public static IReadOnlyList<string> Kinds { get; } = ["vae", "cvae", "conv-vae", "conv-cvae"];
 

@@ -222,19 +222,22 @@ public sealed partial class VaeModel : Model
     public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
         // The codes and the images are held at once: both are checked before either is drawn.
         CheckHostMemory((double)count * (Config.Latent + Config.InputSize), $"{count:N0} samples of {Config.InputSize:N0} values");
         return Decode(PriorSamples(count, seed), labels, cancellationToken);
     }
 
-    /// <summary>A conditional model's samples of one digit.</summary>
-    /// <param name="label">The digit.</param>
+    /// <summary>
+    /// A conditional model's samples of one class. Named apart from <see cref="Sample(int, ulong, ReadOnlySpan{int})"/>:
+    /// as an overload, <c>Sample(16, 7, 1)</c> could mean either.
+    /// </summary>
+    /// <param name="label">The class.</param>
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Sample(int label, int count, ulong seed)
+    public float[] SampleClass(int label, int count, ulong seed)
     {
         ThrowIfDisposed();
         var labels = Enumerable.Repeat(label, count).ToArray();
@@ -341,6 +344,10 @@ public sealed partial class VaeModel : Model
             throw new ArgumentException($"{images.Length} values are not whole images of D = {d}", nameof(images));
         int count = images.Length / d;
         CheckLabels(labels, count);
+        // The likelihood is of values in [0, 1]: a pixel of 2 (or 255, or NaN) would give a number, not an error.
+        for (int i = 0; i < images.Length; i++)
+            if (!(images[i] >= 0f && images[i] <= 1f))
+                throw new ArgumentException($"value {i % d} of image {i / d} is {images[i]}; images are values in [0, 1]", nameof(images));
         return count;
     }
 

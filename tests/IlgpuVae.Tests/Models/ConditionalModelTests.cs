@@ -133,7 +133,7 @@ public sealed class ConditionalModelTests
 
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => cvae.Decode(z, [0, 3]));
         Assert.Contains("label 3 is outside 0-2", e.Message);
-        e = Assert.Throws<ArgumentOutOfRangeException>(() => cvae.Sample(-1, 4, 1));
+        e = Assert.Throws<ArgumentOutOfRangeException>(() => cvae.SampleClass(-1, 4, 1));
         Assert.Contains("label -1 is outside 0-2", e.Message);
         var mismatch = Assert.Throws<ArgumentException>(() => cvae.Decode(z, [1]));
         Assert.Contains("1 labels for 2 rows", mismatch.Message);
@@ -143,7 +143,7 @@ public sealed class ConditionalModelTests
         Assert.Contains("needs one label per row", mismatch.Message);
 
         using var vae = VaeModel.Create(device, new VaeConfig(6, [5], 3), capacity: 4);
-        var unconditional = Assert.Throws<ArgumentException>(() => vae.Sample(label: 1, count: 2, seed: 1));
+        var unconditional = Assert.Throws<ArgumentException>(() => vae.SampleClass(label: 1, count: 2, seed: 1));
         Assert.Contains("unconditional", unconditional.Message);
     }
 }

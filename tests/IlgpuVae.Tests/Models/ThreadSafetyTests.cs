@@ -44,7 +44,7 @@ public sealed class ThreadSafetyTests
         var calls = VaeCalls(vae, images, vae.PriorSamples(33, 3)).Concat(
         [
             () => cvae.Reconstruct(images, labels),
-            () => cvae.Sample(label: 4, count: 21, seed: 8),
+            () => cvae.SampleClass(label: 4, count: 21, seed: 8),
             () => classifier.Logits(images),
             // Creating and disposing a model is device work too (allocation, initialisation).
             () =>
@@ -78,7 +78,7 @@ public sealed class ThreadSafetyTests
         Assert.Throws<ObjectDisposedException>(() => model.Decode(new float[2]));
         Assert.Throws<ObjectDisposedException>(() => model.Reconstruct(image));
         Assert.Throws<ObjectDisposedException>(() => model.Sample(1, 1));
-        Assert.Throws<ObjectDisposedException>(() => model.Sample(label: 1, count: 1, seed: 1));
+        Assert.Throws<ObjectDisposedException>(() => model.SampleClass(label: 1, count: 1, seed: 1));
         Assert.Throws<ObjectDisposedException>(() => model.PriorSamples(1, 1));
         Assert.Throws<ObjectDisposedException>(() => model.LatentMeans(image));
         Assert.Throws<ObjectDisposedException>(() => model.LatentMeans(set));
