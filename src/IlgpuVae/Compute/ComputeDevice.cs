@@ -67,7 +67,7 @@ public sealed class ComputeDevice : IDisposable
     private readonly DeviceChoice _kind;
     private bool _disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps, ILogger logger)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps, ILogger logger, string reason)
     {
         _context = context;
         Accelerator = accelerator;
@@ -77,8 +77,7 @@ public sealed class ComputeDevice : IDisposable
         Ops = kind == DeviceChoice.Cpu && cpuOps == CpuOpsMode.Vectorized
             ? new CpuOps((CPUAccelerator)accelerator)
             : new KernelOps(accelerator);
-        logger.LogInformation("IlgpuVae device: {Device} [{Kind}], {Ops} ops loaded in {Milliseconds:F0} ms",
-            accelerator.Name, kind, Ops.Name, clock.Elapsed.TotalMilliseconds);
+        LibraryLog.DeviceOpened(logger, $"{accelerator.Name} [{kind}], {Ops.Name} ops", reason, clock.Elapsed.TotalMilliseconds);
     }
 
     private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, IOps ops, ILogger logger)
@@ -192,28 +191,34 @@ public sealed class ComputeDevice : IDisposable
     /// <summary>Opens the device <paramref name="choice"/> names.</summary>
     /// <example>
     /// <code>
-    /// using var device = ComputeDevice.Open(DeviceChoice.Auto, logger: loggerFactory.CreateLogger("IlgpuVae"));
+    /// using var device = ComputeDevice.Open(DeviceChoice.Auto, loggerFactory: loggerFactory);
     /// Console.WriteLine(device.Description);   // e.g. "CPUAccelerator [Cpu], vectorized ops"
     /// </code>
     /// </example>
     /// <param name="choice">Which device.</param>
     /// <param name="cpuOps">How ops run when the device is the CPU accelerator.</param>
-    /// <param name="logger">
-    /// Receives the device chosen and the kernels' load time, and later each checkpoint written by a model or trainer
-    /// on this device; null for none. The library never writes to the console.
+    /// <param name="loggerFactory">
+    /// Gives the logger (category "IlgpuVae") for the device chosen and why, a fallback to the CPU, and later each
+    /// epoch, checkpoint, saved model, stop and divergence of the models and trainers on this device, each with its
+    /// own event id; null for none. The library never writes to the console.
     /// </param>
     /// <returns>The open device.</returns>
     /// <exception cref="DeviceUnavailableException">The device is absent.</exception>
     public static ComputeDevice Open(DeviceChoice choice = DeviceChoice.Auto, CpuOpsMode cpuOps = CpuOpsMode.Vectorized,
-        ILogger? logger = null)
+        ILoggerFactory? loggerFactory = null)
     {
         var context = CreateContext();
         try
         {
             var device = Pick(context, choice);
             var kind = KindOf(device);
+            var logger = loggerFactory?.CreateLogger(LibraryLog.Category) ?? NullLogger.Instance;
+            string reason = choice != DeviceChoice.Auto ? $"asked for {choice}"
+                : kind == DeviceChoice.Cpu ? "auto, no GPU found" : $"auto, the first {(kind == DeviceChoice.Cuda ? "CUDA" : "OpenCL")} GPU";
+            if (choice == DeviceChoice.Auto && kind == DeviceChoice.Cpu)
+                LibraryLog.DeviceFallback(logger);
             var accelerator = device.CreateAccelerator(context);
-            return new ComputeDevice(context, accelerator, kind, cpuOps, logger ?? NullLogger.Instance);
+            return new ComputeDevice(context, accelerator, kind, cpuOps, logger, reason);
         }
         catch
         {

@@ -105,7 +105,7 @@ public abstract class Model : IDisposable
     internal void Write(string path, IReadOnlyDictionary<string, string>? extraMetadata, IEnumerable<NamedTensor> parameters)
     {
         ModelFile.Save(path, ConfigMetadata(), extraMetadata, parameters);
-        _device.Logger.LogInformation("IlgpuVae checkpoint written: {Path}", path);
+        LibraryLog.ModelSaved(_device.Logger, path);
     }
 
     /// <summary>Frees the model's device buffers (a trainer's model leaves them to the trainer). Calling it again does nothing.</summary>

@@ -315,6 +315,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
                 summary.EpochSeconds, summary.SamplesPerSecond);
             finished.Add(metrics);
             _history.Add(metrics);
+            LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
             SaveState();
             _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
@@ -324,16 +325,23 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         switch (outcome)
         {
             case TrainingOutcome.Cancelled:
+            {
                 SaveState();
-                return new TrainingResult(outcome, finished, $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}" +
-                    (_run is null ? "" : $"; the run in {_run.Path} can be resumed"));
+                string message = $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}" +
+                    (_run is null ? "" : $"; the run in {_run.Path} can be resumed");
+                LibraryLog.TrainingCancelled(_network.Device.Logger, message);
+                return new TrainingResult(outcome, finished, message);
+            }
             case TrainingOutcome.Diverged:
-                return new TrainingResult(outcome, finished,
-                    $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
+            {
+                string message = $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
                     (_run is null ? "nothing was saved"
                         : _checkpointAt is not null ? $"the last good checkpoint in {_run.Path} ({_checkpointAt}) was kept"
                         : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
-                    "; a lower learning rate may help");
+                    "; a lower learning rate may help";
+                LibraryLog.TrainingDiverged(_network.Device.Logger, message);
+                return new TrainingResult(outcome, finished, message);
+            }
             default:
                 return new TrainingResult(outcome, finished);
         }
@@ -407,6 +415,7 @@ public sealed class VaeTrainer : IDisposable, ITrainable
             extra[key] = value;
         _run.WriteCheckpoint(state, _options, _history, tensors, extra);
         _checkpointAt = Describe(state);
+        LibraryLog.CheckpointWritten(_network.Device.Logger, _run.PathOf(RunDirectory.StateFile), _checkpointAt);
         Export(_run, state, weights);
     }
 

@@ -1,39 +1,105 @@
 using IlgpuVae.Compute;
 using IlgpuVae.Models;
+using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace IlgpuVae.Tests.Compute;
 
-/// <summary>The optional logger: the device chosen with the kernels' load time, and every checkpoint written.</summary>
+/// <summary>The optional logger factory: each of the library's messages with its own event id (issue 21).</summary>
 public sealed class LoggingTests
 {
     [Fact]
-    public void Logger_ReceivesDeviceChoiceAndCheckpointWrites()
+    public void Device_AndASavedModel_AreLogged_WithTheirEventIds()
     {
-        var logger = new ListLogger();
-        using var device = ComputeDevice.Open(DeviceChoice.Cpu, logger: logger);
+        var log = new ListLoggerFactory();
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu, loggerFactory: log);
         using var model = VaeModel.Create(device, new VaeConfig(784, [8], 2), capacity: 4);
-        string path = Path.Combine(Directory.CreateTempSubdirectory("ilgpu-vae-log-").FullName, "model.safetensors");
+        using var dir = new TempDirectory();
+        string path = dir.File("model.safetensors");
         model.Save(path);
 
-        Assert.Contains(logger.Messages, m => m.StartsWith("IlgpuVae device: CPUAccelerator [Cpu], vectorized ops loaded in ", StringComparison.Ordinal));
-        Assert.Contains($"IlgpuVae checkpoint written: {path}", logger.Messages);
-        Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        Assert.Equal(["IlgpuVae"], log.Categories.Distinct());
+        var opened = Assert.Single(log.Entries, e => e.Id.Name == "DeviceOpened");
+        Assert.Equal(1, opened.Id.Id);
+        Assert.StartsWith("device CPUAccelerator [Cpu], vectorized ops: asked for Cpu; its ops loaded in ", opened.Message);
+        // A user's Save is a saved model, not a checkpoint.
+        Assert.Contains(log.Entries, e => e.Id.Id == 5 && e.Message == $"model saved: {path}");
+        Assert.DoesNotContain(log.Entries, e => e.Id.Name == "CheckpointWritten");
     }
 
-    private sealed class ListLogger : ILogger
+    [Fact]
+    public void Auto_OnAMachineWithoutAGpu_LogsTheFallback()
     {
-        public List<string> Messages { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        var log = new ListLoggerFactory();
+        using var device = ComputeDevice.Open(DeviceChoice.Auto, loggerFactory: log);
+        if (device.Description.Contains("[Cpu]", StringComparison.Ordinal))
         {
-            lock (Messages)
-                Messages.Add(formatter(state, exception));
+            Assert.Contains(log.Entries, e => e.Id.Id == 2 && e.Level == LogLevel.Warning);
+            Assert.Contains(log.Entries, e => e.Id.Id == 1 && e.Message.Contains("auto, no GPU found", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.DoesNotContain(log.Entries, e => e.Id.Id == 2);
+        }
+    }
+
+    [Fact]
+    public void Training_LogsEpochsCheckpointsAndAStop()
+    {
+        var log = new ListLoggerFactory();
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu, loggerFactory: log);
+        var (images, labels) = SyntheticIdx.Make(120, 1);
+        var data = new IlgpuVae.Data.MnistData(
+            IlgpuVae.Data.MnistSet.Unlabelled(images[..(100 * SyntheticIdx.Height * SyntheticIdx.Width)], SyntheticIdx.Height, SyntheticIdx.Width),
+            IlgpuVae.Data.MnistSet.Unlabelled(images[(100 * SyntheticIdx.Height * SyntheticIdx.Width)..], SyntheticIdx.Height, SyntheticIdx.Width),
+            "bands");
+        using var dir = new TempDirectory();
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 20, Model = new VaeConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], 2) };
+        using (var trainer = new VaeTrainer(device, data, options, dir.Path))
+            Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
+        Assert.Equal(2, log.Entries.Count(e => e.Id.Name == "EpochCompleted" && e.Id.Id == 3));
+        Assert.Contains(log.Entries, e => e.Id.Id == 4 && e.Message.StartsWith($"checkpoint written: {Path.Combine(dir.Path, RunDirectory.StateFile)} (after epoch 2)", StringComparison.Ordinal));
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using (var again = VaeTrainer.Resume(device, data, dir.Path, 3))
+            Assert.Equal(TrainingOutcome.Cancelled, again.Train(cancellationToken: cancelled.Token).Outcome);
+        Assert.Contains(log.Entries, e => e.Id.Id == 6 && e.Message.StartsWith("training stopped at epoch 3", StringComparison.Ordinal));
+    }
+
+    private sealed record Entry(LogLevel Level, EventId Id, string Message);
+
+    private sealed class ListLoggerFactory : ILoggerFactory
+    {
+        public List<Entry> Entries { get; } = [];
+        public List<string> Categories { get; } = [];
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            lock (Entries)
+                Categories.Add(categoryName);
+            return new ListLogger(this);
+        }
+
+        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class ListLogger(ListLoggerFactory owner) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (owner.Entries)
+                    owner.Entries.Add(new Entry(logLevel, eventId, formatter(state, exception)));
+            }
         }
     }
 }
