@@ -16,6 +16,24 @@ public sealed record ClassifierConfig(int InputSize, IReadOnlyList<int> Hidden, 
     /// <summary>The default MNIST classifier: 784-512-512-10.</summary>
     public static ClassifierConfig Default => new(784, [512, 512]);
 
+    /// <summary>Value equality, <see cref="Hidden"/> element by element (a record's own would compare the list by
+    /// reference, and two equal <see cref="ClassifierTrainingOptions"/> with it).</summary>
+    /// <param name="other">The other config.</param>
+    /// <returns>Whether they describe the same classifier.</returns>
+    public bool Equals(ClassifierConfig? other) => other is not null && (ReferenceEquals(this, other) ||
+        (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Classes == other.Classes));
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(InputSize);
+        foreach (int width in Hidden)
+            hash.Add(width);
+        hash.Add(Classes);
+        return hash.ToHashCode();
+    }
+
     /// <summary>Every layer's (inputs, outputs), from the input to the logits.</summary>
     public IReadOnlyList<(int Inputs, int Outputs)> Layers
     {

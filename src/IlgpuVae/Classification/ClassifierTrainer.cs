@@ -21,10 +21,10 @@ namespace IlgpuVae.Classification;
 /// <see cref="Save"/> while one runs throws <see cref="InvalidOperationException"/>. It holds its device's lock one
 /// step at a time. After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class ClassifierTrainer : IDisposable, ITrainable
+public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainable
 {
     private readonly Classifier _classifier;
-    private int _running;
+    private readonly TrainerGate _gate = new();
     private bool _disposed;
     private readonly ClassifierTrainingOptions _options;
     private readonly DeviceDataset _train, _test;
@@ -99,8 +99,8 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public ClassifierTrainingResult Train(IProgress<ClassifierProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        using var busy = Enter();
-        return TrainOnce(progress, cancellationToken);
+        using var busy = Enter(cancellationToken);
+        return TrainOnce(progress, busy.Token);
     }
 
     /// <summary><see cref="Train"/> on a thread-pool thread; a cancelled token stops after the current step.</summary>
@@ -199,14 +199,16 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
     }
 
     /// <summary>Frees the trainer's device buffers and its classifier. Calling it again does nothing.</summary>
-    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): use
+    /// <see cref="DisposeAsync"/>, which stops it and waits, or cancel it and wait first.</exception>
     public void Dispose()
     {
         if (_disposed)
             return;
-        if (Volatile.Read(ref _running) != 0)
-            throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
+        if (_gate.IsBusy)
+            throw new InvalidOperationException("this trainer is still training: use DisposeAsync, or cancel it and wait for Train to return before disposing");
         _disposed = true;
+        _gate.Dispose();
         _classifier.Dispose();
         _evaluator.Dispose();
         _engine.Dispose();
@@ -223,17 +225,20 @@ public sealed class ClassifierTrainer : IDisposable, ITrainable
         return value;
     }
 
-    // Marks the trainer busy for one call; a second caller meanwhile gets an InvalidOperationException.
-    private Busy Enter()
+    /// <summary>Stops a training that runs (after its step) and waits for it to return, then frees the trainer.</summary>
+    /// <returns>The wait.</returns>
+    public async ValueTask DisposeAsync()
     {
-        ThrowIfDisposed();
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-            throw new InvalidOperationException("this trainer is already in use; a trainer serves one thread at a time");
-        return new Busy(this);
+        if (_disposed)
+            return;
+        await _gate.StopAndWaitAsync().ConfigureAwait(false);
+        Dispose();
     }
 
-    private readonly ref struct Busy(ClassifierTrainer trainer)
+    // Marks the trainer busy for one call; a second caller meanwhile gets an InvalidOperationException.
+    private TrainerGate.Call Enter(CancellationToken cancellationToken = default)
     {
-        public void Dispose() => Volatile.Write(ref trainer._running, 0);
+        ThrowIfDisposed();
+        return _gate.Enter(cancellationToken);
     }
 }

@@ -20,11 +20,11 @@ namespace IlgpuVae.Training;
 /// so other models on the device can be used meanwhile. After <see cref="Dispose"/> every member throws
 /// <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class VaeTrainer : IDisposable, ITrainable
+public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
 {
     private readonly VaeModel _model;
     private EventHandler<EpochCompletedEventArgs>? _epochCompleted;
-    private int _running;
+    private readonly TrainerGate _gate = new();
     private bool _disposed;
     private const ulong EvaluationSalt = 0x5EED_E7A1_0000_0001UL;
     private readonly TrainingOptions _options;
@@ -260,16 +260,8 @@ public sealed class VaeTrainer : IDisposable, ITrainable
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        if (Interlocked.Exchange(ref _running, 1) != 0)
-            throw new InvalidOperationException("this trainer is already training; a trainer serves one thread at a time");
-        try
-        {
-            return TrainOnce(progress, cancellationToken);
-        }
-        finally
-        {
-            Volatile.Write(ref _running, 0);
-        }
+        using var busy = _gate.Enter(cancellationToken);
+        return TrainOnce(progress, busy.Token);
     }
 
     /// <summary>
@@ -524,15 +516,37 @@ public sealed class VaeTrainer : IDisposable, ITrainable
         : $"epoch {state.Epoch}, step {state.StepInEpoch}";
 
     /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
-    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): cancel it and wait first.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): use
+    /// <see cref="DisposeAsync"/>, which stops it and waits, or cancel it and wait first.</exception>
     public void Dispose()
     {
         if (_disposed)
             return;
-        if (Volatile.Read(ref _running) != 0)
-            throw new InvalidOperationException("this trainer is still training: cancel it and wait for Train to return before disposing");
+        if (_gate.IsBusy)
+            throw new InvalidOperationException("this trainer is still training: use DisposeAsync, or cancel it and wait for Train to return before disposing");
         _disposed = true;
         DisposeParts();
+        _gate.Dispose();
+    }
+
+    /// <summary>
+    /// Stops a training that runs, as a cancelled token does (after the current step, with a resumable state saved into
+    /// the run directory), waits for it to return, then frees the trainer. Calling it again does nothing.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await using var trainer = new VaeTrainer(device, data, options, "runs/app");
+    /// var training = trainer.TrainAsync();
+    /// // ... the app closes: the run stops after its step, is saved, and the trainer is freed.
+    /// </code>
+    /// </example>
+    /// <returns>The wait.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+            return;
+        await _gate.StopAndWaitAsync().ConfigureAwait(false);
+        Dispose();
     }
 
     // Tolerates a constructor that failed half-way; the lock goes last, once nothing more can be written.

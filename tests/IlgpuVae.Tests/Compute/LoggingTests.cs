@@ -50,11 +50,7 @@ public sealed class LoggingTests
     {
         var log = new ListLoggerFactory();
         using var device = ComputeDevice.Open(DeviceChoice.Cpu, loggerFactory: log);
-        var (images, labels) = SyntheticIdx.Make(120, 1);
-        var data = new IlgpuVae.Data.MnistData(
-            IlgpuVae.Data.MnistSet.Unlabelled(images[..(100 * SyntheticIdx.Height * SyntheticIdx.Width)], SyntheticIdx.Height, SyntheticIdx.Width),
-            IlgpuVae.Data.MnistSet.Unlabelled(images[(100 * SyntheticIdx.Height * SyntheticIdx.Width)..], SyntheticIdx.Height, SyntheticIdx.Width),
-            "bands");
+        var data = SyntheticIdx.InMemory(100, 20);
         using var dir = new TempDirectory();
         var options = new TrainingOptions { Epochs = 2, BatchSize = 20, Model = new VaeConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], 2) };
         using (var trainer = new VaeTrainer(device, data, options, dir.Path))

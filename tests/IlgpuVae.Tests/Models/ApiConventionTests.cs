@@ -38,6 +38,8 @@ public sealed class ApiConventionTests
         foreach (var config in different)
             Assert.NotEqual(VaeConfig.Default, config);
         Assert.NotEqual(new TrainingOptions(), new TrainingOptions { Model = VaeConfig.Default with { Latent = 2 } });
+        Assert.Equal(new IlgpuVae.Classification.ClassifierTrainingOptions(), new IlgpuVae.Classification.ClassifierTrainingOptions());
+        Assert.NotEqual(IlgpuVae.Classification.ClassifierConfig.Default, IlgpuVae.Classification.ClassifierConfig.Default with { Hidden = [512] });
     }
 
     // Equals and GetHashCode list the properties by hand: a new one must be added there. This names them.
