@@ -339,18 +339,6 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
         }
     }
 
-    /// <summary>The epoch's shuffled order: a seeded Fisher-Yates permutation, the same on every run.</summary>
-    /// <param name="seed">The run's seed.</param>
-    /// <param name="epoch">The epoch.</param>
-    /// <param name="count">Items.</param>
-    /// <returns>The permutation.</returns>
-    /// <example>
-    /// <code>
-    /// int[] order = VaeTrainer.Permutation(seed: 1, epoch: 1, count: 60000);   // the images of epoch 1, in training order
-    /// </code>
-    /// </example>
-    public static int[] Permutation(int seed, int epoch, int count) => TrainingEngine.Permutation(seed, epoch, count);
-
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight)
     {
         int rows = _network.Graph.Context.Rows;
