@@ -11,7 +11,7 @@ MnistData data = MnistData.Load(dataDirectory, trainLimit: 6000, testLimit: 1000
 using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // a CUDA or OpenCL GPU, else the CPU
 Console.WriteLine($"device: {device.Description}");
 
-// Train briefly, off this thread; a cancelled token would stop after the current step.
+// Train briefly, off this thread; a cancelled token would stop after the current step and throw OperationCanceledException.
 var options = new TrainingOptions { Epochs = 2, Model = new VaeConfig(784, [256], 8) };
 using var trainer = new VaeTrainer(device, data, options);
 TrainingResult result = await trainer.TrainAsync();

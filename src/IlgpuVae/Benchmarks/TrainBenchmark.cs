@@ -46,8 +46,9 @@ public static class TrainBenchmark
     /// <param name="profile">Also time every op in one more epoch.</param>
     /// <param name="progress">Progress of the timed epochs; null for none.</param>
     /// <param name="cancellationToken">Stops after the current step.</param>
-    /// <returns>The figures, or null when the timed run was cancelled or diverged (<paramref name="outcome"/> says which).</returns>
+    /// <returns>The figures, or null when the timed run diverged (<paramref name="outcome"/> says where).</returns>
     /// <param name="outcome">How the timed run ended.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static TrainBenchmarkResult? Run(ComputeDevice device, MnistData data, TrainingOptions training, bool profile,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out TrainingResult outcome)
     {

@@ -95,6 +95,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public ClassifierTrainingResult Train(IProgress<ClassifierProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -113,6 +114,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public Task<ClassifierTrainingResult> TrainAsync(IProgress<ClassifierProgress>? progress = null,
@@ -141,13 +143,14 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
                 metrics.TrainLoss, metrics.SamplesPerSecond, metrics));
             return test.Loss;
         }, cancellationToken);
-        string? message = outcome switch
+        return outcome switch
         {
-            TrainingOutcome.Cancelled => $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}; nothing was saved",
-            TrainingOutcome.Diverged => $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; a lower learning rate may help",
-            _ => null,
+            EngineEnd.Cancelled => throw new OperationCanceledException(
+                $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}; nothing was saved", cancellationToken),
+            EngineEnd.Diverged => new ClassifierTrainingResult(TrainingOutcome.Diverged, _history.ToList(),
+                $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; a lower learning rate may help"),
+            _ => new ClassifierTrainingResult(TrainingOutcome.Completed, _history.ToList()),
         };
-        return new ClassifierTrainingResult(outcome, _history.ToList(), message);
     }
 
     /// <summary>Loss, accuracy and confusion on the test set now.</summary>

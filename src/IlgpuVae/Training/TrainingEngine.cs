@@ -158,7 +158,7 @@ internal sealed class TrainingEngine : IDisposable
     /// <param name="finishEpoch">Tests, records and saves a finished epoch; returns its test loss.</param>
     /// <param name="cancellationToken">Stops after the current step.</param>
     /// <returns>How the run ended, the epoch and the step (0-based) where it stopped.</returns>
-    public (TrainingOutcome Outcome, int Epoch, int Step) Run(Action<EngineReport>? report, Func<EpochSummary, double> finishEpoch,
+    public (EngineEnd Outcome, int Epoch, int Step) Run(Action<EngineReport>? report, Func<EpochSummary, double> finishEpoch,
         CancellationToken cancellationToken)
     {
         var ops = _device.Ops;
@@ -193,7 +193,7 @@ internal sealed class TrainingEngine : IDisposable
                     {
                         ops.Synchronize();
                         _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
-                        return (TrainingOutcome.Cancelled, epoch, step);
+                        return (EngineEnd.Cancelled, epoch, step);
                     }
                     if (planned is not null && step < fullSteps)
                     {
@@ -215,7 +215,7 @@ internal sealed class TrainingEngine : IDisposable
                         ops.Synchronize();
                         stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
                         if (FirstNonFinite(host, done) is int bad)
-                            return (TrainingOutcome.Diverged, epoch, bad);
+                            return (EngineEnd.Diverged, epoch, bad);
                         loss = MeanLoss(host, done);
                     }
                 }
@@ -231,16 +231,16 @@ internal sealed class TrainingEngine : IDisposable
                 stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
             }
             if (FirstNonFinite(host, steps) is int failed)
-                return (TrainingOutcome.Diverged, epoch, failed);
+                return (EngineEnd.Diverged, epoch, failed);
             _state = new TrainingState(epoch + 1, 0, _globalStep, _adam.Step, 0);
             double testLoss = finishEpoch(new EpochSummary(epoch, MeanLoss(host, steps), epochSeconds, _train.Count / epochSeconds));
             if (!double.IsFinite(testLoss))
             {
                 _state = new TrainingState(epoch, steps, _globalStep, _adam.Step, epochSeconds);
-                return (TrainingOutcome.Diverged, epoch, steps - 1);
+                return (EngineEnd.Diverged, epoch, steps - 1);
             }
         }
-        return (TrainingOutcome.Completed, _state.Epoch - 1, 0);
+        return (EngineEnd.Completed, _state.Epoch - 1, 0);
     }
 
     // The scalars of steps [first, end) of the epoch, computed exactly as the ordinary step computes them.
@@ -380,4 +380,12 @@ internal sealed class TrainingEngine : IDisposable
                     return s;
         return null;
     }
+}
+
+/// <summary>How the engine's loop ended: a trainer turns a stop into an <see cref="OperationCanceledException"/>.</summary>
+internal enum EngineEnd
+{
+    Completed,
+    Cancelled,
+    Diverged,
 }

@@ -136,8 +136,6 @@ public enum TrainingOutcome
 {
     /// <summary>Every epoch trained.</summary>
     Completed,
-    /// <summary>Stopped by the cancellation token after a step; a resumable state was saved.</summary>
-    Cancelled,
     /// <summary>A loss became NaN or infinite; the last good checkpoint was kept.</summary>
     Diverged,
 }
@@ -145,5 +143,6 @@ public enum TrainingOutcome
 /// <summary>The result of <see cref="VaeTrainer.Train"/>.</summary>
 /// <param name="Outcome">How it ended.</param>
 /// <param name="Epochs">Metrics of every epoch finished in this call.</param>
-/// <param name="Message">What happened, for Cancelled and Diverged.</param>
+/// <param name="Message">What happened, for Diverged. A stop is not a result: <see cref="VaeTrainer.Train"/> throws
+/// <see cref="OperationCanceledException"/>, as every long operation of the library does.</param>
 public sealed record TrainingResult(TrainingOutcome Outcome, IReadOnlyList<EpochMetrics> Epochs, string? Message = null);

@@ -254,7 +254,10 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
     /// current step) or a loss stops being finite.</summary>
     /// <param name="progress">Receives reports; null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
-    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <returns>How the run ended (completed, or diverged with the last good checkpoint kept) and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled: training stopped after the current step and a
+    /// resumable state was saved into the run directory (the message says where it stopped). Every long operation of
+    /// the library stops this way.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already training (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -266,19 +269,27 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
 
     /// <summary>
     /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
-    /// A cancelled token stops training after the current step and the task completes with
-    /// <see cref="TrainingOutcome.Cancelled"/> and a resumable state, as <see cref="Train"/> returns.
+    /// A cancelled token stops training after the current step, saves a resumable state and the task throws
+    /// <see cref="OperationCanceledException"/>, as <see cref="Train"/> does.
     /// </summary>
     /// <example>
     /// <code>
     /// using var cancel = new CancellationTokenSource();
     /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
-    /// TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    /// try
+    /// {
+    ///     TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    /// }
+    /// catch (OperationCanceledException e)
+    /// {
+    ///     Console.WriteLine(e.Message);   // "stopped at epoch 3, step 120 of 469; the run in ... can be resumed"
+    /// }
     /// </code>
     /// </example>
     /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
     /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled (a resumable state was saved).</exception>
     /// <exception cref="InvalidOperationException">The trainer is already training.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -316,15 +327,15 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
         }, cancellationToken);
         switch (outcome)
         {
-            case TrainingOutcome.Cancelled:
+            case EngineEnd.Cancelled:
             {
                 SaveState();
                 string message = $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}" +
                     (_run is null ? "" : $"; the run in {_run.Path} can be resumed");
                 LibraryLog.TrainingCancelled(_network.Device.Logger, message);
-                return new TrainingResult(outcome, finished, message);
+                throw new OperationCanceledException(message, cancellationToken);
             }
-            case TrainingOutcome.Diverged:
+            case EngineEnd.Diverged:
             {
                 string message = $"loss became NaN or infinite at epoch {epoch}, step {step + 1} (global step {(long)(epoch - 1) * StepsPerEpoch + step + 1}); " +
                     (_run is null ? "nothing was saved"
@@ -332,10 +343,10 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
                         : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help";
                 LibraryLog.TrainingDiverged(_network.Device.Logger, message);
-                return new TrainingResult(outcome, finished, message);
+                return new TrainingResult(TrainingOutcome.Diverged, finished, message);
             }
             default:
-                return new TrainingResult(outcome, finished);
+                return new TrainingResult(TrainingOutcome.Completed, finished);
         }
     }
 

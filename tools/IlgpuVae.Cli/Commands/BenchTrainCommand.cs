@@ -49,7 +49,7 @@ public static class BenchTrainCommand
         if (result is null)
         {
             stderr.WriteLine(outcome.Message);
-            return outcome.Outcome == TrainingOutcome.Cancelled ? 130 : 1;
+            return 1; // diverged; a stop arrives as OperationCanceledException
         }
         if (!json && result.Profile.Count > 0)
         {

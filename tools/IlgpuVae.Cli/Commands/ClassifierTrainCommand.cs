@@ -70,16 +70,20 @@ public static class ClassifierTrainCommand
         stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");
         stdout.WriteLine($"device: {device.Description}");
         ClassifierTrainingResult result;
-        using (var progress = new TrainingProgressView(stdout))
-            result = trainer.Train(progress.ForClassifier(), token);
-        switch (result.Outcome)
+        try
         {
-            case TrainingOutcome.Cancelled:
-                stderr.WriteLine(result.Message);
-                return 130;
-            case TrainingOutcome.Diverged:
-                stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
-                return 1;
+            using var progress = new TrainingProgressView(stdout);
+            result = trainer.Train(progress.ForClassifier(), token);
+        }
+        catch (OperationCanceledException e) when (token.IsCancellationRequested)
+        {
+            stderr.WriteLine(e.Message);
+            return 130;
+        }
+        if (result.Outcome == TrainingOutcome.Diverged)
+        {
+            stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
+            return 1;
         }
         trainer.Save(output);
         var last = trainer.History[^1];

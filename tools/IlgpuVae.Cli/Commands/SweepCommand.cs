@@ -67,11 +67,14 @@ public static class SweepCommand
             using var trainer = new VaeTrainer(device, data, training, runDirectory);
             trainer.EpochCompleted += pictures;
             TrainingResult result;
-            using (var progress = new TrainingProgressView(log))
-                result = trainer.Train(progress, token);
-            if (result.Outcome == TrainingOutcome.Cancelled)
+            try
             {
-                stderr.WriteLine(result.Message);
+                using var progress = new TrainingProgressView(log);
+                result = trainer.Train(progress, token);
+            }
+            catch (OperationCanceledException e) when (token.IsCancellationRequested)
+            {
+                stderr.WriteLine(e.Message);
                 return 130;
             }
             if (result.Outcome == TrainingOutcome.Diverged)

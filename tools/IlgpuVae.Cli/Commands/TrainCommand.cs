@@ -189,16 +189,20 @@ public static class TrainCommand
         stdout.WriteLine($"device: {device.Description}");
         stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
         TrainingResult result;
-        using (var progress = new TrainingProgressView(stdout))
-            result = trainer.Train(progress, token);
-        switch (result.Outcome)
+        try
         {
-            case TrainingOutcome.Cancelled:
-                stderr.WriteLine(result.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
-                return 130;
-            case TrainingOutcome.Diverged:
-                stderr.WriteLine($"error: {result.Message}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
-                return 1;
+            using var progress = new TrainingProgressView(stdout);
+            result = trainer.Train(progress, token);
+        }
+        catch (OperationCanceledException e) when (token.IsCancellationRequested)
+        {
+            stderr.WriteLine(e.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
+            return 130;
+        }
+        if (result.Outcome == TrainingOutcome.Diverged)
+        {
+            stderr.WriteLine($"error: {result.Message}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
+            return 1;
         }
         if (trainer.History.Count > 0)
         {
