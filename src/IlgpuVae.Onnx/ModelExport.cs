@@ -15,17 +15,50 @@ public sealed record OnnxFiles(string Encoder, string Decoder);
 
 /// <summary>
 /// Exports a trained model to ONNX for ONNX Runtime (ML.NET, onnxruntime-web, mobile): float32, a dynamic batch
-/// dimension "N", opset <see cref="Opset"/>, the model's config in the metadata. The graphs are built by walking the
-/// model's layers, one mapping per layer type; a model with a layer type that has no mapping is refused with
-/// <see cref="NotSupportedException"/> before anything is written.
+/// dimension "N", opset <see cref="Opset"/> (the lowest that holds the graphs) unless another is asked for, the
+/// model's config in the metadata. The graphs are built by walking the model's layers, one mapping per layer type; a
+/// model with a layer type that has no mapping is refused with <see cref="NotSupportedException"/> before anything is
+/// written.
 /// </summary>
 public static class ModelExport
 {
-    /// <summary>The ONNX operator set the graphs import (ONNX 1.18).</summary>
-    public const int Opset = 23;
+    /// <summary>
+    /// The ONNX operator set the graphs import by default: <see cref="MinimumOpset"/>, the lowest that holds every
+    /// operator the exporter writes (ONNX 1.8, 2020; ONNX Runtime 1.6 and later read it).
+    /// </summary>
+    public const int Opset = MinimumOpset;
 
-    /// <summary>The ONNX IR version of the files (ONNX 1.18).</summary>
-    public const int IrVersion = 11;
+    /// <summary>
+    /// The lowest operator set that holds the graphs: 13, where Split takes its sizes as an input. The other operators
+    /// (Gemm, Relu, Sigmoid, Tanh, Conv, ConvTranspose, Reshape, Flatten, Concat, Identity) have the semantics we use
+    /// since opset 11 or earlier.
+    /// </summary>
+    public const int MinimumOpset = 13;
+
+    /// <summary>The newest operator set the exporter knows (ONNX 1.18): none of its operators changed meaning between
+    /// <see cref="MinimumOpset"/> and this one.</summary>
+    public const int MaximumOpset = 23;
+
+    /// <summary>The ONNX IR version of the files (ONNX 1.8's, that of the default <see cref="Opset"/>).</summary>
+    public const int IrVersion = 7;
+
+    /// <summary>The IR version of the ONNX release that introduced <paramref name="opset"/>: what a file importing it
+    /// declares, so that a checker as old as that opset accepts it.</summary>
+    /// <param name="opset">An opset from <see cref="MinimumOpset"/> to <see cref="MaximumOpset"/>.</param>
+    /// <returns>The IR version: 7 for opsets 13 and 14, 8 for 15 to 18, 9 for 19 and 20, 10 for 21 and 22, 11 for 23.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The opset is outside the range the exporter writes; one line.</exception>
+    public static int IrVersionOf(int opset)
+    {
+        CheckOpset(opset);
+        return opset switch
+        {
+            <= 14 => 7,
+            <= 18 => 8,
+            <= 20 => 9,
+            <= 22 => 10,
+            _ => 11,
+        };
+    }
 
     /// <summary>The encoder's file name.</summary>
     public const string EncoderFileName = "encoder.onnx";
@@ -48,11 +81,27 @@ public static class ModelExport
     /// <returns>The two paths.</returns>
     /// <exception cref="NotSupportedException">The model has a layer type the exporter cannot map; one line.</exception>
     /// <exception cref="IOException">The pair could not be written; one line naming the file; nothing changed.</exception>
-    public static OnnxFiles ToOnnx(VaeModel model, string directory)
+    public static OnnxFiles ToOnnx(VaeModel model, string directory) => ToOnnx(model, directory, Opset);
+
+    /// <summary>
+    /// As <see cref="ToOnnx(VaeModel, string)"/>, importing the ONNX operator set <paramref name="opset"/> (with the
+    /// IR version of <see cref="IrVersionOf"/>): a newer one for a runtime that wants it; the default,
+    /// <see cref="Opset"/>, is the lowest that holds the graphs and is read by the most runtimes and checkers.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="directory">Where to write.</param>
+    /// <param name="opset">From <see cref="MinimumOpset"/> to <see cref="MaximumOpset"/>.</param>
+    /// <returns>The two paths.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The opset cannot hold the graphs or is newer than the exporter
+    /// knows; one line; nothing written.</exception>
+    /// <exception cref="NotSupportedException">The model has a layer type the exporter cannot map; one line.</exception>
+    /// <exception cref="IOException">The pair could not be written; one line naming the file; nothing changed.</exception>
+    public static OnnxFiles ToOnnx(VaeModel model, string directory, int opset)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var (encoder, decoder) = Build(model);
+        CheckOpset(opset);
+        var (encoder, decoder) = Build(model, opset);
         // The id: a digest of both files without it, the same for the same model, different for any other.
         string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             [.. encoder.ToByteArray(), .. decoder.ToByteArray()]))[..32];
@@ -122,9 +171,11 @@ public static class ModelExport
 
     /// <summary>The two models in memory.</summary>
     /// <param name="model">The model.</param>
+    /// <param name="opset">The operator set to import.</param>
     /// <returns>The encoder and the decoder.</returns>
-    internal static (ModelProto Encoder, ModelProto Decoder) Build(VaeModel model)
+    internal static (ModelProto Encoder, ModelProto Decoder) Build(VaeModel model, int opset = Opset)
     {
+        CheckOpset(opset);
         var config = model.Config;
         var network = model.Graph;
         var tensors = network.Export(network.Parameters).ToDictionary(t => t.Name, t => t.Data);
@@ -151,21 +202,37 @@ public static class ModelExport
         // The network ends in logits under a Bernoulli loss; the file gives the probabilities, as VaeModel.Decode does.
         decoder.Output("pixels", decoder.Node("Sigmoid", [x]), config.InputSize, "pixel probabilities in [0, 1]");
 
-        return (Model(encoder, config, "encoder"), Model(decoder, config, "decoder"));
+        return (Model(encoder, config, "encoder", opset), Model(decoder, config, "decoder", opset));
     }
 
-    private static ModelProto Model(OnnxGraph graph, VaeConfig config, string part)
+    /// <summary>The one-line refusal of an opset the exporter cannot write.</summary>
+    /// <param name="opset">The opset asked for.</param>
+    /// <returns>Null when <paramref name="opset"/> is one the exporter writes, else why not.</returns>
+    public static string? OpsetProblem(int opset) => opset switch
+    {
+        < MinimumOpset => $"ONNX opset {opset} cannot hold the exported graphs: they need opset {MinimumOpset} or later (Split with its sizes as an input); the exporter writes opsets {MinimumOpset} to {MaximumOpset}",
+        > MaximumOpset => $"ONNX opset {opset} is newer than the exporter knows; it writes opsets {MinimumOpset} to {MaximumOpset}",
+        _ => null,
+    };
+
+    private static void CheckOpset(int opset)
+    {
+        if (OpsetProblem(opset) is string problem)
+            throw new ArgumentOutOfRangeException(nameof(opset), problem);
+    }
+
+    private static ModelProto Model(OnnxGraph graph, VaeConfig config, string part, int opset)
     {
         var proto = new ModelProto
         {
-            IrVersion = IrVersion,
+            IrVersion = IrVersionOf(opset),
             ProducerName = "ilgpu-vae",
             ProducerVersion = typeof(ModelExport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "",
             Domain = "ilgpu-vae",
             DocString = $"The {part} of an IlgpuVae {config}",
             Graph = graph.Proto,
         };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         foreach (var (key, value) in config.ToMetadata().Append(new("part", part)))
             proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return proto;

@@ -48,6 +48,41 @@ public sealed class ExportCliTests
         Assert.True(File.Exists(directory.File("onnx/decoder.onnx")));
     }
 
+    [Fact]
+    public void Export_Opset_WritesThatOpsetAndItsIrVersion_DefaultIs13()
+    {
+        using var directory = new TempDirectory();
+        string path = directory.File("model.safetensors");
+        using (var device = ComputeDevice.Open(DeviceChoice.Cpu))
+        using (var model = VaeModel.Create(device, new VaeConfig(784, [16], 2), capacity: 4))
+            model.Save(path);
+
+        foreach (var (args, opset, ir) in new (string[] Args, int Opset, int Ir)[] { ([], 13, 7), (["--opset", "17"], 17, 8), (["--opset", "23"], 23, 11) })
+        {
+            string output = directory.File($"opset-{opset}");
+            var (code, stdout, stderr) = Run(["export", "--model", path, "--out", output, "--json", .. args]);
+
+            Assert.True(code == 0, stderr);
+            var details = JsonDocument.Parse(stdout).RootElement.GetProperty("details");
+            Assert.Equal(opset, details.GetProperty("opset").GetInt32());
+            Assert.Equal(ir, details.GetProperty("ir_version").GetInt32());
+            var proto = IlgpuVae.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(output, "decoder.onnx")));
+            Assert.Equal(opset, proto.OpsetImport.Single().Version);
+            Assert.Equal(ir, proto.IrVersion);
+        }
+    }
+
+    [Theory]
+    [InlineData("option '--opset': ONNX opset 12 cannot hold the exported graphs", "export", "--model", "m.safetensors", "--opset", "12")]
+    [InlineData("option '--opset': ONNX opset 24 is newer than the exporter knows", "export", "--model", "m.safetensors", "--opset", "24")]
+    [InlineData("option '--opset' expects an integer", "export", "--model", "m.safetensors", "--opset", "latest")]
+    public void Export_OpsetItCannotWrite_IsAUsageError(string fragment, params string[] args)
+    {
+        var (code, _, stderr) = Run(args);
+        Assert.Equal(2, code);
+        AssertOneLineError(stderr, fragment);
+    }
+
     [Theory]
     [InlineData("must be one of", "export", "--model", "m.safetensors", "--format", "tflite")]
     [InlineData("option '--model' is required", "export")]

@@ -24,7 +24,6 @@ public static class ExploreCommand
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
-        var (stdout, stderr, token) = cli;
         int port = options.Int("--port", 0);
         if (port > 65535)
             throw new UsageException($"option '--port' must be at most 65535, got {port}");
@@ -34,6 +33,16 @@ public static class ExploreCommand
             : IPAddress.TryParse(host, out var parsed) ? parsed
             : throw new UsageException($"option '--host' expects an IP address or localhost, got '{host}'");
         string path = ModelPath(options);
+        // The tool runs on the .NET runtime alone; the explorer's ASP.NET Core comes from the shared framework, here.
+        AspNetCoreRuntime.Require();
+        return Serve(options, cli, address, port, points, path);
+    }
+
+    // Apart from Run, so that nothing of the explorer is loaded before AspNetCoreRuntime.Require has run.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static int Serve(ParsedOptions options, CliContext cli, IPAddress address, int port, int points, string path)
+    {
+        var (stdout, stderr, token) = cli;
         // The device first: a wrong --device fails before anything is fetched.
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, trainLimit: 1, token: token);

@@ -1,0 +1,19 @@
+using IlgpuVae.Compute;
+using IlgpuVae.Data;
+using IlgpuVae.Models;
+using IlgpuVae.Onnx;
+using IlgpuVae.Training;
+
+string dataDirectory = MnistFetcher.ResolveDataDirectory(null);         // $ILGPU_VAE_DATA, else a per-user cache
+await MnistFetcher.EnsureAsync(dataDirectory);                           // fetched and verified on first use
+MnistData data = MnistData.Load(dataDirectory, trainLimit: 2000, testLimit: 500);
+
+using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);     // a CUDA or OpenCL GPU, else the CPU
+var options = new TrainingOptions { Epochs = 1, Model = new VaeConfig(784, [256], 2) };
+using var trainer = new VaeTrainer(device, data, options);
+TrainingResult result = await trainer.TrainAsync();
+Console.WriteLine($"test loss {result.Epochs[^1].TestLoss:F2} nats per image ({device.Description})");
+
+float[] digits = trainer.Model.Sample(count: 4, seed: 7);               // 4 x 784 pixel probabilities
+OnnxFiles files = ModelExport.ToOnnx(trainer.Model, "vae-onnx");         // opset 13; ToOnnx(model, dir, opset) for 14 to 23
+Console.WriteLine($"sampled {digits.Length / 784} digits; wrote {files.Encoder} and {files.Decoder}");
