@@ -22,7 +22,7 @@ public sealed class ChildCli : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(typeof(Program).Assembly.Location);
+        start.ArgumentList.Add(CliAssembly());
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         _process = Process.Start(start)!;
@@ -30,6 +30,21 @@ public sealed class ChildCli : IDisposable
         _process.ErrorDataReceived += (_, e) => Append(_err, e.Data);
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+    }
+
+    /// <summary>
+    /// The tool as its own build lays it out (tools/IlgpuVae.Cli/bin/CONFIG/TFM), not the copy beside the tests: the
+    /// tests' folder takes Microsoft.Extensions.* from ASP.NET Core's shared framework, which the tool's runtimeconfig
+    /// does not name.
+    /// </summary>
+    private static string CliAssembly()
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string own = Path.Combine(IlgpuVae.Tests.Data.TestData.RepositoryRoot(), "tools", "IlgpuVae.Cli", "bin", tests.Parent!.Name, tests.Name,
+            Path.GetFileName(typeof(Program).Assembly.Location));
+        if (!File.Exists(own))
+            throw new FileNotFoundException($"{own}: the tool's own build is missing; build the solution");
+        return own;
     }
 
     public string Out => Read(_out);

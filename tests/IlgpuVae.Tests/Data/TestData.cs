@@ -16,6 +16,15 @@ public static class TestData
     /// <summary>The directory holding the four MNIST files, or null if there is none.</summary>
     public static string? MnistDirectory => s_mnistDirectory.Value;
 
+    /// <summary>The checkout: the directory above the test binaries that holds IlgpuVae.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "IlgpuVae.sln")))
+                return directory.FullName;
+        throw new DirectoryNotFoundException($"no IlgpuVae.sln above {AppContext.BaseDirectory}");
+    }
+
     private static string? FindMnistDirectory()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

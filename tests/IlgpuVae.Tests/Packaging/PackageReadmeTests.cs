@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Data;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Xunit;
@@ -12,7 +13,7 @@ namespace IlgpuVae.Tests.Packaging;
 /// </summary>
 public sealed partial class PackageReadmeTests
 {
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = TestData.RepositoryRoot();
 
     [Fact]
     public void PackageReadme_ProgramIsTheFirstProgramSampleVerbatim()
@@ -67,11 +68,4 @@ public sealed partial class PackageReadmeTests
     [GeneratedRegex(@"\]\(([^)\s]+)\)")]
     private static partial Regex MarkdownLink();
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "IlgpuVae.sln")))
-                return directory.FullName;
-        throw new DirectoryNotFoundException($"no IlgpuVae.sln above {AppContext.BaseDirectory}");
-    }
 }

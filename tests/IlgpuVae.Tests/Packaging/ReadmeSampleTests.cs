@@ -1,3 +1,4 @@
+using IlgpuVae.Tests.Data;
 using Xunit;
 
 namespace IlgpuVae.Tests.Packaging;
@@ -11,7 +12,7 @@ public sealed class ReadmeSampleTests
     [Fact]
     public void Readme_LibrarySection_IsTheSampleProgramVerbatim()
     {
-        string root = RepositoryRoot();
+        string root = TestData.RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
         string program = File.ReadAllText(Path.Combine(root, "samples", "EmbedVae", "Program.cs")).ReplaceLineEndings("\n");
 
@@ -25,16 +26,9 @@ public sealed class ReadmeSampleTests
     [Fact]
     public void SampleProject_ReferencesPackagesOnly_NeverTheRepositorysProjects()
     {
-        string project = File.ReadAllText(Path.Combine(RepositoryRoot(), "samples", "EmbedVae", "EmbedVae.csproj"));
+        string project = File.ReadAllText(Path.Combine(TestData.RepositoryRoot(), "samples", "EmbedVae", "EmbedVae.csproj"));
         Assert.DoesNotContain("ProjectReference", project);
         Assert.Contains("<PackageReference Include=\"IlgpuVae\"", project);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-            if (File.Exists(Path.Combine(directory.FullName, "IlgpuVae.sln")))
-                return directory.FullName;
-        throw new DirectoryNotFoundException($"no IlgpuVae.sln above {AppContext.BaseDirectory}");
-    }
 }
