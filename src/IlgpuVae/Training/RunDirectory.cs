@@ -322,6 +322,8 @@ internal sealed class RunDirectory
                 BetaStart = json.BetaStart,
                 Seed = json.Seed,
                 Limit = json.Limit,
+                // Runs written before the option existed lack it: they used Adam's usual epsilon.
+                Epsilon = json.AdamEps ?? TrainingSettings.DefaultEpsilon,
             };
             // "model" is written as the kind the other fields make; another value was not written by ilgpu-vae.
             if (json.Model is not null && !VaeConfig.Kinds.Contains(json.Model))
@@ -470,6 +472,7 @@ internal sealed class RunDirectory
         BetaStart = o.BetaStart,
         Seed = o.Seed,
         Limit = o.Limit,
+        AdamEps = o.Epsilon == TrainingSettings.DefaultEpsilon ? null : o.Epsilon,
     };
 
     private sealed class ConfigJson
@@ -510,6 +513,9 @@ internal sealed class RunDirectory
         public float BetaStart { get; set; }
         public int Seed { get; set; }
         public int? Limit { get; set; }
+        // Written only when not Adam's usual 1e-8, so a default run's config.json reads as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public float? AdamEps { get; set; }
     }
 
     /// <summary>

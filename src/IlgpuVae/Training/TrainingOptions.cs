@@ -55,6 +55,12 @@ public sealed record TrainingOptions : TrainingSettings
     /// <summary>K, posterior samples per image in a training step (the decoder runs on K times the batch).</summary>
     public int Samples { get; init; } = 1;
 
+    /// <summary>
+    /// Adam's epsilon in Burda et al.'s (2016) experiments, which <c>train --preset burda</c> uses unless
+    /// <c>--adam-eps</c> is given (the library's default stays <see cref="TrainingSettings.DefaultEpsilon"/>).
+    /// </summary>
+    public const float BurdaEpsilon = 1e-4f;
+
     /// <summary>The largest <see cref="Samples"/> accepted.</summary>
     public const int MaxSamples = 5000;
 

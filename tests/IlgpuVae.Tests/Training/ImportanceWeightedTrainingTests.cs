@@ -71,6 +71,56 @@ public sealed class ImportanceWeightedTrainingTests
     }
 
     [MnistFact]
+    public void ResumedRun_KeepsAdamsEpsilon_AndEndsBitIdentical()
+    {
+        var device = OpsHarness.Device("vectorized");
+        using var dir = new TempDirectory();
+        var options = Small(TrainingObjective.ImportanceWeighted, 2) with
+        {
+            Epochs = 2, Limit = 1000, Schedule = LearningRateSchedule.Constant, Epsilon = TrainingOptions.BurdaEpsilon,
+        };
+        List<EpochMetrics> straight, usual;
+        using (var trainer = new VaeTrainer(device, Mnist.Value, options, dir.File("straight")))
+            straight = [.. trainer.Train().Epochs];
+        // The epsilon matters to the arithmetic, so a resume that lost it would not end where the straight run does.
+        using (var trainer = new VaeTrainer(device, Mnist.Value, options with { Epsilon = TrainingSettings.DefaultEpsilon }, dir.File("usual")))
+            usual = [.. trainer.Train().Epochs];
+        Assert.NotEqual(straight[^1].TestLoss, usual[^1].TestLoss);
+        using (var trainer = new VaeTrainer(device, Mnist.Value, options with { Epochs = 1 }, dir.File("resumed")))
+            trainer.Train();
+        Assert.Equal(TrainingOptions.BurdaEpsilon, TrainingOptions.FromRunDirectory(dir.File("resumed")).Epsilon);
+        Assert.Equal(TrainingOptions.BurdaEpsilon, new RunDirectory(dir.File("resumed")).ReadCheckpoint().Options.Epsilon);
+        using (var trainer = VaeTrainer.Resume(device, Mnist.Value, dir.File("resumed"), 2))
+            trainer.Train();
+        var resumed = new RunDirectory(dir.File("resumed")).ReadMetrics();
+        Assert.Equal(straight.Select(m => $"{m.TrainLoss:F4} {m.TestLoss:F4}"), resumed.Select(m => $"{m.TrainLoss:F4} {m.TestLoss:F4}"));
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(-1e-4f)]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void AdamEpsilon_NotFiniteAndPositive_IsRefused(float epsilon)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new TrainingOptions { Epsilon = epsilon }.Validate());
+        Assert.StartsWith("Adam's epsilon must be a positive number", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void AdamEpsilon_RoundTripsThroughConfig_AndTheUsualOneIsNotWritten()
+    {
+        var options = new TrainingOptions { Epsilon = 1e-4f };
+        string text = RunDirectory.ConfigText(options);
+        Assert.Contains("\"adam_eps\": 0.0001", text);
+        Assert.Equal(1e-4f, RunDirectory.ParseConfig(text, "config.json").Epsilon);
+        string usual = RunDirectory.ConfigText(new TrainingOptions());
+        Assert.DoesNotContain("adam_eps", usual);
+        Assert.Equal(TrainingSettings.DefaultEpsilon, RunDirectory.ParseConfig(usual, "config.json").Epsilon);
+    }
+
+    [MnistFact]
     public void Assessment_OfABinaryModel_UsesTheBinarisedTestSet()
     {
         var device = OpsHarness.Device("vectorized");
