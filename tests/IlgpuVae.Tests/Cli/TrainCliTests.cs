@@ -160,6 +160,9 @@ public sealed class ImportanceWeightedCliTests
     [InlineData("--adam-eps nan", "option '--adam-eps' expects a finite number")]
     [InlineData("--adam-eps inf", "option '--adam-eps' expects a finite number")]
     [InlineData("--adam-eps tiny", "option '--adam-eps' expects a finite number")]
+    [InlineData("--gradient dreg", "--gradient dreg is for --objective iwae")]
+    [InlineData("--gradient dreg --objective elbo --samples 5", "--gradient dreg is for --objective iwae")]
+    [InlineData("--gradient score", "--gradient")]
     public void BadOptions_AreOneLineUsageErrors(string args, string fragment)
     {
         var (code, _, err) = Run(["train", .. args.Split(' ')]);

@@ -53,6 +53,8 @@ public static class TrainCommand
             new("--objective", "elbo (BCE + beta KL, averaged over --samples) or iwae (the importance-weighted bound of " +
                 "--samples samples, Burda et al. 2016)", "NAME", "elbo"),
             new("--samples", "K, posterior samples per image in each training step", "K", "1"),
+            new("--gradient", "the encoder's gradient: standard (the objective's own) or dreg (with --objective iwae: the doubly " +
+                "reparameterised gradient of Tucker et al. 2019; the decoder's gradient is unchanged)", "NAME", "standard"),
             new("--binarize", "dynamic binarisation: redraw every pixel as Bernoulli(intensity) each time an image is used, " +
                 "and test on the test set binarised once by a fixed seed (the binarised-MNIST protocol)"),
             new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
@@ -72,7 +74,7 @@ public static class TrainCommand
     // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
     private static readonly string[] KeptOnResume =
         ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--adam-eps", "--preset", "--hidden", "--latent", "--activation",
-         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--binarize", "--seed",
+         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--gradient", "--binarize", "--seed",
          "--limit", "--out", "--overwrite"];
 
     private static int Run(ParsedOptions options, CliContext cli)
@@ -141,6 +143,12 @@ public static class TrainCommand
             });
             if (objective == TrainingObjective.ImportanceWeighted && (options.Given("--beta") || options.Given("--kl-warmup") || options.Given("--beta-start")))
                 throw new UsageException("--beta, --kl-warmup and --beta-start weight the ELBO's KL; the iwae objective has none");
+            var gradient = options.Choice("--gradient", new Dictionary<string, TrainingGradient>
+            {
+                ["standard"] = TrainingGradient.Standard, ["dreg"] = TrainingGradient.Dreg,
+            });
+            if (gradient == TrainingGradient.Dreg && objective != TrainingObjective.ImportanceWeighted)
+                throw new UsageException("--gradient dreg is for --objective iwae (the importance-weighted bound)");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
             training = new TrainingOptions
@@ -155,6 +163,7 @@ public static class TrainCommand
                 }),
                 Model = configFor(null),
                 Objective = objective,
+                Gradient = gradient,
                 Samples = options.Int("--samples", 1),
                 DynamicBinarization = options.Flag("--binarize"),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : objective == TrainingObjective.ImportanceWeighted ? 1f : defaults.Beta,
@@ -185,7 +194,7 @@ public static class TrainCommand
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
         trainer.EpochCompleted += pictures;
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
-            ? $"iwae, K = {training.Samples}"
+            ? $"iwae, K = {training.Samples}{(training.Gradient == TrainingGradient.Dreg ? ", DReG gradient" : "")}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
