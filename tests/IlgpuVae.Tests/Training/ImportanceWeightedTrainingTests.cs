@@ -186,6 +186,17 @@ public sealed class ImportanceWeightedTrainingTests
         Assert.NotEqual(Loss(Mnist.Value.Test), assessment.Elbo.Loss);
     }
 
+    [MnistFact]
+    public void Binarized_MnistTestSet_IsTheOnePyTorchReproduces()
+    {
+        // tools/pytorch/evaluate_in_pytorch.py reproduces this binarisation in numpy and checks the same digest
+        // (BINARIZED_MNIST_TEST_SHA256), so both evaluate on the same binary test images.
+        var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 100).Test;
+        Assert.Equal(10000, test.Count);
+        string digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(test.Binarized().Images));
+        Assert.Equal("621335a7d3be5d827218fe313e90beb1cf23d6ece845ef9e4f8236610ee949f9", digest);
+    }
+
     [Fact]
     public void Binarized_IsFixedBySeed_AndBinary_AndKeepsTheMeanIntensity()
     {
