@@ -23,3 +23,20 @@ public enum NoiseSource
     /// <summary>Zero, so z = mu.</summary>
     Zero = 2,
 }
+
+/// <summary>
+/// Which gradient a multi-sample backward sends to [mu | logvar] (theory: docs/theory.md, "Importance-weighted bound"
+/// and "The doubly reparameterised gradient").
+/// </summary>
+public enum SampleGradient
+{
+    /// <summary>The K-sample ELBO's: the decoder's path only, added to the analytic KL's gradient.</summary>
+    Average = 0,
+    /// <summary>The importance-weighted bound's own gradient, assigned.</summary>
+    ImportanceWeighted = 1,
+    /// <summary>
+    /// DReG (Tucker et al. 2019) for the importance-weighted bound: squared normalised weights times the path
+    /// derivative of each log weight, with log q's parameters held fixed (no score-function term), assigned.
+    /// </summary>
+    DoublyReparameterized = 2,
+}

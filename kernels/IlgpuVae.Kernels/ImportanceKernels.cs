@@ -130,10 +130,13 @@ public static class ImportanceKernels
 
     /// <summary>
     /// The gradient of [mu | logvar] from the K samples' dL/dz (dz holds the decoder's path, already weighted by
-    /// omega): with <paramref name="importance"/> the prior and posterior densities' own paths join,
-    /// <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>, <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned; without it
-    /// <c>dmu += sum_k dz</c>, <c>dlv += sum_k dz eps exp(lv / 2) / 2</c> (added to the analytic KL's gradient).
-    /// One thread per (b, j).
+    /// omega). <see cref="SampleGradient.ImportanceWeighted"/>: the prior and posterior densities' own paths join,
+    /// <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>, <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned.
+    /// <see cref="SampleGradient.DoublyReparameterized"/>: <c>g = omega (dz + omega (z - eps exp(-lv / 2)))</c>, which is
+    /// <c>-omega^2 d log w / dz</c> with log q's mu and lv held fixed, <c>dmu = sum_k g</c>,
+    /// <c>dlv = sum_k g eps exp(lv / 2) / 2</c> (no -1/2: that is the score-function term DReG removes), assigned.
+    /// <see cref="SampleGradient.Average"/>: <c>dmu += sum_k dz</c>, <c>dlv += sum_k dz eps exp(lv / 2) / 2</c> (added to
+    /// the analytic KL's gradient). One thread per (b, j).
     /// </summary>
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>
@@ -144,29 +147,43 @@ public static class ImportanceKernels
     /// <param name="weights">omega per row (K B).</param>
     /// <param name="dstats">dL/d[mu | logvar] (B, 2Z).</param>
     /// <param name="latent">Z.</param>
-    /// <param name="importance">1: the importance-weighted bound's gradient, assigned; 0: added.</param>
+    /// <param name="mode">A <see cref="SampleGradient"/>.</param>
     public static void SampleBackwardKernel(Index1D index, int stride, ArrayView<float> stats, ArrayView<float> eps,
-        ArrayView<float> z, ArrayView<float> dz, ArrayView<float> weights, ArrayView<float> dstats, int latent, int importance)
+        ArrayView<float> z, ArrayView<float> dz, ArrayView<float> weights, ArrayView<float> dstats, int latent, int mode)
     {
         int images = stats.IntLength / (2 * latent), samples = weights.IntLength / images;
         for (int i = index; i < images * latent; i += stride)
         {
             int b = i / latent, j = i - b * latent, at = b * 2 * latent + j;
+            float logvar = stats[at + latent];
+            float inverseSigma = mode == (int)SampleGradient.DoublyReparameterized ? XMath.Exp(-0.5f * logvar) : 0f;
             float dmu = 0f, dlv = 0f;
             for (int k = 0; k < samples; k++)
             {
                 int r = k * images + b, e = r * latent + j;
                 float g = dz[e];
-                if (importance != 0)
+                if (mode == (int)SampleGradient.ImportanceWeighted)
+                {
                     g += weights[r] * z[e];
+                }
+                else if (mode == (int)SampleGradient.DoublyReparameterized)
+                {
+                    float omega = weights[r];
+                    g = omega * (g + omega * (z[e] - eps[e] * inverseSigma));
+                }
                 dmu += g;
                 dlv += g * eps[e];
             }
-            dlv *= 0.5f * XMath.Exp(0.5f * stats[at + latent]);
-            if (importance != 0)
+            dlv *= 0.5f * XMath.Exp(0.5f * logvar);
+            if (mode == (int)SampleGradient.ImportanceWeighted)
             {
                 dstats[at] = dmu;
                 dstats[at + latent] = dlv - 0.5f;
+            }
+            else if (mode == (int)SampleGradient.DoublyReparameterized)
+            {
+                dstats[at] = dmu;
+                dstats[at + latent] = dlv;
             }
             else
             {

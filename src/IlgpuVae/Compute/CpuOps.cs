@@ -492,33 +492,50 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
 
     /// <inheritdoc />
     public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
-        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance)
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode)
     {
         var (images, samples) = OpsChecks.Samples(stats, eps, z, weights, latent);
         OpsChecks.SameLength(z, dz, nameof(dz));
         OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), $"unknown sample gradient {(int)mode}");
         float* s = Pointer(stats), e = Pointer(eps), code = Pointer(z), g = Pointer(dz), w = Pointer(weights), ds = Pointer(dstats);
         for (int b = 0; b < images; b++)
         {
             for (int j = 0; j < latent; j++)
             {
                 long at = (long)b * 2 * latent + j;
+                float logvar = s[at + latent];
+                float inverseSigma = mode == SampleGradient.DoublyReparameterized ? MathF.Exp(-0.5f * logvar) : 0f;
                 float dmu = 0f, dlv = 0f;
                 for (int k = 0; k < samples; k++)
                 {
                     int r = k * images + b;
                     long i = (long)r * latent + j;
                     float grad = g[i];
-                    if (importance)
+                    if (mode == SampleGradient.ImportanceWeighted)
+                    {
                         grad += w[r] * code[i];
+                    }
+                    else if (mode == SampleGradient.DoublyReparameterized)
+                    {
+                        // -omega^2 d log w / dz with log q's parameters held: dz already carries one omega.
+                        float omega = w[r];
+                        grad = omega * (grad + omega * (code[i] - e[i] * inverseSigma));
+                    }
                     dmu += grad;
                     dlv += grad * e[i];
                 }
-                dlv *= 0.5f * MathF.Exp(0.5f * s[at + latent]);
-                if (importance)
+                dlv *= 0.5f * MathF.Exp(0.5f * logvar);
+                if (mode == SampleGradient.ImportanceWeighted)
                 {
                     ds[at] = dmu;
                     ds[at + latent] = dlv - 0.5f;
+                }
+                else if (mode == SampleGradient.DoublyReparameterized)
+                {
+                    ds[at] = dmu;
+                    ds[at + latent] = dlv;
                 }
                 else
                 {

@@ -113,13 +113,14 @@ internal interface IOps
     void ScaleRows(ArrayView<float> x, ArrayView<float> weights);
 
     /// <summary>
-    /// The gradient of [mu | logvar] (B, 2Z) from K sample-major samples' dz (K B, Z): with
-    /// <paramref name="importance"/>, <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>,
-    /// <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned; without it, <c>dmu += sum_k dz</c> and
+    /// The gradient of [mu | logvar] (B, 2Z) from K sample-major samples' dz (K B, Z). The importance-weighted
+    /// bound's: <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>, <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned.
+    /// DReG's: <c>g = omega (dz + omega (z - eps exp(-lv / 2)))</c>, <c>dmu = sum_k g</c>,
+    /// <c>dlv = sum_k g eps exp(lv / 2) / 2</c>, assigned. The average's: <c>dmu += sum_k dz</c> and
     /// <c>dlv += sum_k dz eps exp(lv / 2) / 2</c>.
     /// </summary>
     void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
-        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance);
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode);
 
     /// <summary>Dynamic binarisation in place: <c>x[i] = u_i &lt; x[i] ? 1 : 0</c>, u_i uniform from the (seed, step) stream.</summary>
     void Bernoulli(ArrayView<float> x, ulong seed, ulong step);

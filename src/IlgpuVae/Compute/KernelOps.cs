@@ -531,14 +531,16 @@ internal sealed class KernelOps : IOps, IDisposable
 
     /// <inheritdoc />
     public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
-        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance)
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode)
     {
         var (images, _) = OpsChecks.Samples(stats, eps, z, weights, latent);
         OpsChecks.SameLength(z, dz, nameof(dz));
         OpsChecks.SameLength(stats, dstats, nameof(dstats));
+        if (!Enum.IsDefined(mode))
+            throw new ArgumentOutOfRangeException(nameof(mode), $"unknown sample gradient {(int)mode}");
         int extent = Extent((long)images * latent);
         Launches++;
-        _importanceSampleBackward(extent, extent, stats, eps, z, dz, weights, dstats, latent, importance ? 1 : 0);
+        _importanceSampleBackward(extent, extent, stats, eps, z, dz, weights, dstats, latent, (int)mode);
     }
 
     /// <inheritdoc />

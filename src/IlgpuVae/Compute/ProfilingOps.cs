@@ -115,8 +115,8 @@ internal sealed class ProfilingOps(IOps inner) : IOps
 
     /// <inheritdoc />
     public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
-        ArrayView<float> weights, ArrayView<float> dstats, int latent, bool importance) =>
-        Time(() => inner.ImportanceSampleBackward(stats, eps, z, dz, weights, dstats, latent, importance));
+        ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode) =>
+        Time(() => inner.ImportanceSampleBackward(stats, eps, z, dz, weights, dstats, latent, mode));
 
     /// <inheritdoc />
     public void Bernoulli(ArrayView<float> x, ulong seed, ulong step) => Time(() => inner.Bernoulli(x, seed, step));

@@ -100,7 +100,10 @@ internal sealed class GaussianSample(int latent, int maxSamples = 1) : Layer
             long sampleRows = (long)rows * context.Samples;
             context.Ops.ImportanceSampleBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, sampleRows * latent),
                 y.SubView(0, sampleRows * latent), dy.SubView(0, sampleRows * latent), Weights.SubView(0, sampleRows),
-                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective == Training.TrainingObjective.ImportanceWeighted);
+                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective != Training.TrainingObjective.ImportanceWeighted
+                    ? SampleGradient.Average
+                    : context.Gradient == Training.TrainingGradient.Dreg ? SampleGradient.DoublyReparameterized
+                    : SampleGradient.ImportanceWeighted);
             return false;
         }
         context.Ops.ReparameterizeBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),

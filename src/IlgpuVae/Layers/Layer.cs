@@ -64,6 +64,9 @@ internal sealed class PassContext
     /// <summary>The objective of a pass that draws <see cref="Samples"/> samples per image (or an importance-weighted one at K = 1).</summary>
     public Training.TrainingObjective Objective { get; set; }
 
+    /// <summary>The encoder's gradient estimator for the importance-weighted objective (DReG or the bound's own).</summary>
+    public Training.TrainingGradient Gradient { get; set; }
+
     /// <summary>Whether this pass runs the multi-sample path: K above 1, or the importance-weighted bound.</summary>
     public bool MultiSample => Samples > 1 || Objective == Training.TrainingObjective.ImportanceWeighted;
 }

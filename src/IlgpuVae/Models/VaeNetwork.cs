@@ -128,10 +128,13 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="noise">How to get eps.</param>
     /// <param name="samples">K, posterior samples per image (the logits are then (K B, D), sample-major).</param>
     /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound.</param>
+    /// <param name="gradient">The encoder's gradient estimator for the importance-weighted objective.</param>
     public void Forward(int rows, ulong seed, ulong step, float beta, NoiseMode noise = NoiseMode.Draw, int samples = 1,
-        Training.TrainingObjective objective = Training.TrainingObjective.Elbo)
+        Training.TrainingObjective objective = Training.TrainingObjective.Elbo,
+        Training.TrainingGradient gradient = Training.TrainingGradient.Standard)
     {
         Set(rows, seed, step, noise, samples, objective);
+        Graph.Context.Gradient = gradient;
         Graph.Context.KlWeight = beta;
         Graph.Forward();
     }
@@ -185,6 +188,7 @@ internal sealed class VaeNetwork : IDisposable
         var context = Graph.Context;
         context.Samples = samples;
         context.Objective = objective;
+        context.Gradient = Training.TrainingGradient.Standard;
         context.Rows = rows;
         context.Seed = seed;
         context.Step = step;

@@ -311,6 +311,10 @@ internal sealed class RunDirectory
                     : TryParseObjective(json.Objective, out var objective) ? objective
                     : throw new InvalidDataException($"objective '{json.Objective}' is not elbo or iwae"),
                 Samples = json.Samples ?? 1,
+                // Runs written before the option existed lack it: they trained on the bound's own gradient.
+                Gradient = json.Gradient is null ? TrainingGradient.Standard
+                    : TryParseGradient(json.Gradient, out var gradient) ? gradient
+                    : throw new InvalidDataException($"gradient '{json.Gradient}' is not standard or dreg"),
                 DynamicBinarization = json.Binarization switch
                 {
                     null => false,
@@ -322,6 +326,8 @@ internal sealed class RunDirectory
                 BetaStart = json.BetaStart,
                 Seed = json.Seed,
                 Limit = json.Limit,
+                // Runs written before the option existed lack it: they used Adam's usual epsilon.
+                Epsilon = json.AdamEps ?? TrainingSettings.DefaultEpsilon,
             };
             // "model" is written as the kind the other fields make; another value was not written by ilgpu-vae.
             if (json.Model is not null && !VaeConfig.Kinds.Contains(json.Model))
@@ -363,6 +369,23 @@ internal sealed class RunDirectory
     /// <returns>False for any other text.</returns>
     public static bool TryParseObjective(string name, out TrainingObjective objective) =>
         Spelling.TryParse(name, ObjectiveName, out objective);
+
+    /// <summary>The config.json, metadata and option spelling of a gradient estimator: "standard" or "dreg".</summary>
+    /// <param name="gradient">The estimator.</param>
+    /// <returns>The name.</returns>
+    public static string GradientName(TrainingGradient gradient) => gradient switch
+    {
+        TrainingGradient.Standard => "standard",
+        TrainingGradient.Dreg => "dreg",
+        _ => throw new ArgumentOutOfRangeException(nameof(gradient)),
+    };
+
+    /// <summary>Reads <see cref="GradientName"/>'s spelling back.</summary>
+    /// <param name="name">The name.</param>
+    /// <param name="gradient">The estimator.</param>
+    /// <returns>False for any other text.</returns>
+    public static bool TryParseGradient(string name, out TrainingGradient gradient) =>
+        Spelling.TryParse(name, GradientName, out gradient);
 
     // Runs written before convolutional models existed lack "architecture": they are dense.
     private static VaeConfig Architecture(ConfigJson json, VaeConfig dense) => json.Architecture switch
@@ -460,6 +483,7 @@ internal sealed class RunDirectory
         Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),
         Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
         Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
+        Gradient = o.Gradient == TrainingGradient.Standard ? null : GradientName(o.Gradient),
         Binarization = o.DynamicBinarization ? "dynamic" : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,
@@ -470,6 +494,7 @@ internal sealed class RunDirectory
         BetaStart = o.BetaStart,
         Seed = o.Seed,
         Limit = o.Limit,
+        AdamEps = o.Epsilon == TrainingSettings.DefaultEpsilon ? null : o.Epsilon,
     };
 
     private sealed class ConfigJson
@@ -497,6 +522,8 @@ internal sealed class RunDirectory
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public int? Samples { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Gradient { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Binarization { get; set; }
         public int Epochs { get; set; }
         public int Batch { get; set; }
@@ -510,6 +537,9 @@ internal sealed class RunDirectory
         public float BetaStart { get; set; }
         public int Seed { get; set; }
         public int? Limit { get; set; }
+        // Written only when not Adam's usual 1e-8, so a default run's config.json reads as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public float? AdamEps { get; set; }
     }
 
     /// <summary>

@@ -52,8 +52,20 @@ public sealed record TrainingOptions : TrainingSettings
     /// </summary>
     public TrainingObjective Objective { get; init; } = TrainingObjective.Elbo;
 
+    /// <summary>
+    /// The encoder's gradient estimator: the bound's own, or, for the importance-weighted bound only, Tucker et al.'s
+    /// (2019) doubly reparameterised gradient (<see cref="TrainingGradient.Dreg"/>).
+    /// </summary>
+    public TrainingGradient Gradient { get; init; } = TrainingGradient.Standard;
+
     /// <summary>K, posterior samples per image in a training step (the decoder runs on K times the batch).</summary>
     public int Samples { get; init; } = 1;
+
+    /// <summary>
+    /// Adam's epsilon in Burda et al.'s (2016) experiments, which <c>train --preset burda</c> uses unless
+    /// <c>--adam-eps</c> is given (the library's default stays <see cref="TrainingSettings.DefaultEpsilon"/>).
+    /// </summary>
+    public const float BurdaEpsilon = 1e-4f;
 
     /// <summary>The largest <see cref="Samples"/> accepted.</summary>
     public const int MaxSamples = 5000;
@@ -72,6 +84,10 @@ public sealed record TrainingOptions : TrainingSettings
         ValidateShared();
         if (!Enum.IsDefined(Objective))
             throw new ArgumentException($"unknown objective {(int)Objective}");
+        if (!Enum.IsDefined(Gradient))
+            throw new ArgumentException($"unknown gradient estimator {(int)Gradient}");
+        if (Gradient == TrainingGradient.Dreg && Objective != TrainingObjective.ImportanceWeighted)
+            throw new ArgumentException("the DReG gradient is for the importance-weighted objective (iwae), not the ELBO");
         if (Samples < 1 || Samples > MaxSamples)
             throw new ArgumentException($"samples per image must be in 1-{MaxSamples}, got {Samples}");
         if (Objective == TrainingObjective.ImportanceWeighted && (Beta != 1f || KlWarmupEpochs != 0))
@@ -95,6 +111,19 @@ public enum TrainingObjective
     /// posterior samples per image, the KL sampled; at K = 1 the ELBO with a sampled KL.
     /// </summary>
     ImportanceWeighted,
+}
+
+/// <summary>How the encoder's gradient is estimated.</summary>
+public enum TrainingGradient
+{
+    /// <summary>The objective's own reparameterised gradient (score-function term included).</summary>
+    Standard,
+    /// <summary>
+    /// The doubly reparameterised gradient of Tucker, Lawson, Gu and Maddison (2019) for the importance-weighted bound:
+    /// the encoder gets <c>sum_k omega_k^2 d log w_k / d z_k d z_k / d phi</c> with log q's parameters held fixed;
+    /// the decoder's gradient is unchanged (docs/theory.md, "The doubly reparameterised gradient").
+    /// </summary>
+    Dreg,
 }
 
 /// <summary>The figures of one finished epoch (losses per image).</summary>

@@ -25,8 +25,11 @@ public abstract record TrainingSettings
     /// <summary>Adam's second-moment decay.</summary>
     public float Beta2 { get; init; } = 0.999f;
 
-    /// <summary>Adam's epsilon.</summary>
-    public float Epsilon { get; init; } = 1e-8f;
+    /// <summary>Adam's epsilon, added to the root of the second moment (<c>train --adam-eps</c>; finite and positive).</summary>
+    public float Epsilon { get; init; } = DefaultEpsilon;
+
+    /// <summary>Adam's usual epsilon (PyTorch's default), the default of every run.</summary>
+    public const float DefaultEpsilon = 1e-8f;
 
     /// <summary>The seed of initialisation, shuffling and noise.</summary>
     public int Seed { get; init; } = 1;
@@ -86,6 +89,8 @@ public abstract record TrainingSettings
             throw new ArgumentException($"unknown learning-rate schedule {(int)Schedule}");
         if (Limit is <= 0)
             throw new ArgumentException($"limit must be positive, got {Limit}");
+        if (!float.IsFinite(Epsilon) || Epsilon <= 0)
+            throw new ArgumentException($"Adam's epsilon must be a positive number, got {Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         if (ReportEverySteps <= 0)
             throw new ArgumentException($"report interval must be positive, got {ReportEverySteps}");
     }

@@ -355,7 +355,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
         int rows = _network.Graph.Context.Rows;
         if (_options.DynamicBinarization)
             _network.Device.Ops.Bernoulli(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ BinarizationSalt, globalStep);
-        _network.Forward(rows, seed, globalStep, klWeight, NoiseMode.Draw, _options.Samples, _options.Objective);
+        _network.Forward(rows, seed, globalStep, klWeight, NoiseMode.Draw, _options.Samples, _options.Objective, _options.Gradient);
     }
 
     // The stream of the training images' binarisation, apart from the posterior noise's.
@@ -363,7 +363,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
 
     /// <summary>
     /// What a model file records of its training beyond the architecture: the objective and K when not the
-    /// one-sample ELBO, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
+    /// one-sample ELBO, "gradient": "dreg" for DReG, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
     /// test set by <see cref="MnistSet.TestBinarizationSeed"/>).
     /// </summary>
     internal static Dictionary<string, string> TrainingMetadata(TrainingOptions options)
@@ -376,6 +376,8 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
             metadata["objective"] = RunDirectory.ObjectiveName(options.Objective);
             metadata["samples"] = options.Samples.ToString(CultureInfo.InvariantCulture);
         }
+        if (options.Gradient == TrainingGradient.Dreg)
+            metadata["gradient"] = RunDirectory.GradientName(options.Gradient);
         return metadata;
     }
 

@@ -155,6 +155,14 @@ public sealed class ImportanceWeightedCliTests
     [InlineData("--preset vgg", "--preset")]
     [InlineData("--lr-schedule steps", "--lr-schedule")]
     [InlineData("--activation gelu", "--activation")]
+    [InlineData("--adam-eps 0", "option '--adam-eps' must be greater than 0")]
+    [InlineData("--adam-eps -1e-4", "option '--adam-eps' must be greater than 0")]
+    [InlineData("--adam-eps nan", "option '--adam-eps' expects a finite number")]
+    [InlineData("--adam-eps inf", "option '--adam-eps' expects a finite number")]
+    [InlineData("--adam-eps tiny", "option '--adam-eps' expects a finite number")]
+    [InlineData("--gradient dreg", "--gradient dreg is for --objective iwae")]
+    [InlineData("--gradient dreg --objective elbo --samples 5", "--gradient dreg is for --objective iwae")]
+    [InlineData("--gradient score", "--gradient")]
     public void BadOptions_AreOneLineUsageErrors(string args, string fragment)
     {
         var (code, _, err) = Run(["train", .. args.Split(' ')]);
@@ -172,7 +180,11 @@ public sealed class ImportanceWeightedCliTests
             "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("training vae 784-200-200-50 tanh on 300 dynamically binarised images", output);
-        Assert.Contains("burda schedule), iwae, K = 3)", output);
+        Assert.Contains("burda schedule), iwae, K = 3, Adam epsilon 0.0001)", output);
+        // The preset's epsilon is Burda et al.'s, recorded in config.json and in the checkpoint's options.
+        Assert.Contains("\"adam_eps\": 0.0001", File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile)));
+        var (_, _, checkpointOptions) = new RunDirectory(run).ReadCheckpoint();
+        Assert.Equal(TrainingOptions.BurdaEpsilon, checkpointOptions.Epsilon);
         string model = Path.Combine(run, "model.safetensors");
         (code, output, err) = Run("evaluate", "--model", model, "--data", TestData.MnistDirectory!, "--iw-samples", "4",
             "--no-clustering");
@@ -183,5 +195,30 @@ public sealed class ImportanceWeightedCliTests
         (code, _, err) = Run("train", "--resume", run, "--samples", "5");
         Assert.Equal(2, code);
         Assert.Contains("--samples cannot change on --resume", err);
+        // And Adam's epsilon, even given as the value it has.
+        (code, _, err) = Run("train", "--resume", run, "--adam-eps", "1e-4");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--adam-eps cannot change on --resume");
+    }
+
+    [MnistFact]
+    public void AdamEps_IsRecorded_AndOverridesThePresets()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--preset", "burda", "--adam-eps", "3e-6", "--data", TestData.MnistDirectory!,
+            "--epochs", "1", "--limit", "100", "--batch", "50", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("Adam epsilon 3E-06)", output);
+        Assert.Equal(3e-6f, TrainingOptions.FromRunDirectory(run).Epsilon);
+        Assert.Equal(3e-6f, new RunDirectory(run).ReadCheckpoint().Options.Epsilon);
+        // Without the preset or the option: Adam's usual 1e-8, not written, so a default config.json reads as before.
+        string plain = dir.File("plain");
+        (code, output, err) = Run("train", "--hidden", "16", "--data", TestData.MnistDirectory!, "--epochs", "1",
+            "--limit", "100", "--out", plain, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("Adam epsilon", output);
+        Assert.DoesNotContain("adam_eps", File.ReadAllText(Path.Combine(plain, RunDirectory.ConfigFile)));
+        Assert.Equal(TrainingSettings.DefaultEpsilon, TrainingOptions.FromRunDirectory(plain).Epsilon);
     }
 }

@@ -45,7 +45,7 @@ public sealed class TrainReliabilityCliTests
         using var dir = new TempDirectory();
         new RunDirectory(dir.Path).WriteConfig(new TrainingOptions { Epochs = 6 });
         byte[] config = File.ReadAllBytes(dir.File(RunDirectory.ConfigFile));
-        foreach (var option in new[] { "--lr", "--latent", "--hidden", "--model", "--kind", "--seed" })
+        foreach (var option in new[] { "--lr", "--latent", "--hidden", "--model", "--kind", "--seed", "--adam-eps", "--gradient" })
         {
             string value = option switch { "--lr" => "0.01", "--hidden" => "32", "--model" or "--kind" => "cvae", _ => "3" };
             var (code, _, err) = Run("train", "--resume", dir.Path, option, value);

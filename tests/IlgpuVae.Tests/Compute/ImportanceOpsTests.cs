@@ -161,10 +161,10 @@ public sealed class ImportanceOpsTests
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
     [OpenClData]
-    public void ImportanceSampleBackward_BothObjectives_MatchesReference(string impl)
+    public void ImportanceSampleBackward_EveryGradient_MatchesReference(string impl)
     {
         foreach (var (images, samples, latent) in Shapes)
-            foreach (bool importance in new[] { true, false })
+            foreach (var mode in Enum.GetValues<SampleGradient>())
                 With(impl, (acc, ops) =>
                 {
                     int rows = images * samples;
@@ -180,7 +180,7 @@ public sealed class ImportanceOpsTests
                     using var ddz = acc.Upload(dz);
                     using var dw = acc.Upload(w);
                     using var dstats = acc.Upload(start);
-                    ops.ImportanceSampleBackward(ds.V(), de.V(), dzv.V(), ddz.V(), dw.V(), dstats.V(), latent, importance);
+                    ops.ImportanceSampleBackward(ds.V(), de.V(), dzv.V(), ddz.V(), dw.V(), dstats.V(), latent, mode);
                     var expected = new double[images * 2 * latent];
                     for (int b = 0; b < images; b++)
                         for (int j = 0; j < latent; j++)
@@ -190,17 +190,45 @@ public sealed class ImportanceOpsTests
                             {
                                 int r = k * images + b, e = r * latent + j;
                                 // d/dz of the decoder's path, plus omega z from -log p(z) for the importance-weighted bound.
-                                double g = dz[e] + (importance ? w[r] * (double)z[e] : 0);
+                                double g = dz[e] + (mode == SampleGradient.ImportanceWeighted ? w[r] * (double)z[e] : 0);
+                                // DReG: -omega^2 d/dz [log p(x|z) + log p(z) - log q(z; mu, sigma held)], where dz is
+                                // omega dBCE/dz, d(-log p(z))/dz = z and d log q/dz = -(z - mu) / sigma^2 = -eps / sigma.
+                                if (mode == SampleGradient.DoublyReparameterized)
+                                    g = w[r] * (double)dz[e] + w[r] * (double)w[r] * (z[e] - eps[e] / sigma);
                                 dmu += g;
                                 dlv += g * eps[e] * sigma / 2;
                             }
                             int at = b * 2 * latent + j;
-                            expected[at] = importance ? dmu : start[at] + dmu;
-                            // log q's own -1/2 log-variance, weighted by omega, which sums to 1 over the samples.
-                            expected[at + latent] = importance ? dlv - 0.5 : start[at + latent] + dlv;
+                            expected[at] = mode == SampleGradient.Average ? start[at] + dmu : dmu;
+                            // log q's own -1/2 log-variance, weighted by omega, which sums to 1 over the samples; DReG
+                            // drops it with the rest of the score-function term.
+                            expected[at + latent] = mode switch
+                            {
+                                SampleGradient.Average => start[at + latent] + dlv,
+                                SampleGradient.ImportanceWeighted => dlv - 0.5,
+                                _ => dlv,
+                            };
                         }
-                    Close(expected, dstats.Read(ops), 1e-5, 1, "dstats");
+                    Close(expected, dstats.Read(ops), 1e-5, 1, $"dstats ({mode})");
                 });
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
+    public void ImportanceSampleBackward_UnknownGradient_IsRefused(string impl)
+    {
+        With(impl, (acc, ops) =>
+        {
+            using var stats = acc.Poisoned(2);
+            using var eps = acc.Poisoned(1);
+            using var z = acc.Poisoned(1);
+            using var dz = acc.Poisoned(1);
+            using var w = acc.Poisoned(1);
+            using var dstats = acc.Poisoned(2);
+            Assert.Throws<ArgumentOutOfRangeException>(() =>
+                ops.ImportanceSampleBackward(stats.V(), eps.V(), z.V(), dz.V(), w.V(), dstats.V(), 1, (SampleGradient)3));
+        });
     }
 
     [Theory]

@@ -42,8 +42,10 @@ public static class TrainCommand
             new("--lr", "Adam learning rate (with --lr-schedule burda: at the start)", "RATE", "0.001"),
             new("--lr-schedule", "constant, cosine (decays towards 0 over the run) or burda (Burda et al.'s eight stages: " +
                 "stage i lasts 3^i of the run's 3280 parts at lr x 10^(-i/7); with --epochs 3280, their schedule)", "KIND", "constant"),
+            new("--adam-eps", "Adam's epsilon, added to the root of the second moment (default: 1e-8; --preset burda: 1e-4)", "E"),
             new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, two tanh layers of 200 and Z = 50, " +
-                "mirrored by the decoder (sets --hidden, --latent and --activation)", "NAME"),
+                "mirrored by the decoder, with their Adam epsilon 1e-4 (sets --hidden, --latent and --activation, and " +
+                "--adam-eps unless given)", "NAME"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
@@ -51,6 +53,8 @@ public static class TrainCommand
             new("--objective", "elbo (BCE + beta KL, averaged over --samples) or iwae (the importance-weighted bound of " +
                 "--samples samples, Burda et al. 2016)", "NAME", "elbo"),
             new("--samples", "K, posterior samples per image in each training step", "K", "1"),
+            new("--gradient", "the encoder's gradient: standard (the objective's own) or dreg (with --objective iwae: the doubly " +
+                "reparameterised gradient of Tucker et al. 2019; the decoder's gradient is unchanged)", "NAME", "standard"),
             new("--binarize", "dynamic binarisation: redraw every pixel as Bernoulli(intensity) each time an image is used, " +
                 "and test on the test set binarised once by a fixed seed (the binarised-MNIST protocol)"),
             new("--conditioning", "cvae: the decoder layers that read the label: first-layer or every-layer", "KIND", "first-layer"),
@@ -69,8 +73,8 @@ public static class TrainCommand
 
     // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
     private static readonly string[] KeptOnResume =
-        ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--preset", "--hidden", "--latent", "--activation",
-         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--binarize", "--seed",
+        ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--adam-eps", "--preset", "--hidden", "--latent", "--activation",
+         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--gradient", "--binarize", "--seed",
          "--limit", "--out", "--overwrite"];
 
     private static int Run(ParsedOptions options, CliContext cli)
@@ -88,7 +92,7 @@ public static class TrainCommand
                 throw new UsageException($"--resume: no run directory '{resume}'");
             if (KeptOnResume.FirstOrDefault(options.Given) is string kept)
                 throw new UsageException($"{kept} cannot change on --resume: a resume keeps the run's model, batch, learning " +
-                    "rate, beta schedule, seed, limit and directory, and may only raise --epochs (and choose --data, --device, " +
+                    "rate, Adam's epsilon, beta schedule, seed, limit and directory, and may only raise --epochs (and choose --data, --device, " +
                     "--cpu-ops); start a new run with --out to change the others");
             runDirectory = resume;
             training = TrainingOptions.FromRunDirectory(resume);
@@ -139,6 +143,12 @@ public static class TrainCommand
             });
             if (objective == TrainingObjective.ImportanceWeighted && (options.Given("--beta") || options.Given("--kl-warmup") || options.Given("--beta-start")))
                 throw new UsageException("--beta, --kl-warmup and --beta-start weight the ELBO's KL; the iwae objective has none");
+            var gradient = options.Choice("--gradient", new Dictionary<string, TrainingGradient>
+            {
+                ["standard"] = TrainingGradient.Standard, ["dreg"] = TrainingGradient.Dreg,
+            });
+            if (gradient == TrainingGradient.Dreg && objective != TrainingObjective.ImportanceWeighted)
+                throw new UsageException("--gradient dreg is for --objective iwae (the importance-weighted bound)");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
             training = new TrainingOptions
@@ -153,6 +163,7 @@ public static class TrainCommand
                 }),
                 Model = configFor(null),
                 Objective = objective,
+                Gradient = gradient,
                 Samples = options.Int("--samples", 1),
                 DynamicBinarization = options.Flag("--binarize"),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : objective == TrainingObjective.ImportanceWeighted ? 1f : defaults.Beta,
@@ -160,6 +171,8 @@ public static class TrainCommand
                 BetaStart = options.Given("--beta-start") ? options.Float("--beta-start", 0) : defaults.BetaStart,
                 Seed = options.Int("--seed"),
                 Limit = options.OptionalInt("--limit", 1),
+                Epsilon = options.Given("--adam-eps") ? options.Float("--adam-eps", 0, exclusiveMin: true)
+                    : preset is not null ? TrainingOptions.BurdaEpsilon : TrainingSettings.DefaultEpsilon,
             };
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
             if (!options.Flag("--overwrite") && VaeTrainer.HoldsRun(runDirectory))
@@ -181,10 +194,13 @@ public static class TrainCommand
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
         trainer.EpochCompleted += pictures;
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
-            ? $"iwae, K = {training.Samples}"
+            ? $"iwae, K = {training.Samples}{(training.Gradient == TrainingGradient.Dreg ? ", DReG gradient" : "")}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
+        // Said only when not Adam's usual epsilon, so a default run prints what it did.
+        objectiveText += training.Epsilon == TrainingSettings.DefaultEpsilon ? ""
+            : $", Adam epsilon {training.Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
         stdout.WriteLine($"device: {device.Description}");
         stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
