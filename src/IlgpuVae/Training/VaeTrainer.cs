@@ -304,8 +304,8 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
                     batches, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
-            var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, test.Reconstruction, test.Kl,
-                summary.EpochSeconds, summary.SamplesPerSecond);
+            var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
+                summary.SamplesPerSecond) { TestReconstruction = test.Reconstruction, TestKl = test.Kl };
             finished.Add(metrics);
             _history.Add(metrics);
             LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
