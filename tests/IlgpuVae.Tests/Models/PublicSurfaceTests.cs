@@ -49,6 +49,31 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
         Assert.Subset(new HashSet<string> { "ILGPURuntime", "IlgpuVae.Tests", "IlgpuVae.Imaging", "IlgpuVae.Onnx" }, names.ToHashSet());
     }
 
+    [Fact]
+    public void Seeds_AreIntEverywhereInThePublicApi()
+    {
+        // One seed type: every public parameter or property named like a seed is an int (or an optional int).
+        var wrong = new List<string>();
+        int seen = 0;
+        foreach (var type in Core.GetExportedTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly)
+                .Cast<MethodBase>().Concat(type.GetConstructors()))
+                foreach (var parameter in method.GetParameters().Where(p => p.Name!.Contains("seed", StringComparison.OrdinalIgnoreCase)))
+                    if (++seen > 0 && (Nullable.GetUnderlyingType(parameter.ParameterType) ?? parameter.ParameterType) != typeof(int))
+                        wrong.Add($"{type.Name}.{method.Name}({parameter.Name}: {parameter.ParameterType.Name})");
+            foreach (var property in type.GetProperties().Where(p => p.Name.Contains("Seed", StringComparison.Ordinal)))
+                if ((Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType) != typeof(int))
+                    wrong.Add($"{type.Name}.{property.Name}: {property.PropertyType.Name}");
+            foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.Name.Contains("Seed", StringComparison.Ordinal)))
+                if (field.FieldType != typeof(int))
+                    wrong.Add($"{type.Name}.{field.Name}: {field.FieldType.Name}");
+        }
+        Assert.True(wrong.Count == 0, "seeds that are not int: " + string.Join(", ", wrong));
+        // Sample, SampleClass, PriorSamples, Evaluate, EstimateLogLikelihood, Score, Binarized, Create, ...
+        Assert.True(seen >= 8, $"only {seen} seed parameters found");
+    }
+
     private static List<string> Names(Assembly assembly) =>
         assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList();
 }
