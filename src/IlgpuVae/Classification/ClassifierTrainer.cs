@@ -6,6 +6,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Training;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Classification;
 

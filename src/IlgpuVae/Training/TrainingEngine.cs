@@ -6,6 +6,7 @@ using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Layers;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Training;
 

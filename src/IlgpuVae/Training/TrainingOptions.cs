@@ -101,31 +101,6 @@ public sealed record TrainingOptions : TrainingSettings
     }
 }
 
-/// <summary>The loss a VAE trains on.</summary>
-public enum TrainingObjective
-{
-    /// <summary>The negative ELBO: summed BCE + beta KL (analytic), averaged over the posterior samples.</summary>
-    Elbo,
-    /// <summary>
-    /// The importance-weighted bound of Burda et al. (2016): <c>-log (1/K sum_k p(x, z_k) / q(z_k|x))</c> with K
-    /// posterior samples per image, the KL sampled; at K = 1 the ELBO with a sampled KL.
-    /// </summary>
-    ImportanceWeighted,
-}
-
-/// <summary>How the encoder's gradient is estimated.</summary>
-public enum TrainingGradient
-{
-    /// <summary>The objective's own reparameterised gradient (score-function term included).</summary>
-    Standard,
-    /// <summary>
-    /// The doubly reparameterised gradient of Tucker, Lawson, Gu and Maddison (2019) for the importance-weighted bound:
-    /// the encoder gets <c>sum_k omega_k^2 d log w_k / d z_k d z_k / d phi</c> with log q's parameters held fixed;
-    /// the decoder's gradient is unchanged (docs/theory.md, "The doubly reparameterised gradient").
-    /// </summary>
-    Dreg,
-}
-
 /// <summary>The figures of one finished epoch (losses per image), for both trainers.</summary>
 /// <param name="Epoch">1-based epoch.</param>
 /// <param name="TrainLoss">Mean training loss per image over the epoch. A VAE: summed BCE + KL (the negative ELBO),

@@ -5,6 +5,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Tests.Classification;
 

@@ -74,6 +74,21 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
         Assert.True(seen >= 8, $"only {seen} seed parameters found");
     }
 
+    [Fact]
+    public void Core_NamespaceGraph_HasNoCycle()
+    {
+        // From signatures and the types and members that method bodies name (NamespaceGraph). The root namespace holds
+        // only the vocabulary every part shares (TrainingObjective, TrainingGradient) and uses nothing.
+        var edges = NamespaceGraph.Edges(Core, "IlgpuVae");
+        foreach (var (from, to) in edges)
+            output.WriteLine($"{from} -> {to}");
+        // The graph is read at all: the models build layers, the trainer trains models.
+        Assert.Contains(("IlgpuVae.Models", "IlgpuVae.Layers"), edges);
+        Assert.Contains(("IlgpuVae.Training", "IlgpuVae.Models"), edges);
+        var cycles = NamespaceGraph.Cycles(edges);
+        Assert.True(cycles.Count == 0, "namespace cycles: " + string.Join("; ", cycles.Select(c => string.Join(" <-> ", c))));
+    }
+
     private static List<string> Names(Assembly assembly) =>
         assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList();
 }
