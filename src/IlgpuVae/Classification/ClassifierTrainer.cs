@@ -18,21 +18,18 @@ namespace IlgpuVae.Classification;
 /// After each epoch the test set is scored.
 /// </summary>
 /// <remarks>
-/// A trainer is single-threaded: a second <see cref="Train"/>, <see cref="TrainAsync"/>, <see cref="EvaluateTest"/> or
+/// A trainer is single-threaded: a second <see cref="Training.Trainer.Train"/>, <see cref="Training.Trainer.TrainAsync"/>, <see cref="EvaluateTest"/> or
 /// <see cref="Save"/> while one runs throws <see cref="InvalidOperationException"/>. It holds its device's lock one
-/// step at a time. After <see cref="Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
+/// step at a time. After <see cref="Training.Trainer.Dispose"/> every member throws <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainable
+public sealed class ClassifierTrainer : Trainer, ITrainable
 {
     private readonly Classifier _classifier;
-    private readonly TrainerGate _gate = new();
-    private bool _disposed;
     private readonly ClassifierTrainingOptions _options;
     private readonly DeviceDataset _train, _test;
     private readonly ClassifierNetwork _network;
     private readonly ClassifierEvaluator _evaluator;
     private readonly TrainingEngine _engine;
-    private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
     private readonly (string Name, int Height, int Width) _data;
 
@@ -76,15 +73,11 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
+    public override int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
 
     /// <summary>Training images.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public int TrainCount => Alive(_train).Count;
-
-    /// <summary>Metrics of every finished epoch.</summary>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public IReadOnlyList<EpochMetrics> History => Alive(_history);
+    public override int TrainCount => Alive(_train).Count;
 
     Network ITrainable.Graph => _network.Graph;
 
@@ -92,40 +85,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
-    /// <summary>Trains every epoch, testing after each, until done, cancelled (after a step) or diverged.</summary>
-    /// <param name="progress">Receives reports; null for none.</param>
-    /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
-    /// <returns>How the run ended and the epochs it finished.</returns>
-    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        using var busy = Enter(cancellationToken);
-        return TrainOnce(progress, busy.Token);
-    }
-
-    /// <summary><see cref="Train"/> on a thread-pool thread; a cancelled token stops after the current step.</summary>
-    /// <example>
-    /// <code>
-    /// TrainingResult result = await trainer.TrainAsync(cancellationToken: token);
-    /// Console.WriteLine($"{result.Outcome}: {trainer.History[^1].TestAccuracy:P2}");
-    /// </code>
-    /// </example>
-    /// <param name="progress">Receives reports; null for none.</param>
-    /// <param name="cancellationToken">Stops after the current step (nothing is saved).</param>
-    /// <returns>How the run ended and the epochs it finished.</returns>
-    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
-    }
-
-    private TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private protected override TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         Action<EngineReport>? report = progress is null ? null : r => progress.Report(new TrainingProgress(r.Epoch,
             _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
@@ -139,7 +99,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
                 return test.Loss;
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
                 summary.SamplesPerSecond) { TestAccuracy = test.Accuracy };
-            _history.Add(metrics);
+            Finished.Add(metrics);
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 metrics.TrainLoss, metrics.SamplesPerSecond, metrics));
             return test.Loss;
@@ -148,9 +108,9 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
         {
             EngineEnd.Cancelled => throw new OperationCanceledException(
                 $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}; nothing was saved", cancellationToken),
-            EngineEnd.Diverged => new TrainingResult(TrainingOutcome.Diverged, _history.ToList(),
+            EngineEnd.Diverged => new TrainingResult(TrainingOutcome.Diverged, Finished.ToList(),
                 $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; a lower learning rate may help"),
-            _ => new TrainingResult(TrainingOutcome.Completed, _history.ToList()),
+            _ => new TrainingResult(TrainingOutcome.Completed, Finished.ToList()),
         };
     }
 
@@ -174,7 +134,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
         using var busy = Enter();
         var metadata = new Dictionary<string, string>
         {
-            ["epochs"] = _history.Count.ToString(CultureInfo.InvariantCulture),
+            ["epochs"] = Finished.Count.ToString(CultureInfo.InvariantCulture),
             ["batch"] = _options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["lr"] = _options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             ["lr_schedule"] = _options.Schedule.ToString().ToLowerInvariant(),
@@ -184,8 +144,8 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
             ["image_height"] = _data.Height.ToString(CultureInfo.InvariantCulture),
             ["image_width"] = _data.Width.ToString(CultureInfo.InvariantCulture),
         };
-        if (_history.Count > 0)
-            metadata["test_accuracy"] = _history[^1].TestAccuracy!.Value.ToString("F4", CultureInfo.InvariantCulture);
+        if (Finished.Count > 0)
+            metadata["test_accuracy"] = Finished[^1].TestAccuracy!.Value.ToString("F4", CultureInfo.InvariantCulture);
         _classifier.Save(path, metadata);
     }
 
@@ -202,47 +162,13 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
         _network.Forward(rows, 1f / rows);
     }
 
-    /// <summary>Frees the trainer's device buffers and its classifier. Calling it again does nothing.</summary>
-    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): use
-    /// <see cref="DisposeAsync"/>, which stops it and waits, or cancel it and wait first.</exception>
-    public void Dispose()
+    private protected override void DisposeParts()
     {
-        if (_disposed)
-            return;
-        if (_gate.IsBusy)
-            throw new InvalidOperationException("this trainer is still training: use DisposeAsync, or cancel it and wait for Train to return before disposing");
-        _disposed = true;
-        _gate.Dispose();
         _classifier.Dispose();
         _evaluator.Dispose();
         _engine.Dispose();
         _network.Dispose();
         _train.Dispose();
         _test.Dispose();
-    }
-
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
-
-    private T Alive<T>(T value)
-    {
-        ThrowIfDisposed();
-        return value;
-    }
-
-    /// <summary>Stops a training that runs (after its step) and waits for it to return, then frees the trainer.</summary>
-    /// <returns>The wait.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-            return;
-        await _gate.StopAndWaitAsync().ConfigureAwait(false);
-        Dispose();
-    }
-
-    // Marks the trainer busy for one call; a second caller meanwhile gets an InvalidOperationException.
-    private TrainerGate.Call Enter(CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        return _gate.Enter(cancellationToken);
     }
 }

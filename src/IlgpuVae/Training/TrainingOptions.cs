@@ -153,7 +153,7 @@ public enum TrainingOutcome
     Diverged,
 }
 
-/// <summary>The result of <see cref="VaeTrainer.Train"/> and <see cref="Classification.ClassifierTrainer.Train"/>.</summary>
+/// <summary>The result of <see cref="Trainer.Train"/>, for both trainers.</summary>
 /// <param name="Outcome">How it ended.</param>
 /// <param name="Epochs">Metrics of every epoch finished in this call.</param>
 /// <param name="Message">What happened, for Diverged. A stop is not a result: the trainers throw

@@ -15,17 +15,15 @@ namespace IlgpuVae.Training;
 /// cancelled; pictures and other per-epoch work subscribe to <see cref="EpochCompleted"/>.
 /// </summary>
 /// <remarks>
-/// A trainer is single-threaded: a second <see cref="Train"/> or <see cref="TrainAsync"/> while one runs throws
+/// A trainer is single-threaded: a second <see cref="Trainer.Train"/> or <see cref="Trainer.TrainAsync"/> while one runs throws
 /// <see cref="InvalidOperationException"/>. It holds its device's lock one step at a time,
-/// so other models on the device can be used meanwhile. After <see cref="Dispose"/> every member throws
+/// so other models on the device can be used meanwhile. After <see cref="Trainer.Dispose"/> every member throws
 /// <see cref="ObjectDisposedException"/>.
 /// </remarks>
-public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
+public sealed class VaeTrainer : Trainer, ITrainable
 {
     private readonly VaeModel _model;
     private EventHandler<EpochCompletedEventArgs>? _epochCompleted;
-    private readonly TrainerGate _gate = new();
-    private bool _disposed;
     private const ulong EvaluationSalt = 0x5EED_E7A1_0000_0001UL;
     private readonly TrainingOptions _options;
     private readonly RunDirectory? _run;
@@ -33,7 +31,6 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
     private readonly VaeNetwork _network;
     private readonly Evaluator _evaluator;
     private readonly TrainingEngine _engine;
-    private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
     private readonly string _dataName;
     // What the checkpoint and the model file record of the data: its name and, with a run directory, the fingerprints
@@ -207,15 +204,11 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
+    public override int StepsPerEpoch => Alive(_engine).StepsPerEpoch;
 
     /// <summary>Training images.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public int TrainCount => Alive(_train).Count;
-
-    /// <summary>Metrics of every finished epoch, including those before a resume.</summary>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public IReadOnlyList<EpochMetrics> History => Alive(_history);
+    public override int TrainCount => Alive(_train).Count;
 
     /// <summary>When this trainer's first step finished (UTC), for start-up benchmarks; null before.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
@@ -240,55 +233,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
     // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
     bool ITrainable.SumsLossTerms => true;
 
-    /// <summary>Trains until <see cref="TrainingSettings.Epochs"/> epochs are done, the token is cancelled (after the
-    /// current step) or a loss stops being finite.</summary>
-    /// <param name="progress">Receives reports; null for none.</param>
-    /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
-    /// <returns>How the run ended (completed, or diverged with the last good checkpoint kept) and the epochs it finished.</returns>
-    /// <exception cref="OperationCanceledException">The token was cancelled: training stopped after the current step and a
-    /// resumable state was saved into the run directory (the message says where it stopped). Every long operation of
-    /// the library stops this way.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is already training (on another thread).</exception>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        using var busy = _gate.Enter(cancellationToken);
-        return TrainOnce(progress, busy.Token);
-    }
-
-    /// <summary>
-    /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
-    /// A cancelled token stops training after the current step, saves a resumable state and the task throws
-    /// <see cref="OperationCanceledException"/>, as <see cref="Train"/> does.
-    /// </summary>
-    /// <example>
-    /// <code>
-    /// using var cancel = new CancellationTokenSource();
-    /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
-    /// try
-    /// {
-    ///     TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
-    /// }
-    /// catch (OperationCanceledException e)
-    /// {
-    ///     Console.WriteLine(e.Message);   // "stopped at epoch 3, step 120 of 469; the run in ... can be resumed"
-    /// }
-    /// </code>
-    /// </example>
-    /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
-    /// <param name="cancellationToken">Stops training after the current step, leaving a resumable state.</param>
-    /// <returns>How the run ended and the epochs it finished.</returns>
-    /// <exception cref="OperationCanceledException">The token was cancelled (a resumable state was saved).</exception>
-    /// <exception cref="InvalidOperationException">The trainer is already training.</exception>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfDisposed();
-        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
-    }
-
-    private TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private protected override TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var finished = new List<EpochMetrics>();
         _run?.WriteConfig(_options);
@@ -307,7 +252,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
                 summary.SamplesPerSecond) { TestReconstruction = test.Reconstruction, TestKl = test.Kl };
             finished.Add(metrics);
-            _history.Add(metrics);
+            Finished.Add(metrics);
             LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
             SaveState();
             _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
@@ -396,7 +341,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
         var extra = new Dictionary<string, string>(TrainingMetadata(_options));
         foreach (var (key, value) in _dataMetadata)
             extra[key] = value;
-        _run.WriteCheckpoint(state, _options, _history, tensors, extra);
+        _run.WriteCheckpoint(state, _options, Finished, tensors, extra);
         _checkpointAt = Describe(state);
         LibraryLog.CheckpointWritten(_network.Device.Logger, _run.PathOf(RunDirectory.StateFile), _checkpointAt);
         Export(_run, state, weights);
@@ -418,15 +363,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
             _model.Save(path, metadata);
         else
             _model.Write(path, metadata, weights);
-        run.WriteMetrics(_history);
-    }
-
-    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
-
-    private T Alive<T>(T value)
-    {
-        ThrowIfDisposed();
-        return value;
+        run.WriteMetrics(Finished);
     }
 
     // epochs: the run's epoch count as written (before a resume raises it), which bounds the state's epoch.
@@ -448,7 +385,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
             if (!history.Select(m => m.Epoch).SequenceEqual(Enumerable.Range(1, state.Epoch - 1)))
                 throw new InvalidDataException($"{statePath}: metadata 'metrics' holds epochs " +
                     $"[{string.Join(",", history.Select(m => m.Epoch))}], not 1 to {state.Epoch - 1} as its counters say; the checkpoint is damaged");
-            _history.AddRange(history);
+            Finished.AddRange(history);
             _checkpointAt = Describe(state);
             // The exports may be older than the checkpoint (a crash between the commit and them): rewrite them.
             run.WriteConfig(_options);
@@ -476,7 +413,7 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");
         _network.ImportParameters(modelFile, modelPath);
         _engine.Restore(state, stateFile, statePath, $"a {config} model");
-        _history.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
+        Finished.AddRange(run.ReadMetrics().Where(m => m.Epoch < state.Epoch));
         _checkpointAt = Describe(state);
     }
 
@@ -506,42 +443,8 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
         ? $"after epoch {state.Epoch - 1}"
         : $"epoch {state.Epoch}, step {state.StepInEpoch}";
 
-    /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
-    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): use
-    /// <see cref="DisposeAsync"/>, which stops it and waits, or cancel it and wait first.</exception>
-    public void Dispose()
-    {
-        if (_disposed)
-            return;
-        if (_gate.IsBusy)
-            throw new InvalidOperationException("this trainer is still training: use DisposeAsync, or cancel it and wait for Train to return before disposing");
-        _disposed = true;
-        DisposeParts();
-        _gate.Dispose();
-    }
-
-    /// <summary>
-    /// Stops a training that runs, as a cancelled token does (after the current step, with a resumable state saved into
-    /// the run directory), waits for it to return, then frees the trainer. Calling it again does nothing.
-    /// </summary>
-    /// <example>
-    /// <code>
-    /// await using var trainer = new VaeTrainer(device, data, options, "runs/app");
-    /// var training = trainer.TrainAsync();
-    /// // ... the app closes: the run stops after its step, is saved, and the trainer is freed.
-    /// </code>
-    /// </example>
-    /// <returns>The wait.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-            return;
-        await _gate.StopAndWaitAsync().ConfigureAwait(false);
-        Dispose();
-    }
-
     // Tolerates a constructor that failed half-way; the lock goes last, once nothing more can be written.
-    private void DisposeParts()
+    private protected override void DisposeParts()
     {
         _model?.Dispose();
         _evaluator?.Dispose();

@@ -1,0 +1,140 @@
+namespace IlgpuVae.Training;
+
+/// <summary>
+/// The lifecycle both trainers share (<see cref="VaeTrainer"/>, <see cref="Classification.ClassifierTrainer"/>): one
+/// call at a time, training on the caller's thread or off it, the epochs finished so far, the .NET cancellation
+/// convention (a cancelled token stops after the current step and throws <see cref="OperationCanceledException"/>,
+/// with what a stop saves saved), and disposal that stops a running training and waits for it.
+/// </summary>
+public abstract class Trainer : IDisposable, IAsyncDisposable
+{
+    private readonly TrainerGate _gate = new();
+    private bool _disposed;
+
+    // Only the library's trainers derive: the engine behind them is internal.
+    private protected Trainer()
+    {
+    }
+
+    /// <summary>Steps per epoch (the last one may be a short batch).</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public abstract int StepsPerEpoch { get; }
+
+    /// <summary>Training images per epoch.</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public abstract int TrainCount { get; }
+
+    /// <summary>Every finished epoch's metrics (for a resumed VAE run, the earlier ones too).</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public IReadOnlyList<EpochMetrics> History => Alive(Finished);
+
+    /// <summary>The finished epochs, in order.</summary>
+    private protected List<EpochMetrics> Finished { get; } = [];
+
+    /// <summary>Trains until every epoch is done, the token is cancelled (after the current step) or a loss stops being
+    /// finite.</summary>
+    /// <param name="progress">Receives reports; null for none.</param>
+    /// <param name="cancellationToken">Stops training after the current step (a VAE trainer with a run directory saves
+    /// a resumable state first).</param>
+    /// <returns>How the run ended (completed, or diverged) and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the message says where training stopped
+    /// and what was saved. Every long operation of the library stops this way.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var busy = Enter(cancellationToken);
+        return TrainOnce(progress, busy.Token);
+    }
+
+    /// <summary>
+    /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
+    /// A cancelled token stops training after the current step and the task throws
+    /// <see cref="OperationCanceledException"/>, as <see cref="Train"/> does.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var cancel = new CancellationTokenSource();
+    /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
+    /// try
+    /// {
+    ///     TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    /// }
+    /// catch (OperationCanceledException e)
+    /// {
+    ///     Console.WriteLine(e.Message);   // "stopped at epoch 3, step 120 of 469; the run in ... can be resumed"
+    /// }
+    /// </code>
+    /// </example>
+    /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
+    /// <param name="cancellationToken">Stops training after the current step.</param>
+    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
+    }
+
+    /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
+    /// <exception cref="InvalidOperationException">The trainer is training (on another thread): use
+    /// <see cref="DisposeAsync"/>, which stops it and waits, or cancel it and wait first.</exception>
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        if (_gate.IsBusy)
+            throw new InvalidOperationException("this trainer is still training: use DisposeAsync, or cancel it and wait for Train to return before disposing");
+        _disposed = true;
+        DisposeParts();
+        _gate.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Stops a training that runs, as a cancelled token does (after the current step, with what a stop saves saved),
+    /// waits for it to return, then frees the trainer. Calling it again does nothing.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// await using var trainer = new VaeTrainer(device, data, options, "runs/app");
+    /// var training = trainer.TrainAsync();
+    /// // ... the app closes: the run stops after its step, is saved, and the trainer is freed.
+    /// </code>
+    /// </example>
+    /// <returns>The wait.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+            return;
+        await _gate.StopAndWaitAsync().ConfigureAwait(false);
+        Dispose();
+    }
+
+    /// <summary>One training call, holding the trainer; <paramref name="cancellationToken"/> also carries a stop from
+    /// <see cref="DisposeAsync"/>.</summary>
+    private protected abstract TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Frees what the trainer holds; runs once, when nothing uses it.</summary>
+    private protected abstract void DisposeParts();
+
+    /// <summary>Holds the trainer for one call (training, evaluation, a save); a second caller meanwhile gets an
+    /// <see cref="InvalidOperationException"/>.</summary>
+    private protected TrainerGate.Call Enter(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        return _gate.Enter(cancellationToken);
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once the trainer is disposed.</summary>
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary><paramref name="value"/>, unless the trainer is disposed.</summary>
+    private protected T Alive<T>(T value)
+    {
+        ThrowIfDisposed();
+        return value;
+    }
+}
