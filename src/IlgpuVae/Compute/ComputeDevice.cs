@@ -134,10 +134,9 @@ public sealed class ComputeDevice : IDisposable
     {
         if (Ops is ProfilingOps existing)
             return existing;
-        var profiler = new ProfilingOps(Ops);
         _plainOps = Ops;
-        Ops = profiler;
-        return profiler;
+        Ops = ProfilingOps.Wrap(Ops);
+        return (ProfilingOps)(object)Ops;
     }
 
     private IOps? _plainOps;
