@@ -58,12 +58,7 @@ internal sealed class GaussianSample(int latent, int maxSamples = 1) : Layer
     public override void Forward(PassContext context, ArrayView<float> x, ArrayView<float> y, ArrayView<float> dx)
     {
         int rows = context.Rows;
-        var noise = context.Noise switch
-        {
-            NoiseMode.Draw => NoiseSource.Draw,
-            NoiseMode.Zero => NoiseSource.Zero,
-            _ => NoiseSource.Keep,
-        };
+        var noise = context.Noise;
         int slot = context.LossSlot >= 0 && LossTerm is int term ? context.LossSlot + term : -1;
         if (context.MultiSample)
         {

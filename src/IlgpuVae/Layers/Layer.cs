@@ -38,7 +38,7 @@ internal sealed class PassContext
     public ulong Step { get; set; }
 
     /// <summary>How a sampling layer gets its noise.</summary>
-    public NoiseMode Noise { get; set; }
+    public NoiseSource Noise { get; set; } = NoiseSource.Draw;
 
     /// <summary>The KL weight beta in the gradient of BCE + beta KL.</summary>
     public float KlWeight { get; set; } = 1f;
@@ -69,17 +69,6 @@ internal sealed class PassContext
 
     /// <summary>Whether this pass runs the multi-sample path: K above 1, or the importance-weighted bound.</summary>
     public bool MultiSample => Samples > 1 || Objective == TrainingObjective.ImportanceWeighted;
-}
-
-/// <summary>Where a sampling layer's forward takes its noise eps from.</summary>
-internal enum NoiseMode
-{
-    /// <summary>Drawn from the counter-based generator at (seed, step).</summary>
-    Draw,
-    /// <summary>Zero, so z = mu (deterministic reconstructions).</summary>
-    Zero,
-    /// <summary>Whatever is already in the layer's noise buffer.</summary>
-    Keep,
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Models;
 
@@ -19,7 +20,7 @@ internal static class LatentCodes
         var stats = new float[network.Capacity * 2 * z];
         foreach (var (_, start, rows) in set.InOrder(network.Graph, network.Config.IsConditional))
         {
-            network.Forward(rows, 0, 0, 1f, NoiseMode.Zero);
+            network.Forward(rows, 0, 0, 1f, NoiseSource.Zero);
             network.Device.Ops.Synchronize();
             network.PosteriorStats.SubView(0, (long)rows * 2 * z).CopyToCPU(stats.AsSpan(0, rows * 2 * z));
             for (int r = 0; r < rows; r++)

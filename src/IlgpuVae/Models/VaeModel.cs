@@ -121,7 +121,7 @@ public sealed partial class VaeModel : Model
         for (int start = 0; start < count; start += Network.Capacity)
         {
             int rows = Math.Min(Network.Capacity, count - start);
-            RunForward(images, labels, start, rows, NoiseMode.Zero);
+            RunForward(images, labels, start, rows, NoiseSource.Zero);
             Network.PosteriorStats.SubView(0, (long)rows * 2 * z).CopyToCPU(stats.AsSpan(0, rows * 2 * z));
             for (int r = 0; r < rows; r++)
             {
@@ -311,7 +311,7 @@ public sealed partial class VaeModel : Model
         for (int start = 0; start < count; start += Network.Capacity, batch++)
         {
             int rows = Math.Min(Network.Capacity, count - start);
-            RunForward(images, labels, start, rows, seed is null ? NoiseMode.Zero : NoiseMode.Draw, (ulong)(seed ?? 0), (ulong)batch);
+            RunForward(images, labels, start, rows, seed is null ? NoiseSource.Zero : NoiseSource.Draw, (ulong)(seed ?? 0), (ulong)batch);
             Network.Device.Ops.Synchronize();
             Network.Reconstruction.SubView(0, rows).CopyToCPU(reconstruction.AsSpan(start, rows));
             Network.Kl.SubView(0, rows).CopyToCPU(kl.AsSpan(start, rows));
@@ -322,7 +322,7 @@ public sealed partial class VaeModel : Model
     }
 
     // Uploads rows start .. start + rows - 1 (and their labels) and runs the forward with the loss at beta 1.
-    private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseMode noise,
+    private void RunForward(ReadOnlySpan<float> images, ReadOnlySpan<int> labels, int start, int rows, NoiseSource noise,
         ulong seed = 0, ulong step = 0)
     {
         int d = Config.InputSize;

@@ -117,7 +117,7 @@ internal sealed class VaeNetwork : IDisposable
 
     /// <summary>
     /// Forward and loss on <see cref="Input"/>: encodes, draws eps from the (seed, step) stream (or, with
-    /// <see cref="NoiseMode.Zero"/>, uses z = mu; with <see cref="NoiseMode.Keep"/>, the eps already in
+    /// <see cref="NoiseSource.Zero"/>, uses z = mu; with <see cref="NoiseSource.Keep"/>, the eps already in
     /// <see cref="Noise"/>), decodes, and computes per-sample BCE and KL with the loss gradients (KL's scaled by
     /// <paramref name="beta"/>). A conditional model reads <see cref="Labels"/>.
     /// </summary>
@@ -129,7 +129,7 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="samples">K, posterior samples per image (the logits are then (K B, D), sample-major).</param>
     /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound.</param>
     /// <param name="gradient">The encoder's gradient estimator for the importance-weighted objective.</param>
-    public void Forward(int rows, ulong seed, ulong step, float beta, NoiseMode noise = NoiseMode.Draw, int samples = 1,
+    public void Forward(int rows, ulong seed, ulong step, float beta, NoiseSource noise = NoiseSource.Draw, int samples = 1,
         TrainingObjective objective = TrainingObjective.Elbo,
         TrainingGradient gradient = TrainingGradient.Standard)
     {
@@ -149,7 +149,7 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="step">The noise counter.</param>
     public void Resample(int rows, ulong seed, ulong step)
     {
-        Set(rows, seed, step, NoiseMode.Draw);
+        Set(rows, seed, step, NoiseSource.Draw);
         Graph.Forward(first: _sampleIndex);
     }
 
@@ -182,7 +182,7 @@ internal sealed class VaeNetwork : IDisposable
     /// <inheritdoc />
     public void Dispose() => Graph.Dispose();
 
-    private void Set(int rows, ulong seed, ulong step, NoiseMode noise, int samples = 1,
+    private void Set(int rows, ulong seed, ulong step, NoiseSource noise, int samples = 1,
         TrainingObjective objective = TrainingObjective.Elbo)
     {
         var context = Graph.Context;

@@ -5,6 +5,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Training;
 
@@ -290,7 +291,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
         int rows = _network.Graph.Context.Rows;
         if (_options.DynamicBinarization)
             _network.Device.Ops.Bernoulli(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ BinarizationSalt, globalStep);
-        _network.Forward(rows, seed, globalStep, klWeight, NoiseMode.Draw, _options.Samples, _options.Objective, _options.Gradient);
+        _network.Forward(rows, seed, globalStep, klWeight, NoiseSource.Draw, _options.Samples, _options.Objective, _options.Gradient);
     }
 
     // The stream of the training images' binarisation, apart from the posterior noise's.

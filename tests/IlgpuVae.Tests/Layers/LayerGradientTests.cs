@@ -6,6 +6,7 @@ using IlgpuVae.Tests.Compute;
 using IlgpuVae.Tests.Models;
 using Xunit;
 using static IlgpuVae.Tests.Compute.OpsHarness;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Tests.Layers;
 
@@ -58,7 +59,7 @@ public sealed class LayerGradientTests
             using var z = acc.Poisoned(rows * latent);
             using var dz = acc.Upload(r);
             using var dx = acc.Poisoned(rows * 2 * latent);
-            var context = new PassContext { Ops = ops, Rows = rows, Noise = NoiseMode.Keep, KlWeight = beta };
+            var context = new PassContext { Ops = ops, Rows = rows, Noise = NoiseSource.Keep, KlWeight = beta };
             layer.Forward(context, input.V(), z.V(), dx.V());
             layer.Backward(context, input.V(), z.V(), dz.V(), dx.V(), 2 * latent, default);
             Close(expected, dx.Read(ops), 1e-4, 1e-2, "d[mu|logvar]");

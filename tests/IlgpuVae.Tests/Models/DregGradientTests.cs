@@ -6,6 +6,7 @@ using IlgpuVae.Tests.Compute;
 using IlgpuVae.Training;
 using Xunit;
 using static IlgpuVae.Tests.Compute.OpsHarness;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Tests.Models;
 
@@ -137,7 +138,7 @@ public sealed class DregGradientTests
             float[] GradientOf(TrainingGradient estimator)
             {
                 network.ZeroGradients();
-                network.Forward(rows, 0, 0, 1f, NoiseMode.Keep, samples, TrainingObjective.ImportanceWeighted, estimator);
+                network.Forward(rows, 0, 0, 1f, NoiseSource.Keep, samples, TrainingObjective.ImportanceWeighted, estimator);
                 network.Backward();
                 ops.Synchronize();
                 var gradient = new float[parameters.Length];

@@ -106,7 +106,7 @@ public sealed class GradientCheckTests
             var parameters = Prepare(network, x, eps);
             if (classes > 0) network.Labels.SubView(0, rows).CopyFromCPU(labels);
             network.ZeroGradients();
-            network.Forward(rows, 0, 0, beta, NoiseMode.Keep);
+            network.Forward(rows, 0, 0, beta, NoiseSource.Keep);
             network.Backward();
             ops.Synchronize();
             var gradient = new float[parameters.Length];

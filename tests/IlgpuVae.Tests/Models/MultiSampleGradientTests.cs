@@ -6,6 +6,7 @@ using IlgpuVae.Tests.Compute;
 using IlgpuVae.Training;
 using Xunit;
 using static IlgpuVae.Tests.Compute.OpsHarness;
+using IlgpuVae.Kernels;
 
 namespace IlgpuVae.Tests.Models;
 
@@ -111,7 +112,7 @@ public sealed class MultiSampleGradientTests
             using var network = new VaeNetwork(Device(impl), config, capacity: 4, seed: 3, maxSamples: 3);
             var parameters = GradientCheckTests.Prepare(network, x, eps);
             network.ZeroGradients();
-            network.Forward(rows, 0, 0, b, NoiseMode.Keep, samples, objective);
+            network.Forward(rows, 0, 0, b, NoiseSource.Keep, samples, objective);
             network.Backward();
             ops.Synchronize();
             var gradient = new float[parameters.Length];
@@ -145,12 +146,12 @@ public sealed class MultiSampleGradientTests
             network.Input.SubView(0, x.Length).CopyFromCPU(x);
             network.Noise.SubView(0, eps.Length).CopyFromCPU(eps);
             // The ELBO path: BCE of z = mu + sigma eps and the analytic KL.
-            network.Forward(rows, 0, 0, 1f, NoiseMode.Keep);
+            network.Forward(rows, 0, 0, 1f, NoiseSource.Keep);
             var bce = Read(network.Reconstruction, rows);
             var analytic = Read(network.Kl, rows);
             var stats = Read(network.PosteriorStats, rows * 2 * config.Latent);
             // The IWAE path with one sample, on the same noise.
-            network.Forward(rows, 0, 0, 1f, NoiseMode.Keep, 1, TrainingObjective.ImportanceWeighted);
+            network.Forward(rows, 0, 0, 1f, NoiseSource.Keep, 1, TrainingObjective.ImportanceWeighted);
             var weighted = Read(network.Reconstruction, rows);
             var rest = Read(network.Kl, rows);
             // log q(z|x) - log p(z) of that very sample, in double: the KL's one-sample estimate.
