@@ -13,20 +13,13 @@ namespace IlgpuVae.Classification;
 public sealed record ClassifierEvaluation(int Count, double Loss, double Accuracy, int[] Confusion)
 {
     /// <summary>C.</summary>
-    public int Classes => (int)Math.Round(Math.Sqrt(Confusion.Length));
+    public int Classes => ConfusionMatrix.Classes(Confusion);
 
     /// <summary>Per true class: the fraction of its images classified correctly (NaN for a class with none).</summary>
-    public double[] PerClassAccuracy => Enumerable.Range(0, Classes).Select(t =>
-    {
-        int total = 0;
-        for (int p = 0; p < Classes; p++)
-            total += Confusion[t * Classes + p];
-        return total == 0 ? double.NaN : Confusion[t * Classes + t] / (double)total;
-    }).ToArray();
+    public double[] PerClassAccuracy => ConfusionMatrix.RowAccuracy(Confusion);
 
     /// <summary>Per true class: how many images the set holds.</summary>
-    public int[] PerClassCount => Enumerable.Range(0, Classes)
-        .Select(t => Enumerable.Range(0, Classes).Sum(p => Confusion[t * Classes + p])).ToArray();
+    public int[] PerClassCount => ConfusionMatrix.RowTotals(Confusion);
 }
 
 /// <summary>

@@ -15,14 +15,13 @@ namespace IlgpuVae.Conditional;
 public sealed record ConditionalAgreement(int SamplesPerClass, float PriorScale, int[] Confusion)
 {
     /// <summary>C.</summary>
-    public int Classes => (int)Math.Round(Math.Sqrt(Confusion.Length));
+    public int Classes => ConfusionMatrix.Classes(Confusion);
 
     /// <summary>Per requested class: the share of its images the classifier assigns to it.</summary>
-    public double[] PerClass => Enumerable.Range(0, Classes)
-        .Select(c => Confusion[c * Classes + c] / (double)SamplesPerClass).ToArray();
+    public double[] PerClass => ConfusionMatrix.RowAccuracy(Confusion);
 
     /// <summary>The share of all generated images the classifier assigns to the requested class.</summary>
-    public double Overall => Enumerable.Range(0, Classes).Sum(c => Confusion[c * Classes + c]) / (double)(SamplesPerClass * Classes);
+    public double Overall => ConfusionMatrix.Accuracy(Confusion);
 
     /// <summary>
     /// Generates <paramref name="samplesPerClass"/> images of every class from <paramref name="model"/> and counts the
