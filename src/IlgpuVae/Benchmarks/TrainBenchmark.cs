@@ -100,7 +100,7 @@ public static class TrainBenchmark
 
     // 6 per forward multiply-add (forward, input gradient, weight gradient) of the dense and convolution layers; the
     // layers after the posterior sample run once per sample.
-    private static double FlopsPerImage(IReadOnlyList<Layer> layers, int samples)
+    internal static double FlopsPerImage(IReadOnlyList<Layer> layers, int samples)
     {
         double multiplyAdds = 0;
         int repeats = 1;

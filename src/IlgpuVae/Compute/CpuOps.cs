@@ -23,10 +23,10 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     private const long PatchChunkFloats = 1L << 20;
     private readonly CpuWorkers _workers;
     private readonly CpuGemm _gemm;
-    // Grow-only scratch of the convolutions: the patch matrix (B OH OW, C KH KW) and an activation in
-    // (B, OH OW, O) order.
-    private float* _patches, _pixelMajor;
-    private long _patchesLength, _pixelMajorLength;
+    // Grow-only scratch of the convolutions: the patch matrix (B OH OW, C KH KW), an activation in
+    // (B, OH OW, O) order, and the weight gradient's transpose (C KH KW, O).
+    private float* _patches, _pixelMajor, _weightScratch;
+    private long _patchesLength, _pixelMajorLength, _weightScratchLength;
 
     /// <summary>Creates the ops for buffers of <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The CPU accelerator.</param>
@@ -678,9 +678,8 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     }
 
     /// <summary>
-    /// The patches P of x and dy transposed per image to dY' (B OH OW, O), then <c>dw += dY'^T P</c> (O, C KH KW),
-    /// chunk by chunk of images: the GEMM's rows are the output channels, so even a one-channel layer's product
-    /// (C KH KW = 16) is split between the cores, and it adds into dw directly.
+    /// The patches P of x and dy transposed per image to dY' (B OH OW, O), then <c>G = P^T dY'</c> (C KH KW, O),
+    /// summed over chunks of images, and <c>dw += G^T</c>.
     /// </summary>
     /// <inheritdoc />
     public void Conv2dWeightGradient(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dweight, ConvShape shape)
@@ -690,15 +689,22 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
             return;
         int patch = PatchLength(shape), o = shape.OutChannels, outPixels = shape.OutHeight * shape.OutWidth;
         long imageLength = (long)shape.InChannels * shape.InHeight * shape.InWidth;
-        float* px = Pointer(x), pdy = Pointer(dy), dw = Pointer(dweight);
+        float* px = Pointer(x), pdy = Pointer(dy);
+        float* g = Grow(ref _weightScratch, ref _weightScratchLength, (long)patch * o);
+        bool firstChunk = true;
         foreach (var (first, count) in Chunks(shape))
         {
             int pixels = count * outPixels;
             float* patches = ImageToRows(px + first * imageLength, shape.WithBatch(count));
             float* pixelMajor = Grow(ref _pixelMajor, ref _pixelMajorLength, (long)pixels * o);
             TransposeImages(pdy + (long)first * o * outPixels, pixelMajor, count, o, outPixels);
-            _gemm.Run(true, false, o, patch, pixels, 1f, pixelMajor, o, patches, patch, 1f, dw, patch);
+            _gemm.Run(true, false, patch, o, pixels, 1f, patches, patch, pixelMajor, o, firstChunk ? 0f : 1f, g, o);
+            firstChunk = false;
         }
+        float* dw = Pointer(dweight);
+        for (int oo = 0; oo < o; oo++)
+            for (int k = 0; k < patch; k++)
+                dw[(long)oo * patch + k] += g[(long)k * o + oo];
     }
 
     // Consecutive runs of images whose patch matrix holds at most about PatchChunkFloats (at least one image).
@@ -750,7 +756,8 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         _workers.Dispose();
         NativeMemory.AlignedFree(_patches);
         NativeMemory.AlignedFree(_pixelMajor);
-        _patches = _pixelMajor = null;
+        NativeMemory.AlignedFree(_weightScratch);
+        _patches = _pixelMajor = _weightScratch = null;
     }
 
     private static int PatchLength(ConvShape s) => s.InChannels * s.KernelHeight * s.KernelWidth;
