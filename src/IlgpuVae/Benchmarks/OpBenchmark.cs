@@ -55,7 +55,7 @@ public static class OpBenchmark
     /// <summary>
     /// The host's FP32 peak in GFLOP/s: <paramref name="threads"/> threads at once, each a loop of independent fused
     /// multiply-adds on the widest vectors the CPU has (16 accumulators of 512 bits with AVX-512, 12 of 256 with FMA3),
-    /// nothing but arithmetic; the fastest of a few trials, since other processes only ever slow it down.
+    /// nothing but arithmetic; the fastest of 30 short trials, since other processes only ever slow it down.
     /// </summary>
     /// <param name="threads">Threads running at once; null for the vectorised ops' count (every core, or ILGPU_VAE_THREADS).</param>
     /// <param name="used">The threads that ran.</param>
@@ -64,9 +64,10 @@ public static class OpBenchmark
     {
         int count = used = threads ?? CpuOps.Threads;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        const long iterations = 4_000_000;
+        // Many short trials (about 3 ms each): on a shared machine some of them run undisturbed.
+        const long iterations = 1_000_000;
         double best = 0;
-        for (int trial = 0; trial < 5; trial++)
+        for (int trial = 0; trial < 30; trial++)
         {
             var flops = new double[count];
             var seconds = new double[count];
