@@ -57,7 +57,8 @@ public static class BenchTrainCommand
         {
             int images = Math.Min(training.Limit ?? int.MaxValue, data.Train.Count);
             stdout.WriteLine($"device: {device.Description}" + (double.IsNaN(peak) ? "" : $"; host FP32 peak {F(peak, "F0")} GFLOP/s (FMA loop, {peakThreads} threads)"));
-            stdout.WriteLine($"{training.Model}, batch {training.BatchSize}, {images} images, {epochs} epochs x {rounds} rounds; set-up {F(setupSeconds)} s after process start");
+            string objective = training.Objective == TrainingObjective.ImportanceWeighted ? $", importance-weighted (K = {training.Samples})" : "";
+            stdout.WriteLine($"{training.Model}{objective}, batch {training.BatchSize}, {images} images, {epochs} epochs x {rounds} rounds; set-up {F(setupSeconds)} s after process start");
         }
         TrainBenchmarkResult? result = null;
         var ours = new List<(double Wall, double Cpu)>();
