@@ -152,8 +152,9 @@ internal sealed unsafe class CpuGemm : IDisposable
         }
     }
 
+    /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block, through registers (needs AVX).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    internal static void Transpose8x8(float* src, int lds, float* dst, int ldd)
     {
         var r0 = Avx.LoadVector256(src);
         var r1 = Avx.LoadVector256(src + lds);
@@ -299,7 +300,27 @@ internal sealed unsafe class CpuGemm : IDisposable
         c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
         c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
         c60.Store(tile + 192); c61.Store(tile + 208); c70.Store(tile + 224); c71.Store(tile + 240);
-        StorePartial(tile, c, ldc, rows, cols, alpha, beta);
+        // An edge tile (N = 16, the one-channel convolutions' patch, makes every tile one): each row's columns under
+        // masks that neither read nor write past the matrix.
+        var lanes = Vector512.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f);
+        var maskLo = Vector512.LessThan(lanes, Vector512.Create((float)cols));
+        var maskHi = Vector512.LessThan(lanes, Vector512.Create((float)(cols - 16)));
+        var va = Vector512.Create(alpha);
+        var vb = Vector512.Create(beta);
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = c + (long)r * ldc;
+            var lo = Vector512.Load(tile + r * NR) * va;
+            var hi = Vector512.Load(tile + r * NR + 16) * va;
+            if (beta != 0f)
+            {
+                // alpha t + beta c rounded as StorePartial rounds it (no fused multiply-add): results stay bit-identical.
+                lo += Avx512F.MaskLoad(row, maskLo, Vector512<float>.Zero) * vb;
+                hi += Avx512F.MaskLoad(row + 16, maskHi, Vector512<float>.Zero) * vb;
+            }
+            Avx512F.MaskStore(row, maskLo, lo);
+            Avx512F.MaskStore(row + 16, maskHi, hi);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

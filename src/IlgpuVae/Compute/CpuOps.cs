@@ -878,13 +878,29 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         ForRows(batch, (int)size, (b0, b1) =>
         {
             for (int b = b0; b < b1; b++)
-            {
-                float* s = src + b * size, d = dst + b * size;
-                for (int r = 0; r < rows; r++)
-                    for (int c = 0; c < cols; c++)
-                        d[(long)c * rows + r] = s[(long)r * cols + c];
-            }
+                Transpose(src + b * size, dst + b * size, rows, cols);
         });
+    }
+
+    // d[c * rows + r] = s[r * cols + c]: 8 x 8 blocks through registers, the edges element by element.
+    private static void Transpose(float* s, float* d, int rows, int cols)
+    {
+        int r0 = 0;
+        if (Avx.IsSupported)
+        {
+            for (; r0 <= rows - 8; r0 += 8)
+            {
+                int c0 = 0;
+                for (; c0 <= cols - 8; c0 += 8)
+                    CpuGemm.Transpose8x8(s + (long)r0 * cols + c0, cols, d + (long)c0 * rows + r0, rows);
+                for (; c0 < cols; c0++)
+                    for (int r = r0; r < r0 + 8; r++)
+                        d[(long)c0 * rows + r] = s[(long)r * cols + c0];
+            }
+        }
+        for (int r = r0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                d[(long)c * rows + r] = s[(long)r * cols + c];
     }
 
     private static void AddScalar(float* x, float bias, int length, bool relu)

@@ -141,6 +141,9 @@ internal sealed class TrainingEngine : IDisposable
     /// <summary>When set, every step synchronises after each phase and adds the phase's time here (benchmarks only).</summary>
     public PhaseTimes? PhaseTimes { get; set; }
 
+    /// <summary>When set, each epoch adds the process's CPU seconds during its training here (benchmarks only).</summary>
+    public List<double>? EpochCpuSeconds { get; set; }
+
     /// <summary>
     /// Trains until <see cref="EngineSettings.Epochs"/> epochs are done, the token is cancelled (after a step) or a loss
     /// stops being finite. After each epoch's training <paramref name="finishEpoch"/> runs the test pass and saves;
@@ -169,6 +172,7 @@ internal sealed class TrainingEngine : IDisposable
                     ops.Fill(stepLosses, 0f);
             }
             var clock = Stopwatch.StartNew();
+            var cpuAtStart = Environment.CpuUsage.TotalTime;
             double secondsBefore = _state.EpochSeconds;
             int stepsAtStart = _state.StepInEpoch;
             for (int step = _state.StepInEpoch; step < steps; step++)
@@ -207,6 +211,7 @@ internal sealed class TrainingEngine : IDisposable
             {
                 ops.Synchronize();
                 epochSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+                EpochCpuSeconds?.Add((Environment.CpuUsage.TotalTime - cpuAtStart).TotalSeconds);
                 stepLosses.SubView(0, (long)_terms * steps).CopyToCPU(host);
             }
             if (FirstNonFinite(host, steps) is int failed)

@@ -225,6 +225,13 @@ public sealed class VaeTrainer : Trainer, ITrainable
         set => _engine.PhaseTimes = value;
     }
 
+    /// <summary>When set, each epoch adds the process's CPU seconds during its training here (benchmarks only).</summary>
+    internal List<double>? EpochCpuSeconds
+    {
+        get => _engine.EpochCpuSeconds;
+        set => _engine.EpochCpuSeconds = value;
+    }
+
     Network ITrainable.Graph => _network.Graph;
 
     bool ITrainable.ReadsLabels => _options.Model.IsConditional;
