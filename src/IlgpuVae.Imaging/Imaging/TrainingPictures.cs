@@ -59,9 +59,9 @@ public static class TrainingPictures
         CheckTestSet(test);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         const int columns = TestDigits;
-        int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth;
-        if (h * w != d)
-            throw new ArgumentException($"the test images are {test.Rows}x{test.Cols}, the model draws {h}x{w}", nameof(test));
+        int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth, c = model.Config.ImageChannels;
+        if (c * h * w != d)
+            throw new ArgumentException($"the test images are {test.Channels}x{test.Rows}x{test.Cols}, the model draws {c}x{h}x{w}", nameof(test));
         // Small images are drawn larger, so a 12x16 picture stays as legible as MNIST's.
         int scale = Math.Max(2, 56 / Math.Max(h, w));
         var images = new float[columns * d];
@@ -77,7 +77,7 @@ public static class TrainingPictures
         var reconstructions = model.Reconstruct(images, conditional ? labels : default);
         string epochText = $"epoch {epoch}";
         DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions], 2, columns,
-            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w);
+            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w, c);
         if (conditional)
         {
             int classes = model.Config.Classes;
@@ -87,10 +87,10 @@ public static class TrainingPictures
             {
                 Title = $"Samples per class, {epochText}",
                 RowLabels = Enumerable.Range(0, classes).Select(i => $"class {i}").ToArray(),
-            }, h, scale, w);
+            }, h, scale, w, c);
             return;
         }
         var samples = model.Sample(64, SampleSeed);
-        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w);
+        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w, c);
     }
 }

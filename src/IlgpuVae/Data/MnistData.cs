@@ -28,8 +28,8 @@ public sealed class MnistData
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (train.Rows != test.Rows || train.Cols != test.Cols)
-            throw new ArgumentException($"training images are {train.Rows}x{train.Cols} but test images are {test.Rows}x{test.Cols}", nameof(test));
+        if (train.Rows != test.Rows || train.Cols != test.Cols || train.Channels != test.Channels)
+            throw new ArgumentException($"training images are {train.Channels}x{train.Rows}x{train.Cols} but test images are {test.Channels}x{test.Rows}x{test.Cols}", nameof(test));
         if (train.HasLabels != test.HasLabels)
             throw new ArgumentException($"the {(train.HasLabels ? "training" : "test")} images have labels but the {(train.HasLabels ? "test" : "training")} images do not", nameof(test));
         Train = train;
@@ -52,6 +52,50 @@ public sealed class MnistData
 
     /// <summary>The number of classes C: one more than the largest label (10 for MNIST); 0 without labels.</summary>
     public int Classes { get; }
+
+    /// <summary>The images' colour channels C: 1 (grey) or 3 (RGB).</summary>
+    public int ImageChannels => Train.Channels;
+
+    /// <summary>
+    /// The name of each class, label i being ClassNames[i] (an image folder's sub-folder names, sorted ordinally), or
+    /// null where the classes have no names (IDX and .npy labels are numbers). A trained model records them under
+    /// <see cref="ClassNamesKey"/>.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames
+    {
+        get => _classNames;
+        init
+        {
+            if (value is not null && value.Count != Classes)
+                throw new ArgumentException($"{value.Count} class names for {Classes} classes", nameof(value));
+            _classNames = value;
+        }
+    }
+
+    private readonly IReadOnlyList<string>? _classNames;
+
+    /// <summary>The model-file metadata key of <see cref="ClassNames"/>: a JSON array of strings.</summary>
+    public const string ClassNamesKey = "class_names";
+
+    /// <summary>
+    /// The class names a model file records (<see cref="ClassNamesKey"/>), or null for none or an unreadable value.
+    /// </summary>
+    /// <param name="metadata">The file's metadata (<c>Model.Metadata</c>).</param>
+    /// <returns>The names.</returns>
+    public static IReadOnlyList<string>? ClassNamesIn(IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.TryGetValue(ClassNamesKey, out var json))
+            return null;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Image height H.</summary>
     public int ImageHeight => Train.Rows;

@@ -24,6 +24,17 @@ public static class Pixels
         return pixels;
     }
 
+    /// <summary>The index of the first value outside [0, 1] or NaN, or null when every value lies in [0, 1].</summary>
+    /// <param name="values">The values.</param>
+    /// <returns>The index, or null.</returns>
+    internal static int? FirstOutsideUnit(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!(values[i] >= 0f && values[i] <= 1f))
+                return i;
+        return null;
+    }
+
     /// <summary>Pixel probabilities as bytes, <c>round(clamp(p, 0, 1) * 255)</c> (NaN becomes 0), e.g. for IDX files.</summary>
     /// <param name="probabilities">Values nominally in [0, 1].</param>
     /// <returns>One byte per value.</returns>

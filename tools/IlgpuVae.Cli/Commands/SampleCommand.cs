@@ -77,7 +77,8 @@ public static class SampleCommand
         }
         else
         {
-            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
+            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth,
+                channels: model.Config.ImageChannels);
         }
         Report(options, stdout, path, [output], $"wrote {drawn} samples to {output}", new { samples = drawn, seed, format, labels });
         return 0;
