@@ -70,7 +70,8 @@ public static class Common
         if (dataset is null && given is null && filesGiven.Length == 0)
             dataset = KnownDataSets.Mnist;
         var load = new DataLoadOptions { TestFraction = testFraction, TrainLimit = trainLimit, Name = dataset };
-        string? labelsFile = options.String("--labels");
+        // Given first: fetch-data shares this loader without these options.
+        string? labelsFile = options.Given("--labels") ? options.String("--labels") : null;
         (int Height, int Width)? imageSize = options.Given("--image-size") ? ImageSize(options.RequiredString("--image-size")) : null;
         int? imageChannels = options.Given("--image-channels")
             ? options.Choice("--image-channels", new Dictionary<string, int> { ["1"] = 1, ["3"] = 3 }) : null;
