@@ -27,17 +27,18 @@ public static class TrainingPictures
     /// directory after each epoch (nothing when the trainer has no run directory). A model of binary images
     /// reconstructs the binarised digits it is tested on.</summary>
     /// <param name="test">The test set whose first ten digits are reconstructed.</param>
+    /// <param name="classNames">The classes' names (<c>MnistData.ClassNames</c>) for a conditional model's rows, or null for "class i".</param>
     /// <returns>The handler.</returns>
     /// <exception cref="ArgumentException">The test set has fewer than <see cref="TestDigits"/> images: said now,
     /// before training, not after the first epoch.</exception>
-    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test)
+    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test, IReadOnlyList<string>? classNames = null)
     {
         CheckTestSet(test);
         var digits = test.Take(TestDigits);
         return (_, e) =>
         {
             if (e.RunDirectory is not null)
-                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch);
+                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch, classNames);
         };
     }
 
@@ -53,7 +54,8 @@ public static class TrainingPictures
     /// <param name="test">The test set whose first ten digits are reconstructed (at least ten images).</param>
     /// <param name="directory">The directory, created if missing.</param>
     /// <param name="epoch">The epoch the model has finished, for the titles.</param>
-    public static void Write(VaeModel model, MnistSet test, string directory, int epoch)
+    /// <param name="classNames">The classes' names for a conditional model's rows, or null for "class i".</param>
+    public static void Write(VaeModel model, MnistSet test, string directory, int epoch, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckTestSet(test);
@@ -86,7 +88,7 @@ public static class TrainingPictures
             DigitGrid.Save(Path.Combine(directory, SamplesFile), perDigit, classes, 8, new GridLabels
             {
                 Title = $"Samples per class, {epochText}",
-                RowLabels = Enumerable.Range(0, classes).Select(i => $"class {i}").ToArray(),
+                RowLabels = Enumerable.Range(0, classes).Select(i => classNames is not null && i < classNames.Count ? classNames[i] : $"class {i}").ToArray(),
             }, h, scale, w, c);
             return;
         }

@@ -55,7 +55,7 @@ public static class SweepCommand
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, limit, token);
         log.WriteLine($"sweep over Z = {string.Join(", ", sizes)}: {Epochs(epochs)} each on {data.Train.Count} images, device {device.Description}");
-        var pictures = TrainingPictures.EveryEpoch(data.Test);
+        var pictures = TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
         var rows = new List<SweepRow>();
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)

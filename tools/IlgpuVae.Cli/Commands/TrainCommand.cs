@@ -189,7 +189,7 @@ public static class TrainCommand
         if (configFor is not null)
             training = training with { Model = configFor(data) };
         // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
-        var pictures = TrainingPictures.EveryEpoch(data.Test);
+        var pictures = TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
