@@ -31,7 +31,7 @@ public static class TrainCommand
             : new VaeConfig(rows * cols, hidden, latent, classes, conditioning).ForImages(rows, cols, imageChannels);
 
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "train a VAE (or CVAE) on MNIST or any IDX image set; writes checkpoints, metrics and images to a run directory",
+        "train a VAE (or CVAE) on MNIST, any IDX image set, a folder of pictures or a .npy array; writes checkpoints, metrics and images to a run directory",
         [
             .. DataOptions,
             new("--kind", "vae, cvae (conditioned on the digit label; its defaults differ where shown), or conv-vae / conv-cvae " +
