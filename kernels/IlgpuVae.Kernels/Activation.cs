@@ -1,7 +1,7 @@
 namespace IlgpuVae.Kernels;
 
 /// <summary>Element-wise activation functions; kernels branch on the value uniformly across a launch.</summary>
-public enum Activation
+internal enum Activation
 {
     /// <summary>The identity: y = x.</summary>
     Identity = 0,
@@ -14,7 +14,7 @@ public enum Activation
 }
 
 /// <summary>Where a Gaussian sample's noise eps comes from.</summary>
-public enum NoiseSource
+internal enum NoiseSource
 {
     /// <summary>Whatever is already in the noise buffer.</summary>
     Keep = 0,
@@ -28,7 +28,7 @@ public enum NoiseSource
 /// Which gradient a multi-sample backward sends to [mu | logvar] (theory: docs/theory.md, "Importance-weighted bound"
 /// and "The doubly reparameterised gradient").
 /// </summary>
-public enum SampleGradient
+internal enum SampleGradient
 {
     /// <summary>The K-sample ELBO's: the decoder's path only, added to the analytic KL's gradient.</summary>
     Average = 0,

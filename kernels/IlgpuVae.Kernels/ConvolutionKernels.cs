@@ -9,7 +9,7 @@ namespace IlgpuVae.Kernels;
 /// convolution is the transpose of such a convolution: nn.ConvTranspose2d's [in, out, KH, KW] weight is this
 /// shape's [O, C, KH, KW] with its input playing y and its output playing x.
 /// </summary>
-public struct ConvShape
+internal struct ConvShape
 {
     /// <summary>B: images.</summary>
     public int Batch;
@@ -76,7 +76,7 @@ public struct ConvShape
 /// consecutive output columns, so on a GPU a warp's loads of x and stores of y coalesce.
 /// Notation: y[b, o, u, v] = sum_{c, i, j} w[o, c, i, j] x[b, c, u S - P + i, v S - P + j], x zero outside.
 /// </summary>
-public static class ConvolutionKernels
+internal static class ConvolutionKernels
 {
     /// <summary>
     /// Forward: <c>y[b, o, u, v] = sum_{c, i, j} w[o, c, i, j] x[b, c, u S - P + i, v S - P + j]</c> (assigned).

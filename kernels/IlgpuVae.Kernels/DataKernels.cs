@@ -3,7 +3,7 @@ using ILGPU;
 namespace IlgpuVae.Kernels;
 
 /// <summary>Kernels that build batches from the device-resident data set.</summary>
-public static class DataKernels
+internal static class DataKernels
 {
     /// <summary>
     /// Gathers a float batch in [0, 1]: <c>batch[r, f] = images[order[start + r], f] / 255</c>.

@@ -7,7 +7,7 @@ namespace IlgpuVae.Kernels;
 /// Grid-stride element-wise kernels: thread <c>index</c> handles elements index, index + stride, ...
 /// so one launch of a fixed small extent covers any length, which keeps the CPU accelerator fast.
 /// </summary>
-public static class ElementwiseKernels
+internal static class ElementwiseKernels
 {
     /// <summary>Sets every element of <paramref name="x"/> (length n) to <paramref name="value"/>.</summary>
     /// <param name="index">The thread index.</param>

@@ -7,7 +7,7 @@ namespace IlgpuVae.Kernels;
 /// op(A) is M x K, op(B) is K x N and C is M x N. The element strides encode the transposes:
 /// op(A)[i, p] = a[i * ARow + p * ACol], op(B)[p, j] = b[p * BRow + j * BCol], C[i, j] = c[i * Ldc + j].
 /// </summary>
-public struct GemmShape
+internal struct GemmShape
 {
     /// <summary>Rows of op(A) and of C.</summary>
     public int M;
@@ -51,7 +51,7 @@ public struct GemmShape
 /// What a GEMM does with each product v = alpha (op(A) op(B))[i, j] + beta C[i, j] (beta C only when beta is not 0)
 /// before storing it, so that a linear layer's bias, activation and their gradients cost no launches of their own.
 /// </summary>
-public enum GemmEpilogue
+internal enum GemmEpilogue
 {
     /// <summary><c>C[i, j] = v</c>.</summary>
     None = 0,
@@ -73,7 +73,7 @@ public enum GemmEpilogue
 /// General matrix products <c>C = alpha op(A) op(B) + beta C</c> (theory: docs/theory.md, "Linear layer").
 /// The linear layer's forward is NT (x W^T), its input gradient NN (dy W) and its weight gradient TN (dy^T x).
 /// </summary>
-public static class GemmKernels
+internal static class GemmKernels
 {
     /// <summary>Rows of C computed by one group of the tiled kernel.</summary>
     public const int TileM = 64;

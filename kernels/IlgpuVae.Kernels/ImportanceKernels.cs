@@ -10,7 +10,7 @@ namespace IlgpuVae.Kernels;
 /// <c>w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)</c>, their normalised weights, and the gradient back to
 /// [mu | logvar]. Also the per-use Bernoulli draw of dynamic binarisation.
 /// </summary>
-public static class ImportanceKernels
+internal static class ImportanceKernels
 {
     /// <summary>
     /// K samples per image: <c>eps</c> (K B, Z) from the stream (or kept, or zero), <c>z = mu_b + exp(lv_b / 2) eps</c>

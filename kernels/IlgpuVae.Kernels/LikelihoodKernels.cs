@@ -8,7 +8,7 @@ namespace IlgpuVae.Kernels;
 /// log-likelihood estimate"): one kernel writes each sample's log weight into a (B, K) table, another reduces each
 /// row with a stable logsumexp.
 /// </summary>
-public static class LikelihoodKernels
+internal static class LikelihoodKernels
 {
     /// <summary>
     /// The log importance weight of one posterior sample per image, written to column <paramref name="column"/> of

@@ -7,7 +7,7 @@ namespace IlgpuVae.Kernels;
 /// Loss kernels, each fused with its gradient so that a training step reads its inputs once
 /// (theory: docs/theory.md, "Closed-form KL", "BCE on logits", "Softmax cross-entropy").
 /// </summary>
-public static class LossKernels
+internal static class LossKernels
 {
     /// <summary>
     /// KL divergence of N(mu, diag(exp(logvar))) from N(0, I) per sample, and its gradient:

@@ -4,7 +4,7 @@ using ILGPU.Algorithms;
 namespace IlgpuVae.Kernels;
 
 /// <summary>Scalars of one Adam step, computed on the host from the step count (no device read).</summary>
-public struct AdamStep
+internal struct AdamStep
 {
     /// <summary>First-moment decay.</summary>
     public float Beta1;
@@ -35,7 +35,7 @@ public struct AdamStep
 }
 
 /// <summary>Optimiser kernels over one flat parameter buffer (theory: docs/theory.md, "Adam").</summary>
-public static class OptimizerKernels
+internal static class OptimizerKernels
 {
     /// <summary>
     /// One Adam step over every parameter, in PyTorch's form:

@@ -12,7 +12,7 @@ namespace IlgpuVae.Kernels;
 /// accuracy near log(1) and outside [-pi, pi]. What still differs between devices is rounding: CUDA's contraction
 /// of a * b + c into one FMA, and its square root.
 /// </summary>
-public static class RandomKernels
+internal static class RandomKernels
 {
     /// <summary>
     /// Fills <c>output</c> with N(0, 1) numbers: pair p = (2p, 2p + 1) comes from one 64-bit hash of

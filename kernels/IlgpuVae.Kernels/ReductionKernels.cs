@@ -3,7 +3,7 @@ using ILGPU;
 namespace IlgpuVae.Kernels;
 
 /// <summary>Deterministic sums: each thread sums a fixed slice in order, and a second stage adds the slices.</summary>
-public static class ReductionKernels
+internal static class ReductionKernels
 {
     /// <summary>
     /// Row sums: <c>output[r] = sum_c x[r, c]</c> (or <c>+=</c> when <paramref name="accumulate"/> is 1).

@@ -4,9 +4,7 @@ using IlgpuVae.Models;
 using IlgpuVae.Training;
 
 // MNIST from $ILGPU_VAE_DATA, else the per-user cache; fetched and verified on first use.
-string dataDirectory = MnistFetcher.ResolveDataDirectory(null);
-await MnistFetcher.EnsureAsync(dataDirectory);
-MnistData data = MnistData.Load(dataDirectory, trainLimit: 6000, testLimit: 1000);
+MnistData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000, TestLimit = 1000 });
 
 using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // a CUDA or OpenCL GPU, else the CPU
 Console.WriteLine($"device: {device.Description}");

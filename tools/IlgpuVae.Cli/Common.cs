@@ -27,7 +27,7 @@ public static class Common
         new("--data", "a directory of IDX files named like MNIST's (raw or .gz), of any image size, labels optional; or a folder of " +
             "pictures (PNG, JPEG, BMP, GIF, TGA; class sub-folders give labels; train/ and test/ sub-folders give the split); " +
             "or a NumPy .npy file of images (N x H x W, N x H x W x C or N x C x H x W; uint8 or float32 in [0, 1]); " +
-            $"with --dataset, where that set is kept (default: ${MnistFetcher.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
+            $"with --dataset, where that set is kept (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
         new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", KnownDataSets.Names)} (default: mnist, when no data is named)", "NAME"),
         new("--train-images", "IDX file of training images (N x H x W bytes), for files not named like MNIST's", "FILE"),
         new("--train-labels", "IDX file of the training images' labels", "FILE"),
@@ -92,7 +92,7 @@ public static class Common
         if (given is not null && !Directory.Exists(given))
             throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
         // A folder without MNIST-named IDX files is a folder of pictures.
-        if (dataset is null && given is not null && filesGiven.Length == 0 && MnistFiles.Find(given, MnistFiles.TrainImages) is null)
+        if (dataset is null && given is not null && filesGiven.Length == 0 && MnistData.HoldsPictures(given))
             return MnistData.LoadFolder(given, load with { ImageSize = imageSize, ImageChannels = imageChannels });
         if (pictureOption is not null)
             throw new UsageException($"{pictureOption} is for folders of pictures; IDX files have their own size and one channel");
@@ -113,27 +113,7 @@ public static class Common
 
         if (testFraction is not null)
             throw new UsageException($"--test-fraction is for data without a test split; {dataset} has one");
-        bool isMnist = dataset == KnownDataSets.Mnist;
-        string directory = given is not null || isMnist ? MnistFetcher.ResolveDataDirectory(given) : MnistFetcher.CacheDirectory(dataset);
-        bool chosenByUser = given is not null || (isMnist && Environment.GetEnvironmentVariable(MnistFetcher.DataEnvironmentVariable) is not null);
-        if (chosenByUser && !Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"{directory}: no such directory (named by ${MnistFetcher.DataEnvironmentVariable}); create it first to fetch {dataset} into it");
-        bool complete = true;
-        if (chosenByUser)
-        {
-            // Verify what is there, but never replace a file the user put there: a wrong one is an error.
-            foreach (var name in MnistFiles.All)
-            {
-                if (MnistFiles.Find(directory, name) is not string path)
-                    complete = false;
-                else if (!MnistFetcher.IsGenuineAsync(dataset, path, name, token).GetAwaiter().GetResult())
-                    throw new DataFormatException($"{path}: does not match the SHA-256 of {dataset}'s {name} (corrupt, truncated or another data set)");
-            }
-        }
-        // The fetcher checks (again) what is present and fetches what is missing or wrong.
-        if (!chosenByUser || !complete)
-            MnistFetcher.EnsureDataSetAsync(dataset, directory, new LineLog(log), token).GetAwaiter().GetResult();
-        return MnistData.Load(DataFiles.InDirectory(directory), load);
+        return KnownDataSets.LoadAsync(dataset, given, load, new LineLog(log), token).GetAwaiter().GetResult();
     }
 
     /// <summary>--image-size's HxW, e.g. 32x32.</summary>
@@ -150,9 +130,7 @@ public static class Common
 
     /// <summary>The directory a known data set is kept in, as <see cref="LoadData"/> resolves it.</summary>
     public static string DataDirectory(ParsedOptions options, string dataset) =>
-        options.String("--data") is string given || dataset == KnownDataSets.Mnist
-            ? MnistFetcher.ResolveDataDirectory(options.String("--data"))
-            : MnistFetcher.CacheDirectory(dataset);
+        KnownDataSets.DirectoryOf(dataset, options.String("--data"));
 
     /// <summary>Stops a command that needs labels (the CVAE, the classifier) on unlabelled data, saying what to give.</summary>
     public static void RequireLabels(MnistData data, string what)

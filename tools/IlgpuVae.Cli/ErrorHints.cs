@@ -21,7 +21,7 @@ public static class ErrorHints
     {
         DeviceUnavailableException => "; use --device auto or --device cpu",
         DataUnavailableException unavailable when unavailable.Message.Contains("no test images", StringComparison.Ordinal) => "; give --test-images or --test-fraction F",
-        DataUnavailableException => $"; pass --data DIR, --dataset NAME or set {MnistFetcher.DataEnvironmentVariable}",
+        DataUnavailableException => $"; pass --data DIR, --dataset NAME or set {KnownDataSets.DataEnvironmentVariable}",
         _ => "",
     };
 

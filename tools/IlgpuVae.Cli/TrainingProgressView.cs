@@ -43,14 +43,14 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         {
             EndPhase(p.Epoch);
             Clear();
-            _output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)} (recon {F(m.TestReconstruction)}, KL {F(m.TestKl)})  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
+            _output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)} (recon {F(m.TestReconstruction ?? double.NaN)}, KL {F(m.TestKl ?? double.NaN)})  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
             return;
         }
         Update(p.Epoch, p.Epochs, p.Phase, p.Step, p.StepsPerEpoch, p.TrainLoss, p.SamplesPerSecond, "F2");
     }
 
     /// <summary>The same view for a classifier's training.</summary>
-    public IProgress<ClassifierProgress> ForClassifier() => new ClassifierAdapter(this);
+    public IProgress<TrainingProgress> ForClassifier() => new ClassifierAdapter(this);
 
     public void Dispose() => Clear();
 
@@ -177,15 +177,15 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         _drawnLength = 0;
     }
 
-    private sealed class ClassifierAdapter(TrainingProgressView view) : IProgress<ClassifierProgress>
+    private sealed class ClassifierAdapter(TrainingProgressView view) : IProgress<TrainingProgress>
     {
-        public void Report(ClassifierProgress p)
+        public void Report(TrainingProgress p)
         {
             if (p.Completed is { } m)
             {
                 view.EndPhase(p.Epoch);
                 view.Clear();
-                view._output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train loss {F(m.TrainLoss, "F4")}  test loss {F(m.TestLoss, "F4")}  test accuracy {F(100 * m.TestAccuracy)}%  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
+                view._output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train loss {F(m.TrainLoss, "F4")}  test loss {F(m.TestLoss, "F4")}  test accuracy {F(100 * (m.TestAccuracy ?? double.NaN))}%  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
                 return;
             }
             view.Update(p.Epoch, p.Epochs, p.Phase, p.Step, p.StepsPerEpoch, p.TrainLoss, p.SamplesPerSecond, "F4");

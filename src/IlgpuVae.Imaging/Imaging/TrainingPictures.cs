@@ -18,7 +18,7 @@ public static class TrainingPictures
     public const string SamplesFile = "samples.png";
 
     // The samples' seed: the same draws every epoch, so the pictures show the model changing, not the noise.
-    private const ulong SampleSeed = 7;
+    private const int SampleSeed = 7;
 
     /// <summary>The test digits the pictures reconstruct: the test set needs at least this many.</summary>
     public const int TestDigits = 10;

@@ -1,5 +1,6 @@
 using IlgpuVae.Data;
 using IlgpuVae.Training;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Classification;
 

@@ -11,7 +11,7 @@ namespace IlgpuVae.Classification;
 /// <summary>
 /// A trained MNIST classifier for embedding in an application, e.g. to judge whether a conditional VAE's samples
 /// show the requested digit: predict, save and load. Inputs are host arrays of row-major image rows (pixels in
-/// [0, 1], as <see cref="Models.VaeModel.Sample(int, ulong, ReadOnlySpan{int})"/> returns them); work runs on the
+/// [0, 1], as <see cref="Models.VaeModel.Sample(int, int, ReadOnlySpan{int})"/> returns them); work runs on the
 /// device in batches of the capacity given to <see cref="Create"/> or <see cref="Load"/>.
 /// </summary>
 /// <remarks>

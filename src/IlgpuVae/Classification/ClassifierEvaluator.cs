@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Training;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Classification;
 

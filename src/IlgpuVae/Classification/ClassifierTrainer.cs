@@ -6,6 +6,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Training;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Classification;
 
@@ -31,7 +32,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     private readonly ClassifierNetwork _network;
     private readonly ClassifierEvaluator _evaluator;
     private readonly TrainingEngine _engine;
-    private readonly List<ClassifierEpochMetrics> _history = [];
+    private readonly List<EpochMetrics> _history = [];
     private readonly ArrayView<float>[] _lossTerms;
     private readonly (string Name, int Height, int Width) _data;
 
@@ -83,7 +84,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
 
     /// <summary>Metrics of every finished epoch.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public IReadOnlyList<ClassifierEpochMetrics> History => Alive(_history);
+    public IReadOnlyList<EpochMetrics> History => Alive(_history);
 
     Network ITrainable.Graph => _network.Graph;
 
@@ -98,7 +99,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public ClassifierTrainingResult Train(IProgress<ClassifierProgress>? progress = null, CancellationToken cancellationToken = default)
+    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var busy = Enter(cancellationToken);
         return TrainOnce(progress, busy.Token);
@@ -107,7 +108,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     /// <summary><see cref="Train"/> on a thread-pool thread; a cancelled token stops after the current step.</summary>
     /// <example>
     /// <code>
-    /// ClassifierTrainingResult result = await trainer.TrainAsync(cancellationToken: token);
+    /// TrainingResult result = await trainer.TrainAsync(cancellationToken: token);
     /// Console.WriteLine($"{result.Outcome}: {trainer.History[^1].TestAccuracy:P2}");
     /// </code>
     /// </example>
@@ -117,29 +118,29 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public Task<ClassifierTrainingResult> TrainAsync(IProgress<ClassifierProgress>? progress = null,
+    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
     }
 
-    private ClassifierTrainingResult TrainOnce(IProgress<ClassifierProgress>? progress, CancellationToken cancellationToken)
+    private TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        Action<EngineReport>? report = progress is null ? null : r => progress.Report(new ClassifierProgress(r.Epoch,
+        Action<EngineReport>? report = progress is null ? null : r => progress.Report(new TrainingProgress(r.Epoch,
             _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
             ClassifierEvaluation test;
             lock (_network.Device.Gate)
-                test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new ClassifierProgress(
+                test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new TrainingProgress(
                 summary.Epoch, _options.Epochs, done, total, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
-            var metrics = new ClassifierEpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, test.Accuracy,
-                summary.EpochSeconds, summary.SamplesPerSecond);
+            var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
+                summary.SamplesPerSecond) { TestAccuracy = test.Accuracy };
             _history.Add(metrics);
-            progress?.Report(new ClassifierProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
+            progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 metrics.TrainLoss, metrics.SamplesPerSecond, metrics));
             return test.Loss;
         }, cancellationToken);
@@ -147,9 +148,9 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
         {
             EngineEnd.Cancelled => throw new OperationCanceledException(
                 $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}; nothing was saved", cancellationToken),
-            EngineEnd.Diverged => new ClassifierTrainingResult(TrainingOutcome.Diverged, _history.ToList(),
+            EngineEnd.Diverged => new TrainingResult(TrainingOutcome.Diverged, _history.ToList(),
                 $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; a lower learning rate may help"),
-            _ => new ClassifierTrainingResult(TrainingOutcome.Completed, _history.ToList()),
+            _ => new TrainingResult(TrainingOutcome.Completed, _history.ToList()),
         };
     }
 
@@ -184,7 +185,7 @@ public sealed class ClassifierTrainer : IDisposable, IAsyncDisposable, ITrainabl
             ["image_width"] = _data.Width.ToString(CultureInfo.InvariantCulture),
         };
         if (_history.Count > 0)
-            metadata["test_accuracy"] = _history[^1].TestAccuracy.ToString("F4", CultureInfo.InvariantCulture);
+            metadata["test_accuracy"] = _history[^1].TestAccuracy!.Value.ToString("F4", CultureInfo.InvariantCulture);
         _classifier.Save(path, metadata);
     }
 

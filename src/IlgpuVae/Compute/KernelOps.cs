@@ -40,17 +40,6 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _rowSum;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int> _sumInto;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _bceRows;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>> _sumIntoPlanned;
-    // The fixed-argument step: a device table of the epoch's step scalars, the step counter, and the kernels that read them.
-    private MemoryBuffer1D<StepScalars, Stride1D.Dense>? _plan;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _planStep;
-    private StepScalars? _plannedRow;
-    private readonly Action<Index1D, ArrayView<int>> _advanceStep;
-    private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>> _gatherImagesPlanned;
-    private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<StepScalars>, ArrayView<int>> _gatherLabelsPlanned;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, ArrayView<StepScalars>, ArrayView<int>> _gaussianSamplePlanned;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int, ArrayView<StepScalars>, ArrayView<int>> _bcePlanned;
-    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>> _adamPlanned;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep> _adam;
     private readonly Action<Index1D, int, ArrayView<float>, ulong> _normal;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ulong> _importanceSample;
@@ -90,7 +79,6 @@ internal sealed class KernelOps : IOps, IDisposable
         _dummy = accelerator.Allocate1D<float>(1);
         _ticket = accelerator.Allocate1D<int>(1);
         _ticket.MemSetToZero();
-        _planStep = accelerator.Allocate1D<int>(1);
 
         _gemmGridStride = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.GemmGridStrideKernel);
         // Launch bounds on GPUs: 256 threads a group, at least two groups resident per multiprocessor.
@@ -110,14 +98,7 @@ internal sealed class KernelOps : IOps, IDisposable
         _softmax = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.SoftmaxCrossEntropyKernel);
         _rowSum = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.RowSumKernel);
         _sumInto = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(ReductionKernels.SumIntoKernel);
-        _sumIntoPlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.SumIntoPlannedKernel);
         _bceRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(LossKernels.BceWithLogitsRowKernel);
-        _advanceStep = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<int>>(StepKernels.AdvanceStepKernel);
-        _gatherImagesPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherImagesPlannedKernel);
-        _gatherLabelsPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GatherLabelsPlannedKernel);
-        _gaussianSamplePlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.GaussianSamplePlannedKernel);
-        _bcePlanned = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, float, int, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.BceWithLogitsPlannedKernel);
-        _adamPlanned = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<StepScalars>, ArrayView<int>>(StepKernels.AdamPlannedKernel);
         _adam = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamStep>(OptimizerKernels.AdamKernel);
         _normal = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(RandomKernels.NormalKernel);
         _importanceSample = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ulong>(ImportanceKernels.SampleKernel);
@@ -142,45 +123,6 @@ internal sealed class KernelOps : IOps, IDisposable
     /// default (tests force either kernel).
     /// </summary>
     internal int SmallTilesBelowGroups { get; init; }
-
-    /// <summary>
-    /// Loads an epoch's step scalars for the fixed-argument step (row 0 is the next step) and sets the counter to 0.
-    /// Between <see cref="BeginPlannedStep"/> and <see cref="EndPlannedStep"/>, the ops whose scalars change every
-    /// step launch the kernels that read them from this table, with the same arguments every step.
-    /// </summary>
-    /// <param name="rows">The scalars of the epoch's steps, from the next one on.</param>
-    internal void LoadPlan(StepScalars[] rows)
-    {
-        if (_plan is null || _plan.Length < rows.Length)
-        {
-            _accelerator.Synchronize();
-            _plan?.Dispose();
-            _plan = _accelerator.Allocate1D<StepScalars>(Math.Max(1, rows.Length));
-        }
-        if (rows.Length > 0)
-            _plan.View.SubView(0, rows.Length).CopyFromCPU(rows);
-        _planStep.View.CopyFromCPU([0]);
-    }
-
-    /// <summary>
-    /// Starts a fixed-argument step whose scalars are <paramref name="row"/>, the plan's row at the counter. The host
-    /// still passes the scalars to the ops; they are checked against the row, so both steps compute the same.
-    /// </summary>
-    /// <param name="row">The step's scalars.</param>
-    internal void BeginPlannedStep(in StepScalars row)
-    {
-        if (_plan is null)
-            throw new InvalidOperationException("no plan loaded");
-        _plannedRow = row;
-    }
-
-    /// <summary>Ends a fixed-argument step: one launch moves the counter to the next row.</summary>
-    internal void EndPlannedStep()
-    {
-        _plannedRow = null;
-        Launches++;
-        _advanceStep(1, _planStep.View);
-    }
 
     /// <summary>Kernels launched so far (tests count a training step's).</summary>
     internal long Launches { get; private set; }
@@ -259,14 +201,6 @@ internal sealed class KernelOps : IOps, IDisposable
             throw new ArgumentException($"kl has {kl.Length} rows but stats has {stats.Length / (2L * latent)}", nameof(kl));
         CheckSlot(totals, slot);
         Launches++;
-        if (_plannedRow is { } row)
-        {
-            Expect(RandomKernels.StreamKey(seed, step) == row.NoiseKey && scale == row.KlWeight && (slot < 0 || slot >= row.Slot),
-                "the Gaussian sample's scalars");
-            _gaussianSamplePlanned(new KernelConfig(1, _groupSize), stats, eps, z, kl, dstats, slot >= 0 ? totals : _dummy.View,
-                latent, (int)noise, slot < 0 ? -1 : slot - row.Slot, _plan!.View, _planStep.View);
-            return;
-        }
         _gaussianSample(new KernelConfig(1, _groupSize), stats, eps, z, kl, dstats, slot >= 0 ? totals : _dummy.View,
             latent, scale, (int)noise, RandomKernels.StreamKey(seed, step), slot);
     }
@@ -294,13 +228,6 @@ internal sealed class KernelOps : IOps, IDisposable
             var grid = new Index2D(Tiles(n, GemmKernels.TileN), Tiles(m, GemmKernels.TileM));
             _gemmTiled(new KernelConfig(grid, group), a, b, c, bias, aux, shape);
         }
-    }
-
-    // A planned step's host arguments must be the plan's row: otherwise the two steps would differ.
-    private static void Expect(bool agrees, string what)
-    {
-        if (!agrees)
-            throw new InvalidOperationException($"fixed-argument step: {what} differ from the plan's row");
     }
 
     private static int Tiles(int length, int tile) => (length + tile - 1) / tile;
@@ -405,26 +332,10 @@ internal sealed class KernelOps : IOps, IDisposable
             _bceRows(extent, extent, logits, targets, dlogits, loss, cols, scale);
             if (slot < 0)
                 return;
-            if (_plannedRow is { } planned)
-            {
-                Expect(slot >= planned.Slot, "the BCE's slot");
-                Launches++;
-                _sumIntoPlanned(new KernelConfig(1, _groupSize), loss, totals, slot - planned.Slot, _plan!.View, _planStep.View);
-            }
-            else
-            {
-                SumInto(loss, totals, slot);
-            }
+            SumInto(loss, totals, slot);
             return;
         }
         Launches++;
-        if (_plannedRow is { } row)
-        {
-            Expect(slot < 0 || slot >= row.Slot, "the BCE's slot");
-            _bcePlanned(new KernelConfig(loss.IntLength, _groupSize), logits, targets, dlogits, loss, slot >= 0 ? totals : _dummy.View,
-                _ticket.View, cols, scale, slot < 0 ? -1 : slot - row.Slot, _plan!.View, _planStep.View);
-            return;
-        }
         _bce(new KernelConfig(loss.IntLength, _groupSize), logits, targets, dlogits, loss, slot >= 0 ? totals : _dummy.View,
             _ticket.View, cols, scale, slot);
     }
@@ -470,12 +381,6 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.SameLength(parameters, v, nameof(v));
         int extent = Extent(parameters.Length);
         Launches++;
-        if (_plannedRow is { } row)
-        {
-            Expect(row.Adam.Equals(step), "Adam's scalars");
-            _adamPlanned(extent, extent, parameters, gradients, m, v, _plan!.View, _planStep.View);
-            return;
-        }
         _adam(extent, extent, parameters, gradients, m, v, step);
     }
 
@@ -565,12 +470,6 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.Gather(images.Length / Math.Max(1, features), order.Length, start, OpsChecks.Rows(batch, features, nameof(batch)));
         int extent = Extent(batch.Length);
         Launches++;
-        if (_plannedRow is { } row)
-        {
-            Expect(start == row.Start, "the gather's start");
-            _gatherImagesPlanned(extent, extent, images, order, batch, features, _plan!.View, _planStep.View);
-            return;
-        }
         _gatherImages(extent, extent, images, order, batch, start, features);
     }
 
@@ -580,12 +479,6 @@ internal sealed class KernelOps : IOps, IDisposable
         OpsChecks.Gather(labels.Length, order.Length, start, output.IntLength);
         int extent = Extent(output.Length);
         Launches++;
-        if (_plannedRow is { } row)
-        {
-            Expect(start == row.Start, "the gather's start");
-            _gatherLabelsPlanned(extent, extent, labels, order, output, _plan!.View, _planStep.View);
-            return;
-        }
         _gatherLabels(extent, extent, labels, order, output, start);
     }
 
@@ -648,8 +541,6 @@ internal sealed class KernelOps : IOps, IDisposable
     {
         _dummy.Dispose();
         _ticket.Dispose();
-        _planStep.Dispose();
-        _plan?.Dispose();
     }
 
     private int Extent(long length) => (int)Math.Max(1, Math.Min(length, _extent));

@@ -49,7 +49,7 @@ public sealed record ConditionalAgreement(int SamplesPerClass, float PriorScale,
     /// </code>
     /// </example>
     public static ConditionalAgreement Measure(VaeModel model, Classifier classifier, int samplesPerClass = 1000,
-        ulong seed = 1, float priorScale = 1f, IProgress<WorkProgress>? progress = null,
+        int seed = 1, float priorScale = 1f, IProgress<WorkProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);

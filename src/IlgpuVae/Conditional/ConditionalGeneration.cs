@@ -20,7 +20,7 @@ public static class ConditionalGeneration
     /// <returns>The images (classes x perClass rows of D) and their requested labels.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, or a class is outside 0..C-1.</exception>
     public static (float[] Images, int[] Labels) Sample(VaeModel model, ReadOnlySpan<int> classes, int perClass,
-        ulong seed = 1, float priorScale = 1f)
+        int seed = 1, float priorScale = 1f)
     {
         RequireConditional(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perClass);

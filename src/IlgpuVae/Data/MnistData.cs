@@ -321,6 +321,12 @@ public sealed class MnistData
         return planes;
     }
 
+    /// <summary>Whether <paramref name="directory"/> is one for <see cref="LoadFolder"/>: it exists and holds no
+    /// IDX training images under MNIST's name (such a directory is <see cref="Load(string, int?, int?)"/>'s).</summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>True for a folder of pictures (or an empty one, which <see cref="LoadFolder"/> reports).</returns>
+    public static bool HoldsPictures(string directory) => ImageFolder.HoldsPictures(directory);
+
     // The seeded random hold-out of pictures and arrays, with the data error that names the source.
     private static (MnistSet Train, MnistSet Test) HoldOut(MnistSet all, double fraction, string source)
     {

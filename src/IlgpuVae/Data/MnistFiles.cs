@@ -3,7 +3,7 @@ namespace IlgpuVae.Data;
 /// <summary>
 /// The names and known content of the four files of the standard MNIST distribution.
 /// </summary>
-public static class MnistFiles
+internal static class MnistFiles
 {
     /// <summary>Training images, 60000 x 28 x 28.</summary>
     public const string TrainImages = "train-images-idx3-ubyte";

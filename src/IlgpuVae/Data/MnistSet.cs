@@ -207,7 +207,7 @@ public sealed class MnistSet
     internal int? MaxLabel() => Count == 0 ? null : Labels.Max();
 
     /// <summary>The seed of the fixed binarisation of test sets (<see cref="Binarized"/>'s default).</summary>
-    public const ulong TestBinarizationSeed = 2016;
+    public const int TestBinarizationSeed = 2016;
 
     /// <summary>
     /// The set with every pixel drawn once as Bernoulli(intensity): 255 with probability byte / 255, else 0, from
@@ -217,9 +217,9 @@ public sealed class MnistSet
     /// </summary>
     /// <param name="seed">The seed.</param>
     /// <returns>A new set, labels shared.</returns>
-    public MnistSet Binarized(ulong seed = TestBinarizationSeed)
+    public MnistSet Binarized(int seed = TestBinarizationSeed)
     {
-        ulong key = Kernels.RandomKernels.StreamKey(seed, 0);
+        ulong key = Kernels.RandomKernels.StreamKey((ulong)seed, 0);
         var pixels = new byte[Images.Length];
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = Kernels.ImportanceKernels.Uniform(key, (ulong)i) < Images[i] * (1f / 255f) ? (byte)255 : (byte)0;

@@ -74,7 +74,7 @@ internal sealed class GaussianSample(int latent, int maxSamples = 1) : Layer
             var stats = x.SubView(0, (long)rows * 2 * latent);
             context.Ops.ImportanceSample(stats, Noise.SubView(0, sampleRows * latent), y.SubView(0, sampleRows * latent),
                 LogRatio.SubView(0, sampleRows), latent, noise, context.Seed, context.Step);
-            if (context.Objective == Training.TrainingObjective.Elbo)
+            if (context.Objective == TrainingObjective.Elbo)
             {
                 context.Ops.KlDivergence(stats, Kl.SubView(0, rows), dx.SubView(0, (long)rows * 2 * latent), latent, context.KlWeight);
                 if (slot >= 0)
@@ -100,9 +100,9 @@ internal sealed class GaussianSample(int latent, int maxSamples = 1) : Layer
             long sampleRows = (long)rows * context.Samples;
             context.Ops.ImportanceSampleBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, sampleRows * latent),
                 y.SubView(0, sampleRows * latent), dy.SubView(0, sampleRows * latent), Weights.SubView(0, sampleRows),
-                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective != Training.TrainingObjective.ImportanceWeighted
+                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective != TrainingObjective.ImportanceWeighted
                     ? SampleGradient.Average
-                    : context.Gradient == Training.TrainingGradient.Dreg ? SampleGradient.DoublyReparameterized
+                    : context.Gradient == TrainingGradient.Dreg ? SampleGradient.DoublyReparameterized
                     : SampleGradient.ImportanceWeighted);
             return false;
         }

@@ -62,13 +62,13 @@ internal sealed class PassContext
     public int Samples { get; set; } = 1;
 
     /// <summary>The objective of a pass that draws <see cref="Samples"/> samples per image (or an importance-weighted one at K = 1).</summary>
-    public Training.TrainingObjective Objective { get; set; }
+    public TrainingObjective Objective { get; set; }
 
     /// <summary>The encoder's gradient estimator for the importance-weighted objective (DReG or the bound's own).</summary>
-    public Training.TrainingGradient Gradient { get; set; }
+    public TrainingGradient Gradient { get; set; }
 
     /// <summary>Whether this pass runs the multi-sample path: K above 1, or the importance-weighted bound.</summary>
-    public bool MultiSample => Samples > 1 || Objective == Training.TrainingObjective.ImportanceWeighted;
+    public bool MultiSample => Samples > 1 || Objective == TrainingObjective.ImportanceWeighted;
 }
 
 /// <summary>Where a sampling layer's forward takes its noise eps from.</summary>

@@ -32,13 +32,13 @@ public sealed partial class VaeModel
     /// <param name="stream">Distinguishes evaluations with the same seed.</param>
     /// <returns>Loss, reconstruction and KL per image.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Evaluation Evaluate(MnistSet set, ulong seed, ulong stream = 0)
+    public Evaluation Evaluate(MnistSet set, int seed, int stream = 0)
     {
         CheckCompatible(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var evaluator = new Evaluator(Network, onDevice);
-        var evaluation = evaluator.Evaluate(seed, stream);
+        var evaluation = evaluator.Evaluate((ulong)seed, (ulong)stream);
         CheckFinite(evaluation.Loss, "test loss");
         return evaluation;
     }
@@ -62,14 +62,14 @@ public sealed partial class VaeModel
     /// <returns>The estimate.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public LikelihoodEstimate EstimateLogLikelihood(MnistSet set, int samples, ulong seed,
+    public LikelihoodEstimate EstimateLogLikelihood(MnistSet set, int samples, int seed,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set);
         using var estimator = new LikelihoodEstimator(Network, onDevice);
-        var estimate = estimator.Estimate(samples, seed, progress is null ? null : (done, total) =>
+        var estimate = estimator.Estimate(samples, (ulong)seed, progress is null ? null : (done, total) =>
             progress.Report(new WorkProgress("log_likelihood", done, total)), cancellationToken);
         CheckFinite(estimate.LogLikelihood, "log-likelihood estimate");
         return estimate;

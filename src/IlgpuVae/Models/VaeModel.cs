@@ -210,16 +210,16 @@ public sealed partial class VaeModel : Model
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
+    public float[] Sample(int count, int seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
 
-    /// <inheritdoc cref="Sample(int, ulong, ReadOnlySpan{int})"/>
+    /// <inheritdoc cref="Sample(int, int, ReadOnlySpan{int})"/>
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
     /// <param name="cancellationToken">Checked before each device batch.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ArgumentOutOfRangeException">count is not positive, or the images would not fit in memory.</exception>
-    public float[] Sample(int count, ulong seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
+    public float[] Sample(int count, int seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -229,7 +229,7 @@ public sealed partial class VaeModel : Model
     }
 
     /// <summary>
-    /// A conditional model's samples of one class. Named apart from <see cref="Sample(int, ulong, ReadOnlySpan{int})"/>:
+    /// A conditional model's samples of one class. Named apart from <see cref="Sample(int, int, ReadOnlySpan{int})"/>:
     /// as an overload, <c>Sample(16, 7, 1)</c> could mean either.
     /// </summary>
     /// <param name="label">The class.</param>
@@ -237,7 +237,7 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">The noise seed.</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] SampleClass(int label, int count, ulong seed)
+    public float[] SampleClass(int label, int count, int seed)
     {
         ThrowIfDisposed();
         var labels = Enumerable.Repeat(label, count).ToArray();
@@ -249,13 +249,13 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">The seed.</param>
     /// <returns>The codes.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] PriorSamples(int count, ulong seed)
+    public float[] PriorSamples(int count, int seed)
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         CheckHostMemory((double)count * Config.Latent, $"{count:N0} codes of {Config.Latent} values");
         var z = new float[(long)count * Config.Latent];
-        ulong key = RandomKernels.StreamKey(seed, 0);
+        ulong key = RandomKernels.StreamKey((ulong)seed, 0);
         for (int p = 0; 2 * p < z.Length; p++)
         {
             HostRandom.NormalPair(key, (ulong)p, out float a, out float b);
@@ -301,7 +301,7 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">Null for z = mu; else the posterior noise seed (batch b draws the stream (seed, b)).</param>
     /// <returns>Per image: reconstruction error (nats), KL (nats) and their sum.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public ImageScores Score(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default, ulong? seed = null)
+    public ImageScores Score(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default, int? seed = null)
     {
         using var held = Use();
         int count = Rows(images, labels);
@@ -311,7 +311,7 @@ public sealed partial class VaeModel : Model
         for (int start = 0; start < count; start += Network.Capacity, batch++)
         {
             int rows = Math.Min(Network.Capacity, count - start);
-            RunForward(images, labels, start, rows, seed is null ? NoiseMode.Zero : NoiseMode.Draw, seed ?? 0, (ulong)batch);
+            RunForward(images, labels, start, rows, seed is null ? NoiseMode.Zero : NoiseMode.Draw, (ulong)(seed ?? 0), (ulong)batch);
             Network.Device.Ops.Synchronize();
             Network.Reconstruction.SubView(0, rows).CopyToCPU(reconstruction.AsSpan(start, rows));
             Network.Kl.SubView(0, rows).CopyToCPU(kl.AsSpan(start, rows));

@@ -130,8 +130,8 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound.</param>
     /// <param name="gradient">The encoder's gradient estimator for the importance-weighted objective.</param>
     public void Forward(int rows, ulong seed, ulong step, float beta, NoiseMode noise = NoiseMode.Draw, int samples = 1,
-        Training.TrainingObjective objective = Training.TrainingObjective.Elbo,
-        Training.TrainingGradient gradient = Training.TrainingGradient.Standard)
+        TrainingObjective objective = TrainingObjective.Elbo,
+        TrainingGradient gradient = TrainingGradient.Standard)
     {
         Set(rows, seed, step, noise, samples, objective);
         Graph.Context.Gradient = gradient;
@@ -162,7 +162,7 @@ internal sealed class VaeNetwork : IDisposable
     {
         Graph.Context.Rows = rows;
         Graph.Context.Samples = 1;
-        Graph.Context.Objective = Training.TrainingObjective.Elbo;
+        Graph.Context.Objective = TrainingObjective.Elbo;
         Graph.Forward(first: _sampleIndex + 1, loss: false);
     }
 
@@ -183,12 +183,12 @@ internal sealed class VaeNetwork : IDisposable
     public void Dispose() => Graph.Dispose();
 
     private void Set(int rows, ulong seed, ulong step, NoiseMode noise, int samples = 1,
-        Training.TrainingObjective objective = Training.TrainingObjective.Elbo)
+        TrainingObjective objective = TrainingObjective.Elbo)
     {
         var context = Graph.Context;
         context.Samples = samples;
         context.Objective = objective;
-        context.Gradient = Training.TrainingGradient.Standard;
+        context.Gradient = TrainingGradient.Standard;
         context.Rows = rows;
         context.Seed = seed;
         context.Step = step;

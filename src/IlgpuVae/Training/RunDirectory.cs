@@ -418,7 +418,7 @@ internal sealed class RunDirectory
         var text = new StringBuilder(MetricsHeader).Append('\n');
         foreach (var m in epochs)
             text.Append(string.Join(",", m.Epoch.ToString(CultureInfo.InvariantCulture),
-                F(m.TrainLoss), F(m.TestLoss), F(m.TestReconstruction), F(m.TestKl), F(m.EpochSeconds),
+                F(m.TrainLoss), F(m.TestLoss), F(m.TestReconstruction ?? double.NaN), F(m.TestKl ?? double.NaN), F(m.EpochSeconds),
                 m.SamplesPerSecond.ToString("F0", CultureInfo.InvariantCulture))).Append('\n');
         return text.ToString();
     }
@@ -453,7 +453,7 @@ internal sealed class RunDirectory
                 throw new InvalidDataException($"{path}: malformed row '{line}'");
             if (rows.Count > 0 && epoch <= rows[^1].Epoch)
                 throw new InvalidDataException($"{path}: row of epoch {epoch} follows that of epoch {rows[^1].Epoch}; epochs go in increasing order");
-            rows.Add(new EpochMetrics(epoch, D(1), D(2), D(3), D(4), D(5), D(6)));
+            rows.Add(new EpochMetrics(epoch, D(1), D(2), D(5), D(6)) { TestReconstruction = D(3), TestKl = D(4) });
         }
         return rows;
     }

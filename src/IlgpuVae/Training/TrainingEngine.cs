@@ -6,6 +6,7 @@ using IlgpuVae.Checkpoints;
 using IlgpuVae.Compute;
 using IlgpuVae.Kernels;
 using IlgpuVae.Layers;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Training;
 
@@ -137,15 +138,6 @@ internal sealed class TrainingEngine : IDisposable
     /// <summary>When the first step finished (UTC), for start-up benchmarks; null before.</summary>
     public DateTime? FirstStepDone { get; private set; }
 
-    /// <summary>
-    /// Runs the full-batch steps of a model that sums its own loss terms as fixed-argument steps on kernel ops: the
-    /// epoch's per-step scalars (gather start, loss slot, KL weight, noise key, Adam's scalars) go to the device once,
-    /// and every step is the same launch sequence reading them at a device counter (plus one launch that advances it).
-    /// The results are bit-identical to the ordinary step's. Off by default: it pays off once the sequence is replayed
-    /// as a CUDA graph, which is not implemented yet (docs/benchmarks.md).
-    /// </summary>
-    public bool FixedArguments { get; set; }
-
     /// <summary>When set, every step synchronises after each phase and adds the phase's time here (benchmarks only).</summary>
     public PhaseTimes? PhaseTimes { get; set; }
 
@@ -169,16 +161,12 @@ internal sealed class TrainingEngine : IDisposable
         {
             int epoch = _state.Epoch;
             var order = Permutation(_settings.Seed, epoch, _train.Count);
-            var planned = FixedArguments && _model.SumsLossTerms ? ops as KernelOps : null;
-            int fullSteps = _train.Count / batchSize;
-            StepScalars[] plan = planned is null ? [] : Plan(epoch, _state.StepInEpoch, fullSteps);
             // The device's lock is held a step at a time, so models on the same device get turns between steps.
             lock (_device.Gate)
             {
                 _order.View.BaseView.CopyFromCPU(order);
                 if (_state.StepInEpoch == 0)
                     ops.Fill(stepLosses, 0f);
-                planned?.LoadPlan(plan);
             }
             var clock = Stopwatch.StartNew();
             double secondsBefore = _state.EpochSeconds;
@@ -195,16 +183,7 @@ internal sealed class TrainingEngine : IDisposable
                         _state = _state with { StepInEpoch = step, EpochSeconds = secondsBefore + clock.Elapsed.TotalSeconds };
                         return (EngineEnd.Cancelled, epoch, step);
                     }
-                    if (planned is not null && step < fullSteps)
-                    {
-                        planned.BeginPlannedStep(plan[step - stepsAtStart]);
-                        Step(epoch, step, batchSize);
-                        planned.EndPlannedStep();
-                    }
-                    else
-                    {
-                        Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
-                    }
+                    Step(epoch, step, Math.Min(batchSize, _train.Count - step * batchSize));
                     if (FirstStepDone is null)
                     {
                         ops.Synchronize();
@@ -241,28 +220,6 @@ internal sealed class TrainingEngine : IDisposable
             }
         }
         return (EngineEnd.Completed, _state.Epoch - 1, 0);
-    }
-
-    // The scalars of steps [first, end) of the epoch, computed exactly as the ordinary step computes them.
-    private StepScalars[] Plan(int epoch, int first, int end)
-    {
-        var rows = new StepScalars[Math.Max(0, end - first)];
-        long total = (long)_settings.Epochs * StepsPerEpoch;
-        for (int step = first; step < end; step++)
-        {
-            int offset = step - first;
-            long global = _globalStep + offset;
-            rows[offset] = new StepScalars
-            {
-                Start = step * _settings.BatchSize,
-                Slot = _terms * step,
-                KlWeight = _settings.KlWeight(epoch, step, StepsPerEpoch),
-                NoiseKey = RandomKernels.StreamKey((ulong)_settings.Seed, (ulong)global),
-                Adam = AdamStep.Create(_settings.LearningRate(global, total), _settings.Beta1, _settings.Beta2,
-                    _settings.Epsilon, _adam.Step + 1 + offset),
-            };
-        }
-        return rows;
     }
 
     /// <summary>Adam's moments and the epoch's step losses as named tensors, for the resumable state.</summary>

@@ -101,41 +101,25 @@ public sealed record TrainingOptions : TrainingSettings
     }
 }
 
-/// <summary>The loss a VAE trains on.</summary>
-public enum TrainingObjective
-{
-    /// <summary>The negative ELBO: summed BCE + beta KL (analytic), averaged over the posterior samples.</summary>
-    Elbo,
-    /// <summary>
-    /// The importance-weighted bound of Burda et al. (2016): <c>-log (1/K sum_k p(x, z_k) / q(z_k|x))</c> with K
-    /// posterior samples per image, the KL sampled; at K = 1 the ELBO with a sampled KL.
-    /// </summary>
-    ImportanceWeighted,
-}
-
-/// <summary>How the encoder's gradient is estimated.</summary>
-public enum TrainingGradient
-{
-    /// <summary>The objective's own reparameterised gradient (score-function term included).</summary>
-    Standard,
-    /// <summary>
-    /// The doubly reparameterised gradient of Tucker, Lawson, Gu and Maddison (2019) for the importance-weighted bound:
-    /// the encoder gets <c>sum_k omega_k^2 d log w_k / d z_k d z_k / d phi</c> with log q's parameters held fixed;
-    /// the decoder's gradient is unchanged (docs/theory.md, "The doubly reparameterised gradient").
-    /// </summary>
-    Dreg,
-}
-
-/// <summary>The figures of one finished epoch (losses per image).</summary>
+/// <summary>The figures of one finished epoch (losses per image), for both trainers.</summary>
 /// <param name="Epoch">1-based epoch.</param>
-/// <param name="TrainLoss">Mean training loss per image over the epoch: summed BCE + KL (the negative ELBO), whatever beta trained it.</param>
-/// <param name="TestLoss">Test loss: summed BCE + KL with one posterior sample, per image.</param>
-/// <param name="TestReconstruction">Its BCE part.</param>
-/// <param name="TestKl">Its KL part.</param>
+/// <param name="TrainLoss">Mean training loss per image over the epoch. A VAE: summed BCE + KL (the negative ELBO),
+/// whatever beta trained it; a classifier: cross-entropy (as the weights changed).</param>
+/// <param name="TestLoss">Test loss per image after the epoch. A VAE: summed BCE + KL with one posterior sample; a
+/// classifier: cross-entropy.</param>
 /// <param name="EpochSeconds">Training time of the epoch (evaluation excluded).</param>
 /// <param name="SamplesPerSecond">Training images per second.</param>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestReconstruction, double TestKl,
-    double EpochSeconds, double SamplesPerSecond);
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double EpochSeconds, double SamplesPerSecond)
+{
+    /// <summary>A VAE's test reconstruction term (the BCE part of <see cref="TestLoss"/>); null for a classifier.</summary>
+    public double? TestReconstruction { get; init; }
+
+    /// <summary>A VAE's test KL term (the KL part of <see cref="TestLoss"/>); null for a classifier.</summary>
+    public double? TestKl { get; init; }
+
+    /// <summary>A classifier's test accuracy, in [0, 1]; null for a VAE.</summary>
+    public double? TestAccuracy { get; init; }
+}
 
 /// <summary>A progress report: after every training step, after every test batch, and after each epoch.</summary>
 /// <param name="Epoch">1-based epoch.</param>
@@ -169,9 +153,9 @@ public enum TrainingOutcome
     Diverged,
 }
 
-/// <summary>The result of <see cref="VaeTrainer.Train"/>.</summary>
+/// <summary>The result of <see cref="VaeTrainer.Train"/> and <see cref="Classification.ClassifierTrainer.Train"/>.</summary>
 /// <param name="Outcome">How it ended.</param>
 /// <param name="Epochs">Metrics of every epoch finished in this call.</param>
-/// <param name="Message">What happened, for Diverged. A stop is not a result: <see cref="VaeTrainer.Train"/> throws
+/// <param name="Message">What happened, for Diverged. A stop is not a result: the trainers throw
 /// <see cref="OperationCanceledException"/>, as every long operation of the library does.</param>
 public sealed record TrainingResult(TrainingOutcome Outcome, IReadOnlyList<EpochMetrics> Epochs, string? Message = null);

@@ -241,16 +241,6 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
-    /// <summary>Runs full-batch steps as fixed-argument steps on kernel ops (<see cref="TrainingEngine.FixedArguments"/>).</summary>
-    /// <remarks>Only the one-sample ELBO on grey levels has a planned step: with several samples, the
-    /// importance-weighted bound or dynamic binarisation, the ordinary step runs whatever this says.</remarks>
-    internal bool FixedArguments
-    {
-        get => _engine.FixedArguments;
-        set => _engine.FixedArguments = value && _options.Samples == 1 && _options.Objective == TrainingObjective.Elbo
-            && !_options.DynamicBinarization;
-    }
-
     // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
     bool ITrainable.SumsLossTerms => true;
 
@@ -318,8 +308,8 @@ public sealed class VaeTrainer : IDisposable, IAsyncDisposable, ITrainable
                     batches, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
-            var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, test.Reconstruction, test.Kl,
-                summary.EpochSeconds, summary.SamplesPerSecond);
+            var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
+                summary.SamplesPerSecond) { TestReconstruction = test.Reconstruction, TestKl = test.Kl };
             finished.Add(metrics);
             _history.Add(metrics);
             LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);

@@ -102,17 +102,18 @@ public sealed class ConvolutionOpsTests
     }
 
     [Theory]
-    [InlineData("vectorized", Activation.Relu)]
-    [InlineData("kernels", Activation.Relu)]
-    [OpenClInlineData(Activation.Relu)]
-    [InlineData("vectorized", Activation.Identity)]
-    [InlineData("kernels", Activation.Identity)]
-    [OpenClInlineData(Activation.Identity)]
-    [InlineData("vectorized", Activation.Tanh)]
-    [InlineData("kernels", Activation.Sigmoid)]
-    [OpenClInlineData(Activation.Sigmoid)]
-    public void ChannelBias_ActivationAndGradient_MatchReference(string impl, Activation activation)
+    [InlineData("vectorized", nameof(Activation.Relu))]
+    [InlineData("kernels", nameof(Activation.Relu))]
+    [OpenClInlineData(nameof(Activation.Relu))]
+    [InlineData("vectorized", nameof(Activation.Identity))]
+    [InlineData("kernels", nameof(Activation.Identity))]
+    [OpenClInlineData(nameof(Activation.Identity))]
+    [InlineData("vectorized", nameof(Activation.Tanh))]
+    [InlineData("kernels", nameof(Activation.Sigmoid))]
+    [OpenClInlineData(nameof(Activation.Sigmoid))]
+    public void ChannelBias_ActivationAndGradient_MatchReference(string impl, string activationName)
     {
+        var activation = Enum.Parse<Activation>(activationName);
         // Spatial 37 (not a multiple of 16) and 3 images of 5 channels.
         const int batch = 3, channels = 5, spatial = 37;
         var x = Random(batch * channels * spatial, 21, -2, 2);

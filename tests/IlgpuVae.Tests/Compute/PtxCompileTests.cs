@@ -19,9 +19,10 @@ namespace IlgpuVae.Tests.Compute;
 /// </summary>
 public sealed class PtxCompileTests
 {
-    /// <summary>The kernels: every public static void method named ...Kernel in the kernels assembly.</summary>
+    /// <summary>The kernels: every public static void method named ...Kernel of a static class in the kernels'
+    /// namespace (kernels/IlgpuVae.Kernels, compiled into the core as internal types).</summary>
     public static IReadOnlyList<MethodInfo> Kernels { get; } = typeof(GemmKernels).Assembly.GetTypes()
-        .Where(t => t.IsPublic && t.IsAbstract && t.IsSealed)
+        .Where(t => t.Namespace == typeof(GemmKernels).Namespace && t.IsAbstract && t.IsSealed && !t.IsNested)
         .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
         .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal) && m.ReturnType == typeof(void))
         .OrderBy(m => m.DeclaringType!.Name).ThenBy(m => m.Name)

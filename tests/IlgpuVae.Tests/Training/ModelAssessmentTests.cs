@@ -2,6 +2,7 @@ using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
 using Xunit.Abstractions;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Tests.Training;
 

@@ -1,6 +1,7 @@
 using IlgpuVae.Analysis;
 using IlgpuVae.Training;
 using Xunit;
+using IlgpuVae.Models;
 
 namespace IlgpuVae.Tests.Training;
 

@@ -48,7 +48,7 @@ public sealed class TrainingProgressTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var options = new ClassifierTrainingOptions { Epochs = 1, BatchSize = 100, Model = ClassifierConfig.Default with { Hidden = [16] } };
         using var trainer = new ClassifierTrainer(device, data, options);
-        var progress = new Recorder<ClassifierProgress>();
+        var progress = new Recorder<TrainingProgress>();
         trainer.Train(progress);
         Assert.Equal(Enumerable.Range(1, 6), progress.Reports.Where(p => p.Completed is null && p.Phase == TrainingPhase.Training).Select(p => p.Step));
         Assert.Contains(progress.Reports, p => p.Phase == TrainingPhase.Testing && p.Step == p.StepsPerEpoch);

@@ -69,7 +69,7 @@ public static class ClassifierTrainCommand
         using var trainer = new ClassifierTrainer(device, data, training);
         stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");
         stdout.WriteLine($"device: {device.Description}");
-        ClassifierTrainingResult result;
+        TrainingResult result;
         try
         {
             using var progress = new TrainingProgressView(stdout);
@@ -87,7 +87,7 @@ public static class ClassifierTrainCommand
         }
         trainer.Save(output);
         var last = trainer.History[^1];
-        stdout.WriteLine($"done in {F(clock.Elapsed.TotalSeconds, "F1")} s (training {F(trainer.History.Sum(e => e.EpochSeconds), "F1")} s): test accuracy {F(100 * last.TestAccuracy)}%");
+        stdout.WriteLine($"done in {F(clock.Elapsed.TotalSeconds, "F1")} s (training {F(trainer.History.Sum(e => e.EpochSeconds), "F1")} s): test accuracy {F(100 * (last.TestAccuracy ?? double.NaN))}%");
         stdout.WriteLine($"wrote {output}");
         return 0;
     }

@@ -33,7 +33,7 @@ public static class CvaeAgreementCommand
         string classifierPath = options.RequiredString("--classifier");
         int perClass = options.OptionalInt("--count", 1) ?? 1000;
         var scales = Scales(options, single: false);
-        ulong seed = (ulong)options.Int("--seed", 0);
+        int seed = options.Int("--seed", 0);
         RequireInputFile(classifierPath, "classifier");
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, token: token);

@@ -32,7 +32,7 @@ public static class CvaeSampleCommand
         int? only = options.OptionalInt("--class");
         int count = options.OptionalInt("--count", 1) ?? (only is null ? 10 : 64);
         float scale = Scales(options, single: true).Single();
-        ulong seed = (ulong)options.Int("--seed", 0);
+        int seed = options.Int("--seed", 0);
         bool idx = options.Choice("--format", new Dictionary<string, bool> { ["png"] = false, ["idx"] = true });
         string output = options.String("--out") ?? (idx ? "cvae-samples" : "cvae-samples.png");
         using var device = OpenDevice(options);

@@ -58,7 +58,7 @@ public static class EvaluateCommand
         {
             using var classifier = Classifier.Load(device, classifierPath);
             classifier.CheckCompatible(data.Test);
-            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, (ulong)assessmentOptions.Seed,
+            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, assessmentOptions.Seed,
                 cancellationToken: token);
         }
         var result = assessment.Elbo;

@@ -10,7 +10,7 @@ public static class FetchDataCommand
     public static Command Create(CliContext cli) => CommandBuilder.Create("fetch-data",
         $"get a data set by name ({string.Join(", ", KnownDataSets.Names)}; default mnist) into its directory, verified by SHA-256, and say where it is",
         [
-            new("--data", $"where to keep it (default: ${MnistFetcher.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR"),
+            new("--data", $"where to keep it (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR"),
             new("--dataset", $"the data set: {string.Join(", ", KnownDataSets.Names)}", "NAME", KnownDataSets.Mnist),
         ],
         options =>

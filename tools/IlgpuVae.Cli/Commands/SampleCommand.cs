@@ -52,7 +52,7 @@ public static class SampleCommand
             int classes = model.Config.Classes;
             int perDigit = Math.Max(1, count / classes);
             labels = Enumerable.Range(0, classes * perDigit).Select(i => i / perDigit).ToArray();
-            images = model.Sample(labels.Length, (ulong)seed, labels, cli.Token);
+            images = model.Sample(labels.Length, seed, labels, cli.Token);
             columns = perDigit;
             rows = classes;
             grid = new GridLabels
@@ -64,7 +64,7 @@ public static class SampleCommand
         else
         {
             labels = digit is int d ? Enumerable.Repeat(d, count).ToArray() : null;
-            images = model.Sample(count, (ulong)seed, labels, cli.Token);
+            images = model.Sample(count, seed, labels, cli.Token);
             columns ??= (int)Math.Ceiling(Math.Sqrt(count));
             rows = (count + columns.Value - 1) / columns.Value;
             grid = new GridLabels

@@ -224,7 +224,7 @@ public static class TrainCommand
         if (trainer.History.Count > 0)
         {
             var last = trainer.History[^1];
-            stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction)} + KL {F(last.TestKl)}) per image");
+            stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction ?? double.NaN)} + KL {F(last.TestKl ?? double.NaN)}) per image");
         }
         stdout.WriteLine($"wrote {Path.Combine(runDirectory, VaeTrainer.ModelFileName)}, metrics.csv, reconstructions.png, samples.png");
         return 0;

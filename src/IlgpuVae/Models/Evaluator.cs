@@ -2,7 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Models;
 
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Models;
 
 /// <summary>The test loss per image: BCE + KL (the negative ELBO) with one posterior sample, and its parts.</summary>
 /// <param name="Loss">BCE + KL per image.</param>

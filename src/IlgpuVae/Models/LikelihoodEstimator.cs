@@ -2,7 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using IlgpuVae.Models;
 
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Models;
 
 /// <summary>The importance-weighted log-likelihood estimate of a data set.</summary>
 /// <param name="LogLikelihood">Mean over images of logsumexp_k(log w_k) - log K, in nats per image.</param>

@@ -3,7 +3,7 @@ using ILGPU.Runtime;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
 
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Models;
 
 /// <summary>The posterior means of a data set, for the analysis of the latent space.</summary>
 internal static class LatentCodes

@@ -1,7 +1,7 @@
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Models;
 
 /// <summary>
-/// Progress of a long measurement (<see cref="ModelAssessment.Run"/>, <see cref="Models.VaeModel.EstimateLogLikelihood"/>,
+/// Progress of a long measurement (<see cref="Training.ModelAssessment.Run"/>, <see cref="Models.VaeModel.EstimateLogLikelihood"/>,
 /// <see cref="Conditional.ConditionalAgreement.Measure"/>): which part runs, and how far it is.
 /// </summary>
 /// <param name="Part">The part: "elbo", "log_likelihood", "encode", "clustering" or "agreement".</param>

@@ -4,7 +4,7 @@ using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Layers;
 
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Models;
 
 /// <summary>
 /// A data set resident on the device as bytes (N, D) and labels (N). Batches are gathered from it straight into a
