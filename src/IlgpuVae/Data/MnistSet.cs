@@ -124,12 +124,34 @@ public sealed class MnistSet
         int held = Math.Max(1, (int)Math.Round(testFraction * Count));
         if (held >= Count)
             throw new ArgumentException($"holding out {held} of {Count} images leaves none to train on", nameof(testFraction));
-        var order = Training.TrainingEngine.Permutation(seed, 0, Count);
+        var order = Permutation(seed, 0, Count);
         var test = order[..held];
         var train = order[held..];
         Array.Sort(test);
         Array.Sort(train);
         return (Select(train), Select(test));
+    }
+
+    /// <summary>
+    /// A seeded Fisher-Yates permutation of 0 to <paramref name="count"/> - 1, the same on every run: the training
+    /// engine's shuffle of each epoch (which lives here, below the trainer, so that <see cref="Split"/> shares it).
+    /// </summary>
+    /// <param name="seed">The seed.</param>
+    /// <param name="epoch">The epoch (0 for a split).</param>
+    /// <param name="count">Items.</param>
+    /// <returns>The permutation.</returns>
+    internal static int[] Permutation(int seed, int epoch, int count)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+            order[i] = i;
+        var random = new Random(unchecked(seed * 1_000_003 + epoch * 7919));
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
     }
 
     /// <summary>The images at <paramref name="indices"/>, copied, in that order.</summary>
