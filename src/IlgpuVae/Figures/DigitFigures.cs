@@ -119,11 +119,13 @@ public static class DigitFigures
     /// <param name="imageHeight">H; H x W = D.</param>
     /// <param name="imageWidth">W.</param>
     /// <param name="title">The figure's title.</param>
-    /// <returns>The figure, its columns labelled "input", "0", "1", ...</returns>
+    /// <param name="imageChannels">C: 1 (grey) or 3 (colour); C x H x W = D.</param>
+    /// <param name="classNames">The classes' names for the column labels, or null for "0", "1", ...</param>
+    /// <returns>The figure, its columns labelled "input", then each class.</returns>
     public static DigitFigure StyleTransfer(ReadOnlySpan<float> inputs, ReadOnlySpan<float> transferred, int classes, int imageHeight,
-        int imageWidth, string? title)
+        int imageWidth, string? title, int imageChannels = 1, IReadOnlyList<string>? classNames = null)
     {
-        int d = PixelsPerImage(imageHeight, imageWidth);
+        int d = PixelsPerImage(imageHeight, imageWidth, imageChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         int count = inputs.Length / d;
         if (inputs.Length % d != 0 || transferred.Length != count * classes * d)
@@ -134,8 +136,9 @@ public static class DigitFigures
             inputs.Slice(i * d, d).CopyTo(cells.AsSpan(i * (classes + 1) * d));
             transferred.Slice(i * classes * d, classes * d).CopyTo(cells.AsSpan((i * (classes + 1) + 1) * d));
         }
-        string?[] columnLabels = ["input", .. Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture))];
-        return new DigitFigure(cells, count, classes + 1, imageHeight, imageWidth, title, null, columnLabels, []);
+        string?[] columnLabels = ["input", .. Enumerable.Range(0, classes)
+            .Select(c => classNames is not null && c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture))];
+        return new DigitFigure(cells, count, classes + 1, imageHeight, imageWidth, title, null, columnLabels, []) { ImageChannels = imageChannels };
     }
 
     private static int PixelsPerImage(int height, int width, int channels = 1)

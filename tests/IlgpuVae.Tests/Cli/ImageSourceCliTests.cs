@@ -51,6 +51,29 @@ public sealed class ImageSourceCliTests
         }
     }
 
+    // A conditional conv VAE on the labelled folder: its per-epoch rows, cvae sample and cvae style draw colour.
+    [Fact]
+    public void ColourFolder_ConvCvae_SamplesAndTransfersStyleInColour()
+    {
+        using var dir = new TempDirectory();
+        ColouredShapes.WriteFolder(dir.File("shapes"), 32, 12);
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--kind", "conv-cvae", "--data", dir.File("shapes"), "--epochs", "1", "--channels", "4",
+            "--hidden", "16", "--latent", "2", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("conv-cvae 3x32x32+4-c4-16-2", output);
+        string model = Path.Combine(run, "model.safetensors");
+        foreach (var args in new[] { new[] { "cvae", "sample", "--count", "2" }, ["cvae", "style", "--data", dir.File("shapes"), "--count", "2"] })
+        {
+            string png = dir.File(args[1] + ".png");
+            (code, _, err) = Run([.. args, "--model", model, "--out", png, "--device", "cpu"]);
+            Assert.True(code == 0, $"{args[1]}: {err}");
+            var picture = IlgpuVae.Imaging.Png.Read(png);
+            Assert.Contains(Enumerable.Range(0, picture.Width * picture.Height), p =>
+                picture.Pixels[3 * p] != picture.Pixels[3 * p + 1] || picture.Pixels[3 * p + 1] != picture.Pixels[3 * p + 2]);
+        }
+    }
+
     [Fact]
     public void Npy_TrainsFromOneFileAndItsLabels()
     {
