@@ -149,6 +149,11 @@ public sealed class ExplorerServer : IAsyncDisposable
             model = config.ToString(),
             kind = config.Kind,
             inputSize = config.InputSize,
+            imageChannels = config.ImageChannels,
+            imageHeight = config.ImageHeight,
+            imageWidth = config.ImageWidth,
+            // The class folders' names a model trained on a folder of pictures records; null for numbered classes.
+            classNames = IlgpuVae.Data.MnistData.ClassNamesIn(_model.Metadata),
             latent = config.Latent,
             classes = config.Classes,
             maxCodes = ExplorerRequests.MaxCodes,

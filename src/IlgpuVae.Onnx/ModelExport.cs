@@ -183,7 +183,8 @@ public static class ModelExport
         int sample = mapper.SampleIndex(network.Layers);
 
         var encoder = new OnnxGraph("encoder");
-        string x = encoder.Input("image", config.InputSize, "pixels in [0, 1], row-major 28 x 28");
+        string x = encoder.Input("image", config.InputSize, config.ImageChannels == 1 ? "pixels in [0, 1], row-major 28 x 28"
+            : $"values in [0, 1]: {config.ImageChannels} x {config.ImageHeight} x {config.ImageWidth} (NCHW), flattened");
         if (config.IsConditional)
             encoder.Input(LayerMapper.LabelInput, config.Classes, "the one-hot digit");
         for (int i = 0; i < sample; i++)

@@ -24,14 +24,21 @@ public static class Common
     /// <summary>Where the images come from: a known data set by name, a directory of IDX files, or the files themselves.</summary>
     public static OptionSpec[] DataOptions =>
     [
-        new("--data", "a directory of IDX files named like MNIST's (raw or .gz), of any image size, labels optional; " +
-            $"with --dataset, where that set is kept (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR"),
+        new("--data", "a directory of IDX files named like MNIST's (raw or .gz), of any image size, labels optional; or a folder of " +
+            "pictures (PNG, JPEG, BMP, GIF, TGA; class sub-folders give labels; train/ and test/ sub-folders give the split); " +
+            "or a NumPy .npy file of images (N x H x W, N x H x W x C or N x C x H x W; uint8 or float32 in [0, 1]); " +
+            $"with --dataset, where that set is kept (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
         new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", KnownDataSets.Names)} (default: mnist, when no data is named)", "NAME"),
         new("--train-images", "IDX file of training images (N x H x W bytes), for files not named like MNIST's", "FILE"),
         new("--train-labels", "IDX file of the training images' labels", "FILE"),
         new("--test-images", "IDX file of test images", "FILE"),
         new("--test-labels", "IDX file of the test images' labels", "FILE"),
-        new("--test-fraction", "for data without test images: hold out this fraction of the training images (the last ones) for testing", "F"),
+        new("--test-fraction", "for data without test images: hold out this fraction of the training images for testing " +
+            $"(IDX: the last ones; pictures and .npy: chosen at random with the fixed seed {DataLoadOptions.HoldOutSeed})", "F"),
+        new("--labels", "with --data FILE.npy: a .npy file of one integer label (0-255) per image", "FILE"),
+        new("--image-size", "folders of pictures: resize every picture to HxW (bilinear, keeping the aspect ratio: scaled to " +
+            "cover HxW, then cropped about the centre); without it all pictures must have one size", "HxW"),
+        new("--image-channels", "folders of pictures: 1 to read them as grey, 3 as RGB (default: RGB if any picture has colour, else grey)", "C"),
     ];
     public static OptionSpec JsonOption => new("--json", "print one JSON object on stdout instead of text") { Aliases = ["-j"] };
     public static OptionSpec ModelOption => new("--model", "a model.safetensors written by 'train'", "FILE") { Aliases = ["-m"], Required = true };
@@ -63,9 +70,32 @@ public static class Common
         if (dataset is null && given is null && filesGiven.Length == 0)
             dataset = KnownDataSets.Mnist;
         var load = new DataLoadOptions { TestFraction = testFraction, TrainLimit = trainLimit, Name = dataset };
+        // Given first: fetch-data shares this loader without these options.
+        string? labelsFile = options.Given("--labels") ? options.String("--labels") : null;
+        (int Height, int Width)? imageSize = options.Given("--image-size") ? ImageSize(options.RequiredString("--image-size")) : null;
+        int? imageChannels = options.Given("--image-channels")
+            ? options.Choice("--image-channels", new Dictionary<string, int> { ["1"] = 1, ["3"] = 3 }) : null;
+        string? pictureOption = imageSize is not null ? "--image-size" : imageChannels is not null ? "--image-channels" : null;
+        if (given is not null && given.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            if (dataset is not null || filesGiven.Length > 0)
+                throw new UsageException($"--data {given} is a .npy file of its own; {(dataset is not null ? "--dataset" : filesGiven[0])} is for other data");
+            if (pictureOption is not null)
+                throw new UsageException($"{pictureOption} is for folders of pictures; a .npy array has its own shape");
+            if (!File.Exists(given))
+                throw new UsageException($"--data: no such file '{given}'");
+            return MnistData.LoadNpy(given, labelsFile, load);
+        }
+        if (labelsFile is not null)
+            throw new UsageException("--labels gives the labels of --data FILE.npy; IDX files take --train-labels and --test-labels");
         // Downloads go into the default cache or a directory that exists: a mistyped --data must not create one.
         if (given is not null && !Directory.Exists(given))
             throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
+        // A folder without MNIST-named IDX files is a folder of pictures.
+        if (dataset is null && given is not null && filesGiven.Length == 0 && MnistData.HoldsPictures(given))
+            return MnistData.LoadFolder(given, load with { ImageSize = imageSize, ImageChannels = imageChannels });
+        if (pictureOption is not null)
+            throw new UsageException($"{pictureOption} is for folders of pictures; IDX files have their own size and one channel");
         if (dataset is null)
         {
             // Files of the user's own: any IDX image set, checked for structure, never against a known set's hashes.
@@ -84,6 +114,18 @@ public static class Common
         if (testFraction is not null)
             throw new UsageException($"--test-fraction is for data without a test split; {dataset} has one");
         return KnownDataSets.LoadAsync(dataset, given, load, new LineLog(log), token).GetAwaiter().GetResult();
+    }
+
+    /// <summary>--image-size's HxW, e.g. 32x32.</summary>
+    private static (int Height, int Width) ImageSize(string text)
+    {
+        var parts = text.Split('x', 'X');
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int height)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int width)
+            || height <= 0 || width <= 0 || (long)height * width > 1 << 24)
+            throw new UsageException($"option '--image-size' expects HxW, two positive sizes of at most {1 << 24} pixels together, e.g. 32x32; got '{text}'");
+        return (height, width);
     }
 
     /// <summary>The directory a known data set is kept in, as <see cref="LoadData"/> resolves it.</summary>

@@ -23,14 +23,16 @@ from evaluate_in_pytorch import find, load_safetensors, read_idx  # noqa: E402
 class ConvVAE(nn.Module):
     """x (B, 1, H, W) -> Conv2d 4/2/1 + ReLU per channel width -> flatten (+ one-hot) -> Linear + ReLU ->
     mu, logvar -> z (+ one-hot) -> Linear + ReLU ... back to the convolutions' output -> unflatten ->
-    ConvTranspose2d 4/2/1 + ReLU ..., the last to one channel without activation -> logits (B, 1, H, W).
+    ConvTranspose2d 4/2/1 + ReLU ..., the last to the image's C channels without activation -> logits (B, C, H, W)
+    (C = image_channels: 1 grey, 3 colour; the input is (B, C, H, W) too).
     With classes > 0 and every_layer, every decoder dense layer reads the one-hot too."""
 
-    def __init__(self, channels=(32, 64), dense=(400,), latent=20, classes=0, height=28, width=28, every_layer=False):
+    def __init__(self, channels=(32, 64), dense=(400,), latent=20, classes=0, height=28, width=28, every_layer=False,
+                 image_channels=1):
         super().__init__()
         self.classes, self.every_layer = classes, every_layer
         self.encoder_conv = nn.ModuleList()
-        c, h, w = 1, height, width
+        c, h, w = image_channels, height, width
         for out in channels:
             self.encoder_conv.append(nn.Conv2d(c, out, 4, 2, 1))
             c, h, w = out, h // 2, w // 2
@@ -52,7 +54,7 @@ class ConvVAE(nn.Module):
         self.decoder_conv = nn.ModuleList()
         widths = list(channels)
         for i in range(len(widths) - 1, -1, -1):
-            self.decoder_conv.append(nn.ConvTranspose2d(widths[i], widths[i - 1] if i > 0 else 1, 4, 2, 1))
+            self.decoder_conv.append(nn.ConvTranspose2d(widths[i], widths[i - 1] if i > 0 else image_channels, 4, 2, 1))
 
     def encode(self, x, y=None):
         h = x
@@ -92,7 +94,8 @@ def from_metadata(meta):
     ints = lambda key: [int(v) for v in meta[key].split(",") if v]
     return ConvVAE(ints("channels"), ints("hidden"), int(meta["latent"]), int(meta.get("classes", "0")),
                    int(meta["image_height"]), int(meta["image_width"]),
-                   meta.get("decoder_conditioning") == "every-layer")
+                   meta.get("decoder_conditioning") == "every-layer",
+                   int(meta.get("image_channels", "1")))  # absent: grey, as ilgpu-vae writes it
 
 
 def main():
@@ -107,6 +110,8 @@ def main():
     model.eval()
     print(f"{sum(p.numel() for p in model.parameters()):,} parameters loaded by name")
     height, width = int(meta["image_height"]), int(meta["image_width"])
+    if meta.get("image_channels", "1") != "1":
+        raise SystemExit("a colour model: this check reads grey IDX test images; build the model with from_metadata and feed it (B, C, H, W)")
     x = read_idx(find(a.data, "t10k-images-idx3-ubyte")).reshape(-1, 1, height, width).float() / 255
     y = F.one_hot(read_idx(find(a.data, "t10k-labels-idx1-ubyte")).long(), 10).float()
     classes = model.classes

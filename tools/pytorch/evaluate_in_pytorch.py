@@ -205,6 +205,8 @@ def main():
     activation = meta.get("activation", "relu")
     if meta.get("architecture") == "conv":
         raise SystemExit("a convolutional model: see tools/pytorch/conv_vae.py")
+    if meta.get("image_channels", "1") != "1":
+        raise SystemExit("a colour model (image_channels 3, inputs C x H x W): this script reads grey IDX test images")
     if len(hidden) == 1 and activation == "relu" and not a.iw_samples:
         names = {"encoder.0": "fc1", "mu": "fc21", "logvar": "fc22", "decoder.0": "fc3", "out": "fc4"}
         state = {f"{names[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v for k, v in tensors.items()}

@@ -13,7 +13,8 @@ public static class DigitFigureImage
     {
         ArgumentNullException.ThrowIfNull(figure);
         var labels = Labels(figure);
-        var image = DigitGrid.Render(figure.Cells, figure.Rows, figure.Columns, labels, figure.ImageHeight, scale, figure.ImageWidth);
+        var image = DigitGrid.Render(figure.Cells, figure.Rows, figure.Columns, labels, figure.ImageHeight, scale, figure.ImageWidth,
+            figure.ImageChannels);
         var layout = DigitGrid.ComputeLayout(figure.Rows, figure.Columns, labels, figure.ImageHeight, scale, figure.ImageWidth);
         foreach (int cell in figure.EmptyCells)
         {

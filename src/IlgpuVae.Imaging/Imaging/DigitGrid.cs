@@ -95,17 +95,21 @@ public static class DigitGrid
     /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
     /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
     /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
+    /// <param name="channels">1 for grey images, 3 for colour ones laid out C x H x W (red plane, green, blue).</param>
     /// <returns>The rendered image.</returns>
     internal static RgbImage Render(
-        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0)
+        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0,
+        int channels = 1)
     {
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), $"images have 1 or 3 channels, not {channels}");
         GridLayout layout = ComputeLayout(rows, cols, labels, cellSize, scale, cellWidth);
         int height = cellSize, width = cellWidth > 0 ? cellWidth : cellSize;
-        int pixelsPerImage = height * width;
+        int plane = height * width, pixelsPerImage = channels * plane;
         if (images.Length % pixelsPerImage != 0)
         {
             throw new ArgumentException(
-                $"Image data length {images.Length} is not a multiple of {height}x{width}.", nameof(images));
+                $"Image data length {images.Length} is not a multiple of {(channels == 1 ? "" : $"{channels}x")}{height}x{width}.", nameof(images));
         }
 
         int count = images.Length / pixelsPerImage;
@@ -139,7 +143,8 @@ public static class DigitGrid
                     int o = rowStart;
                     for (int sx = 0; sx < width; sx++)
                     {
-                        Rgb color = ToColor(src[(sy * width) + sx]);
+                        int p = (sy * width) + sx;
+                        Rgb color = channels == 1 ? ToColor(src[p]) : ToColor(src[p], src[plane + p], src[(2 * plane) + p]);
                         for (int k = 0; k < scale; k++)
                         {
                             px[o] = color.R;
@@ -171,9 +176,11 @@ public static class DigitGrid
     /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
     /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
     /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
+    /// <param name="channels">1 for grey images, 3 for colour ones laid out C x H x W.</param>
     public static void Save(
-        string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0) =>
-        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale, cellWidth));
+        string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0,
+        int channels = 1) =>
+        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
 
     /// <summary>Computes the geometry <see cref="Render"/> would use, without drawing anything.</summary>
     /// <param name="rows">Number of grid rows, at least 1.</param>
@@ -252,6 +259,17 @@ public static class DigitGrid
 
         float v = Math.Clamp(value, 0f, 1f);
         return Rgb.FromGray((byte)MathF.Round(v * 255f));
+    }
+
+    /// <summary>One colour pixel from its red, green and blue values, each as <see cref="ToColor(float)"/> maps grey; any NaN is red.</summary>
+    internal static Rgb ToColor(float red, float green, float blue)
+    {
+        if (float.IsNaN(red) || float.IsNaN(green) || float.IsNaN(blue))
+        {
+            return NaNColor;
+        }
+
+        return new Rgb(ToColor(red).R, ToColor(green).R, ToColor(blue).R);
     }
 
     private static void DrawLabels(RgbImage img, GridLayout layout, GridLabels? labels)

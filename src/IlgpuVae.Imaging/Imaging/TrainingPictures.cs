@@ -27,17 +27,18 @@ public static class TrainingPictures
     /// directory after each epoch (nothing when the trainer has no run directory). A model of binary images
     /// reconstructs the binarised digits it is tested on.</summary>
     /// <param name="test">The test set whose first ten digits are reconstructed.</param>
+    /// <param name="classNames">The classes' names (<c>MnistData.ClassNames</c>) for a conditional model's rows, or null for "class i".</param>
     /// <returns>The handler.</returns>
     /// <exception cref="ArgumentException">The test set has fewer than <see cref="TestDigits"/> images: said now,
     /// before training, not after the first epoch.</exception>
-    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test)
+    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test, IReadOnlyList<string>? classNames = null)
     {
         CheckTestSet(test);
         var digits = test.Take(TestDigits);
         return (_, e) =>
         {
             if (e.RunDirectory is not null)
-                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch);
+                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch, classNames);
         };
     }
 
@@ -53,15 +54,16 @@ public static class TrainingPictures
     /// <param name="test">The test set whose first ten digits are reconstructed (at least ten images).</param>
     /// <param name="directory">The directory, created if missing.</param>
     /// <param name="epoch">The epoch the model has finished, for the titles.</param>
-    public static void Write(VaeModel model, MnistSet test, string directory, int epoch)
+    /// <param name="classNames">The classes' names for a conditional model's rows, or null for "class i".</param>
+    public static void Write(VaeModel model, MnistSet test, string directory, int epoch, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckTestSet(test);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         const int columns = TestDigits;
-        int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth;
-        if (h * w != d)
-            throw new ArgumentException($"the test images are {test.Rows}x{test.Cols}, the model draws {h}x{w}", nameof(test));
+        int d = test.PixelsPerImage, h = model.Config.ImageHeight, w = model.Config.ImageWidth, c = model.Config.ImageChannels;
+        if (c * h * w != d)
+            throw new ArgumentException($"the test images are {test.Channels}x{test.Rows}x{test.Cols}, the model draws {c}x{h}x{w}", nameof(test));
         // Small images are drawn larger, so a 12x16 picture stays as legible as MNIST's.
         int scale = Math.Max(2, 56 / Math.Max(h, w));
         var images = new float[columns * d];
@@ -77,7 +79,7 @@ public static class TrainingPictures
         var reconstructions = model.Reconstruct(images, conditional ? labels : default);
         string epochText = $"epoch {epoch}";
         DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions], 2, columns,
-            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w);
+            new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w, c);
         if (conditional)
         {
             int classes = model.Config.Classes;
@@ -86,11 +88,11 @@ public static class TrainingPictures
             DigitGrid.Save(Path.Combine(directory, SamplesFile), perDigit, classes, 8, new GridLabels
             {
                 Title = $"Samples per class, {epochText}",
-                RowLabels = Enumerable.Range(0, classes).Select(i => $"class {i}").ToArray(),
-            }, h, scale, w);
+                RowLabels = Enumerable.Range(0, classes).Select(i => classNames is not null && i < classNames.Count ? classNames[i] : $"class {i}").ToArray(),
+            }, h, scale, w, c);
             return;
         }
         var samples = model.Sample(64, SampleSeed);
-        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w);
+        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w, c);
     }
 }

@@ -58,4 +58,21 @@ public sealed record DataLoadOptions
 
     /// <summary>The data set's name (recorded in checkpoints), or null for the training images' directory name.</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// Pictures and arrays only: the height and width every image is brought to (pictures: scaled bilinearly to cover
+    /// it, keeping the aspect ratio, then cropped about the centre), or null to require one size throughout.
+    /// </summary>
+    public (int Height, int Width)? ImageSize { get; init; }
+
+    /// <summary>
+    /// Pictures only: 1 to read every picture as grey, 3 as RGB, or null for the pictures' own (RGB when any has colour).
+    /// </summary>
+    public int? ImageChannels { get; init; }
+
+    /// <summary>
+    /// The seed with which <see cref="TestFraction"/> picks the test images of a folder of pictures or a .npy array
+    /// (<see cref="MnistSet.Split"/>): fixed, so a folder splits the same way every time.
+    /// </summary>
+    public const int HoldOutSeed = 23;
 }

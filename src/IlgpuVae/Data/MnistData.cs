@@ -28,8 +28,8 @@ public sealed class MnistData
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (train.Rows != test.Rows || train.Cols != test.Cols)
-            throw new ArgumentException($"training images are {train.Rows}x{train.Cols} but test images are {test.Rows}x{test.Cols}", nameof(test));
+        if (train.Rows != test.Rows || train.Cols != test.Cols || train.Channels != test.Channels)
+            throw new ArgumentException($"training images are {train.Channels}x{train.Rows}x{train.Cols} but test images are {test.Channels}x{test.Rows}x{test.Cols}", nameof(test));
         if (train.HasLabels != test.HasLabels)
             throw new ArgumentException($"the {(train.HasLabels ? "training" : "test")} images have labels but the {(train.HasLabels ? "test" : "training")} images do not", nameof(test));
         Train = train;
@@ -52,6 +52,50 @@ public sealed class MnistData
 
     /// <summary>The number of classes C: one more than the largest label (10 for MNIST); 0 without labels.</summary>
     public int Classes { get; }
+
+    /// <summary>The images' colour channels C: 1 (grey) or 3 (RGB).</summary>
+    public int ImageChannels => Train.Channels;
+
+    /// <summary>
+    /// The name of each class, label i being ClassNames[i] (an image folder's sub-folder names, sorted ordinally), or
+    /// null where the classes have no names (IDX and .npy labels are numbers). A trained model records them under
+    /// <see cref="ClassNamesKey"/>.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames
+    {
+        get => _classNames;
+        init
+        {
+            if (value is not null && value.Count != Classes)
+                throw new ArgumentException($"{value.Count} class names for {Classes} classes", nameof(value));
+            _classNames = value;
+        }
+    }
+
+    private readonly IReadOnlyList<string>? _classNames;
+
+    /// <summary>The model-file metadata key of <see cref="ClassNames"/>: a JSON array of strings.</summary>
+    public const string ClassNamesKey = "class_names";
+
+    /// <summary>
+    /// The class names a model file records (<see cref="ClassNamesKey"/>), or null for none or an unreadable value.
+    /// </summary>
+    /// <param name="metadata">The file's metadata (<c>Model.Metadata</c>).</param>
+    /// <returns>The names.</returns>
+    public static IReadOnlyList<string>? ClassNamesIn(IReadOnlyDictionary<string, string> metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.TryGetValue(ClassNamesKey, out var json))
+            return null;
+        try
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<string[]>(json);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Image height H.</summary>
     public int ImageHeight => Train.Rows;
@@ -134,6 +178,190 @@ public sealed class MnistData
         if (options.TestLimit is int testLimit)
             test = test.Take(testLimit);
         return new MnistData(train, test, options.Name ?? DefaultName(files.TrainImages), allClasses);
+    }
+
+    /// <summary>
+    /// Loads a folder of pictures (PNG, JPEG, BMP, GIF or TGA). With <c>train</c> and <c>test</c> sub-folders those are
+    /// the splits (the same class folders in each); otherwise the folder is one set from which
+    /// <see cref="DataLoadOptions.TestFraction"/> holds out a seeded random share (<see cref="DataLoadOptions.HoldOutSeed"/>).
+    /// A folder of class folders is labelled (label i is the i-th name in ordinal order, kept as <see cref="ClassNames"/>);
+    /// a folder of pictures alone is unlabelled. Every file is checked before anything is returned.
+    /// </summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="options">Hold-out fraction, image size, channels, limits and name; null for none.</param>
+    /// <returns>The splits, named after the folder unless a name is given.</returns>
+    /// <exception cref="DataUnavailableException">The folder does not exist, or it has no test split and no fraction is given.</exception>
+    /// <exception cref="DataFormatException">A file is no decodable picture, sizes differ without an image size, a class
+    /// folder is empty, the folder holds no pictures, or the splits' classes differ; the message names the file or folder.</exception>
+    public static MnistData LoadFolder(string directory, DataLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        options ??= new DataLoadOptions();
+        CheckOptions(options);
+        if (!Directory.Exists(directory))
+            throw new DataUnavailableException($"data directory {directory} does not exist");
+        string trainDirectory = Path.Combine(directory, "train"), testDirectory = Path.Combine(directory, "test");
+        MnistSet train, test;
+        string[]? classes;
+        if (Directory.Exists(trainDirectory) && Directory.Exists(testDirectory))
+        {
+            if (options.TestFraction is not null)
+                throw new ArgumentException($"a test fraction is for data without a test split; {directory} has test/", nameof(options));
+            var trainFiles = ImageFolder.List(trainDirectory, out classes);
+            var testFiles = ImageFolder.List(testDirectory, out var testClasses);
+            if (!(classes ?? []).SequenceEqual(testClasses ?? []) || (classes is null) != (testClasses is null))
+                throw new DataFormatException($"{testDirectory}: class folders [{string.Join(", ", testClasses ?? [])}] differ from {trainDirectory}'s [{string.Join(", ", classes ?? [])}]");
+            // One size and one channel count for both splits: read as one list, then cut.
+            var both = ImageFolder.Read([.. trainFiles, .. testFiles], classes is not null, options.ImageSize, options.ImageChannels);
+            train = both.Slice(0, trainFiles.Count);
+            test = both.Slice(trainFiles.Count, testFiles.Count);
+        }
+        else
+        {
+            var files = ImageFolder.List(directory, out classes);
+            if (options.TestFraction is not double fraction)
+                throw new DataUnavailableException($"no test images in {directory} (no train/ and test/ sub-folders): hold out a fraction of the pictures");
+            var all = ImageFolder.Read(files, classes is not null, options.ImageSize, options.ImageChannels);
+            (train, test) = HoldOut(all, fraction, directory);
+        }
+        return Finish(train, test, options, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))), classes);
+    }
+
+    /// <summary>
+    /// Loads images from a NumPy .npy file, and their labels from a second one, holding out
+    /// <see cref="DataLoadOptions.TestFraction"/> of them (seeded, <see cref="DataLoadOptions.HoldOutSeed"/>) for testing.
+    /// Images are uint8 (0-255) or float32 in [0, 1] (a value outside, or NaN, is refused naming its index), shaped
+    /// N x H x W (grey), N x H x W x C or N x C x H x W: a 4-dimensional array is channels-last when its last size is 1
+    /// or 3, else channels-first when its second is. Labels are N integers (uint8, int8, int32 or int64) in 0-255.
+    /// </summary>
+    /// <param name="imagesPath">The images' .npy file.</param>
+    /// <param name="labelsPath">The labels' .npy file, or null for unlabelled images.</param>
+    /// <param name="options">The test fraction (required), limits and name.</param>
+    /// <returns>The splits, named after the file unless a name is given.</returns>
+    /// <exception cref="DataUnavailableException">A file does not exist, or no test fraction is given.</exception>
+    /// <exception cref="DataFormatException">A file is no .npy array of a shape and type above, or the two do not agree.</exception>
+    public static MnistData LoadNpy(string imagesPath, string? labelsPath, DataLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(imagesPath);
+        options ??= new DataLoadOptions();
+        CheckOptions(options);
+        if (options.ImageSize is not null || options.ImageChannels is not null)
+            throw new ArgumentException("an image size or channel count is for pictures; a .npy array has its own shape", nameof(options));
+        var all = ReadNpySet(imagesPath, labelsPath);
+        if (options.TestFraction is not double fraction)
+            throw new DataUnavailableException($"no test images beside {imagesPath}: hold out a fraction of the training images");
+        var (train, test) = HoldOut(all, fraction, imagesPath);
+        return Finish(train, test, options, Path.GetFileNameWithoutExtension(imagesPath), null);
+    }
+
+    private static MnistSet ReadNpySet(string imagesPath, string? labelsPath)
+    {
+        var array = Npy.Read(imagesPath);
+        string shape = $"({string.Join(", ", array.Shape)})";
+        int count, channels, height, width;
+        bool channelsLast = false;
+        switch (array.Shape)
+        {
+            case [int n, int h, int w]:
+                (count, channels, height, width) = (n, 1, h, w);
+                break;
+            case [int n, int h, int w, int c] when c is 1 or 3:
+                (count, channels, height, width, channelsLast) = (n, c, h, w, true);
+                break;
+            case [int n, int c, int h, int w] when c is 1 or 3:
+                (count, channels, height, width) = (n, c, h, w);
+                break;
+            default:
+                throw new DataFormatException($"{imagesPath}: shape {shape} is not N x H x W, N x H x W x C or N x C x H x W with C = 1 or 3");
+        }
+        if (count == 0 || height == 0 || width == 0)
+            throw new DataFormatException($"{imagesPath}: shape {shape} holds no images");
+        byte[] bytes;
+        if (array.Type == "u1")
+        {
+            bytes = array.Data;
+        }
+        else if (array.Type == "f4")
+        {
+            var floats = array.Floats();
+            if (Pixels.FirstOutsideUnit(floats) is int bad)
+                throw new DataFormatException($"{imagesPath}: value {floats[bad].ToString(CultureInfo.InvariantCulture)} at index {bad} is outside [0, 1] (float32 images must lie in [0, 1]; uint8 ones in 0-255)");
+            bytes = Pixels.ToBytes(floats);
+        }
+        else
+        {
+            throw new DataFormatException($"{imagesPath}: images of {array.Type}; give uint8 (0-255) or float32 (0-1)");
+        }
+        if (channelsLast && channels > 1)
+            bytes = ChannelsFirst(bytes, count, height * width, channels);
+        byte[]? labels = null;
+        if (labelsPath is not null)
+        {
+            var labelArray = Npy.Read(labelsPath);
+            if (labelArray.Shape is not [int labelCount] || labelArray.Type == "f4")
+                throw new DataFormatException($"{labelsPath}: labels must be one integer per image, a 1-dimensional integer array; got ({string.Join(", ", labelArray.Shape)}) of {labelArray.Type}");
+            if (labelCount != count)
+                throw new DataFormatException($"{labelsPath}: {labelCount} labels for the {count} images of {imagesPath}");
+            var values = labelArray.Integers();
+            int outside = Array.FindIndex(values, v => v is < 0 or > 255);
+            if (outside >= 0)
+                throw new DataFormatException($"{labelsPath}: label {values[outside]} at index {outside} is outside 0-255");
+            labels = values.Select(v => (byte)v).ToArray();
+        }
+        return MnistSet.FromBytes(bytes, count, channels, height, width, labels);
+    }
+
+    // N x (H W) x C interleaved to N x C x (H W) planes.
+    private static byte[] ChannelsFirst(byte[] interleaved, int count, int pixels, int channels)
+    {
+        var planes = new byte[interleaved.Length];
+        int d = pixels * channels;
+        for (int n = 0; n < count; n++)
+            Pixels.ToPlanes(interleaved.AsSpan(n * d, d), channels, planes.AsSpan(n * d, d));
+        return planes;
+    }
+
+    /// <summary>Whether <paramref name="directory"/> is one for <see cref="LoadFolder"/>: it exists and holds no
+    /// IDX training images under MNIST's name (such a directory is <see cref="Load(string, int?, int?)"/>'s).</summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>True for a folder of pictures (or an empty one, which <see cref="LoadFolder"/> reports).</returns>
+    public static bool HoldsPictures(string directory) => ImageFolder.HoldsPictures(directory);
+
+    // The seeded random hold-out of pictures and arrays, with the data error that names the source.
+    private static (MnistSet Train, MnistSet Test) HoldOut(MnistSet all, double fraction, string source)
+    {
+        int held = Math.Max(1, (int)Math.Round(fraction * all.Count));
+        if (held >= all.Count)
+            throw new DataFormatException($"{source}: holding out {held} of {all.Count} images leaves none to train on");
+        return all.Split(fraction, DataLoadOptions.HoldOutSeed);
+    }
+
+    private static void CheckOptions(DataLoadOptions options)
+    {
+        if (options.TrainLimit is int tl)
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tl, nameof(options));
+        if (options.TestLimit is int sl)
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sl, nameof(options));
+        if (options.TestFraction is double f && !(f > 0 && f < 1))
+            throw new ArgumentException($"test fraction must lie strictly between 0 and 1, got {f.ToString(CultureInfo.InvariantCulture)}", nameof(options));
+        if (options.ImageSize is { } size && (size.Height <= 0 || size.Width <= 0 || (long)size.Height * size.Width > int.MaxValue / 3))
+            throw new ArgumentException($"image size {size.Height}x{size.Width} is not a positive size of at most {int.MaxValue / 3} pixels", nameof(options));
+        if (options.ImageChannels is int c && c is not (1 or 3))
+            throw new ArgumentException($"image channels must be 1 or 3, got {c}", nameof(options));
+    }
+
+    // The limits and the name, the class count taken before any limit.
+    private static MnistData Finish(MnistSet train, MnistSet test, DataLoadOptions options, string defaultName, string[]? classNames)
+    {
+        int? allClasses = train.HasLabels ? Math.Max(ClassCount(train.Labels, test.Labels), classNames?.Length ?? 0) : null;
+        if (options.TrainLimit is int trainLimit)
+            train = train.Take(trainLimit);
+        if (options.TestLimit is int testLimit)
+            test = test.Take(testLimit);
+        return new MnistData(train, test, options.Name ?? (string.IsNullOrWhiteSpace(defaultName) ? "data" : defaultName), allClasses)
+        {
+            ClassNames = classNames,
+        };
     }
 
     /// <summary>Loads one split from an image file and a label file.</summary>

@@ -1,8 +1,11 @@
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// One split (train or test) of MNIST or any other IDX image set in memory: images as row-major bytes
-/// (0 = background, 255 = ink) and, where the data set has them, their class labels.
+/// One split (train or test) of an image set in memory (MNIST, any IDX set, a folder of pictures, a .npy array, or
+/// arrays of one's own): images as bytes (0 = black or background, 255 = full intensity), each laid out C x H x W
+/// (channel planes of row-major pixels; C = 1 for grey, 3 for RGB), and, where the data set has them, their class
+/// labels. Build one from memory with <see cref="FromBytes"/> or <see cref="FromFloats"/>; cut one with
+/// <see cref="Split"/>.
 /// </summary>
 public sealed class MnistSet
 {
@@ -17,22 +20,26 @@ public sealed class MnistSet
     {
     }
 
-    private MnistSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled)
+    private MnistSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled, int channels = 1)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(cols);
-        long pixels = (long)rows * cols;
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), $"images have 1 (grey) or 3 (RGB) channels, not {channels}");
+        long pixels = (long)channels * rows * cols;
+        if (pixels > int.MaxValue)
+            throw new ArgumentException($"images of {channels}x{rows}x{cols} values are too large", nameof(images));
         if (images.Length % pixels != 0)
         {
-            throw new ArgumentException($"{images.Length} bytes of images are not a whole number of {rows}x{cols} images", nameof(images));
+            throw new ArgumentException($"{images.Length} bytes of images are not a whole number of {Shape(channels, rows, cols)} images", nameof(images));
         }
 
         int count = (int)(images.Length / pixels);
         if (labels is not null && labels.Length != count)
         {
             throw new ArgumentException(
-                $"{images.Length} bytes of images do not make {labels.Length} images of {rows}x{cols}", nameof(images));
+                $"{images.Length} bytes of images do not make {labels.Length} images of {Shape(channels, rows, cols)}", nameof(images));
         }
 
         Images = images;
@@ -42,7 +49,127 @@ public sealed class MnistSet
         HasLabels = labelled;
         Rows = rows;
         Cols = cols;
+        Channels = channels;
     }
+
+    private static string Shape(int channels, int rows, int cols) => channels == 1 ? $"{rows}x{cols}" : $"{channels}x{rows}x{cols}";
+
+    /// <summary>
+    /// A set from bytes in memory (0-255 per value), checked as files are: <paramref name="count"/> images of
+    /// <paramref name="channels"/> x <paramref name="height"/> x <paramref name="width"/> values, image after image, each
+    /// channel plane after plane (NCHW). The bytes are copied.
+    /// </summary>
+    /// <param name="images">count x C x H x W bytes.</param>
+    /// <param name="count">N, at least 1.</param>
+    /// <param name="channels">C: 1 (grey) or 3 (RGB).</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="labels">N class labels, or null for an unlabelled set.</param>
+    /// <returns>The set.</returns>
+    /// <exception cref="ArgumentException">A size is not positive, C is not 1 or 3, or the buffers do not hold N images (and N labels).</exception>
+    public static MnistSet FromBytes(ReadOnlySpan<byte> images, int count, int channels, int height, int width, byte[]? labels = null)
+    {
+        CheckCount(images.Length, count, channels, height, width, labels);
+        return new MnistSet(images.ToArray(), labels?.ToArray(), height, width, labels is not null, channels);
+    }
+
+    /// <summary>
+    /// A set from floats in [0, 1] in memory, laid out as for <see cref="FromBytes"/>. The set holds 8-bit values, as
+    /// every data source does: each float becomes round(255 x) (so k / 255 comes back exactly). A value outside [0, 1]
+    /// or NaN is refused, naming its index.
+    /// </summary>
+    /// <param name="images">count x C x H x W values in [0, 1].</param>
+    /// <param name="count">N, at least 1.</param>
+    /// <param name="channels">C: 1 (grey) or 3 (RGB).</param>
+    /// <param name="height">H.</param>
+    /// <param name="width">W.</param>
+    /// <param name="labels">N class labels, or null for an unlabelled set.</param>
+    /// <returns>The set.</returns>
+    /// <exception cref="ArgumentException">As for <see cref="FromBytes"/>, or a value is outside [0, 1] or NaN.</exception>
+    public static MnistSet FromFloats(ReadOnlySpan<float> images, int count, int channels, int height, int width, byte[]? labels = null)
+    {
+        CheckCount(images.Length, count, channels, height, width, labels);
+        if (Pixels.FirstOutsideUnit(images) is int bad)
+            throw new ArgumentException($"value {images[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at index {bad} is outside [0, 1]", nameof(images));
+        return new MnistSet(Pixels.ToBytes(images), labels?.ToArray(), height, width, labels is not null, channels);
+    }
+
+    private static void CheckCount(int length, int count, int channels, int height, int width, byte[]? labels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), $"images have 1 (grey) or 3 (RGB) channels, not {channels}");
+        if ((long)count * channels * height * width != length)
+            throw new ArgumentException($"{length} values are not {count} images of {Shape(channels, height, width)}", "images");
+        if (labels is not null && labels.Length != count)
+            throw new ArgumentException($"{labels.Length} labels for {count} images", nameof(labels));
+    }
+
+    /// <summary>
+    /// Cuts the set in two at random: round(fraction x N) images (at least one) chosen by a seeded Fisher-Yates shuffle
+    /// become the test split, the rest the training split, each in the set's order. The same seed gives the same split
+    /// on every machine.
+    /// </summary>
+    /// <param name="testFraction">The test split's share, strictly between 0 and 1.</param>
+    /// <param name="seed">The shuffle's seed.</param>
+    /// <returns>The two splits, labels kept or absent alike.</returns>
+    /// <exception cref="ArgumentException">The fraction is not in (0, 1), or it leaves no image to train on.</exception>
+    public (MnistSet Train, MnistSet Test) Split(double testFraction, int seed)
+    {
+        if (!(testFraction > 0 && testFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(testFraction), $"the test fraction must lie strictly between 0 and 1, got {testFraction}");
+        // Rounded, not ceiled, as for IDX files: 0.2 of 100 images is 20.
+        int held = Math.Max(1, (int)Math.Round(testFraction * Count));
+        if (held >= Count)
+            throw new ArgumentException($"holding out {held} of {Count} images leaves none to train on", nameof(testFraction));
+        var order = Permutation(seed, 0, Count);
+        var test = order[..held];
+        var train = order[held..];
+        Array.Sort(test);
+        Array.Sort(train);
+        return (Select(train), Select(test));
+    }
+
+    /// <summary>
+    /// A seeded Fisher-Yates permutation of 0 to <paramref name="count"/> - 1, the same on every run: the training
+    /// engine's shuffle of each epoch (which lives here, below the trainer, so that <see cref="Split"/> shares it).
+    /// </summary>
+    /// <param name="seed">The seed.</param>
+    /// <param name="epoch">The epoch (0 for a split).</param>
+    /// <param name="count">Items.</param>
+    /// <returns>The permutation.</returns>
+    internal static int[] Permutation(int seed, int epoch, int count)
+    {
+        var order = new int[count];
+        for (int i = 0; i < count; i++)
+            order[i] = i;
+        var random = new Random(unchecked(seed * 1_000_003 + epoch * 7919));
+        for (int i = count - 1; i > 0; i--)
+        {
+            int j = random.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>The images at <paramref name="indices"/>, copied, in that order.</summary>
+    internal MnistSet Select(IReadOnlyList<int> indices)
+    {
+        int d = PixelsPerImage;
+        var images = new byte[(long)indices.Count * d];
+        var labels = new byte[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Images.AsSpan(indices[i] * d, d).CopyTo(images.AsSpan(i * d, d));
+            labels[i] = Labels[indices[i]];
+        }
+        return new MnistSet(images, HasLabels ? labels : null, Rows, Cols, HasLabels, Channels);
+    }
+
+    /// <summary>The images' colour channels C: 1 (grey) or 3 (RGB, the red plane first).</summary>
+    public int Channels { get; }
 
     /// <summary>Creates a set of images without labels (a plain VAE trains on these; the CVAE and the classifier cannot).</summary>
     /// <param name="images">The pixels, <c>count * rows * cols</c> bytes, image after image, row-major.</param>
@@ -52,7 +179,7 @@ public sealed class MnistSet
     /// <exception cref="ArgumentException">The buffer is not a whole number of images.</exception>
     public static MnistSet Unlabelled(byte[] images, int rows, int cols) => new(images, null, rows, cols, labelled: false);
 
-    /// <summary>The pixels of all images, <see cref="Count"/> * <see cref="PixelsPerImage"/> bytes, row-major.</summary>
+    /// <summary>The values of all images, <see cref="Count"/> * <see cref="PixelsPerImage"/> bytes, each image C x H x W.</summary>
     public byte[] Images { get; }
 
     /// <summary>The class of each image (the digit, for MNIST); all 0 when <see cref="HasLabels"/> is false.</summary>
@@ -70,8 +197,8 @@ public sealed class MnistSet
     /// <summary>Columns per image, the width W (28 for MNIST).</summary>
     public int Cols { get; }
 
-    /// <summary>Pixels per image, <see cref="Rows"/> * <see cref="Cols"/>: the model's input size D.</summary>
-    public int PixelsPerImage => Rows * Cols;
+    /// <summary>Values per image, <see cref="Channels"/> * <see cref="Rows"/> * <see cref="Cols"/>: the model's input size D.</summary>
+    public int PixelsPerImage => Channels * Rows * Cols;
 
     /// <summary>The pixels of one image.</summary>
     /// <param name="index">The image, 0 to <see cref="Count"/> - 1.</param>
@@ -95,7 +222,7 @@ public sealed class MnistSet
     /// <summary>Images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1, copied, labels kept or absent alike.</summary>
     internal MnistSet Slice(int start, int count) => new(
         Images[(start * PixelsPerImage)..((start + count) * PixelsPerImage)],
-        HasLabels ? Labels[start..(start + count)] : null, Rows, Cols, HasLabels);
+        HasLabels ? Labels[start..(start + count)] : null, Rows, Cols, HasLabels, Channels);
 
     /// <summary>The largest label, or null for an empty set: what a model's class count must exceed.</summary>
     /// <returns>The label.</returns>
@@ -118,6 +245,6 @@ public sealed class MnistSet
         var pixels = new byte[Images.Length];
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = Kernels.ImportanceKernels.Uniform(key, (ulong)i) < Images[i] * (1f / 255f) ? (byte)255 : (byte)0;
-        return new MnistSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels);
+        return new MnistSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels, Channels);
     }
 }

@@ -17,4 +17,8 @@ namespace IlgpuVae.Figures;
 /// <param name="ColumnLabels">One label per column, or null for none.</param>
 /// <param name="EmptyCells">Cells (row * Columns + column) without an image, drawn as empty rather than black.</param>
 public sealed record DigitFigure(float[] Cells, int Rows, int Columns, int ImageHeight, int ImageWidth, string? Title,
-    IReadOnlyList<string?>? RowLabels, IReadOnlyList<string?>? ColumnLabels, IReadOnlyList<int> EmptyCells);
+    IReadOnlyList<string?>? RowLabels, IReadOnlyList<string?>? ColumnLabels, IReadOnlyList<int> EmptyCells)
+{
+    /// <summary>The images' colour channels C: 1 (grey), or 3 (each cell C x H x W, red plane first).</summary>
+    public int ImageChannels { get; init; } = 1;
+}

@@ -30,11 +30,12 @@ public static class DigitFigures
     /// <param name="columns">Images per pair of rows (at most count are used).</param>
     /// <param name="imageLabels">A label per image (e.g. its index), or null.</param>
     /// <param name="title">The figure's title.</param>
+    /// <param name="imageChannels">C: 1 (grey) or 3 (colour, C x H x W); C x H x W = D.</param>
     /// <returns>The figure.</returns>
     public static DigitFigure Reconstructions(ReadOnlySpan<float> inputs, ReadOnlySpan<float> reconstructions, int imageHeight,
-        int imageWidth, int columns, IReadOnlyList<string>? imageLabels, string? title)
+        int imageWidth, int columns, IReadOnlyList<string>? imageLabels, string? title, int imageChannels = 1)
     {
-        int d = PixelsPerImage(imageHeight, imageWidth);
+        int d = PixelsPerImage(imageHeight, imageWidth, imageChannels);
         if (inputs.Length != reconstructions.Length || inputs.Length % d != 0 || inputs.Length == 0)
             throw new ArgumentException($"{inputs.Length} input and {reconstructions.Length} reconstructed values are not the same whole number of {d}-pixel images", nameof(reconstructions));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
@@ -57,7 +58,7 @@ public static class DigitFigures
             }
         return new DigitFigure(cells, 2 * pairs, columns, imageHeight, imageWidth, title,
             Enumerable.Range(0, 2 * pairs).Select(r => (string?)(r % 2 == 0 ? "input" : "recon")).ToArray(),
-            pairs == 1 ? imageLabels?.Take(columns).ToArray() : null, empty);
+            pairs == 1 ? imageLabels?.Take(columns).ToArray() : null, empty) { ImageChannels = imageChannels };
     }
 
     /// <summary>
@@ -108,7 +109,7 @@ public static class DigitFigures
         if (cells.Count != rowLabels.Count * columns * d)
             throw new ArgumentException($"end images must have {d} pixels each", nameof(paths));
         return new DigitFigure(cells.ToArray(), rowLabels.Count, columns, model.Config.ImageHeight, model.Config.ImageWidth, title,
-            rowLabels, columnLabels, []);
+            rowLabels, columnLabels, []) { ImageChannels = model.Config.ImageChannels };
     }
 
     /// <summary>Style transfer: one row per input, the input first, then its code decoded as each class.</summary>
@@ -118,11 +119,13 @@ public static class DigitFigures
     /// <param name="imageHeight">H; H x W = D.</param>
     /// <param name="imageWidth">W.</param>
     /// <param name="title">The figure's title.</param>
-    /// <returns>The figure, its columns labelled "input", "0", "1", ...</returns>
+    /// <param name="imageChannels">C: 1 (grey) or 3 (colour); C x H x W = D.</param>
+    /// <param name="classNames">The classes' names for the column labels, or null for "0", "1", ...</param>
+    /// <returns>The figure, its columns labelled "input", then each class.</returns>
     public static DigitFigure StyleTransfer(ReadOnlySpan<float> inputs, ReadOnlySpan<float> transferred, int classes, int imageHeight,
-        int imageWidth, string? title)
+        int imageWidth, string? title, int imageChannels = 1, IReadOnlyList<string>? classNames = null)
     {
-        int d = PixelsPerImage(imageHeight, imageWidth);
+        int d = PixelsPerImage(imageHeight, imageWidth, imageChannels);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
         int count = inputs.Length / d;
         if (inputs.Length % d != 0 || transferred.Length != count * classes * d)
@@ -133,14 +136,17 @@ public static class DigitFigures
             inputs.Slice(i * d, d).CopyTo(cells.AsSpan(i * (classes + 1) * d));
             transferred.Slice(i * classes * d, classes * d).CopyTo(cells.AsSpan((i * (classes + 1) + 1) * d));
         }
-        string?[] columnLabels = ["input", .. Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture))];
-        return new DigitFigure(cells, count, classes + 1, imageHeight, imageWidth, title, null, columnLabels, []);
+        string?[] columnLabels = ["input", .. Enumerable.Range(0, classes)
+            .Select(c => classNames is not null && c < classNames.Count ? classNames[c] : c.ToString(CultureInfo.InvariantCulture))];
+        return new DigitFigure(cells, count, classes + 1, imageHeight, imageWidth, title, null, columnLabels, []) { ImageChannels = imageChannels };
     }
 
-    private static int PixelsPerImage(int height, int width)
+    private static int PixelsPerImage(int height, int width, int channels = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        return checked(height * width);
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), $"images have 1 or 3 channels, not {channels}");
+        return checked(channels * height * width);
     }
 }

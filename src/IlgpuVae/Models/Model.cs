@@ -56,7 +56,7 @@ public abstract class Model : IDisposable
     {
         ArgumentNullException.ThrowIfNull(set);
         if (set.PixelsPerImage != InputSize)
-            throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({set.Rows}x{set.Cols})");
+            throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({(set.Channels == 1 ? "" : $"{set.Channels}x")}{set.Rows}x{set.Cols})");
         if (LabelClasses > 0 && set.MaxLabel() is int label && label >= LabelClasses)
             throw new ArgumentException($"the model knows {LabelClasses} classes (0-{LabelClasses - 1}); the data has label {label}");
     }

@@ -63,33 +63,41 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     private readonly int _imageHeight, _imageWidth;
 
     /// <summary>
-    /// The image height H, with <see cref="ImageWidth"/> H x W = D: what pictures, the manifold and IDX export lay the
+    /// The image's colour channels C: 1 (grey) or 3 (RGB). A row of the input is one image laid out C x H x W (NCHW), so
+    /// <see cref="InputSize"/> D = C x H x W; the Bernoulli likelihood applies to every channel value. Checkpoints without
+    /// "image_channels" mean 1. Not to be confused with <see cref="Channels"/>, the convolutions' widths.
+    /// </summary>
+    public int ImageChannels { get; init; } = 1;
+
+    /// <summary>
+    /// The image height H, with <see cref="ImageWidth"/> and <see cref="ImageChannels"/> C x H x W = D: what pictures, the manifold and IDX export lay the
     /// D outputs out as. Unset, it is the side of a square image of D pixels (28 for MNIST's 784), which is what
     /// checkpoints written before the size was recorded mean; a D that is not square is then one row of D pixels.
     /// </summary>
     public int ImageHeight
     {
-        get => _imageHeight > 0 ? _imageHeight : ImpliedShape(InputSize).Height;
+        get => _imageHeight > 0 ? _imageHeight : ImpliedShape(InputSize / Math.Max(ImageChannels, 1)).Height;
         init => _imageHeight = value;
     }
 
     /// <summary>The image width W; see <see cref="ImageHeight"/>.</summary>
     public int ImageWidth
     {
-        get => _imageWidth > 0 ? _imageWidth : ImpliedShape(InputSize).Width;
+        get => _imageWidth > 0 ? _imageWidth : ImpliedShape(InputSize / Math.Max(ImageChannels, 1)).Width;
         init => _imageWidth = value;
     }
 
     /// <summary>Whether the image size was given rather than implied by the input size.</summary>
     internal bool HasImageSize => _imageHeight > 0 && _imageWidth > 0;
 
-    /// <summary>This configuration for images of <paramref name="height"/> x <paramref name="width"/> pixels: the
-    /// input size becomes their product and the image size is recorded.</summary>
+    /// <summary>This configuration for images of <paramref name="channels"/> x <paramref name="height"/> x
+    /// <paramref name="width"/> values: the input size becomes their product and the image shape is recorded.</summary>
     /// <param name="height">H.</param>
     /// <param name="width">W.</param>
+    /// <param name="channels">C, 1 (grey) or 3 (RGB).</param>
     /// <returns>The configuration.</returns>
-    public VaeConfig ForImages(int height, int width) =>
-        this with { InputSize = height * width, ImageHeight = height, ImageWidth = width };
+    public VaeConfig ForImages(int height, int width, int channels = 1) =>
+        this with { InputSize = channels * height * width, ImageHeight = height, ImageWidth = width, ImageChannels = channels };
 
     private static (int Height, int Width) ImpliedShape(int pixels)
     {
@@ -116,15 +124,18 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <param name="classes">C for a conditional model (the label enters the dense layers), else 0.</param>
     /// <param name="height">The image's rows.</param>
     /// <param name="width">The image's columns.</param>
+    /// <param name="imageChannels">The image's colour channels C (1 or 3): the first convolution's input and the last
+    /// transposed convolution's output.</param>
     /// <returns>The configuration.</returns>
     public static VaeConfig Convolutional(int latent = 20, IReadOnlyList<int>? channels = null, IReadOnlyList<int>? dense = null,
-        int classes = 0, int height = 28, int width = 28) =>
-        new(height * width, dense ?? [400], latent, classes)
+        int classes = 0, int height = 28, int width = 28, int imageChannels = 1) =>
+        new(imageChannels * height * width, dense ?? [400], latent, classes)
         {
             Architecture = VaeArchitecture.Convolutional,
             Channels = channels ?? [32, 64],
             ImageHeight = height,
             ImageWidth = width,
+            ImageChannels = imageChannels,
         };
 
     /// <summary>Dense, or convolutions first.</summary>
@@ -147,7 +158,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
                 height = (height + 2 * ConvPadding - ConvKernel) / ConvStride + 1;
                 width = (width + 2 * ConvPadding - ConvKernel) / ConvStride + 1;
             }
-            return (Channels.Count > 0 ? Channels[^1] : 1, height, width);
+            return (Channels.Count > 0 ? Channels[^1] : ImageChannels, height, width);
         }
     }
 
@@ -178,7 +189,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     public bool Equals(VaeConfig? other) => other is not null && (ReferenceEquals(this, other) ||
         (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent && Classes == other.Classes
          && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
-         && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth));
+         && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
+         && ImageChannels == other.ImageChannels));
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -196,6 +208,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             hash.Add(channels);
         hash.Add(ImageHeight);
         hash.Add(ImageWidth);
+        hash.Add(ImageChannels);
         return hash.ToHashCode();
     }
 
@@ -223,8 +236,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"unknown decoder conditioning {(int)Conditioning}");
         if (!IsConditional && Conditioning != DecoderConditioning.FirstLayer)
             throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
-        if (_imageHeight < 0 || _imageWidth < 0 || (long)ImageHeight * ImageWidth != InputSize)
-            throw new ArgumentException($"images of {ImageHeight}x{ImageWidth} pixels do not make the input size {InputSize}");
+        if (ImageChannels is not (1 or 3))
+            throw new ArgumentException($"image channels must be 1 (grey) or 3 (RGB), got {ImageChannels}");
+        if (_imageHeight < 0 || _imageWidth < 0 || (long)ImageChannels * ImageHeight * ImageWidth != InputSize)
+            throw new ArgumentException(ImageChannels == 1
+                ? $"images of {ImageHeight}x{ImageWidth} pixels do not make the input size {InputSize}"
+                : $"images of {ImageChannels}x{ImageHeight}x{ImageWidth} values do not make the input size {InputSize}");
         // Layer widths are ints: [mu | logvar] is 2Z wide, a label adds C to a layer's input.
         if (2L * Latent > int.MaxValue)
             throw new ArgumentException($"latent size {Latent} is too large; at most {int.MaxValue / 2}");
@@ -287,7 +304,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
     /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer". The image
-    /// size is "image_height" and "image_width"; checkpoints without them mean a square image (28 x 28 for 784 inputs).
+    /// size is "image_height" and "image_width"; checkpoints without them mean a square image (28 x 28 for 784 inputs). A colour
+    /// model carries "image_channels" (3); without it, 1.
     /// </summary>
     public Dictionary<string, string> ToMetadata()
     {
@@ -303,6 +321,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
             ["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
         };
+        // Written only for colour, so the files of grey-scale models read as before.
+        if (ImageChannels != 1)
+            metadata["image_channels"] = ImageChannels.ToString(CultureInfo.InvariantCulture);
         if (IsConditional)
             metadata["decoder_conditioning"] = ConditioningName(Conditioning);
         // Written only when not ReLU, so the files of ReLU models read as before.
@@ -346,6 +367,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         {
             ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
             ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
+            ImageChannels = metadata.TryGetValue("image_channels", out var ic) ? Int("image_channels", ic) : 1,
         };
         if (metadata.TryGetValue("activation", out var activation))
         {
@@ -379,10 +401,10 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return config;
     }
 
-    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20" or, with the label at every decoder
+    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20", "vae 3x32x32=3072-400-20" or, with the label at every decoder
     /// layer, "cvae 784+10-400-20 (label at every decoder layer)".</summary>
     public override string ToString() =>
-        $"{Kind} {(IsConvolutional ? $"1x{ImageHeight}x{ImageWidth}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +
+        $"{Kind} {(IsConvolutional ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}" : ImageChannels != 1 ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}={InputSize}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +
         (IsConvolutional ? string.Concat(Channels.Select(c => $"c{c}-")) : "") + $"{string.Join("-", Hidden)}-{Latent}" +
         (Activation != HiddenActivation.Relu ? $" {ActivationName(Activation)}" : "") +
         (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");

@@ -203,10 +203,10 @@ internal sealed class VaeNetwork : IDisposable
         config.Activation == HiddenActivation.Tanh ? Activation.Tanh : Activation.Relu;
 
     /// <summary>
-    /// The convolutional graph (PyTorch's module: tools/pytorch/conv_vae.py): x (B, 1 H W) -> Conv2d + ReLU per
+    /// The convolutional graph (PyTorch's module: tools/pytorch/conv_vae.py): x (B, C H W) -> Conv2d + ReLU per
     /// channel width (encoder_conv.i) -> ([h | onehot]) -> Linear + ReLU (encoder_dense.i) -> [mu | logvar] -> z ->
     /// ([z | onehot]) -> Linear + ReLU (decoder_dense.i, the last one back to the convolutions' output size) ->
-    /// ConvTranspose2d + ReLU (decoder_conv.i; the last one to one channel, no activation) -> logits (B, H W).
+    /// ConvTranspose2d + ReLU (decoder_conv.i; the last one to the image's C channels, no activation) -> logits (B, C H W).
     /// Flattening and unflattening are no layers: a row is already an image in NCHW order.
     /// </summary>
     private static List<Layer> BuildConvolutional(VaeConfig config, out int sampleIndex, int maxSamples)
@@ -215,7 +215,7 @@ internal sealed class VaeNetwork : IDisposable
         int k = VaeConfig.ConvKernel, stride = VaeConfig.ConvStride, padding = VaeConfig.ConvPadding;
         var hidden = HiddenOf(config);
         var layers = new List<Layer>();
-        int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
+        int channels = config.ImageChannels, height = config.ImageHeight, width = config.ImageWidth;
         var sizes = new List<(int Height, int Width)>();
         for (int i = 0; i < config.Channels.Count; i++)
         {
@@ -253,7 +253,7 @@ internal sealed class VaeNetwork : IDisposable
         }
         for (int i = config.Channels.Count - 1, t = 0; i >= 0; i--, t++)
         {
-            int outChannels = i > 0 ? config.Channels[i - 1] : 1;
+            int outChannels = i > 0 ? config.Channels[i - 1] : config.ImageChannels;
             layers.Add(new ConvTranspose2d($"decoder_conv.{t}", channels, height, width, outChannels, k, stride, padding,
                 i > 0 ? hidden : Activation.Identity));
             channels = outChannels;

@@ -29,6 +29,9 @@ internal static class DataFingerprint
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], set.Cols);
         BinaryPrimitives.WriteInt32LittleEndian(header[12..], set.HasLabels ? 1 : 0);
         hash.AppendData(header);
+        // Colour sets only, so the fingerprints of grey-scale runs stay what they were.
+        if (set.Channels != 1)
+            hash.AppendData(BitConverter.GetBytes(set.Channels));
         hash.AppendData(set.Images);
         hash.AppendData(set.Labels);
         return Convert.ToHexStringLower(hash.GetHashAndReset());

@@ -303,6 +303,7 @@ internal sealed class RunDirectory
                 {
                     ImageHeight = json.ImageHeight ?? 0,
                     ImageWidth = json.ImageWidth ?? 0,
+                    ImageChannels = json.ImageChannels ?? 1,
                     Activation = json.Activation is null ? HiddenActivation.Relu
                         : VaeConfig.TryParseActivation(json.Activation, out var activation) ? activation
                         : throw new InvalidDataException($"activation '{json.Activation}' is not relu or tanh"),
@@ -474,6 +475,7 @@ internal sealed class RunDirectory
         InputSize = o.Model.InputSize,
         ImageHeight = o.Model.ImageHeight,
         ImageWidth = o.Model.ImageWidth,
+        ImageChannels = o.Model.ImageChannels == 1 ? null : o.Model.ImageChannels,
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
@@ -504,6 +506,9 @@ internal sealed class RunDirectory
         public int InputSize { get; set; }
         public int? ImageHeight { get; set; }
         public int? ImageWidth { get; set; }
+        // Written only for colour images, so the config.json of a grey-scale run reads as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? ImageChannels { get; set; }
         public int[] Hidden { get; set; } = [];
         public int Latent { get; set; }
         public int Classes { get; set; }

@@ -267,19 +267,7 @@ internal sealed class TrainingEngine : IDisposable
     /// <param name="epoch">The epoch.</param>
     /// <param name="count">Items.</param>
     /// <returns>The permutation.</returns>
-    public static int[] Permutation(int seed, int epoch, int count)
-    {
-        var order = new int[count];
-        for (int i = 0; i < count; i++)
-            order[i] = i;
-        var random = new Random(unchecked(seed * 1_000_003 + epoch * 7919));
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = random.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
-        return order;
-    }
+    public static int[] Permutation(int seed, int epoch, int count) => Data.MnistSet.Permutation(seed, epoch, count);
 
     /// <inheritdoc />
     public void Dispose()

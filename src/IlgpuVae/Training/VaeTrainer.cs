@@ -82,9 +82,11 @@ public sealed class VaeTrainer : Trainer, ITrainable
                 throw new ArgumentException($"the {data.Name} labels have {data.Classes} classes, the model conditions on {options.Model.Classes}");
             // The model records the data's image size (pictures and exports lay its outputs out so); a size set
             // explicitly must be the data's.
-            if (options.Model.HasImageSize && (options.Model.ImageHeight, options.Model.ImageWidth) != (data.ImageHeight, data.ImageWidth))
-                throw new ArgumentException($"images are {data.ImageHeight}x{data.ImageWidth}, the model takes {options.Model.ImageHeight}x{options.Model.ImageWidth}");
-            options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth) };
+            if (options.Model.HasImageSize && (options.Model.ImageChannels, options.Model.ImageHeight, options.Model.ImageWidth)
+                != (data.ImageChannels, data.ImageHeight, data.ImageWidth))
+                throw new ArgumentException($"images are {data.ImageChannels}x{data.ImageHeight}x{data.ImageWidth}, the model takes " +
+                    $"{options.Model.ImageChannels}x{options.Model.ImageHeight}x{options.Model.ImageWidth}");
+            options = options with { Model = options.Model.ForImages(data.ImageHeight, data.ImageWidth, data.ImageChannels) };
             // Sizes from options or config.json: refuse what the device cannot hold before anything goes to it.
             int capacity = Math.Max(options.BatchSize, 500);
             VaeNetwork.CheckFits(device, options.Model, capacity, training: true, options.Samples);
@@ -106,6 +108,8 @@ public sealed class VaeTrainer : Trainer, ITrainable
             }
             var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
             _dataMetadata = new Dictionary<string, string> { ["dataset"] = _dataName };
+            if (data.ClassNames is { } names)
+                _dataMetadata[MnistData.ClassNamesKey] = System.Text.Json.JsonSerializer.Serialize(names);
             if (run is not null)
             {
                 // Only a run directory needs them: a resume compares them with the data it is given.

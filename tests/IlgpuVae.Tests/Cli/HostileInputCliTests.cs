@@ -59,14 +59,14 @@ public sealed class HostileInputCliTests
         Directory.CreateDirectory(dir.File("images"));
         var (code, _, err) = Run("train", "--train-images", dir.File("images"), "--test-fraction", "0.2", "--epochs", "1",
             "--out", dir.File("run"), "--device", "cpu");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{dir.File("images")}: is a directory");
         if (OperatingSystem.IsWindows())
             return;
         string fifo = HostileDataTests.Fifo(dir, "fifo");
         (code, _, err) = HostileDataTests.Within(fifo, () => Run("train", "--train-images", fifo, "--test-fraction", "0.2", "--epochs", "1",
             "--out", dir.File("run"), "--device", "cpu"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{fifo}: not a regular file (a FIFO)");
         Assert.False(Directory.Exists(dir.File("run")));
     }
@@ -84,12 +84,12 @@ public sealed class HostileInputCliTests
         bad[^8] ^= 0xFF;
         File.WriteAllBytes(gz, bad);
         var (code, _, err) = Run(train);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{gz}: corrupt gzip data: CRC mismatch");
 
         File.WriteAllBytes(gz, [.. good, .. "GARBAGE!"u8]);
         (code, _, err) = Run(train);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{gz}: 8 bytes after the end of the gzip stream");
 
         File.WriteAllBytes(gz, good);
@@ -97,7 +97,7 @@ public sealed class HostileInputCliTests
         var (images, _) = SyntheticIdx.Make(60, 4);
         IdxWriter.WriteImages(raw, images, 60, SyntheticIdx.Height, SyntheticIdx.Width);
         (code, _, err) = Run(train);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{raw} and {gz} both exist and hold different data");
         Assert.False(File.Exists(Path.Combine(dir.File("run"), "model.safetensors")));
     }
@@ -112,7 +112,7 @@ public sealed class HostileInputCliTests
         File.Delete(images);
         File.WriteAllBytes(images + ".gz", IdxReaderTests.Gzip(IdxReaderTests.Idx(0x08, [40000, 50000, 1], 0)));
         var (code, _, err) = Run("train", "--data", dir.Path, "--epochs", "1", "--out", dir.File("run"), "--device", "cpu");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a data error
         AssertOneLineError(err, $"{images}.gz: truncated: expected 2000000000 bytes of pixels, but a gzip file of");
     }
 

@@ -59,6 +59,9 @@ public sealed class ExplorerServerTests(VaeExplorerFixture vae, CvaeExplorerFixt
         var (mu, _) = cvae.Reference.Encode(Pixels.Gather(cvae.Test, [.. Enumerable.Range(0, ExplorerFixture.Points)]), labels);
         Assert.Equal(mu, Floats(info.GetProperty("means")));
         Assert.Equal(2 * 3, info.GetProperty("pcaComponents").GetArrayLength());
+        // The page lays out the pixels by the model's image shape; MNIST's classes have no names.
+        Assert.Equal((1, 28, 28), (info.GetProperty("imageChannels").GetInt32(), info.GetProperty("imageHeight").GetInt32(), info.GetProperty("imageWidth").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, info.GetProperty("classNames").ValueKind);
     }
 
     [MnistFact]

@@ -31,6 +31,7 @@ public sealed class ApiConventionTests
             VaeConfig.Default with { Conditioning = DecoderConditioning.EveryLayer },
             VaeConfig.Default with { Activation = HiddenActivation.Tanh },
             VaeConfig.Default.ForImages(14, 56),
+            VaeConfig.Default.ForImages(28, 28, 3),
             VaeConfig.Convolutional(),
             VaeConfig.Convolutional(channels: [16, 64]),
             VaeConfig.Default with { InputSize = 100 },
@@ -48,7 +49,7 @@ public sealed class ApiConventionTests
     {
         var settable = typeof(VaeConfig).GetProperties()
             .Where(p => p.SetMethod is not null && p.Name != "EqualityContract").Select(p => p.Name).Order().ToArray();
-        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "ImageHeight", "ImageWidth",
+        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "ImageChannels", "ImageHeight", "ImageWidth",
             "InputSize", "Latent"], settable);
     }
 

@@ -17,8 +17,9 @@ namespace IlgpuVae.Tests.Models;
 public sealed class ConvolutionalVaeTests
 {
     // A 4x8 image: two stride-2 convolutions give 2x4 then 1x2.
-    private static VaeConfig Small(int classes = 0, DecoderConditioning conditioning = DecoderConditioning.FirstLayer) =>
-        VaeConfig.Convolutional(latent: 2, channels: [2, 3], dense: [5], classes: classes, height: 4, width: 8) with { Conditioning = conditioning };
+    private static VaeConfig Small(int classes = 0, DecoderConditioning conditioning = DecoderConditioning.FirstLayer, int imageChannels = 1) =>
+        VaeConfig.Convolutional(latent: 2, channels: [2, 3], dense: [5], classes: classes, height: 4, width: 8, imageChannels: imageChannels)
+            with { Conditioning = conditioning };
 
     [Fact]
     public void Default_IsTheIssuesModel_WithPyTorchNamesAndShapes()
@@ -65,6 +66,19 @@ public sealed class ConvolutionalVaeTests
     public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
     {
         GradientCheckTests.CheckWholeLoss(impl, Small(classes, conditioning), beta);
+    }
+
+    // Colour: three input channels into the first convolution, three out of the last transposed one.
+    [Theory]
+    [InlineData("vectorized", 0)]
+    [InlineData("kernels", 3)]
+    public void WholeLoss_ThreeImageChannels_MatchesFiniteDifferences(string impl, int classes)
+    {
+        var config = Small(classes, imageChannels: 3);
+        Assert.Equal(3 * 4 * 8, config.InputSize);
+        Assert.Equal([2, 3, 4, 4], VaeNetwork.LayoutOf(config)["encoder_conv.0.weight"].Shape);
+        Assert.Equal([3], VaeNetwork.LayoutOf(config)["decoder_conv.1.bias"].Shape);
+        GradientCheckTests.CheckWholeLoss(impl, config, 1f);
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public static class ReferenceVae
         for (int b = 0; b < rows; b++)
         {
             double[] h = x.AsSpan(b * d, d).ToArray().Select(v => (double)v).ToArray();
-            int channels = 1, height = config.ImageHeight, width = config.ImageWidth;
+            int channels = config.ImageChannels, height = config.ImageHeight, width = config.ImageWidth;
             var sizes = new List<(int, int)>();
             for (int i = 0; i < config.Channels.Count; i++)
             {
@@ -96,7 +96,7 @@ public static class ReferenceVae
             Assert.Equal(features, h.Length);
             for (int i = config.Channels.Count - 1, t = 0; i >= 0; i--, t++)
             {
-                int outChannels = i > 0 ? config.Channels[i - 1] : 1;
+                int outChannels = i > 0 ? config.Channels[i - 1] : config.ImageChannels;
                 var (outHeight, outWidth) = sizes[i];
                 var dual = Kernels.ConvShape.Create(1, outChannels, outHeight, outWidth, channels, k, k, stride, padding);
                 h = WithChannelBias(Compute.Reference.Conv2dTransposed(h, Slice(layout, p, $"decoder_conv.{t}.weight"), dual),

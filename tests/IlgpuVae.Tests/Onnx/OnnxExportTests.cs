@@ -79,6 +79,35 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Compare(model);
     }
 
+    // Colour: the image is 3 x 8 x 8 values in NCHW order, read by the first convolution as three channels.
+    [Fact]
+    public void Export_ColourConvVae_OnnxRuntimeMatchesOurOutputs()
+    {
+        Kind = "colour conv-vae";
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        var config = VaeConfig.Convolutional(latent: 4, channels: [4, 8], dense: [16], height: 8, width: 8, imageChannels: 3);
+        using var model = VaeModel.Create(device, config, seed: 11);
+        var random = new Random(3);
+        float[] images = [.. Enumerable.Range(0, 20 * config.InputSize).Select(_ => (float)random.NextDouble())];
+        using var directory = new TempDirectory();
+        var files = ModelExport.ToOnnx(model, directory.Path);
+        var (mu, _) = model.Encode(images);
+        using (var encoder = new InferenceSession(files.Encoder))
+        {
+            using var results = encoder.Run([NamedOnnxValue.CreateFromTensor("image", Tensor(images, config.InputSize))]);
+            AssertClose("mu", mu, results.Single(r => r.Name == "mu").AsEnumerable<float>().ToArray());
+        }
+        float[] codes = model.PriorSamples(20, seed: 5);
+        float[] pixels = model.Decode(codes);
+        using (var decoder = new InferenceSession(files.Decoder))
+        {
+            using var results = decoder.Run([NamedOnnxValue.CreateFromTensor("z", Tensor(codes, config.Latent))]);
+            var exported = results.Single().AsEnumerable<float>().ToArray();
+            Assert.Equal(20 * 3 * 8 * 8, exported.Length);
+            AssertClose("pixels", pixels, exported);
+        }
+    }
+
     private void ExportAndCompare(string kind, DeviceChoice choice)
     {
         Kind = $"{kind} on {choice}";

@@ -59,15 +59,15 @@ public static class CvaeSampleCommand
         {
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             DigitGrid.Save(output, images, (count + columns - 1) / columns, columns,
-                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
+                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth, channels: model.Config.ImageChannels);
         }
         else
         {
             DigitGrid.Save(output, images, rows.Length, count, new GridLabels
             {
                 Title = $"CVAE samples, one row per requested digit, {where}",
-                RowLabels = rows.Select(r => (string?)$"digit {r}").ToArray(),
-            }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
+                RowLabels = rows.Select(r => (string?)(MnistData.ClassNamesIn(model.Metadata) is { } names && r < names.Count ? names[r] : $"digit {r}")).ToArray(),
+            }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth, channels: model.Config.ImageChannels);
         }
         stdout.WriteLine($"wrote {output}: {labels.Length} generated digits ({(only is int d ? $"digit {d}" : $"{count} of each digit 0-{classes - 1}")})");
         return 0;

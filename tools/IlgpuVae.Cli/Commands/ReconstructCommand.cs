@@ -49,7 +49,8 @@ public static class ReconstructCommand
         string which = count is null ? $"test images {Abbreviate(indices)}" : $"{indices.Length} random test images (seed {seed})";
         var figure = DigitFigures.Reconstructions(images, reconstructions, model.Config.ImageHeight, model.Config.ImageWidth, columns,
             indices.Select(i => $"#{i}").ToArray(),
-            $"Test digits (input rows) and their reconstructions (recon rows: decoded posterior means)\n{model.Config}, {which}");
+            $"Test digits (input rows) and their reconstructions (recon rows: decoded posterior means)\n{model.Config}, {which}",
+            model.Config.ImageChannels);
         string output = options.String("--out") ?? BesideModel(path, "reconstruct.png");
         DigitFigureImage.Save(output, figure);
         Report(options, stdout, path, [output], $"wrote {indices.Length} test digits and their reconstructions to {output}",

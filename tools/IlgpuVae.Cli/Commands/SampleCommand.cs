@@ -18,8 +18,9 @@ public static class SampleCommand
             SeedOption("noise seed", "7"),
             new("--class", "conditional models: draw only this digit (0-9; --digit D says the same)", "D"),
             new("--digit", "conditional models: draw only this digit", "D"),
-            new("--format", "png, or idx: an IDX image file of bytes round(255 p) that MNIST tooling reads", "FORMAT", "png"),
-            OutOption("output file (default: sample.png beside the model; sample.idx with --format idx)"),
+            new("--format", "png; idx: an IDX image file of bytes round(255 p) that MNIST tooling reads (grey models); or npy: a NumPy " +
+                "float32 array of the probabilities, N x H x W (grey) or N x C x H x W (colour)", "FORMAT", "png"),
+            OutOption("output file (default: sample.png beside the model; sample.idx or sample.npy with --format idx or npy)"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -31,12 +32,14 @@ public static class SampleCommand
         var (stdout, _, _) = cli;
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1);
-        string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx" });
+        string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx", ["npy"] = "npy" });
         if (format == "png")
-            CheckPicture(count, $"--count {count}", "--format idx writes more");
+            CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        if (format == "idx" && model.Config.ImageChannels != 1)
+            throw new UsageException("--format idx holds grey images; this model draws colour: use --format npy or png");
         int? digit = DigitFor(options, model.Config, required: false);
         float[] images;
         int[]? labels = null;
@@ -70,14 +73,19 @@ public static class SampleCommand
             };
         }
         int drawn = images.Length / model.Config.InputSize;
-        string output = options.String("--out") ?? BesideModel(path, format == "idx" ? "sample.idx" : "sample.png");
-        if (format == "idx")
+        string output = options.String("--out") ?? BesideModel(path, $"sample.{format}");
+        if (format == "npy")
+        {
+            IdxExport.WriteNpy(output, images, model.Config.ImageChannels, model.Config.ImageHeight, model.Config.ImageWidth);
+        }
+        else if (format == "idx")
         {
             IdxExport.WriteImages(output, images, model.Config.ImageHeight, model.Config.ImageWidth);
         }
         else
         {
-            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth);
+            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth,
+                channels: model.Config.ImageChannels);
         }
         Report(options, stdout, path, [output], $"wrote {drawn} samples to {output}", new { samples = drawn, seed, format, labels });
         return 0;

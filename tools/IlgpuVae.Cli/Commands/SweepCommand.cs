@@ -55,12 +55,12 @@ public static class SweepCommand
         using var device = OpenDevice(options);
         var data = LoadData(options, stderr, limit, token);
         log.WriteLine($"sweep over Z = {string.Join(", ", sizes)}: {Epochs(epochs)} each on {data.Train.Count} images, device {device.Description}");
-        var pictures = TrainingPictures.EveryEpoch(data.Test);
+        var pictures = TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
         var rows = new List<SweepRow>();
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)
         {
-            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, DecoderConditioning.FirstLayer, channels), Seed = seed, Limit = limit };
+            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, DecoderConditioning.FirstLayer, channels, data.ImageChannels), Seed = seed, Limit = limit };
             training.Validate();
             string runDirectory = Path.Combine(directory, $"latent-{latent}");
             log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");

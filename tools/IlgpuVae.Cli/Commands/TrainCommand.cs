@@ -24,13 +24,14 @@ public static class TrainCommand
     /// <paramref name="channels"/> before the dense layers <paramref name="hidden"/>.
     /// </summary>
     internal static VaeConfig ConfigOf(string kind, int rows, int cols, int[] hidden, int latent, int classes,
-        DecoderConditioning conditioning, int[] channels) =>
+        DecoderConditioning conditioning, int[] channels, int imageChannels = 1) =>
         kind.StartsWith("conv-", StringComparison.Ordinal)
-            ? VaeConfig.Convolutional(latent, channels, hidden, classes, rows, cols) with { Conditioning = conditioning }
-            : new VaeConfig(rows * cols, hidden, latent, classes, conditioning);
+            ? VaeConfig.Convolutional(latent, channels, hidden, classes, rows, cols, imageChannels) with { Conditioning = conditioning }
+            : imageChannels == 1 ? new VaeConfig(rows * cols, hidden, latent, classes, conditioning)
+            : new VaeConfig(rows * cols, hidden, latent, classes, conditioning).ForImages(rows, cols, imageChannels);
 
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "train a VAE (or CVAE) on MNIST or any IDX image set; writes checkpoints, metrics and images to a run directory",
+        "train a VAE (or CVAE) on MNIST, any IDX image set, a folder of pictures or a .npy array; writes checkpoints, metrics and images to a run directory",
         [
             .. DataOptions,
             new("--kind", "vae, cvae (conditioned on the digit label; its defaults differ where shown), or conv-vae / conv-cvae " +
@@ -136,7 +137,7 @@ public static class TrainCommand
             });
             // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
             configFor = data => ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
-                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels) with { Activation = activation };
+                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1) with { Activation = activation };
             var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
             {
                 ["elbo"] = TrainingObjective.Elbo, ["iwae"] = TrainingObjective.ImportanceWeighted,
@@ -188,7 +189,7 @@ public static class TrainCommand
         if (configFor is not null)
             training = training with { Model = configFor(data) };
         // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
-        var pictures = TrainingPictures.EveryEpoch(data.Test);
+        var pictures = TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
