@@ -122,6 +122,23 @@ internal sealed class ProfilingOps(IOps inner) : IOps
     public void Bernoulli(ArrayView<float> x, ulong seed, ulong step) => Time(() => inner.Bernoulli(x, seed, step));
 
     /// <inheritdoc />
+    public void Dequantize(ArrayView<float> x, ulong seed, ulong step) => Time(() => inner.Dequantize(x, seed, step));
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale) =>
+        Time(() => inner.ContinuousBernoulliWithLogits(logits, targets, loss, dlogits, scale));
+
+    /// <inheritdoc />
+    public void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
+        ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale) =>
+        Time(() => inner.GaussianNll(means, logVariance, targets, loss, dmeans, dlogVariance, scale));
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliMean(ArrayView<float> logits, ArrayView<float> means) =>
+        Time(() => inner.ContinuousBernoulliMean(logits, means));
+
+    /// <inheritdoc />
     public void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features) =>
         Time(() => inner.GatherImages(images, order, start, batch, features));
 

@@ -174,8 +174,8 @@ public sealed partial class VaeModel : Model
             Network.LatentSample.SubView(0, (long)rows * z).CopyFromCPU(latents.Slice(start * z, rows * z));
             UploadLabels(labels, start, rows);
             Network.DecodeLogits(rows);
+            Network.ToMeans(rows);
             var logits = Network.Logits.SubView(0, (long)rows * d);
-            Network.Device.Ops.Activate(logits, logits, Activation.Sigmoid);
             Network.Device.Ops.Synchronize();
             logits.CopyToCPU(output.AsSpan(start * d, rows * d));
         }
