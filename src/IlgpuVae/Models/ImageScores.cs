@@ -1,7 +1,7 @@
 namespace IlgpuVae.Models;
 
 /// <summary>
-/// Per-image scores from <see cref="VaeModel.Score"/>: how many nats the model needs for each image. Their sum,
+/// Per-image scores from <see cref="VaeModel.Score(ReadOnlySpan{float}, ReadOnlySpan{int}, ulong?)"/>: how many nats the model needs for each image. Their sum,
 /// <see cref="Loss"/>, is the negative ELBO, the training loss of that image; a high value marks an image unlike
 /// the training data.
 /// </summary>
