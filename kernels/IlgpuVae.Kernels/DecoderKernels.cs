@@ -12,8 +12,11 @@ namespace IlgpuVae.Kernels;
 public static class DecoderKernels
 {
     /// <summary>
-    /// The largest logit magnitude the continuous Bernoulli's normaliser and mean see: logit(1 - 2^-23), the end to
-    /// which PyTorch's <c>clamp_probs</c> clamps lambda in float32. Beyond it log C and the mean are constant.
+    /// The largest logit magnitude the continuous Bernoulli sees: logit(1 - 2^-23), so that lambda stays in
+    /// [2^-23, 1 - 2^-23], where PyTorch's <c>clamp_probs</c> keeps float32 probabilities. Beyond it the density, its
+    /// mean and its normaliser are those at the limit, and the gradient is 0. Without the clamp the density at x = 0
+    /// grows without bound as the logit falls (it tends to |l| exp(-|l| x)), and so would the likelihood of MNIST's
+    /// black background.
     /// </summary>
     public const float LogitLimit = 15.942385f;
 
@@ -82,9 +85,28 @@ public static class DecoderKernels
     }
 
     /// <summary>
+    /// The continuous Bernoulli's negative log density of one value: with l the logit clamped to
+    /// <see cref="LogitLimit"/>, <c>max(l, 0) - l x + log(1 + exp(-|l|)) - log C(l)</c> (the BCE on logits minus the
+    /// log normaliser), and its derivative in the unclamped logit, <c>sigmoid(l) - x - d log C / d l</c> inside the
+    /// clamp and 0 outside.
+    /// </summary>
+    /// <param name="logit">The logit.</param>
+    /// <param name="x">The value in [0, 1].</param>
+    /// <param name="gradient">The derivative.</param>
+    /// <returns>-log p(x).</returns>
+    public static float ContinuousBernoulliNll(float logit, float x, out float gradient)
+    {
+        float l = XMath.Max(-LogitLimit, XMath.Min(logit, LogitLimit));
+        float e = XMath.Exp(-XMath.Abs(l));
+        float sigmoid = l >= 0f ? 1f / (1f + e) : e / (1f + e);
+        gradient = XMath.Abs(logit) <= LogitLimit ? sigmoid - x - LogNormalizerDerivative(l) : 0f;
+        return XMath.Max(l, 0f) - l * x + XMath.Log(1f + e) - LogNormalizer(l);
+    }
+
+    /// <summary>
     /// The continuous Bernoulli's negative log density on logits, fused with its gradient: per row
-    /// <c>loss[b] = sum_d [max(l, 0) - l x + log(1 + exp(-|l|)) - log C(l)]</c> (the BCE on logits minus the log
-    /// normaliser) and <c>dlogits = scale (sigmoid(l) - x - d log C / d l)</c>. One thread per row.
+    /// <c>loss[b] = sum_d ContinuousBernoulliNll(l, x)</c> and <c>dlogits = scale d/dl</c>
+    /// (<see cref="ContinuousBernoulliNll"/>). One thread per row.
     /// </summary>
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>
@@ -103,11 +125,8 @@ public static class DecoderKernels
             int target = b % (targets.IntLength / cols) * cols - b * cols;
             for (int i = b * cols; i < (b + 1) * cols; i++)
             {
-                float x = logits[i], t = targets[target + i];
-                float e = XMath.Exp(-XMath.Abs(x));
-                sum += XMath.Max(x, 0f) - x * t + XMath.Log(1f + e) - LogNormalizer(x);
-                float sigmoid = x >= 0f ? 1f / (1f + e) : e / (1f + e);
-                dlogits[i] = scale * (sigmoid - t - LogNormalizerDerivative(x));
+                sum += ContinuousBernoulliNll(logits[i], targets[target + i], out float gradient);
+                dlogits[i] = scale * gradient;
             }
             loss[b] = sum;
         }

@@ -582,13 +582,13 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         {
             for (int r = r0; r < r1; r++)
             {
-                // The BCE part vectorised as for the Bernoulli; the normaliser per element (its branches do not).
-                float* x = px + (long)r * cols, d = pd + (long)r * cols;
-                float sum = BceRow(x, pt + (long)(r % targetRows) * cols, d, cols, scale);
+                // Scalar: the clamp and the normaliser's branches do not vectorise.
+                float* x = px + (long)r * cols, t = pt + (long)(r % targetRows) * cols, d = pd + (long)r * cols;
+                float sum = 0f;
                 for (int i = 0; i < cols; i++)
                 {
-                    sum -= DecoderKernels.LogNormalizer(x[i]);
-                    d[i] -= scale * DecoderKernels.LogNormalizerDerivative(x[i]);
+                    sum += DecoderKernels.ContinuousBernoulliNll(x[i], t[i], out float gradient);
+                    d[i] = scale * gradient;
                 }
                 pl[r] = sum;
             }

@@ -100,17 +100,25 @@ public static class Reference
     }
 
     /// <summary>
-    /// The continuous Bernoulli's negative log density per row, <c>BCE - log C</c>, and its gradient: the BCE's
-    /// analytic one minus a central difference of <see cref="ContinuousBernoulliLogNormalizer"/> in double.
+    /// The continuous Bernoulli's negative log density per row, <c>-log(C(lambda) lambda^x (1 - lambda)^(1 - x))</c>
+    /// with lambda = sigmoid(l) clamped to [2^-23, 1 - 2^-23] (l to DecoderKernels.LogitLimit), in double; the
+    /// gradient by a central difference in l of that whole expression (0 outside the clamp).
     /// </summary>
     public static (double[] Loss, double[] Gradient) ContinuousBernoulli(float[] logits, float[] targets, int cols, double scale)
     {
-        var (loss, grad) = Bce(logits, targets, cols, scale);
+        static double Nll(double logit, double x)
+        {
+            double l = Math.Clamp(logit, -DecoderKernels.LogitLimit, DecoderKernels.LogitLimit);
+            double lambda = 1 / (1 + Math.Exp(-l));
+            return -(x * Math.Log(lambda) + (1 - x) * Math.Log(1 - lambda)) - ContinuousBernoulliLogNormalizer(l);
+        }
+        var loss = new double[logits.Length / cols];
+        var grad = new double[logits.Length];
         for (int i = 0; i < logits.Length; i++)
         {
-            double l = logits[i], h = 1e-5 * Math.Max(1, Math.Abs(l));
-            loss[i / cols] -= ContinuousBernoulliLogNormalizer(l);
-            grad[i] -= scale * (ContinuousBernoulliLogNormalizer(l + h) - ContinuousBernoulliLogNormalizer(l - h)) / (2 * h);
+            double l = logits[i], t = targets[i], h = 1e-5 * Math.Max(1, Math.Abs(l));
+            loss[i / cols] += Nll(l, t);
+            grad[i] = scale * (Nll(l + h, t) - Nll(l - h, t)) / (2 * h);
         }
         return (loss, grad);
     }

@@ -118,10 +118,13 @@ public static class ReferenceVae
                 total += 0.5 * (Math.Log(2 * Math.PI) + v + (t - h[i]) * (t - h[i]) / Math.Exp(v));
                 continue;
             }
-            double sigmoid = 1 / (1 + Math.Exp(-h[i]));
+            // The continuous Bernoulli's lambda is clamped to [2^-23, 1 - 2^-23] (DecoderKernels.LogitLimit).
+            bool continuous = config.Likelihood == DecoderLikelihood.ContinuousBernoulli;
+            double logit = continuous ? Math.Clamp(h[i], -Kernels.DecoderKernels.LogitLimit, Kernels.DecoderKernels.LogitLimit) : h[i];
+            double sigmoid = 1 / (1 + Math.Exp(-logit));
             total -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
-            if (config.Likelihood == DecoderLikelihood.ContinuousBernoulli)
-                total -= Compute.Reference.ContinuousBernoulliLogNormalizer(h[i]);
+            if (continuous)
+                total -= Compute.Reference.ContinuousBernoulliLogNormalizer(logit);
         }
         return total;
     }

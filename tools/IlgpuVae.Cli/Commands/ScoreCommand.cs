@@ -17,6 +17,8 @@ public static class ScoreCommand
             .. DataOptions,
             new("--set", "the images to score: test or train", "NAME", "test"),
             new("--iw-samples", "K > 0: score by the importance-weighted -log p(x) with K posterior samples; 0: the negative ELBO (one sample)", "K", "0"),
+            new("--posterior-mean", "decode the posterior mean (z = mu) instead of a sample: deterministic scores of the " +
+                "pixels as they are (p / 255, no dequantisation), for comparing with another implementation"),
             SeedOption("seed of the posterior samples", "1"),
             OutOption("the CSV file (default: standard output)"),
             DeviceOption,
@@ -32,6 +34,9 @@ public static class ScoreCommand
         if (samples > Training.AssessmentOptions.MaxImportanceSamples)
             throw new UsageException($"option '--iw-samples' must be at most {Training.AssessmentOptions.MaxImportanceSamples}, got {samples}");
         int seed = options.Int("--seed");
+        bool mean = options.Flag("--posterior-mean");
+        if (mean && samples > 0)
+            throw new UsageException("--posterior-mean scores the negative ELBO at z = mu; --iw-samples draws samples");
         string path = ModelPath(options);
         string? output = options.String("--out");
         using var device = OpenDevice(options);
@@ -39,7 +44,10 @@ public static class ScoreCommand
         using var model = VaeModel.Load(device, path);
         var set = model.ImagesAsTrained(train ? data.Train : data.Test);
         model.CheckCompatible(set);
-        float[] scores = model.Score(set, samples, (ulong)seed, token);
+        float[] scores = mean
+            ? model.Score(Data.Pixels.Gather(set, [.. Enumerable.Range(0, set.Count)]),
+                model.Config.IsConditional ? set.Labels.Select(l => (int)l).ToArray() : default).Loss
+            : model.Score(set, samples, (ulong)seed, token);
         var csv = new StringBuilder(samples > 0 ? "index,label,neg_log_likelihood\n" : "index,label,neg_elbo\n");
         for (int i = 0; i < scores.Length; i++)
             csv.Append(CultureInfo.InvariantCulture, $"{i},{(set.Labels.Length > 0 ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
