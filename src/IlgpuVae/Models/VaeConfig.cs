@@ -403,9 +403,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         if (metadata.TryGetValue("model", out var kind) && !Kinds.Contains(kind))
             throw new InvalidDataException($"{source}: metadata 'model' is '{kind}', not {KindList}");
         var decoder = DecoderLikelihood.Bernoulli;
-        if (metadata.TryGetValue("likelihood", out var likelihood)
-            && !Enum.GetValues<DecoderLikelihood>().Any(l => LikelihoodMetadata(decoder = l) == likelihood))
-            throw new InvalidDataException($"{source}: metadata 'likelihood' is '{likelihood}', not bernoulli-logits, continuous-bernoulli or gaussian");
+        if (metadata.TryGetValue("likelihood", out var likelihood))
+        {
+            var named = Enum.GetValues<DecoderLikelihood>().Where(l => LikelihoodMetadata(l) == likelihood).ToArray();
+            decoder = named.Length == 1 ? named[0]
+                : throw new InvalidDataException($"{source}: metadata 'likelihood' is '{likelihood}', not bernoulli-logits, continuous-bernoulli or gaussian");
+        }
         float? sigma = null;
         if (metadata.TryGetValue("sigma", out var sigmaText))
             sigma = float.TryParse(sigmaText, NumberStyles.Float, CultureInfo.InvariantCulture, out float parsedSigma)
