@@ -5,7 +5,8 @@ namespace IlgpuVae.Models;
 /// <see cref="Loss"/>, is the negative ELBO, the training loss of that image; a high value marks an image unlike
 /// the training data.
 /// </summary>
-/// <param name="Reconstruction">Per image: the summed binary cross-entropy of its reconstruction (nats).</param>
+/// <param name="Reconstruction">Per image: the decoder's negative log-likelihood of it, the summed binary cross-entropy for
+/// the Bernoulli (nats).</param>
 /// <param name="Kl">Per image: the KL divergence of its posterior from the prior (nats).</param>
 public sealed record ImageScores(float[] Reconstruction, float[] Kl)
 {
