@@ -29,6 +29,8 @@ internal sealed class LayerMapper(IReadOnlyDictionary<string, float[]> tensors, 
             deconv.Dual.OutHeight, deconv.Dual.OutWidth, deconv.Dual, x),
         // [x | onehot]: the label is a graph input.
         LabelConcat when classes > 0 => graph.Node("Concat", [x, LabelInput], OnnxGraph.Int("axis", 1)),
+        // The Gaussian decoder's means pass through; its log-variance is the decoder's second output (ModelExport).
+        GaussianScale => x,
         _ => throw Unsupported(layer),
     };
 
@@ -57,7 +59,7 @@ internal sealed class LayerMapper(IReadOnlyDictionary<string, float[]> tensors, 
             throw new NotSupportedException($"ONNX export needs exactly one Gaussian sampling layer, the model has {samples.Length}");
         // Check every layer before building anything, so an unsupported model fails before a file is written.
         foreach (var layer in layers)
-            if (layer is not (Layers.Linear or Layers.Conv2d or Layers.ConvTranspose2d or LabelConcat or GaussianSample))
+            if (layer is not (Layers.Linear or Layers.Conv2d or Layers.ConvTranspose2d or LabelConcat or GaussianSample or GaussianScale))
                 throw Unsupported(layer);
         return samples[0];
     }

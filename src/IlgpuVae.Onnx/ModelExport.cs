@@ -1,6 +1,7 @@
 using System.Reflection;
 using Google.Protobuf;
 using IlgpuVae.Data;
+using IlgpuVae.Kernels;
 using IlgpuVae.Models;
 using IlgpuVae.Onnx.Proto;
 
@@ -200,10 +201,52 @@ public static class ModelExport
             decoder.Input(LayerMapper.LabelInput, config.Classes, "the one-hot digit");
         for (int i = sample + 1; i < network.Layers.Count; i++)
             x = mapper.Map(decoder, network.Layers[i], x);
-        // The network ends in logits under a Bernoulli loss; the file gives the probabilities, as VaeModel.Decode does.
-        decoder.Output("pixels", decoder.Node("Sigmoid", [x]), config.InputSize, "pixel probabilities in [0, 1]");
+        // "pixels" is the decoder distribution's mean, as VaeModel.Decode gives it; the rest of its parameters follow.
+        switch (config.Likelihood)
+        {
+            case DecoderLikelihood.ContinuousBernoulli:
+                decoder.Output("pixels", ContinuousBernoulliMean(decoder, x), config.InputSize,
+                    "the continuous Bernoulli's mean, in [0, 1]");
+                decoder.Output("logits", x, config.InputSize, "the continuous Bernoulli's logits: lambda = sigmoid(logits)");
+                break;
+            case DecoderLikelihood.Gaussian:
+                var values = config.Sigma is float sigma
+                    ? Enumerable.Repeat(2 * MathF.Log(sigma), config.InputSize).ToArray()
+                    : tensors["out_logvar"];
+                string logVariance = decoder.Initializer("out_logvar", [config.InputSize], values);
+                decoder.Output("pixels", x, config.InputSize, "the Gaussian's mean (data scaled to [0, 1])");
+                decoder.Output("logvar", decoder.Node("Expand", [logVariance, decoder.Node("Shape", [x])]), config.InputSize,
+                    "the Gaussian's log-variance per dimension (the same for every row)");
+                break;
+            default:
+                decoder.Output("pixels", decoder.Node("Sigmoid", [x]), config.InputSize, "pixel probabilities in [0, 1]");
+                break;
+        }
 
         return (Model(encoder, config, "encoder", opset), Model(decoder, config, "decoder", opset));
+    }
+
+    /// <summary>
+    /// The continuous Bernoulli's mean of logits l, as <c>DecoderKernels.ContinuousBernoulliMean</c> computes it: l
+    /// clipped to the kernel's limit, then <c>1 / (1 - exp(-l)) - 1 / l</c>, or its series where |l| &lt; 1 (Where picks
+    /// the series at l = 0, where the closed form is 0/0).
+    /// </summary>
+    private static string ContinuousBernoulliMean(OnnxGraph graph, string logits)
+    {
+        string Scalar(string name, float value) => graph.Initializer(name, [], [value]);
+        string l = graph.Node("Clip", [logits, Scalar("cb_min", -DecoderKernels.LogitLimit), Scalar("cb_max", DecoderKernels.LogitLimit)]);
+        string one = Scalar("cb_one", 1f);
+        string closed = graph.Node("Sub", [
+            graph.Node("Reciprocal", [graph.Node("Sub", [one, graph.Node("Exp", [graph.Node("Neg", [l])])])]),
+            graph.Node("Reciprocal", [l])]);
+        string l2 = graph.Node("Mul", [l, l]);
+        // 1/2 + l (1/12 + l2 (-1/720 + l2 (1/30240 - l2 / 1209600))), innermost first.
+        string series = graph.Node("Sub", [Scalar("cb_c7", 1f / 30240f), graph.Node("Mul", [l2, Scalar("cb_c9", 1f / 1209600f)])]);
+        series = graph.Node("Add", [Scalar("cb_c5", -1f / 720f), graph.Node("Mul", [l2, series])]);
+        series = graph.Node("Add", [Scalar("cb_c3", 1f / 12f), graph.Node("Mul", [l2, series])]);
+        series = graph.Node("Add", [Scalar("cb_half", 0.5f), graph.Node("Mul", [l, series])]);
+        string near = graph.Node("Less", [graph.Node("Abs", [l]), one]);
+        return graph.Node("Where", [near, series, closed]);
     }
 
     /// <summary>The one-line refusal of an opset the exporter cannot write.</summary>

@@ -41,6 +41,7 @@ public static class Program
             ClassifierCommand.Create(cli),
             CvaeCommand.Create(cli),
             ExportCommand.Create(cli),
+            ScoreCommand.Create(cli),
             ExploreCommand.Create(cli),
         ];
         foreach (var command in commands)

@@ -559,6 +559,87 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     }
 
     /// <inheritdoc />
+    public void Dequantize(ArrayView<float> x, ulong seed, ulong step)
+    {
+        float* px = Pointer(x);
+        ulong key = RandomKernels.StreamKey(seed, step);
+        ForRows(x.IntLength, 1, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                px[i] = DecoderKernels.Dequantize(px[i], ImportanceKernels.Uniform(key, (ulong)i));
+        });
+    }
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale)
+    {
+        OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
+        int cols = OpsChecks.RepeatedTargets(logits, targets, loss);
+        int rows = loss.IntLength, targetRows = targets.IntLength / cols;
+        float* px = Pointer(logits), pt = Pointer(targets), pl = Pointer(loss), pd = Pointer(dlogits);
+        ForRows(rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                // Scalar: the clamp and the normaliser's branches do not vectorise.
+                float* x = px + (long)r * cols, t = pt + (long)(r % targetRows) * cols, d = pd + (long)r * cols;
+                float sum = 0f;
+                for (int i = 0; i < cols; i++)
+                {
+                    sum += DecoderKernels.ContinuousBernoulliNll(x[i], t[i], out float gradient);
+                    d[i] = scale * gradient;
+                }
+                pl[r] = sum;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
+        ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale)
+    {
+        OpsChecks.SameLength(means, dmeans, nameof(dmeans));
+        OpsChecks.SameLength(means, dlogVariance, nameof(dlogVariance));
+        int cols = OpsChecks.RepeatedTargets(means, targets, loss);
+        if (logVariance.Length != cols)
+            throw new ArgumentException($"a log-variance of {logVariance.Length} for {cols} columns", nameof(logVariance));
+        int rows = loss.IntLength, targetRows = targets.IntLength / cols;
+        float* pm = Pointer(means), pv = Pointer(logVariance), pt = Pointer(targets), pl = Pointer(loss);
+        float* pd = Pointer(dmeans), pdv = Pointer(dlogVariance);
+        ForRows(rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                long row = (long)r * cols;
+                float* t = pt + (long)(r % targetRows) * cols;
+                float sum = 0f;
+                for (int i = 0; i < cols; i++)
+                {
+                    float precision = MathF.Exp(-pv[i]), residual = pm[row + i] - t[i];
+                    float weighted = residual * residual * precision;
+                    sum += DecoderKernels.GaussianLogTwoPi + pv[i] + weighted;
+                    pd[row + i] = scale * residual * precision;
+                    pdv[row + i] = scale * 0.5f * (1f - weighted);
+                }
+                pl[r] = 0.5f * sum;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliMean(ArrayView<float> logits, ArrayView<float> means)
+    {
+        OpsChecks.SameLength(logits, means, nameof(means));
+        float* px = Pointer(logits), pm = Pointer(means);
+        ForRows(logits.IntLength, 1, (i0, i1) =>
+        {
+            for (int i = i0; i < i1; i++)
+                pm[i] = DecoderKernels.ContinuousBernoulliMean(px[i]);
+        });
+    }
+
+    /// <inheritdoc />
     public void Normal(ArrayView<float> output, ulong seed, ulong step)
     {
         var o = Span(output);

@@ -60,6 +60,27 @@ internal interface IOps
         ArrayView<float> dlogits, float scale, ArrayView<float> totals = default, int slot = -1);
 
     /// <summary>
+    /// The continuous Bernoulli's summed negative log density per sample into loss (B):
+    /// <c>sum_d [BCE(logits, targets) - log C(logits)]</c>, and <c>dlogits = scale (sigmoid(logits) - targets -
+    /// d log C / d logits)</c> (<see cref="Kernels.DecoderKernels.LogNormalizer"/>); logits and dlogits are (B, D),
+    /// targets (T, D) with T dividing B (row b reads target row b mod T).
+    /// </summary>
+    void ContinuousBernoulliWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale);
+
+    /// <summary>
+    /// The diagonal Gaussian's summed negative log density per sample into loss (B):
+    /// <c>1/2 sum_d [log(2 pi) + v_d + (targets - means)^2 exp(-v_d)]</c>, <c>dmeans = scale (means - targets)
+    /// exp(-v_d)</c> and per element <c>dlogVariance = scale (1 - (targets - means)^2 exp(-v_d)) / 2</c>; means,
+    /// dmeans and dlogVariance are (B, D), logVariance v is (D), targets (T, D) with T dividing B.
+    /// </summary>
+    void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
+        ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale);
+
+    /// <summary><c>means[i] = 1 / (1 - exp(-l)) - 1 / l</c>, the continuous Bernoulli's mean of logit l = logits[i] (may alias).</summary>
+    void ContinuousBernoulliMean(ArrayView<float> logits, ArrayView<float> means);
+
+    /// <summary>
     /// Softmax cross-entropy per sample into loss (B) and <c>dlogits = scale (softmax - onehot)</c>;
     /// logits and dlogits are (B, C).
     /// </summary>
@@ -124,6 +145,12 @@ internal interface IOps
 
     /// <summary>Dynamic binarisation in place: <c>x[i] = u_i &lt; x[i] ? 1 : 0</c>, u_i uniform from the (seed, step) stream.</summary>
     void Bernoulli(ArrayView<float> x, ulong seed, ulong step);
+
+    /// <summary>
+    /// Uniform dequantisation in place of 8-bit values scaled to [0, 1]: <c>x[i] = (round(255 x[i]) + u_i) / 256</c>,
+    /// u_i uniform in [0, 1) from the (seed, step) stream.
+    /// </summary>
+    void Dequantize(ArrayView<float> x, ulong seed, ulong step);
 
     /// <summary>Fills output with N(0, 1) numbers that depend only on (seed, step, index).</summary>
     void Normal(ArrayView<float> output, ulong seed, ulong step);

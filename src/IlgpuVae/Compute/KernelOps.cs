@@ -47,6 +47,10 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _scaleRows;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _importanceSampleBackward;
     private readonly Action<Index1D, int, ArrayView<float>, ulong> _bernoulli;
+    private readonly Action<Index1D, int, ArrayView<float>, ulong> _dequantize;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float> _continuousBernoulli;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> _gaussian;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>> _continuousBernoulliMean;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _importanceLogWeight;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _rowLogSumExp;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int> _gatherImages;
@@ -106,6 +110,10 @@ internal sealed class KernelOps : IOps, IDisposable
         _scaleRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(ImportanceKernels.ScaleRowsKernel);
         _importanceSampleBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ImportanceKernels.SampleBackwardKernel);
         _bernoulli = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(ImportanceKernels.BernoulliKernel);
+        _dequantize = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(DecoderKernels.DequantizeKernel);
+        _continuousBernoulli = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(DecoderKernels.ContinuousBernoulliRowKernel);
+        _gaussian = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(DecoderKernels.GaussianRowKernel);
+        _continuousBernoulliMean = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>>(DecoderKernels.ContinuousBernoulliMeanKernel);
         _importanceLogWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LikelihoodKernels.ImportanceLogWeightKernel);
         _rowLogSumExp = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(LikelihoodKernels.RowLogSumExpKernel);
         _gatherImages = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherImagesKernel);
@@ -454,6 +462,54 @@ internal sealed class KernelOps : IOps, IDisposable
         int extent = Extent(x.Length);
         Launches++;
         _bernoulli(extent, extent, x, RandomKernels.StreamKey(seed, step));
+    }
+
+    /// <inheritdoc />
+    public void Dequantize(ArrayView<float> x, ulong seed, ulong step)
+    {
+        int extent = Extent(x.Length);
+        Launches++;
+        _dequantize(extent, extent, x, RandomKernels.StreamKey(seed, step));
+    }
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliWithLogits(ArrayView<float> logits, ArrayView<float> targets, ArrayView<float> loss,
+        ArrayView<float> dlogits, float scale)
+    {
+        OpsChecks.SameLength(logits, dlogits, nameof(dlogits));
+        int cols = OpsChecks.RepeatedTargets(logits, targets, loss);
+        if (loss.Length == 0)
+            return;
+        int extent = Extent(loss.Length);
+        Launches++;
+        _continuousBernoulli(extent, extent, logits, targets, dlogits, loss, cols, scale);
+    }
+
+    /// <inheritdoc />
+    public void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
+        ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale)
+    {
+        OpsChecks.SameLength(means, dmeans, nameof(dmeans));
+        OpsChecks.SameLength(means, dlogVariance, nameof(dlogVariance));
+        int cols = OpsChecks.RepeatedTargets(means, targets, loss);
+        if (logVariance.Length != cols)
+            throw new ArgumentException($"a log-variance of {logVariance.Length} for {cols} columns", nameof(logVariance));
+        if (loss.Length == 0)
+            return;
+        int extent = Extent(loss.Length);
+        Launches++;
+        _gaussian(extent, extent, means, logVariance, targets, dmeans, dlogVariance, loss, scale);
+    }
+
+    /// <inheritdoc />
+    public void ContinuousBernoulliMean(ArrayView<float> logits, ArrayView<float> means)
+    {
+        OpsChecks.SameLength(logits, means, nameof(means));
+        if (logits.Length == 0)
+            return;
+        int extent = Extent(logits.Length);
+        Launches++;
+        _continuousBernoulliMean(extent, extent, logits, means);
     }
 
     /// <inheritdoc />

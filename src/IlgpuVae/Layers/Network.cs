@@ -107,6 +107,12 @@ internal sealed class Network : IDisposable
     /// <summary>The device.</summary>
     public ComputeDevice Device { get; }
 
+    /// <summary>
+    /// Whether the input, 8-bit data scaled to [0, 1], is modelled by a density (a Gaussian decoder), so that every
+    /// batch is dequantised (<see cref="IOps.Dequantize"/>) after its gather.
+    /// </summary>
+    public bool DequantizesInput { get; init; }
+
     /// <summary>The most rows one pass takes.</summary>
     public int Capacity { get; }
 

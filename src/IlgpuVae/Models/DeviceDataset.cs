@@ -72,7 +72,8 @@ internal sealed class DeviceDataset : IDisposable
 
     /// <summary>
     /// The set in order, in batches of at most <paramref name="batchRows"/> (default: the network's capacity): each
-    /// batch is gathered into the network before it is yielded as (batch index, first row, rows).
+    /// batch is gathered into the network (and dequantised, when the network models 8-bit data by a density) before it
+    /// is yielded as (batch index, first row, rows).
     /// </summary>
     /// <param name="graph">The network to feed.</param>
     /// <param name="labels">Whether the network reads labels.</param>
@@ -86,9 +87,17 @@ internal sealed class DeviceDataset : IDisposable
         {
             int rows = Math.Min(size, Count - start);
             Gather(graph, _identity.View.BaseView, start, rows, labels);
+            if (graph.DequantizesInput)
+                _device.Ops.Dequantize(graph.Input.SubView(0, (long)rows * Features), InOrderDequantizationSeed, (ulong)start);
             yield return (batch, start, rows);
         }
     }
+
+    /// <summary>
+    /// The noise stream of <see cref="InOrder"/>'s dequantisation (for a network that <see cref="Network.DequantizesInput"/>):
+    /// the batch starting at row s uses step s, so every pass in batches of the same size sees the same values.
+    /// </summary>
+    public const ulong InOrderDequantizationSeed = 0xDE0A_2571_0000_0001UL;
 
     /// <inheritdoc />
     public void Dispose()

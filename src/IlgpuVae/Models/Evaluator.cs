@@ -34,17 +34,27 @@ internal sealed class Evaluator : IDisposable
     /// <param name="seed">The noise seed.</param>
     /// <param name="stream">The noise stream.</param>
     /// <param name="batchDone">Called after each batch is launched with the batches done so far, or null.</param>
+    /// <param name="perImage">Receives each image's negative ELBO in the set's order (one read-back per batch), or null.</param>
     /// <returns>The losses per image.</returns>
-    public Evaluation Evaluate(ulong seed, ulong stream, Action<int>? batchDone = null)
+    public Evaluation Evaluate(ulong seed, ulong stream, Action<int>? batchDone = null, float[]? perImage = null)
     {
         var ops = _network.Device.Ops;
         var totals = _totals.View.BaseView;
         ops.Fill(totals, 0f);
-        foreach (var (batch, _, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional))
+        var imageKl = perImage is null ? null : new float[_network.Capacity];
+        foreach (var (batch, start, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional))
         {
             _network.Forward(rows, seed, (stream << 24) + (ulong)batch, 1f);
             ops.SumInto(_network.Reconstruction.SubView(0, rows), totals, 0);
             ops.SumInto(_network.Kl.SubView(0, rows), totals, 1);
+            if (perImage is not null)
+            {
+                ops.Synchronize();
+                _network.Reconstruction.SubView(0, rows).CopyToCPU(perImage.AsSpan(start, rows));
+                _network.Kl.SubView(0, rows).CopyToCPU(imageKl.AsSpan(0, rows));
+                for (int i = 0; i < rows; i++)
+                    perImage[start + i] += imageKl![i];
+            }
             batchDone?.Invoke(batch + 1);
         }
         ops.Synchronize();

@@ -1,11 +1,12 @@
 namespace IlgpuVae.Models;
 
 /// <summary>
-/// Per-image scores from <see cref="VaeModel.Score"/>: how many nats the model needs for each image. Their sum,
+/// Per-image scores from <see cref="VaeModel.Score(ReadOnlySpan{float}, ReadOnlySpan{int}, int?)"/>: how many nats the model needs for each image. Their sum,
 /// <see cref="Loss"/>, is the negative ELBO, the training loss of that image; a high value marks an image unlike
 /// the training data.
 /// </summary>
-/// <param name="Reconstruction">Per image: the summed binary cross-entropy of its reconstruction (nats).</param>
+/// <param name="Reconstruction">Per image: the decoder's negative log-likelihood of it, the summed binary cross-entropy for
+/// the Bernoulli (nats).</param>
 /// <param name="Kl">Per image: the KL divergence of its posterior from the prior (nats).</param>
 public sealed record ImageScores(float[] Reconstruction, float[] Kl)
 {

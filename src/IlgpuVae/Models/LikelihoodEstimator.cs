@@ -54,9 +54,10 @@ internal sealed class LikelihoodEstimator : IDisposable
     /// <param name="seed">The noise seed.</param>
     /// <param name="batchDone">Called after each batch with (batches done, batches), or null.</param>
     /// <param name="cancellationToken">Checked before each posterior sample of each batch.</param>
+    /// <param name="images">Receives each image's estimate of log p(x) in the set's order (one read-back per batch), or null.</param>
     /// <returns>The estimate.</returns>
     public LikelihoodEstimate Estimate(int samples, ulong seed, Action<int, int>? batchDone = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, float[]? images = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(samples, MaxSamples);
@@ -68,7 +69,7 @@ internal sealed class LikelihoodEstimator : IDisposable
         ops.Fill(totals, 0f);
         int batches = _set.BatchCount(_network.Graph, batchRows);
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var (batch, _, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional, batchRows))
+        foreach (var (batch, start, rows) in _set.InOrder(_network.Graph, _network.Config.IsConditional, batchRows))
         {
             var logWeights = table.SubView(0, (long)rows * samples);
             var stats = _network.PosteriorStats.SubView(0, (long)rows * 2 * z);
@@ -93,6 +94,13 @@ internal sealed class LikelihoodEstimator : IDisposable
             var perImage = _rowLogSumExp.View.BaseView.SubView(0, rows);
             ops.RowLogSumExp(logWeights, perImage, samples);
             ops.SumInto(perImage, totals, 0);
+            if (images is not null)
+            {
+                ops.Synchronize();
+                perImage.CopyToCPU(images.AsSpan(start, rows));
+                for (int i = start; i < start + rows; i++)
+                    images[i] -= (float)Math.Log(samples);
+            }
             batchDone?.Invoke(batch + 1, batches);
             if (cancellationToken.IsCancellationRequested)
             {

@@ -20,6 +20,23 @@ public enum HiddenActivation
     Tanh,
 }
 
+/// <summary>The decoder's distribution p(x|z) (theory: docs/theory.md, "The decoder's likelihood").</summary>
+public enum DecoderLikelihood
+{
+    /// <summary>Bernoulli on logits: the binary cross-entropy against grey levels in [0, 1] (pytorch/examples' VAE).</summary>
+    Bernoulli,
+    /// <summary>
+    /// The continuous Bernoulli on logits (Loaiza-Ganem and Cunningham, 2019): the Bernoulli's density normalised over
+    /// [0, 1]; pictures show its mean.
+    /// </summary>
+    ContinuousBernoulli,
+    /// <summary>
+    /// A diagonal Gaussian: the decoder's output is the mean; the log-variance is a learned vector of one value per
+    /// dimension (tensor "out_logvar"), or fixed by <see cref="VaeConfig.Sigma"/>. 8-bit image data are dequantised.
+    /// </summary>
+    Gaussian,
+}
+
 /// <summary>What the encoder meets first and the decoder ends with.</summary>
 public enum VaeArchitecture
 {
@@ -59,6 +76,25 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
 
     /// <summary>The hidden layers' activation.</summary>
     public HiddenActivation Activation { get; init; } = HiddenActivation.Relu;
+
+    /// <summary>The decoder's distribution; checkpoints that do not record one mean <see cref="DecoderLikelihood.Bernoulli"/>.</summary>
+    public DecoderLikelihood Likelihood { get; init; } = DecoderLikelihood.Bernoulli;
+
+    /// <summary>
+    /// A Gaussian decoder's fixed standard deviation (on data scaled to [0, 1]), or null for a log-variance learned
+    /// per dimension. Only a Gaussian decoder has one.
+    /// </summary>
+    public float? Sigma { get; init; }
+
+    /// <summary>
+    /// The negative log-likelihood <paramref name="nats"/> per item in bits per dimension: <c>nats / (D ln 2)</c>, plus 8
+    /// for a Gaussian decoder, whose density is over 8-bit data dequantised and scaled to [0, 1] (a density on
+    /// [0, 256) is 256^-D times it), so that the figure compares with published bits per dimension.
+    /// </summary>
+    /// <param name="nats">-log p(x) per item, in nats.</param>
+    /// <returns>Bits per dimension.</returns>
+    public double BitsPerDimension(double nats) =>
+        nats / (InputSize * Math.Log(2)) + (Likelihood == DecoderLikelihood.Gaussian ? 8 : 0);
 
     private readonly int _imageHeight, _imageWidth;
 
@@ -190,7 +226,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent && Classes == other.Classes
          && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
          && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
-         && ImageChannels == other.ImageChannels));
+         && ImageChannels == other.ImageChannels && Likelihood == other.Likelihood && Sigma == other.Sigma));
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -209,6 +245,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         hash.Add(ImageHeight);
         hash.Add(ImageWidth);
         hash.Add(ImageChannels);
+        hash.Add(Likelihood);
+        hash.Add(Sigma);
         return hash.ToHashCode();
     }
 
@@ -218,8 +256,28 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     // "vae, cvae, conv-vae or conv-cvae", for messages.
     internal static string KindList => string.Join(", ", Kinds.Take(Kinds.Count - 1)) + " or " + Kinds[^1];
 
-    /// <summary>The one likelihood the decoder has: what the "likelihood" metadata may say.</summary>
-    public const string Likelihood = "bernoulli-logits";
+    /// <summary>The option spelling of <paramref name="likelihood"/>: "bernoulli", "continuous-bernoulli" or "gaussian".</summary>
+    /// <param name="likelihood">The value.</param>
+    /// <returns>The name.</returns>
+    public static string LikelihoodName(DecoderLikelihood likelihood) => likelihood switch
+    {
+        DecoderLikelihood.Bernoulli => "bernoulli",
+        DecoderLikelihood.ContinuousBernoulli => "continuous-bernoulli",
+        DecoderLikelihood.Gaussian => "gaussian",
+        _ => throw new ArgumentOutOfRangeException(nameof(likelihood)),
+    };
+
+    /// <summary>Reads <see cref="LikelihoodName"/>'s spelling back.</summary>
+    /// <param name="name">"bernoulli", "continuous-bernoulli" or "gaussian".</param>
+    /// <param name="likelihood">The value.</param>
+    /// <returns>False for any other text.</returns>
+    public static bool TryParseLikelihood(string name, out DecoderLikelihood likelihood) =>
+        Spelling.TryParse(name, LikelihoodName, out likelihood);
+
+    // The "likelihood" metadata: version 1's "bernoulli-logits" (written by every version, so Bernoulli files stay as
+    // they were), and the others' option names.
+    private static string LikelihoodMetadata(DecoderLikelihood likelihood) =>
+        likelihood == DecoderLikelihood.Bernoulli ? "bernoulli-logits" : LikelihoodName(likelihood);
 
     /// <summary>Checks every size; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public void Validate()
@@ -251,6 +309,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"unknown architecture {(int)Architecture}");
         if (!Enum.IsDefined(Activation))
             throw new ArgumentException($"unknown activation {(int)Activation}");
+        if (!Enum.IsDefined(Likelihood))
+            throw new ArgumentException($"unknown likelihood {(int)Likelihood}");
+        if (Sigma is float sigma && Likelihood != DecoderLikelihood.Gaussian)
+            throw new ArgumentException($"a fixed sigma ({sigma.ToString(CultureInfo.InvariantCulture)}) belongs to a Gaussian decoder, not a {LikelihoodName(Likelihood)} one");
+        if (Sigma is float s && !(float.IsFinite(s) && s > 0 && float.IsFinite(2 * MathF.Log(s))))
+            throw new ArgumentException($"sigma must be a positive finite number, got {s.ToString(CultureInfo.InvariantCulture)}");
         if (!IsConvolutional)
         {
             if (Channels.Count > 0)
@@ -317,7 +381,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ["hidden"] = string.Join(",", Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture))),
             ["latent"] = Latent.ToString(CultureInfo.InvariantCulture),
             ["classes"] = Classes.ToString(CultureInfo.InvariantCulture),
-            ["likelihood"] = Likelihood,
+            ["likelihood"] = LikelihoodMetadata(Likelihood),
             ["image_height"] = ImageHeight.ToString(CultureInfo.InvariantCulture),
             ["image_width"] = ImageWidth.ToString(CultureInfo.InvariantCulture),
         };
@@ -329,6 +393,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         // Written only when not ReLU, so the files of ReLU models read as before.
         if (Activation != HiddenActivation.Relu)
             metadata["activation"] = ActivationName(Activation);
+        if (Sigma is float sigma)
+            metadata["sigma"] = sigma.ToString("R", CultureInfo.InvariantCulture);
         if (IsConvolutional)
         {
             metadata["architecture"] = "conv";
@@ -356,8 +422,18 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         // keys describe; files without the keys are read as before.
         if (metadata.TryGetValue("model", out var kind) && !Kinds.Contains(kind))
             throw new InvalidDataException($"{source}: metadata 'model' is '{kind}', not {KindList}");
-        if (metadata.TryGetValue("likelihood", out var likelihood) && likelihood != Likelihood)
-            throw new InvalidDataException($"{source}: metadata 'likelihood' is '{likelihood}'; this version models {Likelihood} only");
+        var decoder = DecoderLikelihood.Bernoulli;
+        if (metadata.TryGetValue("likelihood", out var likelihood))
+        {
+            var named = Enum.GetValues<DecoderLikelihood>().Where(l => LikelihoodMetadata(l) == likelihood).ToArray();
+            decoder = named.Length == 1 ? named[0]
+                : throw new InvalidDataException($"{source}: metadata 'likelihood' is '{likelihood}', not bernoulli-logits, continuous-bernoulli or gaussian");
+        }
+        float? sigma = null;
+        if (metadata.TryGetValue("sigma", out var sigmaText))
+            sigma = float.TryParse(sigmaText, NumberStyles.Float, CultureInfo.InvariantCulture, out float parsedSigma)
+                ? parsedSigma
+                : throw new InvalidDataException($"{source}: metadata 'sigma' is not a number: '{sigmaText}'");
         var hidden = Get("hidden").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("hidden", h)).ToArray();
         var conditioning = DecoderConditioning.FirstLayer;
         if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
@@ -368,6 +444,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
             ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
             ImageChannels = metadata.TryGetValue("image_channels", out var ic) ? Int("image_channels", ic) : 1,
+            Likelihood = decoder,
+            Sigma = sigma,
         };
         if (metadata.TryGetValue("activation", out var activation))
         {
@@ -407,6 +485,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         $"{Kind} {(IsConvolutional ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}" : ImageChannels != 1 ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}={InputSize}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +
         (IsConvolutional ? string.Concat(Channels.Select(c => $"c{c}-")) : "") + $"{string.Join("-", Hidden)}-{Latent}" +
         (Activation != HiddenActivation.Relu ? $" {ActivationName(Activation)}" : "") +
+        (Likelihood != DecoderLikelihood.Bernoulli ? $" {LikelihoodName(Likelihood)}" : "") +
+        (Sigma is float sigma ? $" sigma {sigma.ToString(CultureInfo.InvariantCulture)}" : "") +
         (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");
 }
 

@@ -44,6 +44,48 @@ public sealed partial class VaeModel
     }
 
     /// <summary>
+    /// An anomaly score per image of a set, in the set's order: its negative ELBO with one posterior sample (the
+    /// numbers <see cref="Evaluate"/> averages, same seed and stream 0), or with <paramref name="importanceSamples"/>
+    /// K &gt; 0 its importance-weighted negative log-likelihood (those <see cref="EstimateLogLikelihood"/> averages).
+    /// In nats; high means unlike the training data. A Gaussian model's images are dequantised as in evaluation.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// float[] scores = model.Score(data.Test, importanceSamples: 50);   // one -log p(x) per test image
+    /// </code>
+    /// </example>
+    /// <param name="set">The images.</param>
+    /// <param name="importanceSamples">0 for the negative ELBO, else K, 1 to <see cref="AssessmentOptions.MaxImportanceSamples"/>.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="cancellationToken">Checked before each batch.</param>
+    /// <returns>set.Count scores.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public float[] Score(MnistSet set, int importanceSamples = 0, ulong seed = 1, CancellationToken cancellationToken = default)
+    {
+        CheckCompatible(set);
+        ArgumentOutOfRangeException.ThrowIfNegative(importanceSamples);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(importanceSamples, AssessmentOptions.MaxImportanceSamples);
+        using var held = Use();
+        using var onDevice = new DeviceDataset(Network.Device, set);
+        var scores = new float[set.Count];
+        if (importanceSamples == 0)
+        {
+            using var evaluator = new Evaluator(Network, onDevice);
+            evaluator.Evaluate(seed, 0, _ => cancellationToken.ThrowIfCancellationRequested(), scores);
+        }
+        else
+        {
+            using var estimator = new LikelihoodEstimator(Network, onDevice);
+            estimator.Estimate(importanceSamples, seed, cancellationToken: cancellationToken, images: scores);
+            for (int i = 0; i < scores.Length; i++)
+                scores[i] = -scores[i];
+        }
+        CheckFinite(scores, 1, "scores");
+        return scores;
+    }
+
+    /// <summary>
     /// The importance-weighted estimate of log p(x) per image over a set (Burda et al.), with <paramref name="samples"/>
     /// posterior samples per image, computed on the device (which it holds until done or cancelled).
     /// </summary>

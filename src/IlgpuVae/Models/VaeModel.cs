@@ -147,7 +147,8 @@ public sealed partial class VaeModel : Model
     /// </example>
     /// <param name="latents">count rows of Z.</param>
     /// <param name="labels">count labels for a conditional model, else empty.</param>
-    /// <returns>count rows of D values in [0, 1].</returns>
+    /// <returns>count rows of D values: the decoder distribution's means (in [0, 1] for the Bernoulli and continuous
+    /// Bernoulli decoders; a Gaussian's, unclipped).</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default) => Decode(latents, labels, default);
 
@@ -174,8 +175,8 @@ public sealed partial class VaeModel : Model
             Network.LatentSample.SubView(0, (long)rows * z).CopyFromCPU(latents.Slice(start * z, rows * z));
             UploadLabels(labels, start, rows);
             Network.DecodeLogits(rows);
+            Network.ToMeans(rows);
             var logits = Network.Logits.SubView(0, (long)rows * d);
-            Network.Device.Ops.Activate(logits, logits, Activation.Sigmoid);
             Network.Device.Ops.Synchronize();
             logits.CopyToCPU(output.AsSpan(start * d, rows * d));
         }
@@ -281,8 +282,9 @@ public sealed partial class VaeModel : Model
     public float[] LatentMeans(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default) => Encode(images, labels).Mu;
 
     /// <summary>
-    /// Scores each image by how badly the model explains it: the summed binary cross-entropy of its reconstruction
-    /// and the KL of its posterior from the prior, whose sum is the negative ELBO. Images unlike the training data
+    /// Scores each image by how badly the model explains it: the negative log-likelihood of its reconstruction under the
+    /// decoder (the summed binary cross-entropy for the Bernoulli; the images as given, not dequantised) and the KL of
+    /// its posterior from the prior, whose sum is the negative ELBO. Images unlike the training data
     /// score high, so <see cref="ImageScores.Loss"/> (or <see cref="ImageScores.Reconstruction"/> alone) is an anomaly
     /// score. Without a seed the code is the posterior mean (z = mu) and the scores are deterministic; with one, z is
     /// one posterior sample, as in training.

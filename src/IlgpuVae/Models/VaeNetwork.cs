@@ -37,7 +37,17 @@ internal sealed class VaeNetwork : IDisposable
         // Loss terms in the order VaeTrainer reports them: reconstruction, then KL.
         try
         {
-            Graph = new Network(device, layers, new BernoulliLoss { LossTerm = 0, Posterior = _sample }, capacity, seed);
+            var loss = new LikelihoodLoss
+            {
+                LossTerm = 0,
+                Posterior = _sample,
+                Likelihood = config.Likelihood,
+                Scale = layers[^1] as GaussianScale,
+            };
+            Graph = new Network(device, layers, loss, capacity, seed)
+            {
+                DequantizesInput = config.Likelihood == DecoderLikelihood.Gaussian,
+            };
         }
         catch (ArgumentException e)
         {
@@ -166,6 +176,20 @@ internal sealed class VaeNetwork : IDisposable
         Graph.Forward(first: _sampleIndex + 1, loss: false);
     }
 
+    /// <summary>
+    /// Turns the first <paramref name="rows"/> rows of <see cref="Logits"/> into the decoder distribution's means, in
+    /// place: sigmoid for the Bernoulli, the continuous Bernoulli's mean, the Gaussian's (the output already).
+    /// </summary>
+    /// <param name="rows">B.</param>
+    public void ToMeans(int rows)
+    {
+        var output = Logits.SubView(0, (long)rows * Config.InputSize);
+        if (Config.Likelihood == DecoderLikelihood.Bernoulli)
+            Device.Ops.Activate(output, output, Activation.Sigmoid);
+        else if (Config.Likelihood == DecoderLikelihood.ContinuousBernoulli)
+            Device.Ops.ContinuousBernoulliMean(output, output);
+    }
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Graph.ZeroGradients();
 
@@ -196,8 +220,15 @@ internal sealed class VaeNetwork : IDisposable
         context.LossScale = 1f;
     }
 
-    private static List<Layer> Build(VaeConfig config, out int sampleIndex, int maxSamples = 1) =>
-        config.IsConvolutional ? BuildConvolutional(config, out sampleIndex, maxSamples) : BuildDense(config, out sampleIndex, maxSamples);
+    private static List<Layer> Build(VaeConfig config, out int sampleIndex, int maxSamples = 1)
+    {
+        var layers = config.IsConvolutional ? BuildConvolutional(config, out sampleIndex, maxSamples) : BuildDense(config, out sampleIndex, maxSamples);
+        // A Gaussian decoder's log-variance lives in a layer of its own after the means, so its tensor follows the
+        // others in the layout and the Bernoulli models' layouts stay as they were.
+        if (config.Likelihood == DecoderLikelihood.Gaussian)
+            layers.Add(new GaussianScale(config.InputSize, config.Sigma));
+        return layers;
+    }
 
     private static Activation HiddenOf(VaeConfig config) =>
         config.Activation == HiddenActivation.Tanh ? Activation.Tanh : Activation.Relu;

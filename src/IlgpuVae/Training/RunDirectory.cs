@@ -307,6 +307,10 @@ internal sealed class RunDirectory
                     Activation = json.Activation is null ? HiddenActivation.Relu
                         : VaeConfig.TryParseActivation(json.Activation, out var activation) ? activation
                         : throw new InvalidDataException($"activation '{json.Activation}' is not relu or tanh"),
+                    Likelihood = json.Likelihood is null ? DecoderLikelihood.Bernoulli
+                        : VaeConfig.TryParseLikelihood(json.Likelihood, out var likelihood) ? likelihood
+                        : throw new InvalidDataException($"likelihood '{json.Likelihood}' is not bernoulli, continuous-bernoulli or gaussian"),
+                    Sigma = json.Sigma,
                 }),
                 Objective = json.Objective is null ? TrainingObjective.Elbo
                     : TryParseObjective(json.Objective, out var objective) ? objective
@@ -483,6 +487,8 @@ internal sealed class RunDirectory
         Architecture = o.Model.IsConvolutional ? "conv" : null,
         Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
         Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),
+        Likelihood = o.Model.Likelihood == DecoderLikelihood.Bernoulli ? null : VaeConfig.LikelihoodName(o.Model.Likelihood),
+        Sigma = o.Model.Sigma,
         Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
         Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
         Gradient = o.Gradient == TrainingGradient.Standard ? null : GradientName(o.Gradient),
@@ -522,6 +528,10 @@ internal sealed class RunDirectory
         // Written only when not the defaults (relu, the one-sample ELBO, grey levels), so older runs read as before.
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Activation { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? Likelihood { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public float? Sigma { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Objective { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -302,11 +302,16 @@ public sealed class VaeTrainer : Trainer, ITrainable
         int rows = _network.Graph.Context.Rows;
         if (_options.DynamicBinarization)
             _network.Device.Ops.Bernoulli(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ BinarizationSalt, globalStep);
+        if (_network.Graph.DequantizesInput)
+            _network.Device.Ops.Dequantize(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ DequantizationSalt, globalStep);
         _network.Forward(rows, seed, globalStep, klWeight, NoiseSource.Draw, _options.Samples, _options.Objective, _options.Gradient);
     }
 
     // The stream of the training images' binarisation, apart from the posterior noise's.
     private const ulong BinarizationSalt = 0xB1AA_2157_0000_0001UL;
+
+    // The stream of the training images' dequantisation (a Gaussian decoder's).
+    private const ulong DequantizationSalt = 0xDE0A_2571_0000_0002UL;
 
     /// <summary>
     /// What a model file records of its training beyond the architecture: the objective and K when not the

@@ -75,6 +75,75 @@ internal static class Reference
         return (loss, grad);
     }
 
+    /// <summary>
+    /// log C(lambda) of the continuous Bernoulli, written the paper's way: lambda = sigmoid(l) with l clamped to
+    /// DecoderKernels.LogitLimit (PyTorch's clamp_probs), <c>log(2 atanh(1 - 2 lambda) / (1 - 2 lambda))</c>, and
+    /// PyTorch's Taylor series <c>log 2 + 4/3 x^2 + 104/45 x^4</c> (x = lambda - 1/2) where |x| &lt; 1e-4, in double.
+    /// </summary>
+    public static double ContinuousBernoulliLogNormalizer(double logit)
+    {
+        double l = Math.Clamp(logit, -DecoderKernels.LogitLimit, DecoderKernels.LogitLimit);
+        double lambda = 1 / (1 + Math.Exp(-l)), x = lambda - 0.5;
+        if (Math.Abs(x) < 1e-4)
+            return Math.Log(2) + (4.0 / 3 + 104.0 / 45 * x * x) * x * x;
+        return Math.Log(2 * Math.Atanh(1 - 2 * lambda) / (1 - 2 * lambda));
+    }
+
+    /// <summary>The continuous Bernoulli's mean <c>lambda / (2 lambda - 1) + 1 / (2 atanh(1 - 2 lambda))</c>, in double (PyTorch's series near 1/2).</summary>
+    public static double ContinuousBernoulliMean(double logit)
+    {
+        double l = Math.Clamp(logit, -DecoderKernels.LogitLimit, DecoderKernels.LogitLimit);
+        double lambda = 1 / (1 + Math.Exp(-l)), x = lambda - 0.5;
+        if (Math.Abs(x) < 1e-4)
+            return 0.5 + (1.0 / 3 + 16.0 / 45 * x * x) * x;
+        return lambda / (2 * lambda - 1) + 1 / (2 * Math.Atanh(1 - 2 * lambda));
+    }
+
+    /// <summary>
+    /// The continuous Bernoulli's negative log density per row, <c>-log(C(lambda) lambda^x (1 - lambda)^(1 - x))</c>
+    /// with lambda = sigmoid(l) clamped to [2^-23, 1 - 2^-23] (l to DecoderKernels.LogitLimit), in double; the
+    /// gradient by a central difference in l of that whole expression (0 outside the clamp).
+    /// </summary>
+    public static (double[] Loss, double[] Gradient) ContinuousBernoulli(float[] logits, float[] targets, int cols, double scale)
+    {
+        static double Nll(double logit, double x)
+        {
+            double l = Math.Clamp(logit, -DecoderKernels.LogitLimit, DecoderKernels.LogitLimit);
+            double lambda = 1 / (1 + Math.Exp(-l));
+            return -(x * Math.Log(lambda) + (1 - x) * Math.Log(1 - lambda)) - ContinuousBernoulliLogNormalizer(l);
+        }
+        var loss = new double[logits.Length / cols];
+        var grad = new double[logits.Length];
+        for (int i = 0; i < logits.Length; i++)
+        {
+            double l = logits[i], t = targets[i], h = 1e-5 * Math.Max(1, Math.Abs(l));
+            loss[i / cols] += Nll(l, t);
+            grad[i] = scale * (Nll(l + h, t) - Nll(l - h, t)) / (2 * h);
+        }
+        return (loss, grad);
+    }
+
+    /// <summary>
+    /// The diagonal Gaussian's negative log density per row, <c>1/2 sum (log 2 pi + v + (t - m)^2 / exp(v))</c>, with
+    /// the gradients of the means and, per element, of the log-variance; targets (T, D) repeat over the rows.
+    /// </summary>
+    public static (double[] Loss, double[] Means, double[] LogVariance) Gaussian(float[] means, float[] logVariance,
+        float[] targets, double scale)
+    {
+        int cols = logVariance.Length, rows = means.Length / cols;
+        var loss = new double[rows];
+        var dmeans = new double[means.Length];
+        var dlogvar = new double[means.Length];
+        for (int i = 0; i < means.Length; i++)
+        {
+            double v = logVariance[i % cols], r = means[i] - (double)targets[i % targets.Length];
+            loss[i / cols] += 0.5 * (Math.Log(2 * Math.PI) + v + r * r / Math.Exp(v));
+            dmeans[i] = scale * r / Math.Exp(v);
+            dlogvar[i] = scale * 0.5 * (1 - r * r / Math.Exp(v));
+        }
+        return (loss, dmeans, dlogvar);
+    }
+
     public static (double[] Loss, double[] Gradient) SoftmaxCrossEntropy(float[] logits, int[] labels, int classes, double scale)
     {
         int rows = labels.Length;

@@ -88,6 +88,36 @@ public sealed class GradientCheckTests
         CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes, conditioning), beta);
     }
 
+    public static TheoryData<string, DecoderLikelihood, float?, int> LikelihoodCases()
+    {
+        var data = new TheoryData<string, DecoderLikelihood, float?, int>();
+        foreach (var impl in new[] { "vectorized", "kernels" })
+        {
+            data.Add(impl, DecoderLikelihood.ContinuousBernoulli, null, 0);
+            data.Add(impl, DecoderLikelihood.ContinuousBernoulli, null, 3);
+            data.Add(impl, DecoderLikelihood.Gaussian, null, 0);
+            data.Add(impl, DecoderLikelihood.Gaussian, null, 3);
+            data.Add(impl, DecoderLikelihood.Gaussian, 0.3f, 0);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LikelihoodCases))]
+    [OpenClData(nameof(LikelihoodCases))]
+    public void WholeLoss_EveryLikelihood_MatchesFiniteDifferences(string impl, DecoderLikelihood likelihood, float? sigma, int classes)
+    {
+        CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes) { Likelihood = likelihood, Sigma = sigma }, 0.7f);
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    public void WholeLoss_ConvolutionalGaussian_MatchesFiniteDifferences(string impl)
+    {
+        CheckWholeLoss(impl, VaeConfig.Convolutional(latent: 2, channels: [2], dense: [3], height: 4, width: 4)
+            with { Likelihood = DecoderLikelihood.Gaussian }, 1f);
+    }
+
     /// <summary>
     /// The whole loss of a (conditional) VAE of any architecture, on 3 rows with fixed noise: the device's gradient of
     /// sum_b (BCE_b + beta KL_b) against central finite differences of <see cref="ReferenceVae.Loss"/>, and the

@@ -58,12 +58,7 @@ public sealed class MultiSampleGradientTests
                     var linear = ReferenceVae.Linear(layout, p, i < config.Hidden.Count ? $"decoder.{i}" : "out", g, relu: false);
                     g = i < config.Hidden.Count ? Activate(linear, tanh) : linear;
                 }
-                double bce = 0;
-                for (int i = 0; i < d; i++)
-                {
-                    double sigmoid = 1 / (1 + Math.Exp(-g[i])), t = x[b * d + i];
-                    bce -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
-                }
+                double bce = ReferenceVae.NegativeLogDensity(config, layout, p, g, x.AsSpan(b * d, d));
                 meanBce += bce / samples;
                 logWeights[k] = -bce + prior - posterior;
             }
@@ -99,11 +94,30 @@ public sealed class MultiSampleGradientTests
     [MemberData(nameof(Cases))]
     [OpenClData(nameof(Cases))]
     public void MultiSampleLoss_DeviceBackward_MatchesFiniteDifferences(string impl, TrainingObjective objective, int samples,
-        HiddenActivation activation)
+        HiddenActivation activation) =>
+        CheckMultiSample(impl, objective, samples, new VaeConfig(6, [5, 4], 3) { Activation = activation });
+
+    public static TheoryData<string, TrainingObjective, DecoderLikelihood> LikelihoodCases()
+    {
+        var data = new TheoryData<string, TrainingObjective, DecoderLikelihood>();
+        foreach (var impl in new[] { "vectorized", "kernels" })
+            foreach (var objective in new[] { TrainingObjective.ImportanceWeighted, TrainingObjective.Elbo })
+                foreach (var likelihood in new[] { DecoderLikelihood.ContinuousBernoulli, DecoderLikelihood.Gaussian })
+                    data.Add(impl, objective, likelihood);
+        return data;
+    }
+
+    // The Gaussian's per-element log-variance gradient is weighted per sample like the means' gradient.
+    [Theory]
+    [MemberData(nameof(LikelihoodCases))]
+    [OpenClData(nameof(LikelihoodCases))]
+    public void MultiSampleLoss_EveryLikelihood_MatchesFiniteDifferences(string impl, TrainingObjective objective, DecoderLikelihood likelihood) =>
+        CheckMultiSample(impl, objective, 3, new VaeConfig(6, [5, 4], 3) { Likelihood = likelihood });
+
+    private static void CheckMultiSample(string impl, TrainingObjective objective, int samples, VaeConfig config)
     {
         const int rows = 3;
         const float beta = 0.7f;
-        var config = new VaeConfig(6, [5, 4], 3) { Activation = activation };
         float b = objective == TrainingObjective.Elbo ? beta : 1f;
         var x = Random(rows * config.InputSize, 11, 0, 1);
         var eps = Random(samples * rows * config.Latent, 12, -1.5f, 1.5f);

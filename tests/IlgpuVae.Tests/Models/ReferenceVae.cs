@@ -41,14 +41,7 @@ public static class ReferenceVae
                     h = WithOneHot(h, labels[b], c);
                 h = Linear(layout, p, i < config.Hidden.Count ? $"decoder.{i}" : "out", h, relu: i < config.Hidden.Count);
             }
-            var logits = h;
-            double bce = 0;
-            for (int i = 0; i < d; i++)
-            {
-                double sigmoid = 1 / (1 + Math.Exp(-logits[i])), t = x[b * d + i];
-                bce -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
-            }
-            total += bce + beta * kl;
+            total += NegativeLogDensity(config, layout, p, h, x.AsSpan(b * d, d)) + beta * kl;
         }
         return total;
     }
@@ -103,13 +96,35 @@ public static class ReferenceVae
                     Slice(layout, p, $"decoder_conv.{t}.bias"), relu: i > 0);
                 channels = outChannels;
             }
-            double bce = 0;
-            for (int i = 0; i < d; i++)
+            total += NegativeLogDensity(config, layout, p, h, x.AsSpan(b * d, d)) + beta * kl;
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// -log p(x|z) of one item under the decoder's output h, written from the densities' textbook forms in double:
+    /// the BCE on sigmoid(h); the continuous Bernoulli's BCE minus log C(sigmoid(h)) (the paper's formula); the
+    /// Gaussian's 1/2 sum (log 2 pi + v + (x - h)^2 / exp(v)), v the tensor "out_logvar" or 2 log sigma.
+    /// </summary>
+    internal static double NegativeLogDensity(VaeConfig config, ParameterLayout layout, double[] p, double[] h, ReadOnlySpan<float> x)
+    {
+        double total = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double t = x[i];
+            if (config.Likelihood == DecoderLikelihood.Gaussian)
             {
-                double sigmoid = 1 / (1 + Math.Exp(-h[i])), t = x[b * d + i];
-                bce -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
+                double v = config.Sigma is float sigma ? 2 * Math.Log(sigma) : p[layout["out_logvar"].Offset + i];
+                total += 0.5 * (Math.Log(2 * Math.PI) + v + (t - h[i]) * (t - h[i]) / Math.Exp(v));
+                continue;
             }
-            total += bce + beta * kl;
+            // The continuous Bernoulli's lambda is clamped to [2^-23, 1 - 2^-23] (DecoderKernels.LogitLimit).
+            bool continuous = config.Likelihood == DecoderLikelihood.ContinuousBernoulli;
+            double logit = continuous ? Math.Clamp(h[i], -Kernels.DecoderKernels.LogitLimit, Kernels.DecoderKernels.LogitLimit) : h[i];
+            double sigmoid = 1 / (1 + Math.Exp(-logit));
+            total -= t * Math.Log(sigmoid) + (1 - t) * Math.Log(1 - sigmoid);
+            if (continuous)
+                total -= Compute.Reference.ContinuousBernoulliLogNormalizer(logit);
         }
         return total;
     }

@@ -1,3 +1,4 @@
+using ILGPU.Runtime;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Kernels;
@@ -28,7 +29,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     // 1e-5 among means of 0.1), so the unfloored relative error of such a value says nothing about the export.
     private const double Tolerance = 1e-5;
 
-    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer", "conv-vae", "conv-cvae"];
+    private static readonly string[] KindNames = ["vae", "cvae-first-layer", "cvae-every-layer", "conv-vae", "conv-cvae",
+        "vae-continuous-bernoulli", "vae-gaussian", "conv-vae-gaussian-sigma"];
 
     public static TheoryData<string> Kinds => [.. KindNames];
 
@@ -39,6 +41,10 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         "cvae-every-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.EveryLayer),
         "conv-vae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64]),
         "conv-cvae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64], classes: 10) with { Conditioning = DecoderConditioning.EveryLayer },
+        "vae-continuous-bernoulli" => new VaeConfig(784, [256, 64], 8) { Likelihood = DecoderLikelihood.ContinuousBernoulli },
+        "vae-gaussian" => new VaeConfig(784, [256, 64], 8) { Likelihood = DecoderLikelihood.Gaussian },
+        "conv-vae-gaussian-sigma" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64])
+            with { Likelihood = DecoderLikelihood.Gaussian, Sigma = 0.1f },
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -113,6 +119,15 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Kind = $"{kind} on {choice}";
         using var device = ComputeDevice.Open(choice);
         using var model = VaeModel.Create(device, ConfigOf(kind), seed: 11);
+        if (model.Config.Likelihood != DecoderLikelihood.Bernoulli)
+        {
+            // Weights 4 times the initialisation's: logits and log-variances far from 0, so that every branch of the
+            // continuous Bernoulli's mean (series, closed form, clamp) and a log-variance that is not ~0 are exercised.
+            var network = model.Graph;
+            var parameters = new float[network.Layout.Count];
+            network.Parameters.SubView(0, parameters.Length).CopyToCPU(parameters);
+            network.Parameters.SubView(0, parameters.Length).CopyFromCPU(parameters.Select(p => 4 * p).ToArray());
+        }
         Compare(model);
     }
 
@@ -146,7 +161,22 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             if (digits is not null)
                 inputs.Add(NamedOnnxValue.CreateFromTensor("label", OneHot(digits, config.Classes)));
             using var results = decoder.Run(inputs);
-            AssertClose("pixels", pixels, results.Single().AsEnumerable<float>().ToArray());
+            AssertClose("pixels", pixels, results.Single(r => r.Name == "pixels").AsEnumerable<float>().ToArray());
+            if (config.Likelihood == DecoderLikelihood.Gaussian)
+            {
+                var network = model.Graph;
+                var expected = config.Sigma is float sigma
+                    ? Enumerable.Repeat(2 * MathF.Log(sigma), 784).ToArray()
+                    : network.Export(network.Parameters).Single(t => t.Name == "out_logvar").Data;
+                var rows = results.Single(r => r.Name == "logvar").AsEnumerable<float>().ToArray();
+                AssertClose("logvar", [.. Enumerable.Range(0, Count).SelectMany(_ => expected)], rows);
+            }
+            Assert.Equal(config.Likelihood switch
+            {
+                DecoderLikelihood.Bernoulli => ["pixels"],
+                DecoderLikelihood.ContinuousBernoulli => ["pixels", "logits"],
+                _ => new[] { "pixels", "logvar" },
+            }, results.Select(r => r.Name).ToArray());
         }
     }
 
@@ -197,7 +227,8 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         Assert.Equal(expected.Length, actual.Length);
         double floor = Math.Sqrt(expected.Average(v => (double)v * v));
         double worst = 0, worstPlain = 0;
-        int at = -1;
+        // Index 0 when every value agrees exactly (a Gaussian's means pass through unchanged): the message reads it.
+        int at = 0;
         for (int i = 0; i < expected.Length; i++)
         {
             double difference = Math.Abs(expected[i] - (double)actual[i]);

@@ -72,6 +72,9 @@ public static class EvaluateCommand
                 binarized_test_set = model.TrainedOnBinaryImages,
                 test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
                 log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
+                likelihood = VaeConfig.LikelihoodName(model.Config.Likelihood),
+                test_nll_nats = -(likelihood?.LogLikelihood ?? -result.Loss),
+                test_nll_bits_per_dim = model.Config.BitsPerDimension(-(likelihood?.LogLikelihood ?? -result.Loss)),
                 clustering = clustering is null ? null : new
                 {
                     reference_images = data.Train.Count, knn_k = clustering.KnnK, knn_accuracy = clustering.KnnAccuracy,
@@ -91,11 +94,15 @@ public static class EvaluateCommand
         stdout.WriteLine($"{model.Config} on {data.Test.Count} test images" + (model.TrainedOnBinaryImages
             ? $" (binarised by seed {Data.MnistSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
-        stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
+        stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} ({ReconstructionName(model.Config.Likelihood)})");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
         if (likelihood is not null)
             stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})" +
                 (model.TrainedOnBinaryImages ? $"; test NLL {F(-likelihood.LogLikelihood, "F2")} nats" : ""));
+        // The test NLL: the importance-weighted estimate where there is one, else the negative ELBO (an upper bound).
+        double nll = -(likelihood?.LogLikelihood ?? -result.Loss);
+        stdout.WriteLine($"  test NLL       {F(nll, "F4")} nats, {F(model.Config.BitsPerDimension(nll), "F4")} bits/dim " +
+            $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {BitsConvention(model.Config.Likelihood)})");
         if (clustering is null && !data.HasLabels && !options.Flag("--no-clustering"))
             stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
         if (clustering is not null)
@@ -115,4 +122,15 @@ public static class EvaluateCommand
             stdout.WriteLine("  (a CVAE: pass --classifier FILE to measure how often its samples show the requested digit)");
         return 0;
     }
+
+    private static string ReconstructionName(DecoderLikelihood likelihood) => likelihood switch
+    {
+        DecoderLikelihood.ContinuousBernoulli => "summed continuous-Bernoulli negative log density",
+        DecoderLikelihood.Gaussian => "summed Gaussian negative log density of the dequantised pixels",
+        _ => "summed BCE",
+    };
+
+    private static string BitsConvention(DecoderLikelihood likelihood) => likelihood == DecoderLikelihood.Gaussian
+        ? "NLL / (D ln 2) + 8: the density of dequantised 8-bit pixels, comparable with published bits/dim"
+        : "NLL / (D ln 2) of the grey levels in [0, 1]; not a density of 8-bit data";
 }

@@ -51,6 +51,10 @@ public static class TrainCommand
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
             new("--activation", "the hidden layers' activation: relu or tanh", "NAME", "relu"),
+            new("--likelihood", "the decoder's distribution: bernoulli (BCE on grey levels), continuous-bernoulli (the " +
+                "normalised density on [0, 1]; pictures show its mean) or gaussian (mean from the decoder, a learned " +
+                "log-variance per pixel unless --sigma; 8-bit data are dequantised)", "NAME", "bernoulli"),
+            new("--sigma", "gaussian: a fixed standard deviation (on data in [0, 1]) instead of the learned log-variance", "S"),
             new("--objective", "elbo (BCE + beta KL, averaged over --samples) or iwae (the importance-weighted bound of " +
                 "--samples samples, Burda et al. 2016)", "NAME", "elbo"),
             new("--samples", "K, posterior samples per image in each training step", "K", "1"),
@@ -75,7 +79,7 @@ public static class TrainCommand
     // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
     private static readonly string[] KeptOnResume =
         ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--adam-eps", "--preset", "--hidden", "--latent", "--activation",
-         "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--gradient", "--binarize", "--seed",
+         "--likelihood", "--sigma", "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--gradient", "--binarize", "--seed",
          "--limit", "--out", "--overwrite"];
 
     private static int Run(ParsedOptions options, CliContext cli)
@@ -135,9 +139,14 @@ public static class TrainCommand
             {
                 ["relu"] = HiddenActivation.Relu, ["tanh"] = HiddenActivation.Tanh,
             });
+            var likelihood = options.Choice("--likelihood", Enum.GetValues<DecoderLikelihood>().ToDictionary(VaeConfig.LikelihoodName));
+            float? sigma = options.Given("--sigma") ? options.Float("--sigma", 0, exclusiveMin: true) : null;
+            if (sigma is not null && likelihood != DecoderLikelihood.Gaussian)
+                throw new UsageException("--sigma is for --likelihood gaussian");
             // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
             configFor = data => ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
-                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1) with { Activation = activation };
+                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1)
+                with { Activation = activation, Likelihood = likelihood, Sigma = sigma };
             var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
             {
                 ["elbo"] = TrainingObjective.Elbo, ["iwae"] = TrainingObjective.ImportanceWeighted,
