@@ -17,7 +17,7 @@ internal sealed class LikelihoodLoss : Loss
     private ArrayView<float> _rowLoss;
 
     /// <summary>The decoder's distribution.</summary>
-    public Models.DecoderLikelihood Likelihood { get; init; }
+    public DecoderLikelihood Likelihood { get; init; }
 
     /// <summary>A Gaussian decoder's scale layer (the network's last); null for the others.</summary>
     public GaussianScale? Scale { get; init; }
@@ -61,7 +61,7 @@ internal sealed class LikelihoodLoss : Loss
         }
         long size = (long)rows * width;
         int slot = context.LossSlot >= 0 ? context.LossSlot + LossTerm : -1;
-        if (Likelihood == Models.DecoderLikelihood.Bernoulli)
+        if (Likelihood == DecoderLikelihood.Bernoulli)
         {
             // The batch sum fused into the same launch.
             ops.BceWithLogits(output.SubView(0, size), context.Input.SubView(0, size), PerSample.SubView(0, rows),
@@ -80,10 +80,10 @@ internal sealed class LikelihoodLoss : Loss
     {
         switch (Likelihood)
         {
-            case Models.DecoderLikelihood.ContinuousBernoulli:
+            case DecoderLikelihood.ContinuousBernoulli:
                 ops.ContinuousBernoulliWithLogits(output, targets, loss, doutput, scale);
                 break;
-            case Models.DecoderLikelihood.Gaussian:
+            case DecoderLikelihood.Gaussian:
                 var head = Scale ?? throw new InvalidOperationException("a Gaussian likelihood needs its scale layer");
                 ops.GaussianNll(output, head.LogVariance, targets, loss, doutput, head.ElementGradient.SubView(0, output.Length), scale);
                 break;

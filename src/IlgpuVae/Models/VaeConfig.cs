@@ -20,23 +20,6 @@ public enum HiddenActivation
     Tanh,
 }
 
-/// <summary>The decoder's distribution p(x|z) (theory: docs/theory.md, "The decoder's likelihood").</summary>
-public enum DecoderLikelihood
-{
-    /// <summary>Bernoulli on logits: the binary cross-entropy against grey levels in [0, 1] (pytorch/examples' VAE).</summary>
-    Bernoulli,
-    /// <summary>
-    /// The continuous Bernoulli on logits (Loaiza-Ganem and Cunningham, 2019): the Bernoulli's density normalised over
-    /// [0, 1]; pictures show its mean.
-    /// </summary>
-    ContinuousBernoulli,
-    /// <summary>
-    /// A diagonal Gaussian: the decoder's output is the mean; the log-variance is a learned vector of one value per
-    /// dimension (tensor "out_logvar"), or fixed by <see cref="VaeConfig.Sigma"/>. 8-bit image data are dequantised.
-    /// </summary>
-    Gaussian,
-}
-
 /// <summary>What the encoder meets first and the decoder ends with.</summary>
 public enum VaeArchitecture
 {

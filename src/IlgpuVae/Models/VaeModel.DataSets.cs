@@ -61,7 +61,7 @@ public sealed partial class VaeModel
     /// <returns>set.Count scores.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Score(ImageSet set, int importanceSamples = 0, ulong seed = 1, CancellationToken cancellationToken = default)
+    public float[] Score(ImageSet set, int importanceSamples = 0, int seed = 1, CancellationToken cancellationToken = default)
     {
         CheckCompatible(set);
         ArgumentOutOfRangeException.ThrowIfNegative(importanceSamples);
@@ -72,12 +72,12 @@ public sealed partial class VaeModel
         if (importanceSamples == 0)
         {
             using var evaluator = new Evaluator(Network, onDevice);
-            evaluator.Evaluate(seed, 0, _ => cancellationToken.ThrowIfCancellationRequested(), scores);
+            evaluator.Evaluate((ulong)seed, 0, _ => cancellationToken.ThrowIfCancellationRequested(), scores);
         }
         else
         {
             using var estimator = new LikelihoodEstimator(Network, onDevice);
-            estimator.Estimate(importanceSamples, seed, cancellationToken: cancellationToken, images: scores);
+            estimator.Estimate(importanceSamples, (ulong)seed, cancellationToken: cancellationToken, images: scores);
             for (int i = 0; i < scores.Length; i++)
                 scores[i] = -scores[i];
         }

@@ -47,7 +47,7 @@ public static class ScoreCommand
         float[] scores = mean
             ? model.Score(Data.Pixels.Gather(set, [.. Enumerable.Range(0, set.Count)]),
                 model.Config.IsConditional ? set.Labels.Select(l => (int)l).ToArray() : default).Loss
-            : model.Score(set, samples, (ulong)seed, token);
+            : model.Score(set, samples, seed, token);
         var csv = new StringBuilder(samples > 0 ? "index,label,neg_log_likelihood\n" : "index,label,neg_elbo\n");
         for (int i = 0; i < scores.Length; i++)
             csv.Append(CultureInfo.InvariantCulture, $"{i},{(set.Labels.Length > 0 ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
