@@ -21,7 +21,7 @@ internal sealed class DeviceDataset : IDisposable
     /// <summary>Uploads <paramref name="set"/>.</summary>
     /// <param name="device">The device.</param>
     /// <param name="set">The images and labels.</param>
-    public DeviceDataset(ComputeDevice device, MnistSet set)
+    public DeviceDataset(ComputeDevice device, ImageSet set)
     {
         _device = device;
         Count = set.Count;

@@ -89,7 +89,7 @@ public static class EvaluateCommand
             return 0;
         }
         stdout.WriteLine($"{model.Config} on {data.Test.Count} test images" + (model.TrainedOnBinaryImages
-            ? $" (binarised by seed {Data.MnistSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
+            ? $" (binarised by seed {Data.ImageSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
         stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} (summed BCE)");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");

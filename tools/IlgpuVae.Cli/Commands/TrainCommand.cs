@@ -86,7 +86,7 @@ public static class TrainCommand
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
-        Func<MnistData?, VaeConfig>? configFor = null;
+        Func<ImageData?, VaeConfig>? configFor = null;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))
