@@ -41,7 +41,7 @@ internal static class LatentScatter
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] png = Encode(points2d, labels, title, xLabel, yLabel, width, height);
-        Data.AtomicFile.WriteAllBytes(path, png);
+        Png.WriteFile(path, png);
     }
 
     /// <summary>Renders the scatter plot to PNG bytes in memory (see <see cref="Render"/>).</summary>

@@ -24,11 +24,37 @@ public static class DigitFigureImage
         return image;
     }
 
-    /// <summary>Renders the figure and writes it as a PNG file.</summary>
+    /// <summary>
+    /// Renders the figure and writes it atomically as a PNG file: the bytes of <see cref="Encode"/> go to a temporary
+    /// file in the same directory, then replace <paramref name="path"/> (whose directory is created if missing).
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="figure">The composed figure.</param>
     /// <param name="scale">Screen pixels per image pixel.</param>
-    public static void Save(string path, DigitFigure figure, int scale = 2) => Png.Write(path, Render(figure, scale));
+    public static void Save(string path, DigitFigure figure, int scale = 2)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Png.WriteFile(path, Encode(figure, scale));
+    }
+
+    /// <summary>
+    /// Renders the figure and writes it as PNG to <paramref name="destination"/>, at its current position: the same
+    /// bytes as <see cref="Encode"/>. The stream is neither flushed nor closed.
+    /// </summary>
+    /// <param name="destination">A writable stream.</param>
+    /// <param name="figure">The composed figure.</param>
+    /// <param name="scale">Screen pixels per image pixel.</param>
+    public static void Save(Stream destination, DigitFigure figure, int scale = 2)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Write(Encode(figure, scale));
+    }
+
+    /// <summary>Renders the figure and encodes it as an 8-bit RGB PNG in memory.</summary>
+    /// <param name="figure">The composed figure.</param>
+    /// <param name="scale">Screen pixels per image pixel.</param>
+    /// <returns>The complete PNG file bytes, as <see cref="Save(string, DigitFigure, int)"/> writes them.</returns>
+    public static byte[] Encode(DigitFigure figure, int scale = 2) => Png.Encode(Render(figure, scale));
 
     private static GridLabels Labels(DigitFigure figure) => new()
     {

@@ -167,7 +167,10 @@ public static class DigitGrid
         return img;
     }
 
-    /// <summary>Renders a grid (see <see cref="Render"/>) and writes it atomically as a PNG (see <see cref="Png.Write(string, RgbImage)"/>).</summary>
+    /// <summary>
+    /// Renders a grid (see <see cref="Render"/>) and writes it atomically as a PNG file: the bytes of
+    /// <see cref="Encode"/> go to a temporary file in the same directory, then replace <paramref name="path"/>.
+    /// </summary>
     /// <param name="path">Destination PNG path; the directory is created if missing.</param>
     /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
     /// <param name="rows">Number of grid rows, at least 1.</param>
@@ -179,8 +182,47 @@ public static class DigitGrid
     /// <param name="channels">1 for grey images, 3 for colour ones laid out C x H x W.</param>
     public static void Save(
         string path, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0,
+        int channels = 1)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Png.WriteFile(path, Encode(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
+    }
+
+    /// <summary>
+    /// Renders a grid (see <see cref="Render"/>) and writes it as PNG to <paramref name="destination"/>, at its current
+    /// position: the same bytes as <see cref="Encode"/>. The stream is neither flushed nor closed.
+    /// </summary>
+    /// <param name="destination">A writable stream.</param>
+    /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
+    /// <param name="channels">1 for grey images, 3 for colour ones laid out C x H x W.</param>
+    public static void Save(
+        Stream destination, ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2,
+        int cellWidth = 0, int channels = 1)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Write(Encode(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
+    }
+
+    /// <summary>Renders a grid (see <see cref="Render"/>) and encodes it as an 8-bit RGB PNG in memory.</summary>
+    /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="cellSize">Height of each source image in pixels (28 for MNIST), and its width unless <paramref name="cellWidth"/> is given.</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <param name="cellWidth">Width of each source image in pixels; 0 for square images of <paramref name="cellSize"/>.</param>
+    /// <param name="channels">1 for grey images, 3 for colour ones laid out C x H x W.</param>
+    /// <returns>The complete PNG file bytes, as <see cref="Save(string, ReadOnlySpan{float}, int, int, GridLabels?, int, int, int, int)"/> writes them.</returns>
+    public static byte[] Encode(
+        ReadOnlySpan<float> images, int rows, int cols, GridLabels? labels = null, int cellSize = 28, int scale = 2, int cellWidth = 0,
         int channels = 1) =>
-        Png.Write(path, Render(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
+        Png.Encode(Render(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
 
     /// <summary>Computes the geometry <see cref="Render"/> would use, without drawing anything.</summary>
     /// <param name="rows">Number of grid rows, at least 1.</param>

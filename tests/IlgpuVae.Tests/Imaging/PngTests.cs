@@ -1,11 +1,16 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
+using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
+using StbImageSharp;
 using Xunit;
 
 namespace IlgpuVae.Tests.Imaging;
 
-/// <summary>PNG encoder/decoder and CRC tests.</summary>
+/// <summary>
+/// <see cref="Png"/> (StbImageWriteSharp encodes, StbImageSharp decodes): round trips are lossless, files are PNGs that
+/// StbImageSharp reads as written, corrupt input is an <see cref="InvalidDataException"/>, and the Stream and byte[]
+/// saves give the path save's bytes.
+/// </summary>
 public sealed class PngTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ilgpuvae-png-" + Guid.NewGuid().ToString("N"));
@@ -16,68 +21,63 @@ public sealed class PngTests : IDisposable
     /// <summary>Removes the scratch directory.</summary>
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    /// <summary>The CRC of the IEND chunk type (with empty body) is the well-known AE 42 60 82.</summary>
-    [Fact]
-    public void Crc32_OfIendChunk_IsAE426082()
+    /// <summary>Smooth gradients above, noise below: several filter types and incompressible data in one image.</summary>
+    private static RgbImage Mixed(int width, int height, int seed)
     {
-        Assert.Equal(0xAE426082u, Crc32.Compute("IEND"u8));
+        var rng = new Random(seed);
+        var img = new RgbImage(width, height);
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                byte n = (byte)rng.Next(256);
+                img.SetPixel(x, y, y < height / 2
+                    ? new Rgb((byte)(x * 7), (byte)(y * 11), (byte)(x + y))
+                    : new Rgb(n, (byte)(255 - n), (byte)(x * y)));
+            }
+        }
+
+        return img;
     }
 
-    /// <summary>Standard CRC-32 check value, and incremental use equals one-shot.</summary>
-    [Fact]
-    public void Crc32_CheckValue_AndAppend()
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(37, 23)]
+    [InlineData(300, 200)]
+    public void EncodeDecode_Rgb_IsLossless(int width, int height)
     {
-        Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
-        Assert.Equal(0xCBF43926u, Crc32.Append(Crc32.Compute("1234"u8), "56789"u8));
-        Assert.Equal(0u, Crc32.Compute([]));
+        RgbImage img = Mixed(width, height, width * height);
+        RgbImage back = Png.Decode(Png.Encode(img));
+        Assert.Equal((width, height), (back.Width, back.Height));
+        Assert.Equal(img.Pixels, back.Pixels);
     }
 
-    /// <summary>Encoded file has the signature, a correct IHDR and ends with the exact IEND chunk.</summary>
     [Fact]
-    public void Encode_HasSignatureIhdrAndIend()
+    public void EncodeGrayDecode_IsLossless_AsGreyRgb()
     {
-        var img = new RgbImage(7, 3, new Rgb(1, 2, 3));
-        byte[] png = Png.Encode(img);
-
-        Assert.Equal(Png.Signature.ToArray(), png[..8]);
-        Assert.Equal(13u, BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(8)));
-        Assert.Equal("IHDR"u8.ToArray(), png[12..16]);
-        Assert.Equal(7u, BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(16)));
-        Assert.Equal(3u, BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(20)));
-        Assert.Equal(8, png[24]); // bit depth
-        Assert.Equal(2, png[25]); // colour type RGB
-        Assert.Equal(Crc32.Compute(png.AsSpan(12, 17)), BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(29)));
-        byte[] iend = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
-        Assert.Equal(iend, png[^12..]);
+        byte[] gray = Enumerable.Range(0, 15 * 9).Select(i => (byte)(i * 37)).ToArray();
+        RgbImage back = Png.Decode(Png.EncodeGray(15, 9, gray));
+        Assert.Equal((15, 9), (back.Width, back.Height));
+        for (int i = 0; i < gray.Length; i++)
+            Assert.Equal(Rgb.FromGray(gray[i]), back.GetPixel(i % 15, i / 15));
     }
 
     /// <summary>Writing then reading a file returns identical RGB pixels and leaves no temp files.</summary>
     [Fact]
     public void WriteRead_Rgb_RoundTrips()
     {
-        var rng = new Random(1234);
-        var img = new RgbImage(37, 23);
-        for (int y = 0; y < img.Height; y++)
-        {
-            for (int x = 0; x < img.Width; x++)
-            {
-                // Mix of smooth gradients and noise so the encoder picks several filter types.
-                byte n = (byte)rng.Next(256);
-                img.SetPixel(x, y, y < 10 ? new Rgb((byte)(x * 7), (byte)(y * 11), (byte)(x + y)) : new Rgb(n, (byte)(255 - n), (byte)(x * y)));
-            }
-        }
-
+        RgbImage img = Mixed(37, 23, 1234);
         string path = Path.Combine(_dir, "rgb.png");
         Png.Write(path, img);
         RgbImage back = Png.Read(path);
 
-        Assert.Equal(img.Width, back.Width);
-        Assert.Equal(img.Height, back.Height);
+        Assert.Equal((img.Width, img.Height), (back.Width, back.Height));
         Assert.Equal(img.Pixels, back.Pixels);
         Assert.Equal(["rgb.png"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+        Assert.Equal(Png.Encode(img), File.ReadAllBytes(path));
     }
 
-    /// <summary>Writing over an existing file replaces it.</summary>
+    /// <summary>Writing over an existing file replaces it; a missing directory is created.</summary>
     [Fact]
     public void Write_OverwritesExistingFile()
     {
@@ -90,109 +90,146 @@ public sealed class PngTests : IDisposable
         Assert.All(back.Pixels, b => Assert.Equal(255, b));
     }
 
-    /// <summary>Greyscale files round-trip (expanded to equal RGB channels on read).</summary>
+    /// <summary>A grey file is an 8-bit greyscale PNG (colour type 0) and reads back as grey RGB.</summary>
     [Fact]
-    public void WriteGray_RoundTripsAsGreyRgb()
+    public void WriteGray_WritesGreyPng_AndRoundTrips()
     {
         byte[] gray = Enumerable.Range(0, 15 * 9).Select(i => (byte)(i * 37)).ToArray();
         string path = Path.Combine(_dir, "gray.png");
         Png.WriteGray(path, 15, 9, gray);
 
         byte[] file = File.ReadAllBytes(path);
-        Assert.Equal(0, file[25]); // colour type greyscale
+        AssertPngHeader(file, 15, 9, colorType: 0);
+        ImageResult stb = ImageResult.FromMemory(file, ColorComponents.Grey);
+        Assert.Equal(gray, stb.Data);
         RgbImage back = Png.Read(path);
         for (int i = 0; i < gray.Length; i++)
-        {
             Assert.Equal(Rgb.FromGray(gray[i]), back.GetPixel(i % 15, i / 15));
-        }
     }
 
-    /// <summary>Incompressible images are split into several IDAT chunks and still round-trip.</summary>
+    /// <summary>A written file starts with the PNG signature and IHDR, and StbImageSharp reads the same size and pixels.</summary>
     [Fact]
-    public void LargeNoiseImage_UsesSeveralIdatChunks_AndRoundTrips()
+    public void Write_IsAPngThatStbImageSharpReadsAsWritten()
     {
-        var img = new RgbImage(200, 150);
-        new Random(7).NextBytes(img.Pixels);
-        byte[] png = Png.Encode(img);
+        RgbImage img = Mixed(64, 40, 7);
+        string path = Path.Combine(_dir, "valid.png");
+        Png.Write(path, img);
 
-        int idats = 0;
-        for (int pos = 8; pos < png.Length;)
-        {
-            int len = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(pos));
-            if (png.AsSpan(pos + 4, 4).SequenceEqual("IDAT"u8))
-            {
-                idats++;
-            }
-
-            pos += 12 + len;
-        }
-
-        Assert.True(idats > 1, $"expected several IDAT chunks, got {idats}");
-        Assert.Equal(img.Pixels, Png.Decode(png).Pixels);
+        byte[] file = File.ReadAllBytes(path);
+        AssertPngHeader(file, 64, 40, colorType: 2);
+        Assert.Equal("IEND"u8.ToArray(), file[^8..^4]);
+        ImageInfo? info = ImageInfo.FromStream(new MemoryStream(file));
+        Assert.NotNull(info);
+        Assert.Equal(ColorComponents.RedGreenBlue, info.Value.ColorComponents);
+        ImageResult stb = ImageResult.FromMemory(file, ColorComponents.RedGreenBlue);
+        Assert.Equal((64, 40), (stb.Width, stb.Height));
+        Assert.Equal(img.Pixels, stb.Data);
     }
 
-    /// <summary>Decoder handles all five filter types on a hand-filtered image (values computed by hand).</summary>
     [Fact]
-    public void Decode_HandFilteredGrey_AllFiveFilters()
+    public void EncodeGray_WrongLength_Throws()
     {
-        // 3x5 greyscale, one filter per row: Sub, Paeth, Up, Average, None.
-        byte[] raw =
-        [
-            1, 10, 10, 20,      // Sub   -> 10 20 40
-            4, 5, 10, 241,      // Paeth -> 15 30 25
-            2, 241, 225, 75,    // Up    -> 0 255 100
-            3, 50, 164, 246,    // Avg   -> 50 60 70
-            0, 1, 2, 3,         // None  -> 1 2 3
-        ];
-        byte[] expected = [10, 20, 40, 15, 30, 25, 0, 255, 100, 50, 60, 70, 1, 2, 3];
-
-        RgbImage img = Png.Decode(BuildPng(3, 5, colorType: 0, raw));
-        for (int i = 0; i < expected.Length; i++)
-        {
-            Assert.Equal(Rgb.FromGray(expected[i]), img.GetPixel(i % 3, i / 3));
-        }
+        Assert.Throws<ArgumentException>(() => Png.EncodeGray(3, 3, new byte[8]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Png.EncodeGray(0, 3, []));
     }
 
-    /// <summary>A corrupted chunk CRC is rejected.</summary>
+    /// <summary>Not a PNG, another format stb_image reads, a cut-off file and damaged image data: each one line.</summary>
     [Fact]
-    public void Decode_BadCrc_Throws()
+    public void Decode_CorruptOrNotPng_ThrowsInvalidDataException()
     {
-        byte[] png = Png.Encode(new RgbImage(3, 3, Rgb.Grey));
-        png[29] ^= 0xFF; // IHDR CRC
-        Assert.Throws<InvalidDataException>(() => Png.Decode(png));
-        Assert.Throws<InvalidDataException>(() => Png.Decode("not a png"u8));
-    }
-
-    private static byte[] BuildPng(int width, int height, byte colorType, byte[] rawScanlines)
-    {
-        using var z = new MemoryStream();
-        using (var zs = new ZLibStream(z, CompressionLevel.Fastest, leaveOpen: true))
+        byte[] png = Png.Encode(Mixed(40, 30, 3));
+        var bad = new List<byte[]>
         {
-            zs.Write(rawScanlines);
+            "not a png"u8.ToArray(),
+            Array.Empty<byte>(),
+            Png.Signature.ToArray(),
+            png[..(png.Length / 2)],
+            png[..40],
+            Bmp(2, 2),
+        };
+        // Damaged zlib stream: the bytes just after the first IDAT's type overwritten.
+        int idat = png.AsSpan().IndexOf("IDAT"u8);
+        byte[] damaged = (byte[])png.Clone();
+        damaged.AsSpan(idat + 4, 8).Fill(0xFF);
+        bad.Add(damaged);
+
+        foreach (byte[] data in bad)
+        {
+            var e = Assert.Throws<InvalidDataException>(() => Png.Decode(data));
+            Assert.DoesNotContain('\n', e.Message);
         }
 
-        byte[] ihdr = new byte[13];
-        BinaryPrimitives.WriteUInt32BigEndian(ihdr, (uint)width);
-        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)height);
-        ihdr[8] = 8;
-        ihdr[9] = colorType;
-
-        using var ms = new MemoryStream();
-        ms.Write(Png.Signature);
-        Chunk(ms, "IHDR"u8, ihdr);
-        Chunk(ms, "IDAT"u8, z.ToArray());
-        Chunk(ms, "IEND"u8, []);
-        return ms.ToArray();
+        string path = Path.Combine(_dir, "corrupt.png");
+        File.WriteAllBytes(path, png[..(png.Length / 2)]);
+        Assert.Throws<InvalidDataException>(() => Png.Read(path));
     }
 
-    private static void Chunk(Stream s, ReadOnlySpan<byte> type, ReadOnlySpan<byte> body)
+    [Fact]
+    public void DigitGrid_StreamAndBytes_AreThePathSavesBytes()
     {
-        byte[] word = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(word, (uint)body.Length);
-        s.Write(word);
-        byte[] typeAndBody = [.. type, .. body];
-        s.Write(typeAndBody);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32.Compute(typeAndBody));
-        s.Write(word);
+        float[] images = Enumerable.Range(0, 5 * 28 * 28).Select(i => (i % 97) / 96f).ToArray();
+        var labels = new GridLabels { Title = "grid", RowLabels = ["a", "b"], ColumnLabels = ["1", "2", "3"] };
+        string path = Path.Combine(_dir, "grid.png");
+        DigitGrid.Save(path, images, 2, 3, labels);
+        byte[] file = File.ReadAllBytes(path);
+
+        Assert.Equal(file, DigitGrid.Encode(images, 2, 3, labels));
+        using var stream = new MemoryStream();
+        stream.Write([1, 2, 3]);
+        DigitGrid.Save(stream, images, 2, 3, labels);
+        byte[] expected = [1, 2, 3, .. file];
+        Assert.Equal(expected, stream.ToArray());
+        Assert.Equal(DigitGrid.Render(images, 2, 3, labels).Pixels, Png.Decode(file).Pixels);
+    }
+
+    [Fact]
+    public void DigitFigureImage_StreamAndBytes_AreThePathSavesBytes()
+    {
+        float[] cells = Enumerable.Range(0, 4 * 3 * 8 * 6).Select(i => (i % 13) / 12f).ToArray();
+        var figure = new DigitFigure(cells, 2, 2, 8, 6, "figure", ["x", "y"], ["p", "q"], [3]) { ImageChannels = 3 };
+        string path = Path.Combine(_dir, "figure.png");
+        DigitFigureImage.Save(path, figure, scale: 3);
+        byte[] file = File.ReadAllBytes(path);
+
+        Assert.Equal(file, DigitFigureImage.Encode(figure, scale: 3));
+        using var stream = new MemoryStream();
+        DigitFigureImage.Save(stream, figure, scale: 3);
+        Assert.Equal(file, stream.ToArray());
+        Assert.Equal(DigitFigureImage.Render(figure, 3).Pixels, Png.Decode(file).Pixels);
+    }
+
+    [Fact]
+    public void StreamSaves_RejectNull()
+    {
+        Assert.Throws<ArgumentNullException>(() => DigitGrid.Save((Stream)null!, new float[28 * 28], 1, 1));
+        Assert.Throws<ArgumentNullException>(() => DigitFigureImage.Save((Stream)null!,
+            new DigitFigure(new float[4], 1, 1, 2, 2, null, null, null, [])));
+    }
+
+    private static void AssertPngHeader(byte[] file, int width, int height, byte colorType)
+    {
+        Assert.Equal(Png.Signature.ToArray(), file[..8]);
+        Assert.Equal("IHDR"u8.ToArray(), file[12..16]);
+        Assert.Equal((uint)width, BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(16)));
+        Assert.Equal((uint)height, BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(20)));
+        Assert.Equal(8, file[24]); // bit depth
+        Assert.Equal(colorType, file[25]);
+    }
+
+    /// <summary>A valid 24-bit BMP, a format stb_image reads but <see cref="Png.Decode"/> must refuse.</summary>
+    private static byte[] Bmp(int width, int height)
+    {
+        int stride = ((width * 3) + 3) & ~3;
+        byte[] bmp = new byte[54 + (stride * height)];
+        "BM"u8.CopyTo(bmp);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(2), bmp.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(10), 54);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(14), 40);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(18), width);
+        BinaryPrimitives.WriteInt32LittleEndian(bmp.AsSpan(22), height);
+        BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(26), 1);
+        BinaryPrimitives.WriteInt16LittleEndian(bmp.AsSpan(28), 24);
+        Assert.Equal((width, height), (ImageResult.FromMemory(bmp).Width, ImageResult.FromMemory(bmp).Height));
+        return bmp;
     }
 }
