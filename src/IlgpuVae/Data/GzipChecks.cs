@@ -100,14 +100,15 @@ internal static class GzipChecks
             file.Position = 0;
             using var gzip = new GZipStream(new PrefixStream(file, file.Length - 8), CompressionMode.Decompress, leaveOpen: true);
             byte[] buffer = new byte[1 << 16];
-            uint actual = 0;
+            var hash = new System.IO.Hashing.Crc32();
             long count = 0;
             int read;
             while ((read = gzip.Read(buffer)) > 0)
             {
-                actual = Crc32(actual, buffer.AsSpan(0, read));
+                hash.Append(buffer.AsSpan(0, read));
                 count += read;
             }
+            uint actual = hash.GetCurrentHashAsUInt32();
             if ((uint)count == size && actual != crc)
                 return $"corrupt gzip data: CRC mismatch (the data's CRC-32 is {actual:x8}, the trailer says {crc:x8})";
             if ((uint)count != size)
@@ -147,47 +148,14 @@ internal static class GzipChecks
         }
     }
 
+    // gzip's CRC-32 (the reflected polynomial 0xEDB88320) of the last `length` bytes of head followed by body.
     private static uint Crc32OfSuffix(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, long length)
     {
-        uint crc = 0;
+        var hash = new System.IO.Hashing.Crc32();
         if (length > body.Length)
-            crc = Crc32(crc, head[(int)(head.Length - (length - body.Length))..]);
-        return Crc32(crc, body[(int)Math.Max(0, body.Length - length)..]);
-    }
-
-    private static readonly uint[] Table = MakeTable();
-
-    private static uint[] MakeTable()
-    {
-        var table = new uint[256 * 4];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++)
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        // Slicing by 4: table[k * 256 + n] is the CRC of byte n followed by k zero bytes.
-        for (int n = 0; n < 256; n++)
-            for (int k = 1; k < 4; k++)
-                table[k * 256 + n] = (table[(k - 1) * 256 + n] >> 8) ^ table[table[(k - 1) * 256 + n] & 0xFF];
-        return table;
-    }
-
-    /// <summary>Continues the CRC-32 (gzip's, reflected polynomial 0xEDB88320) <paramref name="crc"/> over <paramref name="data"/>.</summary>
-    public static uint Crc32(uint crc, ReadOnlySpan<byte> data)
-    {
-        uint[] t = Table;
-        crc = ~crc;
-        int i = 0;
-        for (; i + 4 <= data.Length; i += 4)
-        {
-            crc ^= BinaryPrimitives.ReadUInt32LittleEndian(data[i..]);
-            crc = t[768 + (crc & 0xFF)] ^ t[512 + ((crc >> 8) & 0xFF)] ^ t[256 + ((crc >> 16) & 0xFF)] ^ t[crc >> 24];
-        }
-        for (; i < data.Length; i++)
-            crc = t[(crc ^ data[i]) & 0xFF] ^ (crc >> 8);
-        return ~crc;
+            hash.Append(head[(int)(head.Length - (length - body.Length))..]);
+        hash.Append(body[(int)Math.Max(0, body.Length - length)..]);
+        return hash.GetCurrentHashAsUInt32();
     }
 
     /// <summary>The first <c>length</c> bytes of a stream, read from its current position.</summary>
