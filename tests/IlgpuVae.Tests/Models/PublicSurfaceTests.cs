@@ -9,7 +9,7 @@ namespace IlgpuVae.Tests.Models;
 /// <summary>
 /// Issue 21's measure of the library's surface: the public types of every product assembly, printed (run with
 /// <c>--logger "console;verbosity=detailed"</c> to read the list), and the rules that already hold. The core's count is a
-/// ratchet: it may fall, never rise (the goal is 35; README's "The library's surface" says where it stands).
+/// ratchet: it may fall, never rise (the goal is 35; docs/architecture.md, "The public surface", says where it stands).
 /// </summary>
 public sealed class PublicSurfaceTests(ITestOutputHelper output)
 {
