@@ -668,6 +668,21 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         });
     }
 
+    /// <inheritdoc />
+    public void GatherRows(ArrayView<float> rows, ArrayView<int> order, int start, ArrayView<float> batch, int features)
+    {
+        int count = OpsChecks.Rows(batch, features, nameof(batch));
+        OpsChecks.Gather(rows.IntLength / Math.Max(1, features), order.Length, start, count);
+        float* src = Pointer(rows);
+        int* ord = Address(order);
+        float* o = Pointer(batch);
+        ForRows(count, features, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                new ReadOnlySpan<float>(src + (long)ord[start + r] * features, features).CopyTo(new Span<float>(o + (long)r * features, features));
+        });
+    }
+
     // dst[i] = src[i] / 255, sixteen pixels at a time (zero-extend bytes to ints, convert, scale).
     private static void BytesToUnit(byte* src, float* dst, int length)
     {
