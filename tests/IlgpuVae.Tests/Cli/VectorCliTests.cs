@@ -48,7 +48,8 @@ public sealed class VectorCliTests
         Assert.Equal("1", lines[2].Split(',')[1]);
 
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
-        using var loaded = VaeModel.Load(device, model);
+        var loaded = VaeModel.Load(device, model);
+        var loadedMean = loaded.Config.InputMean;
         var set = MnistData.LoadVectorSet(csv, "label");
         Assert.True(set.IsVectors);
         Assert.Equal(cli, loaded.Score(set, 0, 3));
@@ -68,6 +69,15 @@ public sealed class VectorCliTests
         // Reconstructions come back in the data's units.
         var reconstruction = loaded.Reconstruct(rows.AsSpan(0, 3));
         Assert.InRange(reconstruction[0], 900, 1100);
+
+        loaded.Dispose();
+
+        // A stopped run of vectors resumes: config.json and the checkpoint keep the standardisation.
+        (code, _, err) = Run("train", "--resume", run, "--epochs", "3", "--data", csv, "--label-column", "label",
+            "--test-fraction", "0.25", "--device", "cpu");
+        Assert.True(code == 0, err);
+        using var resumed = VaeModel.Load(device, model);
+        Assert.Equal(loadedMean, resumed.Config.InputMean);
     }
 
     [Fact]
