@@ -10,8 +10,8 @@ namespace IlgpuVae.Cli.Commands;
 public static class ScoreCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("score",
-        "write an anomaly score per image of the test set (or --set train), or per row of every row of --data FILE.csv|.npy " +
-        "for a model of vectors (standardised as in training), in input order, as CSV: the negative ELBO " +
+        "write an anomaly score per image of the test set (or --set train), or for a model of vectors per row of --data FILE.csv|.npy " +
+        "(every row, standardised as in training), in input order, as CSV: the negative ELBO " +
         "in nats, or with --iw-samples K the importance-weighted negative log-likelihood; high means unlike the training data",
         [
             ModelOption,
