@@ -64,7 +64,7 @@ public sealed class ExplorerServer : IAsyncDisposable
     /// <param name="options">Address, port and point count.</param>
     /// <param name="cancellationToken">Stops the start.</param>
     /// <returns>The running server.</returns>
-    public static async Task<ExplorerServer> StartAsync(VaeModel model, MnistSet test, ExplorerOptions options,
+    public static async Task<ExplorerServer> StartAsync(VaeModel model, ImageSet test, ExplorerOptions options,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -153,7 +153,7 @@ public sealed class ExplorerServer : IAsyncDisposable
             imageHeight = config.ImageHeight,
             imageWidth = config.ImageWidth,
             // The class folders' names a model trained on a folder of pictures records; null for numbered classes.
-            classNames = IlgpuVae.Data.MnistData.ClassNamesIn(_model.Metadata),
+            classNames = IlgpuVae.Data.ImageData.ClassNamesIn(_model.Metadata),
             latent = config.Latent,
             classes = config.Classes,
             maxCodes = ExplorerRequests.MaxCodes,

@@ -10,7 +10,7 @@ namespace IlgpuVae.Explorer;
 /// </summary>
 internal sealed class LatentView
 {
-    public LatentView(VaeModel model, MnistSet test, int points)
+    public LatentView(VaeModel model, ImageSet test, int points)
     {
         Count = Math.Min(points, test.Count);
         if (Count < 2)
@@ -36,7 +36,7 @@ internal sealed class LatentView
     }
 
     /// <summary>The test set the points come from.</summary>
-    public MnistSet Set { get; }
+    public ImageSet Set { get; }
 
     /// <summary>P: how many test images the scatter shows (the first P).</summary>
     public int Count { get; }

@@ -57,7 +57,7 @@ public static class Common
 
     /// <summary>Finds, fetches or reads the data the user named and loads it: a known data set (verified by SHA-256),
     /// or any IDX image set in a directory or in named files (checked for structure only).</summary>
-    public static MnistData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
+    public static ImageData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
     {
         string? dataset = options.String("--dataset"), given = options.String("--data");
         string[] fileOptions = ["--train-images", "--train-labels", "--test-images", "--test-labels"];
@@ -86,7 +86,7 @@ public static class Common
                 throw new UsageException($"--data {given} is a CSV file of vectors; {(dataset is not null ? "--dataset" : filesGiven.FirstOrDefault() ?? (labelsFile is not null ? "--labels" : pictureOption))} is for other data");
             if (!File.Exists(given))
                 throw new UsageException($"--data: no such file '{given}'");
-            return MnistData.LoadVectors(given, labelColumn, load);
+            return ImageData.LoadVectors(given, labelColumn, load);
         }
         if (labelColumn is not null)
             throw new UsageException("--label-column names a column of --data FILE.csv");
@@ -98,7 +98,7 @@ public static class Common
                 throw new UsageException($"{pictureOption} is for folders of pictures; a .npy array has its own shape");
             if (!File.Exists(given))
                 throw new UsageException($"--data: no such file '{given}'");
-            return MnistData.LoadNpy(given, labelsFile, load);
+            return ImageData.LoadNpy(given, labelsFile, load);
         }
         if (labelsFile is not null)
             throw new UsageException("--labels gives the labels of --data FILE.npy; IDX files take --train-labels and --test-labels");
@@ -106,8 +106,8 @@ public static class Common
         if (given is not null && !Directory.Exists(given))
             throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
         // A folder without MNIST-named IDX files is a folder of pictures.
-        if (dataset is null && given is not null && filesGiven.Length == 0 && MnistData.HoldsPictures(given))
-            return MnistData.LoadFolder(given, load with { ImageSize = imageSize, ImageChannels = imageChannels });
+        if (dataset is null && given is not null && filesGiven.Length == 0 && ImageData.HoldsPictures(given))
+            return ImageData.LoadFolder(given, load with { ImageSize = imageSize, ImageChannels = imageChannels });
         if (pictureOption is not null)
             throw new UsageException($"{pictureOption} is for folders of pictures; IDX files have their own size and one channel");
         if (dataset is null)
@@ -122,7 +122,7 @@ public static class Common
             // A fraction replaces the test split: test files found in the directory are then not used.
             if (testFraction is not null && !options.Given("--test-images"))
                 files = files with { TestImages = null, TestLabels = null };
-            return MnistData.Load(files, load);
+            return ImageData.Load(files, load);
         }
 
         if (testFraction is not null)
@@ -147,7 +147,7 @@ public static class Common
         KnownDataSets.DirectoryOf(dataset, options.String("--data"));
 
     /// <summary>Stops a command that needs labels (the CVAE, the classifier) on unlabelled data, saying what to give.</summary>
-    public static void RequireLabels(MnistData data, string what)
+    public static void RequireLabels(ImageData data, string what)
     {
         if (!data.HasLabels)
             throw new UsageException($"{what} learns from labels, and the {data.Name} images have none; give --train-labels and --test-labels");

@@ -20,7 +20,7 @@ pytorch/examples report it) and with z = mu (deterministic).
 q(z_k|x)) with K posterior samples per image averaged over the test images: `ilgpu-vae evaluate --iw-samples K`'s
 number (docs/theory.md section 11; Burda et al.'s Table 1 uses K = 5000), up to the Monte Carlo noise of other
 samples. A model whose metadata says "binarization": "dynamic" is evaluated, as ilgpu-vae does, on the test set
-binarised once by seed 2016 (MnistSet.TestBinarizationSeed), reproduced here bit for bit from the same
+binarised once by seed 2016 (ImageSet.TestBinarizationSeed), reproduced here bit for bit from the same
 SplitMix64 stream; --binarize forces it for any model. --limit N uses the first N test images (their
 binarisation is the same as in the whole set: pixel i takes number i of the stream).
 """
@@ -118,8 +118,8 @@ def read_idx(path):
     return torch.frombuffer(bytearray(data[4 + 4 * ndim:]), dtype=torch.uint8).reshape(dims)
 
 
-TEST_BINARIZATION_SEED = 2016  # MnistSet.TestBinarizationSeed
-# SHA-256 of MNIST's 10,000 test images binarised so (bytes 0/255, as MnistSet.Binarized writes them); the test
+TEST_BINARIZATION_SEED = 2016  # ImageSet.TestBinarizationSeed
+# SHA-256 of MNIST's 10,000 test images binarised so (bytes 0/255, as ImageSet.Binarized writes them); the test
 # Binarized_MnistTestSet_IsTheOnePyTorchReproduces checks ilgpu-vae's against the same digest.
 BINARIZED_MNIST_TEST_SHA256 = "621335a7d3be5d827218fe313e90beb1cf23d6ece845ef9e4f8236610ee949f9"
 MASK = (1 << 64) - 1
@@ -138,7 +138,7 @@ def _mix(z):
 
 
 def binarize(images, seed=TEST_BINARIZATION_SEED):
-    """MnistSet.Binarized: pixel i of the set (row-major over all images) is 1 when the stream's uniform number i,
+    """ImageSet.Binarized: pixel i of the set (row-major over all images) is 1 when the stream's uniform number i,
     a 24-bit count times 2^-24, is below float32(byte) * float32(1/255), else 0. Returns a uint8 tensor of 0/1."""
     import numpy as np
     key = _mix((_mix(seed ^ 0x2545F4914F6CDD1D) + 0x9E3779B97F4A7C15 * 1) & MASK)  # StreamKey(seed, 0)

@@ -27,11 +27,11 @@ public static class TrainingPictures
     /// directory after each epoch (nothing when the trainer has no run directory). A model of binary images
     /// reconstructs the binarised digits it is tested on.</summary>
     /// <param name="test">The test set whose first ten digits are reconstructed.</param>
-    /// <param name="classNames">The classes' names (<c>MnistData.ClassNames</c>) for a conditional model's rows, or null for "class i".</param>
+    /// <param name="classNames">The classes' names (<c>ImageData.ClassNames</c>) for a conditional model's rows, or null for "class i".</param>
     /// <returns>The handler.</returns>
     /// <exception cref="ArgumentException">The test set has fewer than <see cref="TestDigits"/> images: said now,
     /// before training, not after the first epoch.</exception>
-    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(MnistSet test, IReadOnlyList<string>? classNames = null)
+    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(ImageSet test, IReadOnlyList<string>? classNames = null)
     {
         CheckTestSet(test);
         var digits = test.Take(TestDigits);
@@ -42,7 +42,7 @@ public static class TrainingPictures
         };
     }
 
-    private static void CheckTestSet(MnistSet test)
+    private static void CheckTestSet(ImageSet test)
     {
         ArgumentNullException.ThrowIfNull(test);
         if (test.Count < TestDigits)
@@ -55,7 +55,7 @@ public static class TrainingPictures
     /// <param name="directory">The directory, created if missing.</param>
     /// <param name="epoch">The epoch the model has finished, for the titles.</param>
     /// <param name="classNames">The classes' names for a conditional model's rows, or null for "class i".</param>
-    public static void Write(VaeModel model, MnistSet test, string directory, int epoch, IReadOnlyList<string>? classNames = null)
+    public static void Write(VaeModel model, ImageSet test, string directory, int epoch, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckTestSet(test);

@@ -49,7 +49,7 @@ public sealed record LatentPlane(float[] Across, float[] Down, double[]? Explain
     /// <param name="model">A model with Z &gt;= 2.</param>
     /// <param name="set">The images whose means are analysed, e.g. the test set.</param>
     /// <returns>The plane, with the explained variance ratios.</returns>
-    public static LatentPlane Principal(VaeModel model, MnistSet set)
+    public static LatentPlane Principal(VaeModel model, ImageSet set)
     {
         ArgumentNullException.ThrowIfNull(model);
         int z = model.Config.Latent;

@@ -62,7 +62,7 @@ public static class TrainBenchmark
     /// <returns>The figures, or null when the timed run diverged (<paramref name="outcome"/> says where).</returns>
     /// <param name="outcome">How the timed run ended.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public static TrainBenchmarkResult? Run(ComputeDevice device, MnistData data, TrainingOptions training, bool profile,
+    public static TrainBenchmarkResult? Run(ComputeDevice device, ImageData data, TrainingOptions training, bool profile,
         bool phases, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out TrainingResult outcome)
     {
         ArgumentNullException.ThrowIfNull(device);

@@ -37,7 +37,7 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
     /// <param name="device">The device to train on.</param>
     /// <param name="data">Labelled images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
     /// <param name="options">The options; checked first.</param>
-    public ClassifierTrainer(ComputeDevice device, MnistData data, ClassifierTrainingOptions options)
+    public ClassifierTrainer(ComputeDevice device, ImageData data, ClassifierTrainingOptions options)
     {
         options.Validate();
         if (data.Train.PixelsPerImage != options.Model.InputSize)

@@ -2,7 +2,7 @@ namespace IlgpuVae.Data;
 
 /// <summary>
 /// The IDX files of one image data set: training images, and where the data set has them, training labels, test
-/// images and test labels. Each file may be raw or gzip-compressed. Without test images, <see cref="MnistData.Load(DataFiles, DataLoadOptions?)"/>
+/// images and test labels. Each file may be raw or gzip-compressed. Without test images, <see cref="ImageData.Load(DataFiles, DataLoadOptions?)"/>
 /// holds out a fraction of the training set instead; without labels, only a plain VAE can train.
 /// </summary>
 /// <param name="TrainImages">Training images: an IDX file of unsigned bytes, N x H x W.</param>
@@ -40,7 +40,7 @@ public sealed record DataFiles(string TrainImages, string? TrainLabels = null, s
         new(trainImages ?? TrainImages, trainLabels ?? TrainLabels, testImages ?? TestImages, testLabels ?? TestLabels);
 }
 
-/// <summary>How <see cref="MnistData.Load(DataFiles, DataLoadOptions?)"/> cuts and names a data set.</summary>
+/// <summary>How <see cref="ImageData.Load(DataFiles, DataLoadOptions?)"/> cuts and names a data set.</summary>
 public sealed record DataLoadOptions
 {
     /// <summary>
@@ -72,7 +72,7 @@ public sealed record DataLoadOptions
 
     /// <summary>
     /// The seed with which <see cref="TestFraction"/> picks the test images of a folder of pictures or a .npy array
-    /// (<see cref="MnistSet.Split"/>): fixed, so a folder splits the same way every time.
+    /// (<see cref="ImageSet.Split"/>): fixed, so a folder splits the same way every time.
     /// </summary>
     public const int HoldOutSeed = 23;
 }

@@ -65,7 +65,7 @@ internal static class ImageFolder
     /// <param name="channels">1 or 3 to convert to, or null to keep the pictures' own.</param>
     /// <returns>The set.</returns>
     /// <exception cref="DataFormatException">A file is no decodable picture, or sizes differ without <paramref name="size"/>.</exception>
-    public static MnistSet Read(IReadOnlyList<(string File, byte Label)> files, bool labelled, (int Height, int Width)? size, int? channels)
+    public static ImageSet Read(IReadOnlyList<(string File, byte Label)> files, bool labelled, (int Height, int Width)? size, int? channels)
     {
         // Headers first: a size mismatch or an undecodable file is found before anything is decoded.
         var infos = new ImageInfo[files.Count];
@@ -104,7 +104,7 @@ internal static class ImageFolder
                 Resize(decoded.Data, decoded.Height, decoded.Width, c, height, width, planes);
             labels[i] = files[i].Label;
         }
-        return MnistSet.FromBytes(images, files.Count, c, height, width, labelled ? labels : null);
+        return ImageSet.FromBytes(images, files.Count, c, height, width, labelled ? labels : null);
     }
 
     /// <summary>

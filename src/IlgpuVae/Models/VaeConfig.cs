@@ -122,7 +122,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <param name="train">The training set, a set of vectors.</param>
     /// <returns>The configuration.</returns>
     /// <exception cref="ArgumentException">The set holds images, or a column is constant.</exception>
-    public VaeConfig ForVectors(Data.MnistSet train)
+    public VaeConfig ForVectors(Data.ImageSet train)
     {
         ArgumentNullException.ThrowIfNull(train);
         var rows = train.Vectors ?? throw new ArgumentException("the set holds images, not vectors", nameof(train));

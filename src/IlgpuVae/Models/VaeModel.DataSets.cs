@@ -10,13 +10,13 @@ public sealed partial class VaeModel
     /// <param name="set">The images, e.g. the test set.</param>
     /// <example>
     /// <code>
-    /// MnistData data = MnistData.Load(MnistFetcher.ResolveDataDirectory(null));
+    /// ImageData data = ImageData.Load(MnistFetcher.ResolveDataDirectory(null));
     /// float[] means = model.LatentMeans(data.Test);                 // 10000 x Z, for kNN, k-means or a plot
     /// </code>
     /// </example>
     /// <returns>Row-major set.Count x Z means, in the set's order.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] LatentMeans(MnistSet set)
+    public float[] LatentMeans(ImageSet set)
     {
         CheckCompatible(set);
         using var held = Use();
@@ -32,7 +32,7 @@ public sealed partial class VaeModel
     /// <param name="stream">Distinguishes evaluations with the same seed.</param>
     /// <returns>Loss, reconstruction and KL per image.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Evaluation Evaluate(MnistSet set, int seed, int stream = 0)
+    public Evaluation Evaluate(ImageSet set, int seed, int stream = 0)
     {
         CheckCompatible(set);
         using var held = Use();
@@ -61,7 +61,7 @@ public sealed partial class VaeModel
     /// <returns>set.Count scores.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Score(MnistSet set, int importanceSamples = 0, ulong seed = 1, CancellationToken cancellationToken = default)
+    public float[] Score(ImageSet set, int importanceSamples = 0, ulong seed = 1, CancellationToken cancellationToken = default)
     {
         CheckCompatible(set);
         ArgumentOutOfRangeException.ThrowIfNegative(importanceSamples);
@@ -104,7 +104,7 @@ public sealed partial class VaeModel
     /// <returns>The estimate.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public LikelihoodEstimate EstimateLogLikelihood(MnistSet set, int samples, int seed,
+    public LikelihoodEstimate EstimateLogLikelihood(ImageSet set, int samples, int seed,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);

@@ -88,20 +88,20 @@ public sealed partial class VaeModel : Model
     /// <summary>
     /// Whether the model was trained on dynamically binarised images (its file says "binarization": "dynamic"): its
     /// likelihood is then a normalised Bernoulli one, and evaluation binarises the test set by
-    /// <see cref="Data.MnistSet.TestBinarizationSeed"/>.
+    /// <see cref="Data.ImageSet.TestBinarizationSeed"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public bool TrainedOnBinaryImages => Metadata.TryGetValue(BinarizationKey, out var value) && value == "dynamic";
 
     /// <summary>
     /// The images as the model was trained to see them: for a model of binary images, <paramref name="images"/>
-    /// binarised by <see cref="Data.MnistSet.TestBinarizationSeed"/> (the test set it is evaluated on); otherwise
+    /// binarised by <see cref="Data.ImageSet.TestBinarizationSeed"/> (the test set it is evaluated on); otherwise
     /// <paramref name="images"/> themselves.
     /// </summary>
     /// <param name="images">Grey-level images.</param>
     /// <returns>The images to evaluate, reconstruct or draw with this model.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public Data.MnistSet ImagesAsTrained(Data.MnistSet images) => TrainedOnBinaryImages ? images.Binarized() : images;
+    public Data.ImageSet ImagesAsTrained(Data.ImageSet images) => TrainedOnBinaryImages ? images.Binarized() : images;
 
     private protected override int LabelClasses => Config.Classes;
 

@@ -19,7 +19,7 @@ internal static class DataFingerprint
     /// <summary>The SHA-256, in lower-case hex, of the set's size, image size, whether it has labels, its pixels and its labels.</summary>
     /// <param name="set">The images.</param>
     /// <returns>64 hex digits.</returns>
-    public static string Of(MnistSet set)
+    public static string Of(ImageSet set)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         // The sizes first: the same bytes cut into images of another size are other data.

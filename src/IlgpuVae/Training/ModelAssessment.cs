@@ -81,7 +81,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
     /// Console.WriteLine($"test loss {assessment.Elbo.Loss:F2}, log p(x) {assessment.LogLikelihood?.LogLikelihood:F2}");
     /// </code>
     /// </example>
-    public static ModelAssessment Run(VaeModel model, MnistData data, AssessmentOptions options,
+    public static ModelAssessment Run(VaeModel model, ImageData data, AssessmentOptions options,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -267,7 +267,7 @@ internal sealed class TrainingEngine : IDisposable
     /// <param name="epoch">The epoch.</param>
     /// <param name="count">Items.</param>
     /// <returns>The permutation.</returns>
-    public static int[] Permutation(int seed, int epoch, int count) => Data.MnistSet.Permutation(seed, epoch, count);
+    public static int[] Permutation(int seed, int epoch, int count) => Data.ImageSet.Permutation(seed, epoch, count);
 
     /// <inheritdoc />
     public void Dispose()

@@ -73,7 +73,7 @@ public sealed record TrainingOptions : TrainingSettings
     /// <summary>
     /// Dynamic binarisation: every time a training image is used, each pixel is drawn anew as Bernoulli(intensity)
     /// from the counter-based generator (seeded, reproducible), and the test set is binarised once by a fixed seed
-    /// (<see cref="Data.MnistSet.Binarized"/>): the protocol of the binarised-MNIST log-likelihood literature.
+    /// (<see cref="Data.ImageSet.Binarized"/>): the protocol of the binarised-MNIST log-likelihood literature.
     /// </summary>
     public bool DynamicBinarization { get; init; }
 

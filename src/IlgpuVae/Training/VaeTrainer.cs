@@ -52,7 +52,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// </param>
     /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, it cannot be
     /// written, or it holds a run and <paramref name="overwrite"/> is false.</exception>
-    public VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, string? runDirectory = null,
+    public VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, string? runDirectory = null,
         bool overwrite = false)
         : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null, overwrite)
     {
@@ -67,7 +67,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     public static bool HoldsRun(string directory) => RunDirectory.HoldsRun(directory);
 
     // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
-    private VaeTrainer(ComputeDevice device, MnistData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock,
+    private VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock,
         bool overwrite = false)
     {
         _lock = heldLock;
@@ -115,7 +115,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
             _dataMetadata = new Dictionary<string, string> { ["dataset"] = _dataName };
             if (data.ClassNames is { } names)
-                _dataMetadata[MnistData.ClassNamesKey] = System.Text.Json.JsonSerializer.Serialize(names);
+                _dataMetadata[ImageData.ClassNamesKey] = System.Text.Json.JsonSerializer.Serialize(names);
             if (run is not null)
             {
                 // Only a run directory needs them: a resume compares them with the data it is given.
@@ -150,7 +150,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <param name="runDirectory">The run directory.</param>
     /// <param name="epochs">The new total, or null.</param>
     /// <returns>The trainer, restored.</returns>
-    public static VaeTrainer Resume(ComputeDevice device, MnistData data, string runDirectory, int? epochs = null)
+    public static VaeTrainer Resume(ComputeDevice device, ImageData data, string runDirectory, int? epochs = null)
     {
         var run = new RunDirectory(runDirectory);
         // Locked before reading, so no other writer can replace the checkpoint between the read and the first save.
@@ -322,7 +322,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <summary>
     /// What a model file records of its training beyond the architecture: the objective and K when not the
     /// one-sample ELBO, "gradient": "dreg" for DReG, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
-    /// test set by <see cref="MnistSet.TestBinarizationSeed"/>).
+    /// test set by <see cref="ImageSet.TestBinarizationSeed"/>).
     /// </summary>
     internal static Dictionary<string, string> TrainingMetadata(TrainingOptions options)
     {

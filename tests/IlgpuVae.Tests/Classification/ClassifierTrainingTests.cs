@@ -12,7 +12,7 @@ namespace IlgpuVae.Tests.Classification;
 [Collection(ClassifierDevice.Name)]
 public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
 {
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, trainLimit: 10_000));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, trainLimit: 10_000));
 
     [MnistFact]
     public void Train_OneEpochOnTenThousandImages_ReachesNinetyPercentAndPredictAgrees()
@@ -107,7 +107,7 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     [Fact]
     public void LearningRate_CosineFallsFromTheRateTowardsZero_ConstantStays()
     {
-        var data = new MnistData(Tiny(256), Tiny(10));
+        var data = new ImageData(Tiny(256), Tiny(10));
         var options = new ClassifierTrainingOptions { Epochs = 2, BatchSize = 64, Model = new ClassifierConfig(784, [4]) };
         using var cosine = new ClassifierTrainer(fixture.Device, data, options);
         Assert.Equal(1e-3f, cosine.LearningRateAt(0));
@@ -117,6 +117,6 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
         Assert.Equal(1e-3f, constant.LearningRateAt(7));
     }
 
-    private static MnistSet Tiny(int count) =>
+    private static ImageSet Tiny(int count) =>
         new(new byte[count * 784], Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray(), 28, 28);
 }

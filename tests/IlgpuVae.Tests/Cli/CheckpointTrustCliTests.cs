@@ -97,7 +97,7 @@ public sealed class CheckpointTrustCliTests
     {
         using var dir = new TempDirectory();
         string run = TrainedRun(dir);
-        var data = IlgpuVae.Data.MnistData.Load(TestData.MnistDirectory!);
+        var data = IlgpuVae.Data.ImageData.Load(TestData.MnistDirectory!);
         string expected = DataFingerprint.Of(data.Train.Take(300));
         Assert.Equal(expected, DataFingerprint.Of(data.Train.Take(300)));
         Assert.NotEqual(expected, DataFingerprint.Of(data.Train.Take(301)));

@@ -31,7 +31,7 @@ public sealed class DataCliTests
         string idx = dir.File("samples.idx");
         (code, _, err) = Run("sample", "-m", model, "--format", "idx", "--count", "7", "--out", idx, "--device", "cpu");
         Assert.True(code == 0, err);
-        var written = MnistData.LoadSet(idx, null);
+        var written = ImageData.LoadSet(idx, null);
         Assert.Equal((7, H, W), (written.Count, written.Rows, written.Cols));
 
         foreach (var command in new[] { "reconstruct", "manifold", "latent" })

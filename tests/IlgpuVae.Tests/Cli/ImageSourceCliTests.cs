@@ -24,7 +24,7 @@ public sealed class ImageSourceCliTests
         string model = Path.Combine(run, "model.safetensors");
         var metadata = SafeTensors.Read(model).Metadata;
         Assert.Equal("3", metadata["image_channels"]);
-        Assert.Equal(ColouredShapes.ClassNames, MnistData.ClassNamesIn(metadata));
+        Assert.Equal(ColouredShapes.ClassNames, ImageData.ClassNamesIn(metadata));
         Assert.True(File.Exists(Path.Combine(run, "samples.png")));
 
         (code, _, err) = Run("sample", "-m", model, "--format", "npy", "--count", "5", "--out", dir.File("s.npy"), "--device", "cpu");

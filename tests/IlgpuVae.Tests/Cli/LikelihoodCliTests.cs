@@ -76,7 +76,7 @@ public sealed class LikelihoodCliTests
         using var loaded = VaeModel.Load(device, model);
         Assert.Equal(VaeConfig.TryParseLikelihood(likelihood, out var parsed) ? parsed : default, loaded.Config.Likelihood);
         Assert.Equal(sigma is null ? null : float.Parse(sigma, CultureInfo.InvariantCulture), loaded.Config.Sigma);
-        var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: 10_000).Test;
+        var test = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: 10_000).Test;
         var library = loaded.Score(test, importanceSamples: 3, seed: 1);
         Assert.Equal(scores, library.Select(v => double.Parse(v.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)));
         double loss = loaded.Evaluate(test, 1).Loss;

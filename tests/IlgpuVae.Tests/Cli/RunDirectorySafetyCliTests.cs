@@ -44,7 +44,7 @@ public sealed class RunDirectorySafetyCliTests
     public void Library_NewTrainerIntoARun_Throws_UnlessOverwrite()
     {
         using var dir = new TempDirectory();
-        var data = IlgpuVae.Data.MnistData.Load(TestData.MnistDirectory!, trainLimit: 100, testLimit: 50);
+        var data = IlgpuVae.Data.ImageData.Load(TestData.MnistDirectory!, trainLimit: 100, testLimit: 50);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 50, Model = new IlgpuVae.Models.VaeConfig(784, [8], 2) };
         var device = Compute.OpsHarness.Device("vectorized");
         using (var first = new VaeTrainer(device, data, options, dir.Path))

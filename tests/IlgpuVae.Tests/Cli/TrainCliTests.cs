@@ -189,7 +189,7 @@ public sealed class ImportanceWeightedCliTests
         (code, output, err) = Run("evaluate", "--model", model, "--data", TestData.MnistDirectory!, "--iw-samples", "4",
             "--no-clustering");
         Assert.True(code == 0, err);
-        Assert.Contains($"binarised by seed {IlgpuVae.Data.MnistSet.TestBinarizationSeed}", output);
+        Assert.Contains($"binarised by seed {IlgpuVae.Data.ImageSet.TestBinarizationSeed}", output);
         Assert.Contains("test NLL", output);
         // A resume keeps the objective.
         (code, _, err) = Run("train", "--resume", run, "--samples", "5");

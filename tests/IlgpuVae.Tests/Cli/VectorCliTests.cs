@@ -50,7 +50,7 @@ public sealed class VectorCliTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var loaded = VaeModel.Load(device, model);
         var loadedMean = loaded.Config.InputMean;
-        var set = MnistData.LoadVectorSet(csv, "label");
+        var set = ImageData.LoadVectorSet(csv, "label");
         Assert.True(set.IsVectors);
         Assert.Equal(cli, loaded.Score(set, 0, 3));
 
@@ -113,7 +113,7 @@ public sealed class VectorCliTests
         Assert.Equal(2, code);
         AssertOneLineError(err, fragment);
         Assert.False(Directory.Exists(dir.File("run")));
-        Assert.Throws<DataFormatException>(() => MnistData.LoadVectorSet(csv));
+        Assert.Throws<DataFormatException>(() => ImageData.LoadVectorSet(csv));
     }
 
     [Theory]
@@ -133,7 +133,7 @@ public sealed class VectorCliTests
     [Fact]
     public void Config_ForVectors_RoundTripsThroughMetadata_AndRefusesBernoulli()
     {
-        var set = MnistData.LoadVectorSet(WriteCsv(Path.Combine(Path.GetTempPath(), $"vec-{Guid.NewGuid():N}.csv"), 30), "label");
+        var set = ImageData.LoadVectorSet(WriteCsv(Path.Combine(Path.GetTempPath(), $"vec-{Guid.NewGuid():N}.csv"), 30), "label");
         var config = new VaeConfig(3, [8], 2) { Likelihood = DecoderLikelihood.Gaussian }.ForVectors(set);
         Assert.Equal(3, config.InputSize);
         var back = VaeConfig.FromMetadata(config.ToMetadata(), "test");

@@ -12,7 +12,7 @@ namespace IlgpuVae.Tests.Conditional;
 [Collection(SharedDevices.Name)]
 public sealed class ConditionalTests
 {
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, trainLimit: 10_000, testLimit: 1000));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, trainLimit: 10_000, testLimit: 1000));
     private static readonly VaeConfig Tiny = new(6, [5], 3, 3, DecoderConditioning.EveryLayer);
 
     [Fact]

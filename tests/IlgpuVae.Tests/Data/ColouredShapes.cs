@@ -54,14 +54,14 @@ public static class ColouredShapes
 
     /// <summary>Writes <paramref name="train"/> and <paramref name="test"/> pictures as PNGs under train/CLASS/ and
     /// test/CLASS/ (seeds 1 and 2), and returns them as in memory.</summary>
-    public static MnistData WriteFolder(string directory, int train, int test)
+    public static ImageData WriteFolder(string directory, int train, int test)
     {
         var (trainImages, trainLabels) = Make(train, 1);
         var (testImages, testLabels) = Make(test, 2);
         WritePictures(Path.Combine(directory, "train"), trainImages, trainLabels);
         WritePictures(Path.Combine(directory, "test"), testImages, testLabels);
-        return new MnistData(MnistSet.FromBytes(trainImages, train, Channels, Size, Size, trainLabels),
-            MnistSet.FromBytes(testImages, test, Channels, Size, Size, testLabels), Path.GetFileName(directory))
+        return new ImageData(ImageSet.FromBytes(trainImages, train, Channels, Size, Size, trainLabels),
+            ImageSet.FromBytes(testImages, test, Channels, Size, Size, testLabels), Path.GetFileName(directory))
         {
             ClassNames = ClassNames,
         };

@@ -78,7 +78,7 @@ public sealed partial class HostileDataTests
             return;
         using var dir = new TempDirectory();
         string fifo = Fifo(dir, "train-images-idx3-ubyte");
-        var e = Within(fifo, () => Record.Exception(() => MnistData.LoadSet(fifo, null)));
+        var e = Within(fifo, () => Record.Exception(() => ImageData.LoadSet(fifo, null)));
         Assert.IsType<DataFormatException>(e);
         AssertOneLine($"{fifo}: not a regular file (a FIFO)", e);
     }
@@ -88,13 +88,13 @@ public sealed partial class HostileDataTests
     {
         using var dir = new TempDirectory();
         Directory.CreateDirectory(dir.File("images"));
-        var e = Assert.Throws<DataFormatException>(() => MnistData.LoadSet(dir.File("images"), null));
+        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadSet(dir.File("images"), null));
         AssertOneLine($"{dir.File("images")}: is a directory", e);
 
         // Under a standard name in a data directory: not passed over for the .gz beside it.
         SyntheticIdx.Write(dir.Path);
         Directory.CreateDirectory(dir.File(MnistFiles.TestImages));
-        e = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(dir.Path)));
+        e = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(dir.Path)));
         AssertOneLine($"{dir.File(MnistFiles.TestImages)}: is a directory", e);
     }
 
@@ -130,7 +130,7 @@ public sealed partial class HostileDataTests
         File.WriteAllBytes(images, [.. Gzip(idx[..16]), .. body]);
         IdxWriter.WriteLabels(labels, new byte[40]);
 
-        var e = Assert.Throws<DataFormatException>(() => MnistData.LoadSet(images, labels));
+        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadSet(images, labels));
         AssertOneLine($"{labels}: 40 labels for the 50 images of {images}", e);
     }
 

@@ -25,7 +25,7 @@ public sealed class ImageSourceTests
         string? measured = Environment.GetEnvironmentVariable(ShapesDirectoryVariable);
         string folder = measured ?? temporary.Path;
         var written = measured is null ? ColouredShapes.WriteFolder(folder, 40, 12) : ColouredShapes.WriteFolder(folder, 2400, 600);
-        var loaded = MnistData.LoadFolder(folder);
+        var loaded = ImageData.LoadFolder(folder);
         Assert.Equal(ColouredShapes.ClassNames, loaded.ClassNames);
         Assert.Equal((3, S, S, 4), (loaded.ImageChannels, loaded.ImageHeight, loaded.ImageWidth, loaded.Classes));
         // The folder lists each class's files together; written in index order within a class.
@@ -39,11 +39,11 @@ public sealed class ImageSourceTests
         using var dir = new TempDirectory();
         var (images, _) = SyntheticIdx.Make(20, 1);
         ColouredShapes.WritePictures(dir.File("flat"), images, new byte[20], [""], 1, SyntheticIdx.Height, SyntheticIdx.Width);
-        var loaded = MnistData.LoadFolder(dir.File("flat"), new DataLoadOptions { TestFraction = 0.25 });
+        var loaded = ImageData.LoadFolder(dir.File("flat"), new DataLoadOptions { TestFraction = 0.25 });
         Assert.False(loaded.HasLabels);
         Assert.Null(loaded.ClassNames);
         Assert.Equal(1, loaded.ImageChannels);
-        var (train, test) = MnistSet.FromBytes(images, 20, 1, SyntheticIdx.Height, SyntheticIdx.Width).Split(0.25, DataLoadOptions.HoldOutSeed);
+        var (train, test) = ImageSet.FromBytes(images, 20, 1, SyntheticIdx.Height, SyntheticIdx.Width).Split(0.25, DataLoadOptions.HoldOutSeed);
         Assert.Equal((15, 5), (loaded.Train.Count, loaded.Test.Count));
         AssertSameImages(train, loaded.Train);
         AssertSameImages(test, loaded.Test);
@@ -56,7 +56,7 @@ public sealed class ImageSourceTests
     {
         using var dir = new TempDirectory();
         var written = ColouredShapes.WriteFolder(dir.Path, 8, 4);
-        var grey = MnistData.LoadFolder(dir.Path, new DataLoadOptions { ImageChannels = 1 });
+        var grey = ImageData.LoadFolder(dir.Path, new DataLoadOptions { ImageChannels = 1 });
         Assert.Equal(1, grey.ImageChannels);
         var colour = InFolderOrder(written.Train);
         int plane = S * S;
@@ -71,7 +71,7 @@ public sealed class ImageSourceTests
         using var greyDir = new TempDirectory();
         var (images, labels) = SyntheticIdx.Make(6, 1);
         ColouredShapes.WritePictures(greyDir.File("x"), images, labels, ["a", "b", "c"], 1, SyntheticIdx.Height, SyntheticIdx.Width);
-        var rgb = MnistData.LoadFolder(greyDir.File("x"), new DataLoadOptions { ImageChannels = 3, TestFraction = 0.5 });
+        var rgb = ImageData.LoadFolder(greyDir.File("x"), new DataLoadOptions { ImageChannels = 3, TestFraction = 0.5 });
         Assert.Equal(3, rgb.ImageChannels);
         int d = SyntheticIdx.Height * SyntheticIdx.Width;
         for (int i = 0; i < rgb.Train.Count; i++)
@@ -122,10 +122,10 @@ public sealed class ImageSourceTests
         Directory.CreateDirectory(dir.File("a"));
         Png.WriteGray(dir.File("a/1.png"), 10, 20, new byte[200]);
         Png.WriteGray(dir.File("a/2.png"), 30, 15, Enumerable.Repeat((byte)200, 450).ToArray());
-        var e = Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5 }));
+        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5 }));
         Assert.Contains(dir.File("a/2.png"), e.Message);
         Assert.Contains("15x30", e.Message);
-        var loaded = MnistData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5, ImageSize = (8, 8) });
+        var loaded = ImageData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5, ImageSize = (8, 8) });
         Assert.Equal((8, 8), (loaded.ImageHeight, loaded.ImageWidth));
         Assert.All(loaded.Train.Images.Concat(loaded.Test.Images), v => Assert.True(v is 0 or 200));
     }
@@ -137,22 +137,22 @@ public sealed class ImageSourceTests
         ColouredShapes.WriteFolder(dir.Path, 8, 4);
         string bad = Path.Combine(dir.Path, "train", "disc", "broken.png");
         File.WriteAllText(bad, "not a picture");
-        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
         File.WriteAllBytes(bad, File.ReadAllBytes(Directory.GetFiles(Path.Combine(dir.Path, "train", "square"))[0])[..60]);
-        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
         File.Delete(bad);
 
         string empty = Path.Combine(dir.Path, "test", "zigzag");
         Directory.CreateDirectory(empty);
-        Assert.Contains(empty, Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(empty, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
         Directory.Delete(empty);
         Directory.CreateDirectory(Path.Combine(dir.Path, "train", "zigzag"));
         File.Copy(Directory.GetFiles(Path.Combine(dir.Path, "train", "square"))[0], Path.Combine(dir.Path, "train", "zigzag", "1.png"));
-        Assert.Contains("differ from", Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(dir.Path)).Message);
+        Assert.Contains("differ from", Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
 
         using var nothing = new TempDirectory();
         File.WriteAllText(nothing.File("notes.txt"), "no pictures here");
-        Assert.Contains("no pictures", Assert.Throws<DataFormatException>(() => MnistData.LoadFolder(nothing.Path, new DataLoadOptions { TestFraction = 0.5 })).Message);
+        Assert.Contains("no pictures", Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(nothing.Path, new DataLoadOptions { TestFraction = 0.5 })).Message);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class ImageSourceTests
         Assert.Equal(values, back.Floats());
 
         var (images, labels) = ColouredShapes.Make(10, 3);
-        var memory = MnistSet.FromBytes(images, 10, 3, S, S, labels);
+        var memory = ImageSet.FromBytes(images, 10, 3, S, S, labels);
         WriteNpyBytes(dir.File("nchw.npy"), [10, 3, S, S], images);
         var nhwc = new byte[images.Length];
         int plane = S * S;
@@ -180,7 +180,7 @@ public sealed class ImageSourceTests
         var (train, test) = memory.Split(0.2, DataLoadOptions.HoldOutSeed);
         foreach (var file in new[] { "nchw.npy", "nhwc.npy" })
         {
-            var loaded = MnistData.LoadNpy(dir.File(file), dir.File("labels.npy"), options);
+            var loaded = ImageData.LoadNpy(dir.File(file), dir.File("labels.npy"), options);
             AssertSameImages(train, loaded.Train);
             AssertSameImages(test, loaded.Test);
             Assert.True(loaded.HasLabels);
@@ -193,13 +193,13 @@ public sealed class ImageSourceTests
         using var dir = new TempDirectory();
         var options = new DataLoadOptions { TestFraction = 0.5 };
         Npy.WriteFloats(dir.File("high.npy"), [2, 2, 2], [0, 0.5f, 1, 0, 0, 1.5f, 0, 0]);
-        Assert.Contains("value 1.5 at index 5 is outside [0, 1]", Assert.Throws<DataFormatException>(() => MnistData.LoadNpy(dir.File("high.npy"), null, options)).Message);
+        Assert.Contains("value 1.5 at index 5 is outside [0, 1]", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("high.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("nan.npy"), [2, 2, 2], [0, 0, float.NaN, 0, 0, 0, 0, 0]);
-        Assert.Contains("at index 2", Assert.Throws<DataFormatException>(() => MnistData.LoadNpy(dir.File("nan.npy"), null, options)).Message);
+        Assert.Contains("at index 2", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("nan.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("flat.npy"), [8], new float[8]);
-        Assert.Contains("is not N x H x W", Assert.Throws<DataFormatException>(() => MnistData.LoadNpy(dir.File("flat.npy"), null, options)).Message);
+        Assert.Contains("is not N x H x W", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("flat.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("c5.npy"), [1, 5, 2, 2], new float[20]);
-        Assert.Contains("C = 1 or 3", Assert.Throws<DataFormatException>(() => MnistData.LoadNpy(dir.File("c5.npy"), null, options)).Message);
+        Assert.Contains("C = 1 or 3", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("c5.npy"), null, options)).Message);
 
         // Fortran order and big-endian data are refused, not misread.
         var good = File.ReadAllBytes(dir.File("flat.npy"));
@@ -215,21 +215,21 @@ public sealed class ImageSourceTests
 
         WriteNpyBytes(dir.File("u8.npy"), [4, 2, 2], new byte[16]);
         WriteNpyLabels(dir.File("three.npy"), [0, 1, 2]);
-        Assert.Contains("3 labels for the 4 images", Assert.Throws<DataFormatException>(() => MnistData.LoadNpy(dir.File("u8.npy"), dir.File("three.npy"), options)).Message);
+        Assert.Contains("3 labels for the 4 images", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("u8.npy"), dir.File("three.npy"), options)).Message);
     }
 
     [Fact]
     public void Memory_FromFloats_ValidatesLikeFiles_AndKeepsByteValues()
     {
         var bytes = Enumerable.Range(0, 2 * 3 * 2 * 2).Select(i => (byte)(i * 10)).ToArray();
-        var fromFloats = MnistSet.FromFloats(bytes.Select(b => b / 255f).ToArray(), 2, 3, 2, 2, [1, 0]);
+        var fromFloats = ImageSet.FromFloats(bytes.Select(b => b / 255f).ToArray(), 2, 3, 2, 2, [1, 0]);
         Assert.Equal(bytes, fromFloats.Images);
         Assert.Equal((3, 12), (fromFloats.Channels, fromFloats.PixelsPerImage));
-        var e = Assert.Throws<ArgumentException>(() => MnistSet.FromFloats([0, 0.5f, -0.25f, 1], 1, 1, 2, 2));
+        var e = Assert.Throws<ArgumentException>(() => ImageSet.FromFloats([0, 0.5f, -0.25f, 1], 1, 1, 2, 2));
         Assert.Contains("value -0.25 at index 2", e.Message);
-        Assert.Throws<ArgumentException>(() => MnistSet.FromBytes(new byte[12], 2, 3, 2, 2));
-        Assert.Throws<ArgumentException>(() => MnistSet.FromBytes(new byte[24], 2, 3, 2, 2, [1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => MnistSet.FromBytes(new byte[16], 2, 2, 2, 2));
+        Assert.Throws<ArgumentException>(() => ImageSet.FromBytes(new byte[12], 2, 3, 2, 2));
+        Assert.Throws<ArgumentException>(() => ImageSet.FromBytes(new byte[24], 2, 3, 2, 2, [1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ImageSet.FromBytes(new byte[16], 2, 2, 2, 2));
         var (train, test) = fromFloats.Split(0.5, 7);
         Assert.Equal((1, 1), (train.Count, test.Count));
         Assert.NotEqual(train.Labels[0], test.Labels[0]);
@@ -242,17 +242,17 @@ public sealed class ImageSourceTests
     {
         using var dir = new TempDirectory();
         var (images, labels) = ColouredShapes.Make(60, 4);
-        var memory = InFolderOrder(MnistSet.FromBytes(images, 60, 3, S, S, labels));
+        var memory = InFolderOrder(ImageSet.FromBytes(images, 60, 3, S, S, labels));
         ColouredShapes.WritePictures(dir.File("pictures"), images, labels);
         WriteNpyBytes(dir.File("images.npy"), [60, 3, S, S], memory.Images);
         WriteNpyLabels(dir.File("labels.npy"), memory.Labels);
         var options = new DataLoadOptions { TestFraction = 0.25 };
         var (train, test) = memory.Split(0.25, DataLoadOptions.HoldOutSeed);
-        MnistData[] sources =
+        ImageData[] sources =
         [
-            MnistData.LoadFolder(dir.File("pictures"), options),
-            MnistData.LoadNpy(dir.File("images.npy"), dir.File("labels.npy"), options),
-            new MnistData(train, test, "memory"),
+            ImageData.LoadFolder(dir.File("pictures"), options),
+            ImageData.LoadNpy(dir.File("images.npy"), dir.File("labels.npy"), options),
+            new ImageData(train, test, "memory"),
         ];
         var device = OpsHarness.Device("vectorized");
         var training = new TrainingOptions
@@ -291,7 +291,7 @@ public sealed class ImageSourceTests
         ColouredShapes.WritePictures(dir.File("png/test"), test.Images, test.Labels, names, 1, h, w);
         var device = OpsHarness.Device("vectorized");
         var training = new TrainingOptions { Epochs = 2, BatchSize = 32, Model = new VaeConfig(h * w, [16], 2) };
-        var losses = new[] { MnistData.Load(dir.Path), MnistData.LoadFolder(dir.File("png")) }.Select(source =>
+        var losses = new[] { ImageData.Load(dir.Path), ImageData.LoadFolder(dir.File("png")) }.Select(source =>
         {
             using var trainer = new VaeTrainer(device, source, training);
             return trainer.Train().Epochs.Select(e => e.TestLoss).ToArray();
@@ -313,10 +313,10 @@ public sealed class ImageSourceTests
     }
 
     // Stable by label: the order a folder of class folders lists the images in.
-    private static MnistSet InFolderOrder(MnistSet set) =>
+    private static ImageSet InFolderOrder(ImageSet set) =>
         set.Select(Enumerable.Range(0, set.Count).OrderBy(i => set.Labels[i]).ToArray());
 
-    private static void AssertSameImages(MnistSet expected, MnistSet actual)
+    private static void AssertSameImages(ImageSet expected, ImageSet actual)
     {
         Assert.Equal((expected.Count, expected.Channels, expected.Rows, expected.Cols), (actual.Count, actual.Channels, actual.Rows, actual.Cols));
         Assert.Equal(expected.Images, actual.Images);

@@ -28,7 +28,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path);
 
-        MnistData data = MnistData.Load(temp.Path);
+        ImageData data = ImageData.Load(temp.Path);
 
         Assert.Equal(5, data.Train.Count);
         Assert.Equal((28, 28), (data.Train.Rows, data.Train.Cols));
@@ -47,7 +47,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path);
 
-        MnistData data = MnistData.Load(temp.Path, trainLimit: 2);
+        ImageData data = ImageData.Load(temp.Path, trainLimit: 2);
 
         Assert.Equal(2, data.Train.Count);
         Assert.Equal(2 * Pixels, data.Train.Images.Length);
@@ -62,7 +62,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path);
 
-        Assert.Equal(5, MnistData.Load(temp.Path, trainLimit: 1000).Train.Count);
+        Assert.Equal(5, ImageData.Load(temp.Path, trainLimit: 1000).Train.Count);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, trainImages: 5, trainLabels: 4);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(MnistFiles.TrainImages, ex.Message);
         Assert.StartsWith(Path.Combine(temp.Path, MnistFiles.TrainLabels) + ": 4 labels for the 5 images of", ex.Message);
@@ -83,7 +83,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, badTestLabel: 9);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
 
         Assert.StartsWith(Path.Combine(temp.Path, MnistFiles.TestLabels + ".gz") + ":", ex.Message);
         Assert.Contains("label 9 at index 2 is outside the training labels' classes 0-4", ex.Message);
@@ -95,7 +95,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, badTestLabel: 200);
 
-        Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path, trainLimit: 1, testLimit: 1));
+        Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path, trainLimit: 1, testLimit: 1));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public class MnistDataTests
         IdxWriter.WriteImages(images, new byte[2 * 12 * 16], 2, 12, 16);
         IdxWriter.WriteLabels(labels, [1, 2]);
 
-        var set = MnistData.LoadSet(images, labels);
+        var set = ImageData.LoadSet(images, labels);
 
         Assert.Equal((2, 12, 16, 192), (set.Count, set.Rows, set.Cols, set.PixelsPerImage));
     }
@@ -119,7 +119,7 @@ public class MnistDataTests
         WriteSmallSet(temp.Path);
         File.Delete(temp.File(MnistFiles.TrainImages));
 
-        var ex = Assert.Throws<DataUnavailableException>(() => MnistData.Load(temp.Path));
+        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(MnistFiles.TrainImages, ex.Message);
         // The library names no command-line flag; the CLI adds the hint (ErrorHints).
@@ -132,7 +132,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         string missing = temp.File("nope");
 
-        var ex = Assert.Throws<DataUnavailableException>(() => MnistData.Load(missing));
+        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(missing));
 
         Assert.Contains(missing, ex.Message);
     }
@@ -146,7 +146,7 @@ public class MnistDataTests
         byte[] bytes = File.ReadAllBytes(images);
         File.WriteAllBytes(images, bytes[..^100]);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(temp.Path));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(images, ex.Message);
         Assert.Contains($"truncated: expected {5 * Pixels} bytes of pixels, found {5 * Pixels - 100}", ex.Message);
@@ -155,7 +155,7 @@ public class MnistDataTests
     [MnistFact]
     public void Load_RealMnist_HasStandardSplits()
     {
-        MnistData data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1000);
+        ImageData data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1000);
 
         Assert.Equal(1000, data.Train.Count);
         Assert.Equal(1000 * Pixels, data.Train.Images.Length);

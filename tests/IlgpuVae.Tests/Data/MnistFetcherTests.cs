@@ -208,7 +208,7 @@ public class MnistFetcherTests
         Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
         // The dead mirror is given up on after its first failure, not retried for every file.
         Assert.Single(log, line => line.Contains("failed", StringComparison.Ordinal));
-        Assert.Equal(10000, MnistData.Load(temp.Path, trainLimit: 10).Test.Count);
+        Assert.Equal(10000, ImageData.Load(temp.Path, trainLimit: 10).Test.Count);
     }
 
     [Fact]

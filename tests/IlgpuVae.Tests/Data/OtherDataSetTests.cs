@@ -18,7 +18,7 @@ public sealed class OtherDataSetTests
         using var temp = new TempDirectory();
         SyntheticIdx.Write(temp.Path);
 
-        var data = MnistData.Load(DataFiles.InDirectory(temp.Path));
+        var data = ImageData.Load(DataFiles.InDirectory(temp.Path));
 
         Assert.Equal((H, W, H * W), (data.ImageHeight, data.ImageWidth, data.Train.PixelsPerImage));
         Assert.Equal((240, 60, 3, true), (data.Train.Count, data.Test.Count, data.Classes, data.HasLabels));
@@ -33,7 +33,7 @@ public sealed class OtherDataSetTests
         IdxWriter.WriteImages(temp.File("pictures.idx"), images, 50, H, W);
         IdxWriter.WriteLabels(temp.File("classes.idx.gz"), labels);
 
-        var data = MnistData.Load(new DataFiles(temp.File("pictures.idx"), temp.File("classes.idx.gz")),
+        var data = ImageData.Load(new DataFiles(temp.File("pictures.idx"), temp.File("classes.idx.gz")),
             new DataLoadOptions { TestFraction = 0.2, Name = "mine" });
 
         // The last 10 images are held out, labels and all.
@@ -49,12 +49,12 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         var files = DataFiles.InDirectory(temp.Path) with { TestImages = null, TestLabels = null };
 
-        var ex = Assert.Throws<DataUnavailableException>(() => MnistData.Load(files));
+        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(files));
 
         Assert.Contains("no test images", ex.Message);
         Assert.DoesNotContain("--", ex.Message);
-        Assert.Throws<ArgumentException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path), new DataLoadOptions { TestFraction = 0.1 }));
-        Assert.Throws<ArgumentException>(() => MnistData.Load(files, new DataLoadOptions { TestFraction = 1 }));
+        Assert.Throws<ArgumentException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path), new DataLoadOptions { TestFraction = 0.1 }));
+        Assert.Throws<ArgumentException>(() => ImageData.Load(files, new DataLoadOptions { TestFraction = 1 }));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class OtherDataSetTests
         using var temp = new TempDirectory();
         SyntheticIdx.Write(temp.Path, labels: false);
 
-        var data = MnistData.Load(DataFiles.InDirectory(temp.Path));
+        var data = ImageData.Load(DataFiles.InDirectory(temp.Path));
 
         Assert.Equal((false, 0), (data.HasLabels, data.Classes));
         Assert.All(data.Train.Labels, l => Assert.Equal(0, l));
@@ -78,7 +78,7 @@ public sealed class OtherDataSetTests
         string test = temp.File(MnistFiles.TestImages + ".gz");
         IdxWriter.WriteImages(test, new byte[60 * H * W], 60, W, H);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{test}: images are 16x12, but the training images ({temp.File(MnistFiles.TrainImages)}) are 12x16", ex.Message);
     }
@@ -91,7 +91,7 @@ public sealed class OtherDataSetTests
         string labels = temp.File(MnistFiles.TestLabels);
         IdxWriter.WriteLabels(labels, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.StartsWith($"{labels}: 240 labels for the 60 images of ", ex.Message);
         Assert.Contains("another set", ex.Message);
@@ -107,7 +107,7 @@ public sealed class OtherDataSetTests
         bad[17] = 3;
         IdxWriter.WriteLabels(labels, bad);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{labels}: label 3 at index 17 is outside the training labels' classes 0-2", ex.Message);
     }
@@ -119,7 +119,7 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         File.Delete(temp.File(MnistFiles.TestLabels));
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Contains(MnistFiles.TestImages, ex.Message);
         Assert.Contains("no test labels", ex.Message);
@@ -134,7 +134,7 @@ public sealed class OtherDataSetTests
         // Labels where images belong: one dimension, not three.
         IdxWriter.WriteLabels(images, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => MnistData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{images}: wrong number of dimensions: header says 1, expected 3", ex.Message);
     }
@@ -144,7 +144,7 @@ public sealed class OtherDataSetTests
     {
         using var temp = new TempDirectory();
         SyntheticIdx.Write(temp.Path);
-        var data = MnistData.Load(DataFiles.InDirectory(temp.Path), new DataLoadOptions { Name = "bands" });
+        var data = ImageData.Load(DataFiles.InDirectory(temp.Path), new DataLoadOptions { Name = "bands" });
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var options = new TrainingOptions { Epochs = 2, BatchSize = 32, Model = new VaeConfig(H * W, [32], 2), Seed = 3 };
         string run = temp.File("run");
@@ -169,9 +169,9 @@ public sealed class OtherDataSetTests
 
         // The data is checked by content, not by name (issue 22, case 4): the same images under another name resume,
         // other images of the same size are refused.
-        using (var renamed = VaeTrainer.Resume(device, new MnistData(data.Train, data.Test, "other"), run, 3))
+        using (var renamed = VaeTrainer.Resume(device, new ImageData(data.Train, data.Test, "other"), run, 3))
             Assert.Equal((H, W), (renamed.Options.Model.ImageHeight, renamed.Options.Model.ImageWidth));
-        var other = new MnistData(data.Train, data.Test.Take(data.Test.Count - 1), "bands");
+        var other = new ImageData(data.Train, data.Test.Take(data.Test.Count - 1), "bands");
         var ex = Assert.Throws<InvalidDataException>(() => VaeTrainer.Resume(device, other, run, 3));
         Assert.Contains("the test data differs from what the run trained on", ex.Message);
     }
@@ -181,7 +181,7 @@ public sealed class OtherDataSetTests
     {
         using var temp = new TempDirectory();
         SyntheticIdx.Write(temp.Path, labels: false);
-        var data = MnistData.Load(DataFiles.InDirectory(temp.Path));
+        var data = ImageData.Load(DataFiles.InDirectory(temp.Path));
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var vae = new TrainingOptions { Epochs = 1, BatchSize = 32, Model = new VaeConfig(H * W, [16], 2) };
         using (var trainer = new VaeTrainer(device, data, vae))
@@ -228,7 +228,7 @@ public sealed class FashionMnistTests
             return;
         }
 
-        var data = MnistData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = KnownDataSets.FashionMnist });
+        var data = ImageData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = KnownDataSets.FashionMnist });
 
         Assert.Equal((60000, 10000, 28, 28, 10), (data.Train.Count, data.Test.Count, data.ImageHeight, data.ImageWidth, data.Classes));
         Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(6000, data.Train.Labels.Count(l => l == c)));

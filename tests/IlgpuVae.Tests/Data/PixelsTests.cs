@@ -16,7 +16,7 @@ public sealed class PixelsTests
     public void Gather_ChosenImagesInOrder_ScaledToUnitInterval()
     {
         var images = Enumerable.Range(0, 3 * 4).Select(i => (byte)(i * 20)).ToArray();
-        var set = new MnistSet(images, [7, 8, 9], 2, 2);
+        var set = new ImageSet(images, [7, 8, 9], 2, 2);
         var pixels = Pixels.Gather(set, [2, 0]);
         Assert.Equal([160 / 255f, 180 / 255f, 200 / 255f, 220 / 255f, 0f, 20 / 255f, 40 / 255f, 60 / 255f], pixels);
         Assert.Throws<ArgumentOutOfRangeException>(() => Pixels.Gather(set, [3]));

@@ -28,11 +28,11 @@ public static class SyntheticIdx
     }
 
     /// <summary>The set in memory, labelled (train and test drawn from seeds 1 and 2, as <see cref="Write"/> does).</summary>
-    public static MnistData InMemory(int train = 240, int test = 60)
+    public static ImageData InMemory(int train = 240, int test = 60)
     {
         var (trainImages, trainLabels) = Make(train, 1);
         var (testImages, testLabels) = Make(test, 2);
-        return new MnistData(new MnistSet(trainImages, trainLabels, Height, Width), new MnistSet(testImages, testLabels, Height, Width), "bands");
+        return new ImageData(new ImageSet(trainImages, trainLabels, Height, Width), new ImageSet(testImages, testLabels, Height, Width), "bands");
     }
 
     /// <summary>Writes the set under MNIST's names (train 240, test 60 images), labels unless told not to.</summary>

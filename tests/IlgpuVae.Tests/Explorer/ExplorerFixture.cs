@@ -15,7 +15,7 @@ public abstract class ExplorerFixture : IAsyncDisposable, IDisposable
     {
         if (TestData.MnistDirectory is null)
             return;
-        Test = MnistData.Load(TestData.MnistDirectory, trainLimit: 1, testLimit: Points).Test;
+        Test = ImageData.Load(TestData.MnistDirectory, trainLimit: 1, testLimit: Points).Test;
         Device = ComputeDevice.Open(DeviceChoice.Cpu);
         Model = VaeModel.Create(Device, config, seed: 4, capacity: 64);
         // The library's own decode, on a device of its own so that it never races the server's requests.
@@ -28,7 +28,7 @@ public abstract class ExplorerFixture : IAsyncDisposable, IDisposable
 
     private readonly TempDirectory _directory = new();
 
-    public MnistSet Test { get; } = null!;
+    public ImageSet Test { get; } = null!;
 
     public ComputeDevice Device { get; } = null!;
 

@@ -38,7 +38,7 @@ public sealed class CheckpointCompatibilityTests
     public void Version1Checkpoint_TestLoss_IsVersion1s(string file, string config, double testLoss, double testKl)
     {
         _ = config;
-        var data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1);
+        var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1);
         using var model = VaeModel.Load(OpsHarness.Device("vectorized"), Fixture(file));
         var result = ModelAssessment.Run(model, data, new AssessmentOptions { ImportanceSamples = 0, Clustering = false });
         // The same kernels in the same order: the same float sums, so the same doubles.

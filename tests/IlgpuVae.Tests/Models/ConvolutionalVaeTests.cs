@@ -125,7 +125,7 @@ public sealed class ConvolutionalVaeTests
         const int count = 7;
         var pixels = new byte[count * config.InputSize];
         random.NextBytes(pixels);
-        var set = new MnistSet(pixels, Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray(), 12, 8);
+        var set = new ImageSet(pixels, Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray(), 12, 8);
         using var dir = new TempDirectory();
         string path = dir.File("conv.safetensors");
         using var model = VaeModel.Create(device, config, seed: 2, capacity: 3);

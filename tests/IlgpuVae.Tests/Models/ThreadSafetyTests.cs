@@ -67,7 +67,7 @@ public sealed class ThreadSafetyTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var model = VaeModel.Create(device, new VaeConfig(784, [16], 2), capacity: 8);
         var image = RandomImages(1, seed: 3);
-        var set = new MnistSet(new byte[2 * 784], [1, 2], 28, 28);
+        var set = new ImageSet(new byte[2 * 784], [1, 2], 28, 28);
         model.Dispose();
         model.Dispose();
 
@@ -86,7 +86,7 @@ public sealed class ThreadSafetyTests
         Assert.Throws<ObjectDisposedException>(() => model.Evaluate(set, 1));
         Assert.Throws<ObjectDisposedException>(() => model.EstimateLogLikelihood(set, 2, 1));
         Assert.Throws<ObjectDisposedException>(() => model.Save(Path.Combine(Path.GetTempPath(), "never.safetensors")));
-        Assert.Throws<ObjectDisposedException>(() => ModelAssessment.Run(model, new MnistData(set, set), new AssessmentOptions()));
+        Assert.Throws<ObjectDisposedException>(() => ModelAssessment.Run(model, new ImageData(set, set), new AssessmentOptions()));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ThreadSafetyTests
         Assert.Throws<ObjectDisposedException>(() => classifier.Predict(image, out _));
         Assert.Throws<ObjectDisposedException>(() => classifier.Logits(image));
         Assert.Throws<ObjectDisposedException>(() => classifier.Accuracy(image, [1]));
-        Assert.Throws<ObjectDisposedException>(() => classifier.Evaluate(new MnistSet(new byte[784], [1], 28, 28)));
+        Assert.Throws<ObjectDisposedException>(() => classifier.Evaluate(new ImageSet(new byte[784], [1], 28, 28)));
         Assert.Throws<ObjectDisposedException>(() => classifier.Save(Path.Combine(Path.GetTempPath(), "never.safetensors")));
     }
 
@@ -124,7 +124,7 @@ public sealed class ThreadSafetyTests
     public void DisposedTrainers_EveryMember_ThrowObjectDisposed()
     {
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
-        var data = new MnistData(Blank(64), Blank(16));
+        var data = new ImageData(Blank(64), Blank(16));
         var vae = new VaeTrainer(device, data, new TrainingOptions { Epochs = 1, BatchSize = 32, Model = new VaeConfig(784, [8], 2) });
         var model = vae.Model;
         vae.Dispose();
@@ -160,7 +160,7 @@ public sealed class ThreadSafetyTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var other = VaeModel.Create(device, new VaeConfig(784, [32], 4), seed: 2, capacity: 8);
         var expected = other.Sample(20, seed: 5);
-        var data = new MnistData(Blank(256), Blank(16));
+        var data = new ImageData(Blank(256), Blank(16));
         // Far more epochs than the test lasts: on a quiet machine 1,000 epochs of this toy model end within a second, before
         // the second caller arrives. The run is cancelled below.
         using var trainer = new VaeTrainer(device, data, new TrainingOptions { Epochs = 1_000_000, BatchSize = 32, Model = new VaeConfig(784, [16], 2) });
@@ -184,8 +184,8 @@ public sealed class ThreadSafetyTests
     {
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var model = VaeModel.Create(device, new VaeConfig(784, [16], 2), capacity: 8);
-        var set = new MnistSet(new byte[40 * 784], Enumerable.Range(0, 40).Select(i => (byte)(i % 10)).ToArray(), 28, 28);
-        var data = new MnistData(set, set);
+        var set = new ImageSet(new byte[40 * 784], Enumerable.Range(0, 40).Select(i => (byte)(i % 10)).ToArray(), 28, 28);
+        var data = new ImageData(set, set);
         using var cancel = new CancellationTokenSource();
         var seen = new List<WorkProgress>();
         var progress = new SynchronousProgress<WorkProgress>(p =>
@@ -275,7 +275,7 @@ public sealed class ThreadSafetyTests
         return Enumerable.Range(0, count * 784).Select(_ => random.NextSingle()).ToArray();
     }
 
-    private static MnistSet Blank(int count) =>
+    private static ImageSet Blank(int count) =>
         new(new byte[count * 784], Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray(), 28, 28);
 
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

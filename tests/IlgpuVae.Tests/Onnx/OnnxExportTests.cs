@@ -65,7 +65,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     public void OpenCl_Export_TrainedModelOfEveryKind_OnnxRuntimeMatchesOurOutputs(string kind)
     {
         Kind = $"{kind} trained on OpenCL";
-        var data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 300, testLimit: 100);
+        var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 300, testLimit: 100);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 100, Model = ConfigOf(kind), Seed = 7 };
         using var trainer = new VaeTrainer(OpsHarness.Device("opencl"), data, options);
         Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
@@ -134,7 +134,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     private void Compare(VaeModel model)
     {
         var config = model.Config;
-        var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
+        var test = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
         float[] images = Pixels.Gather(test, [.. Enumerable.Range(0, Count)]);
         int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
         using var directory = new TempDirectory();

@@ -11,9 +11,9 @@ internal static class OwnImagesSnippet
     public static (TrainingResult Result, float[] Samples) Run(float[] pixels, byte[] labels, int count)
     {
         // README begin
-        var all = MnistSet.FromFloats(pixels, count, channels: 3, height: 32, width: 32, labels);
+        var all = ImageSet.FromFloats(pixels, count, channels: 3, height: 32, width: 32, labels);
         var (train, test) = all.Split(testFraction: 0.1, seed: 1);
-        var data = new MnistData(train, test, "my-images");
+        var data = new ImageData(train, test, "my-images");
         using var device = ComputeDevice.Open();
         var model = VaeConfig.Convolutional(latent: 8, channels: [16, 32], dense: [128], height: 32, width: 32, imageChannels: 3);
         using var trainer = new VaeTrainer(device, data, new TrainingOptions { Epochs = 2, Model = model });

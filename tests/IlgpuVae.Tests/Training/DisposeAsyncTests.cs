@@ -12,7 +12,7 @@ namespace IlgpuVae.Tests.Training;
 /// what a stop saves is saved.</summary>
 public sealed class DisposeAsyncTests
 {
-    private static readonly MnistData Data = SyntheticIdx.InMemory(2000, 20);
+    private static readonly ImageData Data = SyntheticIdx.InMemory(2000, 20);
 
     [Fact]
     public async Task VaeTrainer_DisposeAsync_StopsTheRun_SavesIt_AndFreesTheTrainer()

@@ -14,7 +14,7 @@ namespace IlgpuVae.Tests.Training;
 [Collection(SharedDevices.Name)]
 public sealed class ImportanceWeightedTrainingTests
 {
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 500));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, testLimit: 500));
 
     private static TrainingOptions Small(TrainingObjective objective, int samples) => new()
     {
@@ -176,7 +176,7 @@ public sealed class ImportanceWeightedTrainingTests
         // The trainer tests on the same binarised set with another seed of noise: one-sample ELBOs within a nat.
         Assert.InRange(assessment.Elbo.Loss, epoch.TestLoss - 1, epoch.TestLoss + 1);
         // It is exactly the evaluation of the fixed binarisation, and not that of the grey levels.
-        double Loss(MnistSet set)
+        double Loss(ImageSet set)
         {
             using var test = new DeviceDataset(device, set);
             using var evaluator = new Evaluator(trainer.Model.Network, test);
@@ -191,7 +191,7 @@ public sealed class ImportanceWeightedTrainingTests
     {
         // tools/pytorch/evaluate_in_pytorch.py reproduces this binarisation in numpy and checks the same digest
         // (BINARIZED_MNIST_TEST_SHA256), so both evaluate on the same binary test images.
-        var test = MnistData.Load(TestData.MnistDirectory!, trainLimit: 100).Test;
+        var test = ImageData.Load(TestData.MnistDirectory!, trainLimit: 100).Test;
         Assert.Equal(10000, test.Count);
         string digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(test.Binarized().Images));
         Assert.Equal("621335a7d3be5d827218fe313e90beb1cf23d6ece845ef9e4f8236610ee949f9", digest);
@@ -203,9 +203,9 @@ public sealed class ImportanceWeightedTrainingTests
         var random = new Random(3);
         var pixels = new byte[200 * 28 * 28];
         random.NextBytes(pixels);
-        var set = MnistSet.Unlabelled(pixels, 28, 28);
+        var set = ImageSet.Unlabelled(pixels, 28, 28);
         var a = set.Binarized();
-        Assert.Equal(a.Images, set.Binarized(MnistSet.TestBinarizationSeed).Images);
+        Assert.Equal(a.Images, set.Binarized(ImageSet.TestBinarizationSeed).Images);
         Assert.NotEqual(a.Images, set.Binarized(1).Images);
         Assert.All(a.Images, v => Assert.True(v is 0 or 255));
         double mean = pixels.Average(v => v / 255.0), binary = a.Images.Average(v => v / 255.0);

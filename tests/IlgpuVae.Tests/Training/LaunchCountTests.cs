@@ -46,13 +46,13 @@ public sealed class LaunchCountTests
             var ops = (KernelOps)device.Ops;
             const int side = 4, count = 48, batch = 16;
             var random = new Random(3);
-            MnistSet Set(int n)
+            ImageSet Set(int n)
             {
                 var images = new byte[n * side * side];
                 random.NextBytes(images);
-                return new MnistSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
+                return new ImageSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
             }
-            var data = new MnistData(Set(count), Set(batch));
+            var data = new ImageData(Set(count), Set(batch));
             var config = model == "vae" ? new VaeConfig(side * side, [8], 2) : new VaeConfig(side * side, [8], 2, Classes: 10);
             var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = config, ReportEverySteps = 1000, Seed = 1 };
             using var trainer = new VaeTrainer(device, data, options);
@@ -78,13 +78,13 @@ public sealed class LaunchCountTests
         // the vectorised ops' plain sequence, on the same data: equal up to float rounding.
         const int side = 4, count = 48, batch = 16;
         var random = new Random(4);
-        MnistSet Set(int n)
+        ImageSet Set(int n)
         {
             var images = new byte[n * side * side];
             random.NextBytes(images);
-            return new MnistSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
+            return new ImageSet(images, Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), side, side);
         }
-        var data = new MnistData(Set(count), Set(batch));
+        var data = new ImageData(Set(count), Set(batch));
         var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = new VaeConfig(side * side, [8], 2), Seed = 2 };
         TrainingResult gpu, vectorized;
         lock (Gate)

@@ -27,7 +27,7 @@ public sealed class OpenClTrainingTests(ITestOutputHelper output)
     /// <summary>The largest relative difference allowed between OpenCL's and the vectorised path's losses.</summary>
     public const double Tolerance = 1e-4;
 
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 500));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, testLimit: 500));
 
     public static TheoryData<string> Kinds => new() { "vae", "cvae", "conv-vae", "conv-cvae", "iwae", "elbo-k3" };
 

@@ -18,7 +18,7 @@ namespace IlgpuVae.Tests.Training;
 [Collection(SharedDevices.Name)]
 public sealed class RunReliabilityTests
 {
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 1000));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, testLimit: 1000));
 
     private static TrainingOptions Small(int epochs = 2) => new()
     {
@@ -264,7 +264,7 @@ public sealed class RunReliabilityTests
         File.WriteAllText(config, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(config), @"""hidden"": \[[^\]]*\]", "\"hidden\": [1000000000]"));
         var options = TrainingOptions.FromRunDirectory(dir.Path);
         Assert.Equal(1_000_000_000, options.Model.Hidden[0]);
-        var data = new MnistData(new MnistSet(new byte[784 * 2], new byte[2], 28, 28), new MnistSet(new byte[784], new byte[1], 28, 28));
+        var data = new ImageData(new ImageSet(new byte[784 * 2], new byte[2], 28, 28), new ImageSet(new byte[784], new byte[1], 28, 28));
         var e = Assert.Throws<ArgumentException>(() => new VaeTrainer(OpsHarness.Device("vectorized"), data, options));
         Assert.Contains("needs", e.Message);
     }

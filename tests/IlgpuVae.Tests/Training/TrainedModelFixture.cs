@@ -18,7 +18,7 @@ public sealed class TrainedModelFixture : IDisposable
         if (TestData.MnistDirectory is null)
             return;
         Device = ComputeDevice.Open(DeviceChoice.Cpu);
-        Data = MnistData.Load(TestData.MnistDirectory, trainLimit: 10000, testLimit: 1000);
+        Data = ImageData.Load(TestData.MnistDirectory, trainLimit: 10000, testLimit: 1000);
         var options = new TrainingOptions { Epochs = 3, Limit = 10000, Model = new VaeConfig(784, [128], 4), Seed = 3 };
         using var trainer = new VaeTrainer(Device, Data, options);
         trainer.Train();
@@ -30,7 +30,7 @@ public sealed class TrainedModelFixture : IDisposable
 
     public ComputeDevice? Device { get; }
 
-    public MnistData? Data { get; }
+    public ImageData? Data { get; }
 
     public VaeModel? Model { get; }
 

@@ -22,7 +22,7 @@ public sealed class TrainingProgressTests
     [MnistFact]
     public void VaeTrainer_ReportsEveryStep_LossAtReadBacks_ThenTheTestPass()
     {
-        var data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 1000, testLimit: 700);
+        var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1000, testLimit: 700);
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 100, ReportEverySteps = 4, Model = new VaeConfig(784, [16], 2) };
         using var trainer = new VaeTrainer(device, data, options);
@@ -44,7 +44,7 @@ public sealed class TrainingProgressTests
     [MnistFact]
     public void ClassifierTrainer_ReportsEveryStep_ThenTheTestPass()
     {
-        var data = MnistData.Load(TestData.MnistDirectory!, trainLimit: 600, testLimit: 500);
+        var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 600, testLimit: 500);
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var options = new ClassifierTrainingOptions { Epochs = 1, BatchSize = 100, Model = ClassifierConfig.Default with { Hidden = [16] } };
         using var trainer = new ClassifierTrainer(device, data, options);

@@ -12,7 +12,7 @@ namespace IlgpuVae.Tests.Training;
 [Collection(SharedDevices.Name)]
 public sealed class TrainingTests
 {
-    private static readonly Lazy<MnistData> Mnist = new(() => MnistData.Load(TestData.MnistDirectory!, testLimit: 2000));
+    private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, testLimit: 2000));
 
     private static TrainingOptions Small(int epochs = 2) => new()
     {

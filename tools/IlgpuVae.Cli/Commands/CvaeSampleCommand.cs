@@ -66,7 +66,7 @@ public static class CvaeSampleCommand
             DigitGrid.Save(output, images, rows.Length, count, new GridLabels
             {
                 Title = $"CVAE samples, one row per requested digit, {where}",
-                RowLabels = rows.Select(r => (string?)(MnistData.ClassNamesIn(model.Metadata) is { } names && r < names.Count ? names[r] : $"digit {r}")).ToArray(),
+                RowLabels = rows.Select(r => (string?)(ImageData.ClassNamesIn(model.Metadata) is { } names && r < names.Count ? names[r] : $"digit {r}")).ToArray(),
             }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth, channels: model.Config.ImageChannels);
         }
         stdout.WriteLine($"wrote {output}: {labels.Length} generated digits ({(only is int d ? $"digit {d}" : $"{count} of each digit 0-{classes - 1}")})");

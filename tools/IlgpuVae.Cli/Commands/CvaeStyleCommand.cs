@@ -41,7 +41,7 @@ public static class CvaeStyleCommand
         var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
         // One row per input: the test digit itself, then its code decoded as every digit.
         var figure = DigitFigures.StyleTransfer(images, transferred, classes, model.Config.ImageHeight, model.Config.ImageWidth, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}",
-            model.Config.ImageChannels, MnistData.ClassNamesIn(model.Metadata));
+            model.Config.ImageChannels, ImageData.ClassNamesIn(model.Metadata));
         CreateParentDirectory(output);
         DigitFigureImage.Save(output, figure);
         stdout.WriteLine($"wrote {output}: {count} test digits, each decoded as 0-{classes - 1}");

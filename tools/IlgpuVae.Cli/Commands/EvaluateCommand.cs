@@ -93,7 +93,7 @@ public static class EvaluateCommand
         }
         bool vectors = model.Config.InputMean is not null;
         stdout.WriteLine($"{model.Config} on {data.Test.Count} test {(vectors ? "rows" : "images")}" + (model.TrainedOnBinaryImages
-            ? $" (binarised by seed {Data.MnistSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
+            ? $" (binarised by seed {Data.ImageSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
         stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} ({(vectors ? "summed Gaussian negative log density of the standardised rows" : ReconstructionName(model.Config.Likelihood))})");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");

@@ -44,7 +44,7 @@ public static class ScoreCommand
         using var model = VaeModel.Load(device, path);
         string? given = options.String("--data");
         bool vectors = model.Config.InputMean is not null;
-        Data.MnistSet set;
+        Data.ImageSet set;
         if (vectors)
         {
             // A model of vectors scores every row of the file it is given, in order: no split.
@@ -56,7 +56,7 @@ public static class ScoreCommand
                 throw new UsageException("--posterior-mean is for images (pixels as they are); score vectors without it");
             if (!File.Exists(given))
                 throw new UsageException($"--data: no such file '{given}'");
-            set = Data.MnistData.LoadVectorSet(given, options.String("--label-column"));
+            set = Data.ImageData.LoadVectorSet(given, options.String("--label-column"));
         }
         else
         {

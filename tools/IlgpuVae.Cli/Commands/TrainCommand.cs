@@ -34,7 +34,7 @@ public static class TrainCommand
     /// The MLP for a file of real-valued vectors: D-hidden-Z with a Gaussian decoder (the default for vectors), the columns
     /// standardised by the training rows' means and standard deviations (stored in the model).
     /// </summary>
-    private static VaeConfig VectorConfig(MnistData data, string kind, int[] hidden, int latent, HiddenActivation activation,
+    private static VaeConfig VectorConfig(ImageData data, string kind, int[] hidden, int latent, HiddenActivation activation,
         DecoderLikelihood likelihood, float? sigma, bool binarize)
     {
         if (kind != "vae")
@@ -114,7 +114,7 @@ public static class TrainCommand
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
-        Func<MnistData?, VaeConfig>? configFor = null;
+        Func<ImageData?, VaeConfig>? configFor = null;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))

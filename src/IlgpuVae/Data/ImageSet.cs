@@ -7,7 +7,7 @@ namespace IlgpuVae.Data;
 /// labels. Build one from memory with <see cref="FromBytes"/> or <see cref="FromFloats"/>; cut one with
 /// <see cref="Split"/>.
 /// </summary>
-public sealed class MnistSet
+public sealed class ImageSet
 {
     /// <summary>Creates a set of labelled images; the image buffer must hold exactly <c>labels.Length</c> images.</summary>
     /// <param name="images">The pixels, <c>count * rows * cols</c> bytes, image after image, row-major.</param>
@@ -15,14 +15,14 @@ public sealed class MnistSet
     /// <param name="rows">Rows per image (the height H).</param>
     /// <param name="cols">Columns per image (the width W).</param>
     /// <exception cref="ArgumentException">The sizes do not agree.</exception>
-    public MnistSet(byte[] images, byte[] labels, int rows, int cols)
+    public ImageSet(byte[] images, byte[] labels, int rows, int cols)
         : this(images, labels ?? throw new ArgumentNullException(nameof(labels)), rows, cols, labelled: true)
     {
     }
 
     // A set of real-valued vectors (1 x 1 x D rows of floats, not bytes): what a CSV file or an N x D float32 .npy
     // array holds. Its Images are empty; the values are never scaled, quantised or dequantised.
-    private MnistSet(float[] vectors, int dims, byte[]? labels)
+    private ImageSet(float[] vectors, int dims, byte[]? labels)
     {
         Vectors = vectors;
         Images = [];
@@ -34,13 +34,13 @@ public sealed class MnistSet
     }
 
     /// <summary>A set of <paramref name="dims"/>-dimensional vectors (row after row), unscaled; values must be finite.</summary>
-    internal static MnistSet FromVectors(float[] vectors, int dims, byte[]? labels)
+    internal static ImageSet FromVectors(float[] vectors, int dims, byte[]? labels)
     {
         if (dims <= 0 || vectors.Length == 0 || vectors.Length % dims != 0)
             throw new ArgumentException($"{vectors.Length} values are not whole rows of {dims}", nameof(vectors));
         if (labels is not null && labels.Length != vectors.Length / dims)
             throw new ArgumentException($"{labels.Length} labels for {vectors.Length / dims} rows", nameof(labels));
-        return new MnistSet(vectors, dims, labels);
+        return new ImageSet(vectors, dims, labels);
     }
 
     /// <summary>The real-valued rows (Count x D floats) of a set of vectors, or null for images.</summary>
@@ -49,7 +49,7 @@ public sealed class MnistSet
     /// <summary>Whether the set holds real-valued vectors (from a CSV file or an N x D .npy array) rather than images.</summary>
     public bool IsVectors => Vectors is not null;
 
-    private MnistSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled, int channels = 1)
+    private ImageSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled, int channels = 1)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
@@ -96,10 +96,10 @@ public sealed class MnistSet
     /// <param name="labels">N class labels, or null for an unlabelled set.</param>
     /// <returns>The set.</returns>
     /// <exception cref="ArgumentException">A size is not positive, C is not 1 or 3, or the buffers do not hold N images (and N labels).</exception>
-    public static MnistSet FromBytes(ReadOnlySpan<byte> images, int count, int channels, int height, int width, byte[]? labels = null)
+    public static ImageSet FromBytes(ReadOnlySpan<byte> images, int count, int channels, int height, int width, byte[]? labels = null)
     {
         CheckCount(images.Length, count, channels, height, width, labels);
-        return new MnistSet(images.ToArray(), labels?.ToArray(), height, width, labels is not null, channels);
+        return new ImageSet(images.ToArray(), labels?.ToArray(), height, width, labels is not null, channels);
     }
 
     /// <summary>
@@ -115,12 +115,12 @@ public sealed class MnistSet
     /// <param name="labels">N class labels, or null for an unlabelled set.</param>
     /// <returns>The set.</returns>
     /// <exception cref="ArgumentException">As for <see cref="FromBytes"/>, or a value is outside [0, 1] or NaN.</exception>
-    public static MnistSet FromFloats(ReadOnlySpan<float> images, int count, int channels, int height, int width, byte[]? labels = null)
+    public static ImageSet FromFloats(ReadOnlySpan<float> images, int count, int channels, int height, int width, byte[]? labels = null)
     {
         CheckCount(images.Length, count, channels, height, width, labels);
         if (Pixels.FirstOutsideUnit(images) is int bad)
             throw new ArgumentException($"value {images[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} at index {bad} is outside [0, 1]", nameof(images));
-        return new MnistSet(Pixels.ToBytes(images), labels?.ToArray(), height, width, labels is not null, channels);
+        return new ImageSet(Pixels.ToBytes(images), labels?.ToArray(), height, width, labels is not null, channels);
     }
 
     private static void CheckCount(int length, int count, int channels, int height, int width, byte[]? labels)
@@ -145,7 +145,7 @@ public sealed class MnistSet
     /// <param name="seed">The shuffle's seed.</param>
     /// <returns>The two splits, labels kept or absent alike.</returns>
     /// <exception cref="ArgumentException">The fraction is not in (0, 1), or it leaves no image to train on.</exception>
-    public (MnistSet Train, MnistSet Test) Split(double testFraction, int seed)
+    public (ImageSet Train, ImageSet Test) Split(double testFraction, int seed)
     {
         if (!(testFraction > 0 && testFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(testFraction), $"the test fraction must lie strictly between 0 and 1, got {testFraction}");
@@ -184,7 +184,7 @@ public sealed class MnistSet
     }
 
     /// <summary>The images at <paramref name="indices"/>, copied, in that order.</summary>
-    internal MnistSet Select(IReadOnlyList<int> indices)
+    internal ImageSet Select(IReadOnlyList<int> indices)
     {
         int d = PixelsPerImage;
         if (Vectors is not null)
@@ -192,7 +192,7 @@ public sealed class MnistSet
             var rows = new float[(long)indices.Count * d];
             for (int i = 0; i < indices.Count; i++)
                 Vectors.AsSpan(indices[i] * d, d).CopyTo(rows.AsSpan(i * d, d));
-            return new MnistSet(rows, d, HasLabels ? indices.Select(i => Labels[i]).ToArray() : null);
+            return new ImageSet(rows, d, HasLabels ? indices.Select(i => Labels[i]).ToArray() : null);
         }
         var images = new byte[(long)indices.Count * d];
         var labels = new byte[indices.Count];
@@ -201,7 +201,7 @@ public sealed class MnistSet
             Images.AsSpan(indices[i] * d, d).CopyTo(images.AsSpan(i * d, d));
             labels[i] = Labels[indices[i]];
         }
-        return new MnistSet(images, HasLabels ? labels : null, Rows, Cols, HasLabels, Channels);
+        return new ImageSet(images, HasLabels ? labels : null, Rows, Cols, HasLabels, Channels);
     }
 
     /// <summary>The images' colour channels C: 1 (grey) or 3 (RGB, the red plane first).</summary>
@@ -213,7 +213,7 @@ public sealed class MnistSet
     /// <param name="cols">Columns per image (the width W).</param>
     /// <returns>The set; its <see cref="Labels"/> are all 0 and <see cref="HasLabels"/> is false.</returns>
     /// <exception cref="ArgumentException">The buffer is not a whole number of images.</exception>
-    public static MnistSet Unlabelled(byte[] images, int rows, int cols) => new(images, null, rows, cols, labelled: false);
+    public static ImageSet Unlabelled(byte[] images, int rows, int cols) => new(images, null, rows, cols, labelled: false);
 
     /// <summary>The values of all images, <see cref="Count"/> * <see cref="PixelsPerImage"/> bytes, each image C x H x W.</summary>
     public byte[] Images { get; }
@@ -249,15 +249,15 @@ public sealed class MnistSet
     /// <summary>The first <paramref name="count"/> images, copied; the whole set if it has fewer.</summary>
     /// <param name="count">How many images to keep; must be positive.</param>
     /// <returns>A new set, or this one if it already has no more than <paramref name="count"/> images.</returns>
-    public MnistSet Take(int count)
+    public ImageSet Take(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         return count >= Count ? this : Slice(0, count);
     }
 
     /// <summary>Images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1, copied, labels kept or absent alike.</summary>
-    internal MnistSet Slice(int start, int count) => Vectors is not null
-        ? new MnistSet(Vectors[(start * PixelsPerImage)..((start + count) * PixelsPerImage)], PixelsPerImage,
+    internal ImageSet Slice(int start, int count) => Vectors is not null
+        ? new ImageSet(Vectors[(start * PixelsPerImage)..((start + count) * PixelsPerImage)], PixelsPerImage,
             HasLabels ? Labels[start..(start + count)] : null)
         : new(
         Images[(start * PixelsPerImage)..((start + count) * PixelsPerImage)],
@@ -278,7 +278,7 @@ public sealed class MnistSet
     /// </summary>
     /// <param name="seed">The seed.</param>
     /// <returns>A new set, labels shared.</returns>
-    public MnistSet Binarized(int seed = TestBinarizationSeed)
+    public ImageSet Binarized(int seed = TestBinarizationSeed)
     {
         if (Vectors is not null)
             throw new InvalidOperationException("a set of real-valued vectors cannot be binarised");
@@ -286,6 +286,6 @@ public sealed class MnistSet
         var pixels = new byte[Images.Length];
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = Kernels.ImportanceKernels.Uniform(key, (ulong)i) < Images[i] * (1f / 255f) ? (byte)255 : (byte)0;
-        return new MnistSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels, Channels);
+        return new ImageSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels, Channels);
     }
 }

@@ -7,7 +7,7 @@ namespace IlgpuVae.Data;
 /// images N x H x W of any H and W, labels optional). Loading checks the structure of the files, not their
 /// checksums; <see cref="MnistFetcher"/> is what checks that files are a known data set.
 /// </summary>
-public sealed class MnistData
+public sealed class ImageData
 {
     /// <summary>The height and width of an MNIST image.</summary>
     public const int ImageSize = 28;
@@ -17,13 +17,13 @@ public sealed class MnistData
     /// <param name="test">The test split: images of the same size, labelled exactly when the training split is.</param>
     /// <param name="name">The data set's name, recorded in checkpoints (default "mnist").</param>
     /// <exception cref="ArgumentException">The splits' image sizes differ, or one is labelled and the other not.</exception>
-    public MnistData(MnistSet train, MnistSet test, string name = "mnist")
+    public ImageData(ImageSet train, ImageSet test, string name = "mnist")
         : this(train, test, name, classes: null)
     {
     }
 
     /// <summary>The splits with the class count of the whole files, taken before any limit cut them.</summary>
-    private MnistData(MnistSet train, MnistSet test, string name, int? classes)
+    private ImageData(ImageSet train, ImageSet test, string name, int? classes)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
@@ -41,10 +41,10 @@ public sealed class MnistData
     }
 
     /// <summary>The training split (60000 images for MNIST unless limited).</summary>
-    public MnistSet Train { get; }
+    public ImageSet Train { get; }
 
     /// <summary>The test split (10000 images for MNIST unless limited).</summary>
-    public MnistSet Test { get; }
+    public ImageSet Test { get; }
 
     /// <summary>The data set's name: "mnist", "fashion-mnist", or for files of one's own, their directory's name.</summary>
     public string Name { get; }
@@ -113,7 +113,7 @@ public sealed class MnistData
     /// <returns>The loaded splits, named "mnist".</returns>
     /// <exception cref="DataUnavailableException">The directory or one of the files does not exist.</exception>
     /// <exception cref="DataFormatException">A file is malformed, or the files do not agree.</exception>
-    public static MnistData Load(string directory, int? trainLimit = null, int? testLimit = null) =>
+    public static ImageData Load(string directory, int? trainLimit = null, int? testLimit = null) =>
         Load(DataFiles.InDirectory(directory), new DataLoadOptions { TrainLimit = trainLimit, TestLimit = testLimit, Name = "mnist" });
 
     /// <summary>
@@ -126,7 +126,7 @@ public sealed class MnistData
     /// <returns>The splits.</returns>
     /// <exception cref="DataUnavailableException">A file does not exist, or there is no test split and no fraction to hold out.</exception>
     /// <exception cref="DataFormatException">A file is malformed or the files do not agree; the one-line message names the file and the fault.</exception>
-    public static MnistData Load(DataFiles files, DataLoadOptions? options = null)
+    public static ImageData Load(DataFiles files, DataLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         options ??= new DataLoadOptions();
@@ -139,8 +139,8 @@ public sealed class MnistData
         if (files.TestLabels is not null && files.TestImages is null)
             throw new ArgumentException($"test labels {files.TestLabels} but no test images", nameof(files));
 
-        MnistSet train = LoadSet(files.TrainImages, files.TrainLabels);
-        MnistSet test;
+        ImageSet train = LoadSet(files.TrainImages, files.TrainLabels);
+        ImageSet test;
         if (files.TestImages is null)
         {
             if (options.TestFraction is not double fraction)
@@ -179,7 +179,7 @@ public sealed class MnistData
             train = train.Take(trainLimit);
         if (options.TestLimit is int testLimit)
             test = test.Take(testLimit);
-        return new MnistData(train, test, options.Name ?? DefaultName(files.TrainImages), allClasses);
+        return new ImageData(train, test, options.Name ?? DefaultName(files.TrainImages), allClasses);
     }
 
     /// <summary>
@@ -195,7 +195,7 @@ public sealed class MnistData
     /// <exception cref="DataUnavailableException">The folder does not exist, or it has no test split and no fraction is given.</exception>
     /// <exception cref="DataFormatException">A file is no decodable picture, sizes differ without an image size, a class
     /// folder is empty, the folder holds no pictures, or the splits' classes differ; the message names the file or folder.</exception>
-    public static MnistData LoadFolder(string directory, DataLoadOptions? options = null)
+    public static ImageData LoadFolder(string directory, DataLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         options ??= new DataLoadOptions();
@@ -203,7 +203,7 @@ public sealed class MnistData
         if (!Directory.Exists(directory))
             throw new DataUnavailableException($"data directory {directory} does not exist");
         string trainDirectory = Path.Combine(directory, "train"), testDirectory = Path.Combine(directory, "test");
-        MnistSet train, test;
+        ImageSet train, test;
         string[]? classes;
         if (Directory.Exists(trainDirectory) && Directory.Exists(testDirectory))
         {
@@ -242,7 +242,7 @@ public sealed class MnistData
     /// <returns>The splits, named after the file unless a name is given.</returns>
     /// <exception cref="DataUnavailableException">A file does not exist, or no test fraction is given.</exception>
     /// <exception cref="DataFormatException">A file is no .npy array of a shape and type above, or the two do not agree.</exception>
-    public static MnistData LoadNpy(string imagesPath, string? labelsPath, DataLoadOptions? options = null)
+    public static ImageData LoadNpy(string imagesPath, string? labelsPath, DataLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(imagesPath);
         options ??= new DataLoadOptions();
@@ -263,13 +263,13 @@ public sealed class MnistData
     /// </summary>
     /// <param name="path">The .csv or .npy file.</param>
     /// <param name="labelColumn">The CSV label column's name, or null for none.</param>
-    /// <returns>The set (<see cref="MnistSet.IsVectors"/>).</returns>
+    /// <returns>The set (<see cref="ImageSet.IsVectors"/>).</returns>
     /// <exception cref="DataUnavailableException">The file does not exist.</exception>
     /// <exception cref="DataFormatException">
     /// A missing value, text in a numeric column, a value that is not finite, a row of another length or a constant column;
     /// the message is one line naming the row and the column.
     /// </exception>
-    public static MnistSet LoadVectorSet(string path, string? labelColumn = null)
+    public static ImageSet LoadVectorSet(string path, string? labelColumn = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         return VectorFile.Read(path, labelColumn);
@@ -285,7 +285,7 @@ public sealed class MnistData
     /// <returns>The splits, named after the file unless a name is given.</returns>
     /// <exception cref="DataUnavailableException">The file does not exist, or no test fraction is given.</exception>
     /// <exception cref="DataFormatException">As for <see cref="LoadVectorSet"/>.</exception>
-    public static MnistData LoadVectors(string path, string? labelColumn = null, DataLoadOptions? options = null)
+    public static ImageData LoadVectors(string path, string? labelColumn = null, DataLoadOptions? options = null)
     {
         options ??= new DataLoadOptions();
         CheckOptions(options);
@@ -296,7 +296,7 @@ public sealed class MnistData
         return Finish(train, test, options, Path.GetFileNameWithoutExtension(path), null);
     }
 
-    private static MnistSet ReadNpySet(string imagesPath, string? labelsPath)
+    private static ImageSet ReadNpySet(string imagesPath, string? labelsPath)
     {
         var array = Npy.Read(imagesPath);
         // N x D: real-valued vectors, not images.
@@ -340,7 +340,7 @@ public sealed class MnistData
         if (channelsLast && channels > 1)
             bytes = ChannelsFirst(bytes, count, height * width, channels);
         byte[]? labels = labelsPath is null ? null : ReadNpyLabels(labelsPath, imagesPath, count);
-        return MnistSet.FromBytes(bytes, count, channels, height, width, labels);
+        return ImageSet.FromBytes(bytes, count, channels, height, width, labels);
     }
 
     private static byte[] ReadNpyLabels(string labelsPath, string imagesPath, int count)
@@ -376,7 +376,7 @@ public sealed class MnistData
     public static bool HoldsPictures(string directory) => ImageFolder.HoldsPictures(directory);
 
     // The seeded random hold-out of pictures and arrays, with the data error that names the source.
-    private static (MnistSet Train, MnistSet Test) HoldOut(MnistSet all, double fraction, string source)
+    private static (ImageSet Train, ImageSet Test) HoldOut(ImageSet all, double fraction, string source)
     {
         int held = Math.Max(1, (int)Math.Round(fraction * all.Count));
         if (held >= all.Count)
@@ -399,14 +399,14 @@ public sealed class MnistData
     }
 
     // The limits and the name, the class count taken before any limit.
-    private static MnistData Finish(MnistSet train, MnistSet test, DataLoadOptions options, string defaultName, string[]? classNames)
+    private static ImageData Finish(ImageSet train, ImageSet test, DataLoadOptions options, string defaultName, string[]? classNames)
     {
         int? allClasses = train.HasLabels ? Math.Max(ClassCount(train.Labels, test.Labels), classNames?.Length ?? 0) : null;
         if (options.TrainLimit is int trainLimit)
             train = train.Take(trainLimit);
         if (options.TestLimit is int testLimit)
             test = test.Take(testLimit);
-        return new MnistData(train, test, options.Name ?? (string.IsNullOrWhiteSpace(defaultName) ? "data" : defaultName), allClasses)
+        return new ImageData(train, test, options.Name ?? (string.IsNullOrWhiteSpace(defaultName) ? "data" : defaultName), allClasses)
         {
             ClassNames = classNames,
         };
@@ -418,7 +418,7 @@ public sealed class MnistData
     /// <param name="limit">If set, keep only the first this many images.</param>
     /// <returns>The split.</returns>
     /// <exception cref="DataFormatException">A file is malformed or the files hold different numbers of items.</exception>
-    public static MnistSet LoadSet(string imagesPath, string? labelsPath, int? limit = null)
+    public static ImageSet LoadSet(string imagesPath, string? labelsPath, int? limit = null)
     {
         if (limit is int l)
         {
@@ -439,10 +439,10 @@ public sealed class MnistData
 
         IdxArray images = IdxReader.ReadImages(imagesPath);
         int count = images.Dimensions[0], rows = images.Dimensions[1], cols = images.Dimensions[2];
-        MnistSet set;
+        ImageSet set;
         if (labelsPath is null)
         {
-            set = MnistSet.Unlabelled(images.Data, rows, cols);
+            set = ImageSet.Unlabelled(images.Data, rows, cols);
         }
         else
         {
@@ -453,7 +453,7 @@ public sealed class MnistData
                 throw CountMismatch(imagesPath, labelsPath, count, labels.Dimensions[0]);
             }
 
-            set = new MnistSet(images.Data, labels.Data, rows, cols);
+            set = new ImageSet(images.Data, labels.Data, rows, cols);
         }
 
         return limit is int n ? set.Take(n) : set;
