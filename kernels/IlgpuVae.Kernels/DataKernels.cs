@@ -25,6 +25,24 @@ internal static class DataKernels
         }
     }
 
+    /// <summary>Gathers real-valued rows as they are: <c>batch[r, f] = rows[order[start + r], f]</c>.</summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="rows">All rows (N x features).</param>
+    /// <param name="order">A permutation of the indices (N).</param>
+    /// <param name="batch">The batch (rows x features).</param>
+    /// <param name="start">The first position in <paramref name="order"/>.</param>
+    /// <param name="features">D.</param>
+    public static void GatherRowsKernel(Index1D index, int stride, ArrayView<float> rows, ArrayView<int> order,
+        ArrayView<float> batch, int start, int features)
+    {
+        for (int i = index; i < batch.IntLength; i += stride)
+        {
+            int r = i / features, f = i - r * features;
+            batch[i] = rows[order[start + r] * features + f];
+        }
+    }
+
     /// <summary>Gathers labels: <c>output[r] = labels[order[start + r]]</c>.</summary>
     /// <param name="index">The thread index.</param>
     /// <param name="stride">The launch extent.</param>

@@ -27,6 +27,8 @@ public static class Common
         new("--data", "a directory of IDX files named like MNIST's (raw or .gz), of any image size, labels optional; or a folder of " +
             "pictures (PNG, JPEG, BMP, GIF, TGA; class sub-folders give labels; train/ and test/ sub-folders give the split); " +
             "or a NumPy .npy file of images (N x H x W, N x H x W x C or N x C x H x W; uint8 or float32 in [0, 1]); " +
+            "or real-valued vectors: a CSV file (a header row, numeric columns) or an N x D float32 .npy array (a VAE over D " +
+            "values, columns standardised by the training rows' mean and standard deviation); " +
             $"with --dataset, where that set is kept (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
         new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", KnownDataSets.Names)} (default: mnist, when no data is named)", "NAME"),
         new("--train-images", "IDX file of training images (N x H x W bytes), for files not named like MNIST's", "FILE"),
@@ -35,6 +37,7 @@ public static class Common
         new("--test-labels", "IDX file of the test images' labels", "FILE"),
         new("--test-fraction", "for data without test images: hold out this fraction of the training images for testing " +
             $"(IDX: the last ones; pictures and .npy: chosen at random with the fixed seed {DataLoadOptions.HoldOutSeed})", "F"),
+        new("--label-column", "with --data FILE.csv: the column of integer labels (0-255), not a feature", "NAME"),
         new("--labels", "with --data FILE.npy: a .npy file of one integer label (0-255) per image", "FILE"),
         new("--image-size", "folders of pictures: resize every picture to HxW (bilinear, keeping the aspect ratio: scaled to " +
             "cover HxW, then cropped about the centre); without it all pictures must have one size", "HxW"),
@@ -76,6 +79,17 @@ public static class Common
         int? imageChannels = options.Given("--image-channels")
             ? options.Choice("--image-channels", new Dictionary<string, int> { ["1"] = 1, ["3"] = 3 }) : null;
         string? pictureOption = imageSize is not null ? "--image-size" : imageChannels is not null ? "--image-channels" : null;
+        string? labelColumn = options.Given("--label-column") ? options.String("--label-column") : null;
+        if (given is not null && given.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+        {
+            if (dataset is not null || filesGiven.Length > 0 || labelsFile is not null || pictureOption is not null)
+                throw new UsageException($"--data {given} is a CSV file of vectors; {(dataset is not null ? "--dataset" : filesGiven.FirstOrDefault() ?? (labelsFile is not null ? "--labels" : pictureOption))} is for other data");
+            if (!File.Exists(given))
+                throw new UsageException($"--data: no such file '{given}'");
+            return ImageData.LoadVectors(given, labelColumn, load);
+        }
+        if (labelColumn is not null)
+            throw new UsageException("--label-column names a column of --data FILE.csv");
         if (given is not null && given.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (dataset is not null || filesGiven.Length > 0)

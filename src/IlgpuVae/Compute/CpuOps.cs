@@ -656,15 +656,31 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     /// <inheritdoc />
     public void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features)
     {
-        int rows = OpsChecks.Rows(batch, features, nameof(batch));
-        OpsChecks.Gather(images.Length / Math.Max(1, features), order.Length, start, rows);
         byte* img = Address(images);
+        GatherEach(images.Length, order, start, batch, features, (source, destination) => BytesToUnit(img + source, destination, features));
+    }
+
+    /// <inheritdoc />
+    public void GatherRows(ArrayView<float> rows, ArrayView<int> order, int start, ArrayView<float> batch, int features)
+    {
+        float* src = Pointer(rows);
+        GatherEach(rows.Length, order, start, batch, features,
+            (source, destination) => new ReadOnlySpan<float>(src + source, features).CopyTo(new Span<float>(destination, features)));
+    }
+
+    // Copies row order[start + r] of a source of sourceLength values (its offset given to copy) into batch row r.
+    private delegate void RowCopy(long sourceOffset, float* destination);
+
+    private void GatherEach(long sourceLength, ArrayView<int> order, int start, ArrayView<float> batch, int features, RowCopy copy)
+    {
+        int rows = OpsChecks.Rows(batch, features, nameof(batch));
+        OpsChecks.Gather((int)(sourceLength / Math.Max(1, features)), order.Length, start, rows);
         int* ord = Address(order);
         float* o = Pointer(batch);
         ForRows(rows, features, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
-                BytesToUnit(img + (long)ord[start + r] * features, o + (long)r * features, features);
+                copy((long)ord[start + r] * features, o + (long)r * features);
         });
     }
 

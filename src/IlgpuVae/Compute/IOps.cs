@@ -158,6 +158,12 @@ internal interface IOps
     /// <summary><c>batch[r, f] = images[order[start + r], f] / 255</c>; batch is (rows, features).</summary>
     void GatherImages(ArrayView<byte> images, ArrayView<int> order, int start, ArrayView<float> batch, int features);
 
+    /// <summary>
+    /// <c>batch[r, f] = rows[order[start + r], f]</c>: real-valued rows (N, features) gathered as they are (no scaling),
+    /// into batch (B, features).
+    /// </summary>
+    void GatherRows(ArrayView<float> rows, ArrayView<int> order, int start, ArrayView<float> batch, int features);
+
     /// <summary><c>output[r] = labels[order[start + r]]</c>.</summary>
     void GatherLabels(ArrayView<byte> labels, ArrayView<int> order, int start, ArrayView<int> output);
 

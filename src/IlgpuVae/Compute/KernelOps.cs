@@ -55,6 +55,7 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int> _rowLogSumExp;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int> _gatherImages;
     private readonly Action<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int> _gatherLabels;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _gatherRows;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _oneHotConcat;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2d;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2dTransposed;
@@ -117,6 +118,7 @@ internal sealed class KernelOps : IOps, IDisposable
         _importanceLogWeight = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(LikelihoodKernels.ImportanceLogWeightKernel);
         _rowLogSumExp = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(LikelihoodKernels.RowLogSumExpKernel);
         _gatherImages = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherImagesKernel);
+        _gatherRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.GatherRowsKernel);
         _gatherLabels = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<byte>, ArrayView<int>, ArrayView<int>, int>(DataKernels.GatherLabelsKernel);
         _oneHotConcat = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(DataKernels.OneHotConcatKernel);
         _conv2d = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape>(ConvolutionKernels.Conv2dKernel);
@@ -527,6 +529,15 @@ internal sealed class KernelOps : IOps, IDisposable
         int extent = Extent(batch.Length);
         Launches++;
         _gatherImages(extent, extent, images, order, batch, start, features);
+    }
+
+    /// <inheritdoc />
+    public void GatherRows(ArrayView<float> rows, ArrayView<int> order, int start, ArrayView<float> batch, int features)
+    {
+        OpsChecks.Gather(rows.IntLength / Math.Max(1, features), order.Length, start, OpsChecks.Rows(batch, features, nameof(batch)));
+        int extent = Extent(batch.Length);
+        Launches++;
+        _gatherRows(extent, extent, rows, order, batch, start, features);
     }
 
     /// <inheritdoc />

@@ -31,6 +31,8 @@ public sealed class ImageData
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         if (train.Rows != test.Rows || train.Cols != test.Cols || train.Channels != test.Channels)
             throw new ArgumentException($"training images are {train.Channels}x{train.Rows}x{train.Cols} but test images are {test.Channels}x{test.Rows}x{test.Cols}", nameof(test));
+        if (train.IsVectors != test.IsVectors)
+            throw new ArgumentException("one split holds images, the other real-valued vectors", nameof(test));
         if (train.HasLabels != test.HasLabels)
             throw new ArgumentException($"the {(train.HasLabels ? "training" : "test")} images have labels but the {(train.HasLabels ? "test" : "training")} images do not", nameof(test));
         Train = train;
@@ -233,7 +235,7 @@ public sealed class ImageData
     /// <see cref="DataLoadOptions.TestFraction"/> of them (seeded, <see cref="DataLoadOptions.HoldOutSeed"/>) for testing.
     /// Images are uint8 (0-255) or float32 in [0, 1] (a value outside, or NaN, is refused naming its index), shaped
     /// N x H x W (grey), N x H x W x C or N x C x H x W: a 4-dimensional array is channels-last when its last size is 1
-    /// or 3, else channels-first when its second is. Labels are N integers (uint8, int8, int32 or int64) in 0-255.
+    /// or 3, else channels-first when its second is; an N x D float32 array is N real-valued vectors (as <see cref="LoadVectors"/>). Labels are N integers (uint8, int8, int32 or int64) in 0-255.
     /// </summary>
     /// <param name="imagesPath">The images' .npy file.</param>
     /// <param name="labelsPath">The labels' .npy file, or null for unlabelled images.</param>
@@ -255,9 +257,52 @@ public sealed class ImageData
         return Finish(train, test, options, Path.GetFileNameWithoutExtension(imagesPath), null);
     }
 
+    /// <summary>
+    /// Every row of a file of real-valued vectors, in file order: a CSV file (a header row of column names, then numbers;
+    /// the column named <paramref name="labelColumn"/>, if any, holds integer labels 0-255) or an N x D float32 .npy
+    /// array. The values are kept as they are; a model standardises them (<see cref="Models.VaeConfig.ForVectors"/>).
+    /// </summary>
+    /// <param name="path">The .csv or .npy file.</param>
+    /// <param name="labelColumn">The CSV label column's name, or null for none.</param>
+    /// <returns>The set (<see cref="ImageSet.IsVectors"/>).</returns>
+    /// <exception cref="DataUnavailableException">The file does not exist.</exception>
+    /// <exception cref="DataFormatException">
+    /// A missing value, text in a numeric column, a value that is not finite, a row of another length or a constant column;
+    /// the message is one line naming the row and the column.
+    /// </exception>
+    public static ImageSet LoadVectorSet(string path, string? labelColumn = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return VectorFile.Read(path, labelColumn);
+    }
+
+    /// <summary>
+    /// A file of real-valued vectors (<see cref="LoadVectorSet"/>) split into training and test rows: the test fraction
+    /// (required) held out at random with the fixed seed <see cref="DataLoadOptions.HoldOutSeed"/>.
+    /// </summary>
+    /// <param name="path">The .csv or .npy file.</param>
+    /// <param name="labelColumn">The CSV label column's name, or null for none.</param>
+    /// <param name="options">The test fraction (required), limits and name.</param>
+    /// <returns>The splits, named after the file unless a name is given.</returns>
+    /// <exception cref="DataUnavailableException">The file does not exist, or no test fraction is given.</exception>
+    /// <exception cref="DataFormatException">As for <see cref="LoadVectorSet"/>.</exception>
+    public static ImageData LoadVectors(string path, string? labelColumn = null, DataLoadOptions? options = null)
+    {
+        options ??= new DataLoadOptions();
+        CheckOptions(options);
+        var all = LoadVectorSet(path, labelColumn);
+        if (options.TestFraction is not double fraction)
+            throw new DataUnavailableException($"{path}: no test rows: hold out a fraction of the rows (--test-fraction)");
+        var (train, test) = HoldOut(all, fraction, path);
+        return Finish(train, test, options, Path.GetFileNameWithoutExtension(path), null);
+    }
+
     private static ImageSet ReadNpySet(string imagesPath, string? labelsPath)
     {
         var array = Npy.Read(imagesPath);
+        // N x D: real-valued vectors, not images.
+        if (array.Shape is [int vectorCount, _])
+            return VectorFile.FromNpy(imagesPath, array, labelsPath is null ? null : ReadNpyLabels(labelsPath, imagesPath, vectorCount));
         string shape = $"({string.Join(", ", array.Shape)})";
         int count, channels, height, width;
         bool channelsLast = false;
@@ -295,8 +340,12 @@ public sealed class ImageData
         }
         if (channelsLast && channels > 1)
             bytes = ChannelsFirst(bytes, count, height * width, channels);
-        byte[]? labels = null;
-        if (labelsPath is not null)
+        byte[]? labels = labelsPath is null ? null : ReadNpyLabels(labelsPath, imagesPath, count);
+        return ImageSet.FromBytes(bytes, count, channels, height, width, labels);
+    }
+
+    private static byte[] ReadNpyLabels(string labelsPath, string imagesPath, int count)
+    {
         {
             var labelArray = Npy.Read(labelsPath);
             if (labelArray.Shape is not [int labelCount] || labelArray.Type == "f4")
@@ -307,9 +356,8 @@ public sealed class ImageData
             int outside = Array.FindIndex(values, v => v is < 0 or > 255);
             if (outside >= 0)
                 throw new DataFormatException($"{labelsPath}: label {values[outside]} at index {outside} is outside 0-255");
-            labels = values.Select(v => (byte)v).ToArray();
+            return values.Select(v => (byte)v).ToArray();
         }
-        return ImageSet.FromBytes(bytes, count, channels, height, width, labels);
     }
 
     // N x (H W) x C interleaved to N x C x (H W) planes.

@@ -20,6 +20,35 @@ public sealed class ImageSet
     {
     }
 
+    // A set of real-valued vectors (1 x 1 x D rows of floats, not bytes): what a CSV file or an N x D float32 .npy
+    // array holds. Its Images are empty; the values are never scaled, quantised or dequantised.
+    private ImageSet(float[] vectors, int dims, byte[]? labels)
+    {
+        Vectors = vectors;
+        Images = [];
+        Labels = labels ?? new byte[vectors.Length / dims];
+        HasLabels = labels is not null;
+        Rows = 1;
+        Cols = dims;
+        Channels = 1;
+    }
+
+    /// <summary>A set of <paramref name="dims"/>-dimensional vectors (row after row), unscaled; values must be finite.</summary>
+    internal static ImageSet FromVectors(float[] vectors, int dims, byte[]? labels)
+    {
+        if (dims <= 0 || vectors.Length == 0 || vectors.Length % dims != 0)
+            throw new ArgumentException($"{vectors.Length} values are not whole rows of {dims}", nameof(vectors));
+        if (labels is not null && labels.Length != vectors.Length / dims)
+            throw new ArgumentException($"{labels.Length} labels for {vectors.Length / dims} rows", nameof(labels));
+        return new ImageSet(vectors, dims, labels);
+    }
+
+    /// <summary>The real-valued rows (Count x D floats) of a set of vectors, or null for images.</summary>
+    internal float[]? Vectors { get; }
+
+    /// <summary>Whether the set holds real-valued vectors (from a CSV file or an N x D .npy array) rather than images.</summary>
+    public bool IsVectors => Vectors is not null;
+
     private ImageSet(byte[] images, byte[]? labels, int rows, int cols, bool labelled, int channels = 1)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -158,6 +187,13 @@ public sealed class ImageSet
     internal ImageSet Select(IReadOnlyList<int> indices)
     {
         int d = PixelsPerImage;
+        if (Vectors is not null)
+        {
+            var rows = new float[(long)indices.Count * d];
+            for (int i = 0; i < indices.Count; i++)
+                Vectors.AsSpan(indices[i] * d, d).CopyTo(rows.AsSpan(i * d, d));
+            return new ImageSet(rows, d, HasLabels ? indices.Select(i => Labels[i]).ToArray() : null);
+        }
         var images = new byte[(long)indices.Count * d];
         var labels = new byte[indices.Count];
         for (int i = 0; i < indices.Count; i++)
@@ -220,7 +256,10 @@ public sealed class ImageSet
     }
 
     /// <summary>Images <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> - 1, copied, labels kept or absent alike.</summary>
-    internal ImageSet Slice(int start, int count) => new(
+    internal ImageSet Slice(int start, int count) => Vectors is not null
+        ? new ImageSet(Vectors[(start * PixelsPerImage)..((start + count) * PixelsPerImage)], PixelsPerImage,
+            HasLabels ? Labels[start..(start + count)] : null)
+        : new(
         Images[(start * PixelsPerImage)..((start + count) * PixelsPerImage)],
         HasLabels ? Labels[start..(start + count)] : null, Rows, Cols, HasLabels, Channels);
 
@@ -241,6 +280,8 @@ public sealed class ImageSet
     /// <returns>A new set, labels shared.</returns>
     public ImageSet Binarized(int seed = TestBinarizationSeed)
     {
+        if (Vectors is not null)
+            throw new InvalidOperationException("a set of real-valued vectors cannot be binarised");
         ulong key = Kernels.RandomKernels.StreamKey((ulong)seed, 0);
         var pixels = new byte[Images.Length];
         for (int i = 0; i < pixels.Length; i++)

@@ -7,7 +7,7 @@ using IlgpuVae.Layers;
 namespace IlgpuVae.Models;
 
 /// <summary>
-/// A data set resident on the device as bytes (N, D) and labels (N). Batches are gathered from it straight into a
+/// A data set resident on the device as bytes (N, D), or for real-valued vectors standardised floats (N, D), and labels (N). Batches are gathered from it straight into a
 /// network's input and labels, through a permutation for training or in order for everything else
 /// (<see cref="InOrder"/>): the one batch iterator behind evaluation, the likelihood estimate, latent means and
 /// agreement.
@@ -15,18 +15,27 @@ namespace IlgpuVae.Models;
 internal sealed class DeviceDataset : IDisposable
 {
     private readonly ComputeDevice _device;
-    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _images, _labels;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense>? _images;
+    private readonly MemoryBuffer1D<byte, Stride1D.Dense> _labels;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense>? _rows;
     private MemoryBuffer1D<int, Stride1D.Dense>? _identity;
 
     /// <summary>Uploads <paramref name="set"/>.</summary>
     /// <param name="device">The device.</param>
-    /// <param name="set">The images and labels.</param>
-    public DeviceDataset(ComputeDevice device, ImageSet set)
+    /// <param name="set">The images and labels, or real-valued vectors and labels.</param>
+    /// <param name="config">
+    /// For a set of vectors, the model whose column means and standard deviations standardise the rows before they are
+    /// uploaded (as floats, gathered unscaled); null uploads them as they are. Unused for images.
+    /// </param>
+    public DeviceDataset(ComputeDevice device, ImageSet set, VaeConfig? config = null)
     {
         _device = device;
         Count = set.Count;
         Features = set.PixelsPerImage;
-        _images = device.Upload<byte>(set.Images);
+        if (set.Vectors is { } vectors)
+            _rows = device.Upload<float>(config is { IsVectors: true } ? config.Standardize(vectors) : vectors);
+        else
+            _images = device.Upload<byte>(set.Images);
         _labels = device.Upload<byte>(set.Labels);
         HostLabels = set.Labels;
     }
@@ -54,7 +63,10 @@ internal sealed class DeviceDataset : IDisposable
         if (graph.Layers[0].InputWidth != Features)
             throw new ArgumentException($"images have {Features} pixels, the model takes {graph.Layers[0].InputWidth}");
         var ops = _device.Ops;
-        ops.GatherImages(_images.View.BaseView, order, start, graph.Input.SubView(0, (long)rows * Features), Features);
+        if (_rows is not null)
+            ops.GatherRows(_rows.View.BaseView, order, start, graph.Input.SubView(0, (long)rows * Features), Features);
+        else
+            ops.GatherImages(_images!.View.BaseView, order, start, graph.Input.SubView(0, (long)rows * Features), Features);
         if (labels)
             ops.GatherLabels(_labels.View.BaseView, order, start, graph.Labels.SubView(0, rows));
         graph.Context.Rows = rows;
@@ -102,7 +114,8 @@ internal sealed class DeviceDataset : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _images.Dispose();
+        _images?.Dispose();
+        _rows?.Dispose();
         _labels.Dispose();
         _identity?.Dispose();
     }

@@ -55,11 +55,18 @@ public abstract class Model : IDisposable
     public void CheckCompatible(Data.ImageSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
+        if (set.IsVectors != ReadsVectors)
+            throw new ArgumentException(ReadsVectors
+                ? "the model was trained on real-valued vectors (a CSV file or an N x D .npy array); these are images"
+                : "the model was trained on images; these are real-valued vectors");
         if (set.PixelsPerImage != InputSize)
             throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({(set.Channels == 1 ? "" : $"{set.Channels}x")}{set.Rows}x{set.Cols})");
         if (LabelClasses > 0 && set.MaxLabel() is int label && label >= LabelClasses)
             throw new ArgumentException($"the model knows {LabelClasses} classes (0-{LabelClasses - 1}); the data has label {label}");
     }
+
+    /// <summary>Whether the model reads real-valued vectors (then only sets of vectors) rather than images.</summary>
+    private protected virtual bool ReadsVectors => false;
 
     /// <summary>The classes the model reads or predicts; 0 when it uses no labels.</summary>
     private protected abstract int LabelClasses { get; }

@@ -72,14 +72,86 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>
     /// The negative log-likelihood <paramref name="nats"/> per item in bits per dimension: <c>nats / (D ln 2)</c>, plus 8
     /// for a Gaussian decoder, whose density is over 8-bit data dequantised and scaled to [0, 1] (a density on
-    /// [0, 256) is 256^-D times it), so that the figure compares with published bits per dimension.
+    /// [0, 256) is 256^-D times it), so that the figure compares with published bits per dimension; for a model of vectors, none (its density is of the standardised rows).
     /// </summary>
     /// <param name="nats">-log p(x) per item, in nats.</param>
     /// <returns>Bits per dimension.</returns>
     public double BitsPerDimension(double nats) =>
-        nats / (InputSize * Math.Log(2)) + (Likelihood == DecoderLikelihood.Gaussian ? 8 : 0);
+        nats / (InputSize * Math.Log(2)) + (Likelihood == DecoderLikelihood.Gaussian && !IsVectors ? 8 : 0);
 
     private readonly int _imageHeight, _imageWidth;
+
+    /// <summary>
+    /// For a model of real-valued vectors (<see cref="ForVectors"/>): the training set's mean of each of the D columns,
+    /// subtracted from every row before it reaches the encoder (by training, evaluation, scores and every call that takes
+    /// rows), and stored in the model file ("input_mean"). Null for images.
+    /// </summary>
+    public IReadOnlyList<float>? InputMean { get; init; }
+
+    /// <summary>
+    /// For a model of real-valued vectors: the training set's standard deviation of each column (population, ddof 0),
+    /// by which every row is divided after <see cref="InputMean"/> is subtracted ("input_std"). Null for images.
+    /// </summary>
+    public IReadOnlyList<float>? InputStd { get; init; }
+
+    /// <summary>Whether the model is one of real-valued, standardised vectors rather than of images.</summary>
+    internal bool IsVectors => InputMean is not null;
+
+    /// <summary>
+    /// This configuration for the real-valued vectors of <paramref name="train"/> (a CSV file's or an N x D .npy array's
+    /// rows): the input size becomes D, the image shape 1 x D, and each column's mean and standard deviation over the set
+    /// become <see cref="InputMean"/> and <see cref="InputStd"/>. Such a model needs a Gaussian decoder.
+    /// </summary>
+    /// <param name="train">The training set, a set of vectors.</param>
+    /// <returns>The configuration.</returns>
+    /// <exception cref="ArgumentException">The set holds images, or a column is constant.</exception>
+    public VaeConfig ForVectors(Data.ImageSet train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        var rows = train.Vectors ?? throw new ArgumentException("the set holds images, not vectors", nameof(train));
+        int d = train.PixelsPerImage, n = train.Count;
+        var mean = new double[d];
+        var sq = new double[d];
+        for (int r = 0; r < n; r++)
+            for (int f = 0; f < d; f++)
+                mean[f] += rows[r * d + f];
+        for (int f = 0; f < d; f++)
+            mean[f] /= n;
+        for (int r = 0; r < n; r++)
+            for (int f = 0; f < d; f++)
+            {
+                double e = rows[r * d + f] - mean[f];
+                sq[f] += e * e;
+            }
+        var std = new float[d];
+        for (int f = 0; f < d; f++)
+        {
+            std[f] = (float)Math.Sqrt(sq[f] / n);
+            if (!(std[f] > 0) || !float.IsFinite(1f / std[f]))
+                throw new ArgumentException($"column {f + 1} is constant over the {n} training rows; drop it", nameof(train));
+        }
+        return this with
+        {
+            InputSize = d,
+            ImageHeight = 1,
+            ImageWidth = d,
+            ImageChannels = 1,
+            InputMean = mean.Select(m => (float)m).ToArray(),
+            InputStd = std,
+        };
+    }
+
+    /// <summary>Standardised copy of rows of D values: (x - mean) / std per column; the values as they are for images.</summary>
+    internal float[] Standardize(ReadOnlySpan<float> rows)
+    {
+        var result = rows.ToArray();
+        if (InputMean is not { } mean || InputStd is not { } std)
+            return result;
+        int d = InputSize;
+        for (int i = 0; i < result.Length; i++)
+            result[i] = (result[i] - mean[i % d]) / std[i % d];
+        return result;
+    }
 
     /// <summary>
     /// The image's colour channels C: 1 (grey) or 3 (RGB). A row of the input is one image laid out C x H x W (NCHW), so
@@ -209,7 +281,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent && Classes == other.Classes
          && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
          && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
-         && ImageChannels == other.ImageChannels && Likelihood == other.Likelihood && Sigma == other.Sigma));
+         && ImageChannels == other.ImageChannels && Likelihood == other.Likelihood && Sigma == other.Sigma
+         && SameValues(InputMean, other.InputMean) && SameValues(InputStd, other.InputStd)));
+
+    private static bool SameValues(IReadOnlyList<float>? a, IReadOnlyList<float>? b) =>
+        a is null ? b is null : b is not null && a.SequenceEqual(b);
 
     /// <inheritdoc />
     public override int GetHashCode()
@@ -230,6 +306,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         hash.Add(ImageChannels);
         hash.Add(Likelihood);
         hash.Add(Sigma);
+        hash.Add(InputMean?.Count ?? -1);
         return hash.ToHashCode();
     }
 
@@ -298,6 +375,17 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"a fixed sigma ({sigma.ToString(CultureInfo.InvariantCulture)}) belongs to a Gaussian decoder, not a {LikelihoodName(Likelihood)} one");
         if (Sigma is float s && !(float.IsFinite(s) && s > 0 && float.IsFinite(2 * MathF.Log(s))))
             throw new ArgumentException($"sigma must be a positive finite number, got {s.ToString(CultureInfo.InvariantCulture)}");
+        if (InputMean is not null || InputStd is not null)
+        {
+            if (InputMean is null || InputStd is null || InputMean.Count != InputSize || InputStd.Count != InputSize)
+                throw new ArgumentException($"a model of vectors needs a mean and a standard deviation for each of its {InputSize} columns");
+            if (InputMean.Any(m => !float.IsFinite(m)) || InputStd.Any(v => !(float.IsFinite(v) && v > 0)))
+                throw new ArgumentException("the columns' means must be finite and their standard deviations positive");
+            if (Likelihood != DecoderLikelihood.Gaussian)
+                throw new ArgumentException($"a {LikelihoodName(Likelihood)} decoder models values in [0, 1]; standardised vectors are unbounded: use the gaussian likelihood");
+            if (IsConvolutional)
+                throw new ArgumentException("a model of vectors is dense (an MLP); convolutions are for images");
+        }
         if (!IsConvolutional)
         {
             if (Channels.Count > 0)
@@ -376,6 +464,11 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         // Written only when not ReLU, so the files of ReLU models read as before.
         if (Activation != HiddenActivation.Relu)
             metadata["activation"] = ActivationName(Activation);
+        if (InputMean is { } inputMean && InputStd is { } inputStd)
+        {
+            metadata["input_mean"] = string.Join(",", inputMean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            metadata["input_std"] = string.Join(",", inputStd.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        }
         if (Sigma is float sigma)
             metadata["sigma"] = sigma.ToString("R", CultureInfo.InvariantCulture);
         if (IsConvolutional)
@@ -401,6 +494,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         int Int(string key, string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
             ? v
             : throw new InvalidDataException($"{source}: metadata '{key}' is not an integer: '{text}'");
+        float[] Floats(string key, string text) => text.Split(',').Select(v =>
+            float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out float f) ? f
+                : throw new InvalidDataException($"{source}: metadata '{key}' holds '{v}', not a number")).ToArray();
         // Files of another kind or likelihood (a newer version's, or edited) would otherwise load as whatever the other
         // keys describe; files without the keys are read as before.
         if (metadata.TryGetValue("model", out var kind) && !Kinds.Contains(kind))
@@ -429,6 +525,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             ImageChannels = metadata.TryGetValue("image_channels", out var ic) ? Int("image_channels", ic) : 1,
             Likelihood = decoder,
             Sigma = sigma,
+            InputMean = metadata.TryGetValue("input_mean", out var inputMean) ? Floats("input_mean", inputMean) : null,
+            InputStd = metadata.TryGetValue("input_std", out var inputStd) ? Floats("input_std", inputStd) : null,
         };
         if (metadata.TryGetValue("activation", out var activation))
         {
@@ -470,6 +568,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         (Activation != HiddenActivation.Relu ? $" {ActivationName(Activation)}" : "") +
         (Likelihood != DecoderLikelihood.Bernoulli ? $" {LikelihoodName(Likelihood)}" : "") +
         (Sigma is float sigma ? $" sigma {sigma.ToString(CultureInfo.InvariantCulture)}" : "") +
+        (IsVectors ? " (standardised vectors)" : "") +
         (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");
 }
 

@@ -20,7 +20,7 @@ public sealed partial class VaeModel
     {
         CheckCompatible(set);
         using var held = Use();
-        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var onDevice = new DeviceDataset(Network.Device, set, Config);
         var means = LatentCodes.Means(Network, onDevice);
         CheckFinite(means, Config.Latent, "latent means");
         return means;
@@ -36,7 +36,7 @@ public sealed partial class VaeModel
     {
         CheckCompatible(set);
         using var held = Use();
-        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var onDevice = new DeviceDataset(Network.Device, set, Config);
         using var evaluator = new Evaluator(Network, onDevice);
         var evaluation = evaluator.Evaluate((ulong)seed, (ulong)stream);
         CheckFinite(evaluation.Loss, "test loss");
@@ -67,7 +67,7 @@ public sealed partial class VaeModel
         ArgumentOutOfRangeException.ThrowIfNegative(importanceSamples);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(importanceSamples, AssessmentOptions.MaxImportanceSamples);
         using var held = Use();
-        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var onDevice = new DeviceDataset(Network.Device, set, Config);
         var scores = new float[set.Count];
         if (importanceSamples == 0)
         {
@@ -109,7 +109,7 @@ public sealed partial class VaeModel
     {
         ArgumentNullException.ThrowIfNull(set);
         using var held = Use();
-        using var onDevice = new DeviceDataset(Network.Device, set);
+        using var onDevice = new DeviceDataset(Network.Device, set, Config);
         using var estimator = new LikelihoodEstimator(Network, onDevice);
         var estimate = estimator.Estimate(samples, (ulong)seed, progress is null ? null : (done, total) =>
             progress.Report(new WorkProgress("log_likelihood", done, total)), cancellationToken);

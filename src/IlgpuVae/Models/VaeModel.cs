@@ -105,6 +105,8 @@ public sealed partial class VaeModel : Model
 
     private protected override int LabelClasses => Config.Classes;
 
+    private protected override bool ReadsVectors => Config.IsVectors;
+
     /// <summary>Encodes images into the posterior's mean and log-variance.</summary>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
     /// <param name="labels">count labels for a conditional model, else null.</param>
@@ -114,6 +116,9 @@ public sealed partial class VaeModel : Model
     {
         using var held = Use();
         int count = Rows(images, labels);
+        float[]? standardized = Config.IsVectors ? Config.Standardize(images) : null;
+        if (standardized is not null)
+            images = standardized;
         int z = Config.Latent;
         var mu = new float[count * z];
         var logvar = new float[count * z];
@@ -181,6 +186,10 @@ public sealed partial class VaeModel : Model
             logits.CopyToCPU(output.AsSpan(start * d, rows * d));
         }
         CheckFinite(output, d, "decoded pixels");
+        // A model of vectors decodes standardised values: back to the data's units.
+        if (Config.InputMean is { } mean && Config.InputStd is { } std)
+            for (long i = 0; i < output.Length; i++)
+                output[i] = output[i] * std[(int)(i % d)] + mean[(int)(i % d)];
         return output;
     }
 
@@ -307,6 +316,9 @@ public sealed partial class VaeModel : Model
     {
         using var held = Use();
         int count = Rows(images, labels);
+        float[]? standardized = Config.IsVectors ? Config.Standardize(images) : null;
+        if (standardized is not null)
+            images = standardized;
         var reconstruction = new float[count];
         var kl = new float[count];
         int batch = 0;
@@ -346,6 +358,15 @@ public sealed partial class VaeModel : Model
             throw new ArgumentException($"{images.Length} values are not whole images of D = {d}", nameof(images));
         int count = images.Length / d;
         CheckLabels(labels, count);
+        // A model of vectors takes any finite values, in the data's units (standardised here with the training set's
+        // column means and standard deviations).
+        if (Config.IsVectors)
+        {
+            for (int i = 0; i < images.Length; i++)
+                if (!float.IsFinite(images[i]))
+                    throw new ArgumentException($"value {i % d} of row {i / d} is {images[i]}; rows must be finite", nameof(images));
+            return count;
+        }
         // The likelihood is of values in [0, 1]: a pixel of 2 (or 255, or NaN) would give a number, not an error.
         for (int i = 0; i < images.Length; i++)
             if (!(images[i] >= 0f && images[i] <= 1f))

@@ -46,7 +46,7 @@ internal sealed class VaeNetwork : IDisposable
             };
             Graph = new Network(device, layers, loss, capacity, seed)
             {
-                DequantizesInput = config.Likelihood == DecoderLikelihood.Gaussian,
+                DequantizesInput = config.Likelihood == DecoderLikelihood.Gaussian && !config.IsVectors,
             };
         }
         catch (ArgumentException e)

@@ -33,6 +33,8 @@ internal static class DataFingerprint
         if (set.Channels != 1)
             hash.AppendData(BitConverter.GetBytes(set.Channels));
         hash.AppendData(set.Images);
+        if (set.Vectors is { } vectors)
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(vectors.AsSpan()));
         hash.AppendData(set.Labels);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }

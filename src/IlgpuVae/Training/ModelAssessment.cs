@@ -101,7 +101,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
         {
             // A model of binary images is measured on the fixed binarisation of the test set: the number the
             // binarised-MNIST literature reports.
-            using var test = new DeviceDataset(device, model.ImagesAsTrained(data.Test));
+            using var test = new DeviceDataset(device, model.ImagesAsTrained(data.Test), model.Config);
             using (var evaluator = new Evaluator(model.Network, test))
             {
                 int batches = evaluator.Batches;
@@ -134,7 +134,7 @@ public sealed record ModelAssessment(Evaluation Elbo, LikelihoodEstimate? LogLik
                 testMeans = LatentCodes.Means(model.Network, test);
                 progress?.Report(new WorkProgress("encode", 1, 2));
                 cancellationToken.ThrowIfCancellationRequested();
-                using (var train = new DeviceDataset(device, data.Train))
+                using (var train = new DeviceDataset(device, data.Train, model.Config))
                 {
                     trainMeans = LatentCodes.Means(model.Network, train);
                     trainLabels = LatentCodes.Labels(train);

@@ -311,6 +311,8 @@ internal sealed class RunDirectory
                         : VaeConfig.TryParseLikelihood(json.Likelihood, out var likelihood) ? likelihood
                         : throw new InvalidDataException($"likelihood '{json.Likelihood}' is not bernoulli, continuous-bernoulli or gaussian"),
                     Sigma = json.Sigma,
+                    InputMean = json.InputMean,
+                    InputStd = json.InputStd,
                 }),
                 Objective = json.Objective is null ? TrainingObjective.Elbo
                     : TryParseObjective(json.Objective, out var objective) ? objective
@@ -489,6 +491,8 @@ internal sealed class RunDirectory
         Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),
         Likelihood = o.Model.Likelihood == DecoderLikelihood.Bernoulli ? null : VaeConfig.LikelihoodName(o.Model.Likelihood),
         Sigma = o.Model.Sigma,
+        InputMean = o.Model.InputMean?.ToArray(),
+        InputStd = o.Model.InputStd?.ToArray(),
         Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
         Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
         Gradient = o.Gradient == TrainingGradient.Standard ? null : GradientName(o.Gradient),
@@ -532,6 +536,11 @@ internal sealed class RunDirectory
         public string? Likelihood { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public float? Sigma { get; set; }
+        // A model of vectors: the training rows' column means and standard deviations.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public float[]? InputMean { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public float[]? InputStd { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Objective { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

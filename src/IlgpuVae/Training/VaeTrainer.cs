@@ -74,6 +74,12 @@ public sealed class VaeTrainer : Trainer, ITrainable
         try
         {
             options.Validate();
+            if (data.Train.IsVectors != options.Model.IsVectors)
+                throw new ArgumentException(data.Train.IsVectors
+                    ? "the data are real-valued vectors: configure the model with VaeConfig.ForVectors(data.Train) (a Gaussian decoder)"
+                    : "the model is one of vectors (ForVectors); the data are images");
+            if (data.Train.IsVectors && options.DynamicBinarization)
+                throw new ArgumentException("dynamic binarisation is for images in [0, 1], not real-valued vectors");
             if (data.Train.PixelsPerImage != options.Model.InputSize)
                 throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the model takes {options.Model.InputSize}");
             if (options.Model.IsConditional && !data.HasLabels)
@@ -120,9 +126,9 @@ public sealed class VaeTrainer : Trainer, ITrainable
             // Uploads and initialisation are device work: they wait for other users of the device.
             lock (device.Gate)
             {
-                _train = new DeviceDataset(device, train);
+                _train = new DeviceDataset(device, train, options.Model);
                 // Trained on binary images, the model is tested on the fixed binarisation of the test set.
-                _test = new DeviceDataset(device, options.DynamicBinarization ? data.Test.Binarized() : data.Test);
+                _test = new DeviceDataset(device, options.DynamicBinarization ? data.Test.Binarized() : data.Test, options.Model);
                 _network = new VaeNetwork(device, options.Model, capacity, options.Seed, options.Samples);
                 _lossTerms = [_network.Reconstruction, _network.Kl];
                 _evaluator = new Evaluator(_network, _test);

@@ -341,6 +341,32 @@ public sealed class OpsTests
     [Theory]
     [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
     [OpenClData]
+    public void GatherRows_CopiesRealValuesUnscaled(string impl)
+    {
+        // Unbounded values (standardised vectors): copied exactly, never scaled by 1/255. 35 = two 16-wide vectors and 3.
+        foreach (var features in new[] { 1, 7, 35 })
+        With(impl, (acc, ops) =>
+        {
+            const int count = 9, rows = 5;
+            var values = Enumerable.Range(0, count * features).Select(i => (float)((i * 37 % 101 - 50) * 0.173)).ToArray();
+            var order = new[] { 8, 3, 5, 0, 1, 2, 4, 6, 7 };
+            using var dv = acc.Upload(values);
+            using var dord = acc.Upload(order);
+            using var batch = acc.Poisoned(rows * features + 3);
+            ops.GatherRows(dv.V(), dord.V(), 3, batch.V(rows * features), features);
+            var x = batch.Read(ops);
+            for (int r = 0; r < rows; r++)
+                for (int f = 0; f < features; f++)
+                    Assert.Equal((double)values[order[3 + r] * features + f], x[r * features + f]);
+            // Past the batch: untouched (still the poison).
+            for (int i = rows * features; i < x.Length; i++)
+                Assert.True(float.IsNaN(x[i]));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(CpuImplementations), MemberType = typeof(OpsHarness))]
+    [OpenClData]
     public void GatherAndOneHotConcat_MatchReference(string impl)
     {
         // 35 features = two 16-wide vectors and a tail of 3.

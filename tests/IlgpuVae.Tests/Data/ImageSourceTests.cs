@@ -329,7 +329,7 @@ public sealed class ImageSourceTests
         WriteNpy(path, "<i8", [labels.Length], labels.SelectMany(l => BitConverter.GetBytes((long)l)).ToArray());
 
     // NumPy's own layout, written here independently of the writer under test.
-    private static void WriteNpy(string path, string descr, int[] shape, byte[] data)
+    internal static void WriteNpy(string path, string descr, int[] shape, byte[] data)
     {
         string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape);
         string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}";

@@ -50,7 +50,7 @@ public sealed class ApiConventionTests
         var settable = typeof(VaeConfig).GetProperties()
             .Where(p => p.SetMethod is not null && p.Name != "EqualityContract").Select(p => p.Name).Order().ToArray();
         Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "ImageChannels", "ImageHeight", "ImageWidth",
-            "InputSize", "Latent", "Likelihood", "Sigma"], settable);
+            "InputMean", "InputSize", "InputStd", "Latent", "Likelihood", "Sigma"], settable);
     }
 
     [Fact]

@@ -91,10 +91,11 @@ public static class EvaluateCommand
             }));
             return 0;
         }
-        stdout.WriteLine($"{model.Config} on {data.Test.Count} test images" + (model.TrainedOnBinaryImages
+        bool vectors = model.Config.InputMean is not null;
+        stdout.WriteLine($"{model.Config} on {data.Test.Count} test {(vectors ? "rows" : "images")}" + (model.TrainedOnBinaryImages
             ? $" (binarised by seed {Data.ImageSet.TestBinarizationSeed}: the model was trained on dynamically binarised images):" : ":"));
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
-        stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} ({ReconstructionName(model.Config.Likelihood)})");
+        stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} ({(vectors ? "summed Gaussian negative log density of the standardised rows" : ReconstructionName(model.Config.Likelihood))})");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
         if (likelihood is not null)
             stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})" +
@@ -102,15 +103,15 @@ public static class EvaluateCommand
         // The test NLL: the importance-weighted estimate where there is one, else the negative ELBO (an upper bound).
         double nll = -(likelihood?.LogLikelihood ?? -result.Loss);
         stdout.WriteLine($"  test NLL       {F(nll, "F4")} nats, {F(model.Config.BitsPerDimension(nll), "F4")} bits/dim " +
-            $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {BitsConvention(model.Config.Likelihood)})");
+            $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {(vectors ? "NLL / (D ln 2) of the rows standardised by the training set's column means and standard deviations" : BitsConvention(model.Config.Likelihood))})");
         if (clustering is null && !data.HasLabels && !options.Flag("--no-clustering"))
             stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
         if (clustering is not null)
         {
-            stdout.WriteLine("  test-set latent means, clustered by digit:");
+            stdout.WriteLine($"  test-set latent means, clustered by {(vectors ? "label" : "digit")}:");
             stdout.WriteLine($"    kNN accuracy (k = {clustering.KnnK}, on {data.Train.Count} training means)  {F(clustering.KnnAccuracy, "F4")}");
             stdout.WriteLine($"    k-means (k = {clustering.Clusters}, best of {clustering.Restarts}): NMI {F(clustering.KMeansNmi, "F4")}, ARI {F(clustering.KMeansAri, "F4")}, best-match accuracy {F(clustering.KMeansAccuracy, "F4")}");
-            stdout.WriteLine($"    silhouette: by digit {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
+            stdout.WriteLine($"    silhouette: by {(vectors ? "label" : "digit")} {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
         }
         if (agreement is not null)
         {

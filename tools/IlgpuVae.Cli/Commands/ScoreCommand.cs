@@ -10,7 +10,8 @@ namespace IlgpuVae.Cli.Commands;
 public static class ScoreCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("score",
-        "write an anomaly score per image of the test set (or --set train), in input order, as CSV: the negative ELBO " +
+        "write an anomaly score per image of the test set (or --set train), or for a model of vectors per row of --data FILE.csv|.npy " +
+        "(every row, standardised as in training), in input order, as CSV: the negative ELBO " +
         "in nats, or with --iw-samples K the importance-weighted negative log-likelihood; high means unlike the training data",
         [
             ModelOption,
@@ -40,9 +41,28 @@ public static class ScoreCommand
         string path = ModelPath(options);
         string? output = options.String("--out");
         using var device = OpenDevice(options);
-        var data = LoadData(options, stderr, token: token);
         using var model = VaeModel.Load(device, path);
-        var set = model.ImagesAsTrained(train ? data.Train : data.Test);
+        string? given = options.String("--data");
+        bool vectors = model.Config.InputMean is not null;
+        Data.ImageSet set;
+        if (vectors)
+        {
+            // A model of vectors scores every row of the file it is given, in order: no split.
+            if (given is null || !(given.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || given.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)))
+                throw new UsageException("the model was trained on vectors: give --data FILE.csv or FILE.npy of its columns");
+            if (options.Given("--set") || options.Given("--test-fraction"))
+                throw new UsageException("a model of vectors scores every row of --data; --set and --test-fraction are for images");
+            if (mean)
+                throw new UsageException("--posterior-mean is for images (pixels as they are); score vectors without it");
+            if (!File.Exists(given))
+                throw new UsageException($"--data: no such file '{given}'");
+            set = Data.ImageData.LoadVectorSet(given, options.String("--label-column"));
+        }
+        else
+        {
+            var data = LoadData(options, stderr, token: token);
+            set = model.ImagesAsTrained(train ? data.Train : data.Test);
+        }
         model.CheckCompatible(set);
         float[] scores = mean
             ? model.Score(Data.Pixels.Gather(set, [.. Enumerable.Range(0, set.Count)]),
@@ -50,7 +70,7 @@ public static class ScoreCommand
             : model.Score(set, samples, seed, token);
         var csv = new StringBuilder(samples > 0 ? "index,label,neg_log_likelihood\n" : "index,label,neg_elbo\n");
         for (int i = 0; i < scores.Length; i++)
-            csv.Append(CultureInfo.InvariantCulture, $"{i},{(set.Labels.Length > 0 ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{i},{((vectors ? set.HasLabels : set.Labels.Length > 0) ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
         if (output is null)
         {
             stdout.Write(csv.ToString());
@@ -60,7 +80,7 @@ public static class ScoreCommand
         string temporary = output + ".tmp";
         File.WriteAllText(temporary, csv.ToString());
         File.Move(temporary, output, overwrite: true);
-        stderr.WriteLine($"wrote {scores.Length} scores of the {(train ? "training" : "test")} images to {output}");
+        stderr.WriteLine($"wrote {scores.Length} scores of the {(vectors ? "rows of " + given : train ? "training images" : "test images")} to {output}");
         return 0;
     }
 }

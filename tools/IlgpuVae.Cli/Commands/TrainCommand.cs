@@ -30,8 +30,32 @@ public static class TrainCommand
             : imageChannels == 1 ? new VaeConfig(rows * cols, hidden, latent, classes, conditioning)
             : new VaeConfig(rows * cols, hidden, latent, classes, conditioning).ForImages(rows, cols, imageChannels);
 
+    /// <summary>
+    /// The MLP for a file of real-valued vectors: D-hidden-Z with a Gaussian decoder (the default for vectors), the columns
+    /// standardised by the training rows' means and standard deviations (stored in the model).
+    /// </summary>
+    private static VaeConfig VectorConfig(ImageData data, string kind, int[] hidden, int latent, HiddenActivation activation,
+        DecoderLikelihood likelihood, float? sigma, bool binarize)
+    {
+        if (kind != "vae")
+            throw new UsageException($"--kind {kind} is for images; a file of vectors trains --kind vae (an MLP)");
+        if (likelihood != DecoderLikelihood.Gaussian)
+            throw new UsageException($"--likelihood {VaeConfig.LikelihoodName(likelihood)} models values in [0, 1]; standardised vectors are unbounded: use --likelihood gaussian (the default for vectors)");
+        if (binarize)
+            throw new UsageException("--binarize is for images in [0, 1], not real-valued vectors");
+        try
+        {
+            return new VaeConfig(data.Train.PixelsPerImage, hidden, latent) { Activation = activation, Likelihood = likelihood, Sigma = sigma }
+                .ForVectors(data.Train);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--data: {e.Message.Split(" (Parameter")[0]}");
+        }
+    }
+
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
-        "train a VAE (or CVAE) on MNIST, any IDX image set, a folder of pictures or a .npy array; writes checkpoints, metrics and images to a run directory",
+        "train a VAE (or CVAE) on MNIST, any IDX image set, a folder of pictures, a .npy array or a CSV file of vectors; writes checkpoints, metrics and images to a run directory",
         [
             .. DataOptions,
             new("--kind", "vae, cvae (conditioned on the digit label; its defaults differ where shown), or conv-vae / conv-cvae " +
@@ -53,7 +77,7 @@ public static class TrainCommand
             new("--activation", "the hidden layers' activation: relu or tanh", "NAME", "relu"),
             new("--likelihood", "the decoder's distribution: bernoulli (BCE on grey levels), continuous-bernoulli (the " +
                 "normalised density on [0, 1]; pictures show its mean) or gaussian (mean from the decoder, a learned " +
-                "log-variance per pixel unless --sigma; 8-bit data are dequantised)", "NAME", "bernoulli"),
+                "log-variance per pixel unless --sigma; 8-bit data are dequantised; the only one, and the default, for vectors)", "NAME", "bernoulli"),
             new("--sigma", "gaussian: a fixed standard deviation (on data in [0, 1]) instead of the learned log-variance", "S"),
             new("--objective", "elbo (BCE + beta KL, averaged over --samples) or iwae (the importance-weighted bound of " +
                 "--samples samples, Burda et al. 2016)", "NAME", "elbo"),
@@ -144,7 +168,9 @@ public static class TrainCommand
             if (sigma is not null && likelihood != DecoderLikelihood.Gaussian)
                 throw new UsageException("--sigma is for --likelihood gaussian");
             // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
-            configFor = data => ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
+            bool likelihoodGiven = options.Given("--likelihood");
+            configFor = data => data is { Train.IsVectors: true } ? VectorConfig(data, kind, hidden, latent, activation,
+                likelihoodGiven ? likelihood : DecoderLikelihood.Gaussian, sigma, options.Flag("--binarize")) : ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
                 conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1)
                 with { Activation = activation, Likelihood = likelihood, Sigma = sigma };
             var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
@@ -198,11 +224,13 @@ public static class TrainCommand
         if (configFor is not null)
             training = training with { Model = configFor(data) };
         // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
-        var pictures = TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
+        // Vectors have no pictures.
+        var pictures = data.Train.IsVectors ? null : TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
         using var trainer = resume is not null
             ? VaeTrainer.Resume(device, data, runDirectory, training.Epochs)
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
-        trainer.EpochCompleted += pictures;
+        if (pictures is not null)
+            trainer.EpochCompleted += pictures;
         string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
             ? $"iwae, K = {training.Samples}{(training.Gradient == TrainingGradient.Dreg ? ", DReG gradient" : "")}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
@@ -211,7 +239,7 @@ public static class TrainCommand
         // Said only when not Adam's usual epsilon, so a default run prints what it did.
         objectiveText += training.Epsilon == TrainingSettings.DefaultEpsilon ? ""
             : $", Adam epsilon {training.Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-        stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
+        stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}{(data.Train.IsVectors ? "rows" : "images")}, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
         stdout.WriteLine($"device: {device.Description}");
         stdout.WriteLine($"run directory: {Path.GetFullPath(runDirectory)}");
         TrainingResult result;
@@ -235,7 +263,7 @@ public static class TrainCommand
             var last = trainer.History[^1];
             stdout.WriteLine($"done: test loss {F(last.TestLoss)} (reconstruction {F(last.TestReconstruction ?? double.NaN)} + KL {F(last.TestKl ?? double.NaN)}) per image");
         }
-        stdout.WriteLine($"wrote {Path.Combine(runDirectory, VaeTrainer.ModelFileName)}, metrics.csv, reconstructions.png, samples.png");
+        stdout.WriteLine($"wrote {Path.Combine(runDirectory, VaeTrainer.ModelFileName)}, metrics.csv{(data.Train.IsVectors ? "" : ", reconstructions.png, samples.png")}");
         return 0;
     }
 }
