@@ -599,11 +599,7 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     public void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
         ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale)
     {
-        OpsChecks.SameLength(means, dmeans, nameof(dmeans));
-        OpsChecks.SameLength(means, dlogVariance, nameof(dlogVariance));
-        int cols = OpsChecks.RepeatedTargets(means, targets, loss);
-        if (logVariance.Length != cols)
-            throw new ArgumentException($"a log-variance of {logVariance.Length} for {cols} columns", nameof(logVariance));
+        int cols = OpsChecks.GaussianNll(means, logVariance, targets, loss, dmeans, dlogVariance);
         int rows = loss.IntLength, targetRows = targets.IntLength / cols;
         float* pm = Pointer(means), pv = Pointer(logVariance), pt = Pointer(targets), pl = Pointer(loss);
         float* pd = Pointer(dmeans), pdv = Pointer(dlogVariance);

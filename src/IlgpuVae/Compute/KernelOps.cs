@@ -491,11 +491,7 @@ internal sealed class KernelOps : IOps, IDisposable
     public void GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
         ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance, float scale)
     {
-        OpsChecks.SameLength(means, dmeans, nameof(dmeans));
-        OpsChecks.SameLength(means, dlogVariance, nameof(dlogVariance));
-        int cols = OpsChecks.RepeatedTargets(means, targets, loss);
-        if (logVariance.Length != cols)
-            throw new ArgumentException($"a log-variance of {logVariance.Length} for {cols} columns", nameof(logVariance));
+        int cols = OpsChecks.GaussianNll(means, logVariance, targets, loss, dmeans, dlogVariance);
         if (loss.Length == 0)
             return;
         int extent = Extent(loss.Length);

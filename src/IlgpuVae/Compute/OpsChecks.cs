@@ -124,6 +124,19 @@ internal static class OpsChecks
         return cols;
     }
 
+    /// <summary>Checks a Gaussian likelihood's shapes (means and their gradients alike, targets repeating under them,
+    /// one log-variance per column); returns the columns D.</summary>
+    public static int GaussianNll(ArrayView<float> means, ArrayView<float> logVariance, ArrayView<float> targets,
+        ArrayView<float> loss, ArrayView<float> dmeans, ArrayView<float> dlogVariance)
+    {
+        SameLength(means, dmeans, nameof(dmeans));
+        SameLength(means, dlogVariance, nameof(dlogVariance));
+        int cols = RepeatedTargets(means, targets, loss);
+        if (logVariance.Length != cols)
+            throw new ArgumentException($"a log-variance of {logVariance.Length} for {cols} columns", nameof(logVariance));
+        return cols;
+    }
+
     /// <summary>Checks the multi-sample weights' shapes; returns K.</summary>
     public static int ImportanceWeights(ArrayView<float> bce, ArrayView<float> logRatio, ArrayView<float> weights,
         ArrayView<float> reconstruction, ArrayView<float> rest)

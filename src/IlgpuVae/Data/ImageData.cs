@@ -131,12 +131,7 @@ public sealed class ImageData
     {
         ArgumentNullException.ThrowIfNull(files);
         options ??= new DataLoadOptions();
-        if (options.TrainLimit is int tl)
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tl, nameof(options));
-        if (options.TestLimit is int sl)
-            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sl, nameof(options));
-        if (options.TestFraction is double f && !(f > 0 && f < 1))
-            throw new ArgumentException($"test fraction must lie strictly between 0 and 1, got {f.ToString(CultureInfo.InvariantCulture)}", nameof(options));
+        CheckOptions(options);
         if (files.TestLabels is not null && files.TestImages is null)
             throw new ArgumentException($"test labels {files.TestLabels} but no test images", nameof(files));
 
