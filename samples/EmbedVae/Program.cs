@@ -23,7 +23,7 @@ trainer.Model.Save(path);
 using VaeModel model = VaeModel.Load(device, path);                     // safe to share between threads
 Console.WriteLine($"saved and reloaded {path}: {model.Config}, {model.ParameterCount} parameters");
 
-float[] images = Pixels.Gather(data.Test, [0, 1, 2, 3]);                 // 4 x 784 pixels in [0, 1]
+float[] images = data.Test.Gather([0, 1, 2, 3]);                 // 4 x 784 pixels in [0, 1]
 float[] codes = model.LatentMeans(images);                               // 4 x Z posterior means
 ImageScores scores = model.Score(images);                                // per-image negative ELBO: an anomaly score
 int z = model.Config.Latent;

@@ -110,8 +110,8 @@ public static class ModelExport
             proto.MetadataProps.Add(new StringStringEntryProto { Key = ExportIdKey, Value = id });
         // The target is a directory that exists or can be made: a regular file, /dev/null or a file under /proc is
         // none, and .NET's own words for it ("The file ... already exists", "Could not find file") do not say so.
-        if (RegularFile.Kind(directory) is string kind && kind != "a directory")
-            throw new IOException($"{directory}: not a directory ({kind}); export writes {EncoderFileName} and {DecoderFileName} into a directory; nothing exported");
+        if (File.Exists(directory))
+            throw new IOException($"{directory}: not a directory; export writes {EncoderFileName} and {DecoderFileName} into a directory; nothing exported");
         try
         {
             Directory.CreateDirectory(directory);

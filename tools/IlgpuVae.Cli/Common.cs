@@ -175,8 +175,7 @@ public static class Common
     {
         if (!Path.Exists(path))
             throw new FileNotFoundException($"{path}: no such {what} file");
-        if (IlgpuVae.Data.RegularFile.Problem(path) is string problem)
-            throw new IOException($"{path}: {problem}");
+        Model.CheckFile(path);
         return path;
     }
 

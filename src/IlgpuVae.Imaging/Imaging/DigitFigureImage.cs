@@ -1,4 +1,3 @@
-using IlgpuVae.Figures;
 
 namespace IlgpuVae.Imaging;
 

@@ -31,14 +31,14 @@ public static class TrainingPictures
     /// <returns>The handler.</returns>
     /// <exception cref="ArgumentException">The test set has fewer than <see cref="TestDigits"/> images: said now,
     /// before training, not after the first epoch.</exception>
-    public static EventHandler<EpochCompletedEventArgs> EveryEpoch(ImageSet test, IReadOnlyList<string>? classNames = null)
+    public static EventHandler<EpochMetrics> EveryEpoch(ImageSet test, IReadOnlyList<string>? classNames = null)
     {
         CheckTestSet(test);
         var digits = test.Take(TestDigits);
-        return (_, e) =>
+        return (sender, metrics) =>
         {
-            if (e.RunDirectory is not null)
-                Write(e.Model, e.Model.ImagesAsTrained(digits), e.RunDirectory, e.Metrics.Epoch, classNames);
+            if (sender is VaeTrainer { RunDirectory: string directory } trainer)
+                Write(trainer.Model, trainer.Model.ImagesAsTrained(digits), directory, metrics.Epoch, classNames);
         };
     }
 

@@ -236,6 +236,25 @@ public sealed class ImageSet
     /// <summary>Values per image, <see cref="Channels"/> * <see cref="Rows"/> * <see cref="Cols"/>: the model's input size D.</summary>
     public int PixelsPerImage => Channels * Rows * Cols;
 
+    /// <summary>Chosen images as float rows (byte / 255), converting only those images.</summary>
+    /// <param name="indices">Which images, in the order wanted.</param>
+    /// <returns>Row-major indices.Count x D pixels in [0, 1].</returns>
+    public float[] Gather(IReadOnlyList<int> indices)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        int d = PixelsPerImage;
+        var pixels = new float[indices.Count * d];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            if ((uint)indices[i] >= (uint)Count)
+                throw new ArgumentOutOfRangeException(nameof(indices), $"image {indices[i]} is outside 0-{Count - 1}");
+            var image = Image(indices[i]);
+            for (int p = 0; p < d; p++)
+                pixels[i * d + p] = image[p] / 255f;
+        }
+        return pixels;
+    }
+
     /// <summary>The pixels of one image.</summary>
     /// <param name="index">The image, 0 to <see cref="Count"/> - 1.</param>
     /// <returns>A view of <see cref="PixelsPerImage"/> bytes into <see cref="Images"/>.</returns>
@@ -287,5 +306,60 @@ public sealed class ImageSet
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = Kernels.ImportanceKernels.Uniform(key, (ulong)i) < Images[i] * (1f / 255f) ? (byte)255 : (byte)0;
         return new ImageSet(pixels, HasLabels ? Labels : null, Rows, Cols, HasLabels, Channels);
+    }
+
+    // Writing: images a model made (pixel probabilities) as IDX or .npy files, labels as IDX.
+
+    /// <summary>Writes count = probabilities.Length / (H x W) images as an IDX3 file of bytes, count x H x W.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="probabilities">Row-major count x (H x W) pixel probabilities.</param>
+    /// <param name="imageHeight">H (28 for MNIST; a model's <c>Config.ImageHeight</c>).</param>
+    /// <param name="imageWidth">W.</param>
+    /// <returns>How many images were written.</returns>
+    public static int WriteIdxImages(string path, ReadOnlySpan<float> probabilities, int imageHeight, int imageWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageWidth);
+        int pixelsPerImage = checked(imageHeight * imageWidth);
+        if (probabilities.Length % pixelsPerImage != 0)
+            throw new ArgumentException($"{probabilities.Length} values are not a whole number of {imageHeight}x{imageWidth} images", nameof(probabilities));
+        int count = probabilities.Length / pixelsPerImage;
+        IdxWriter.WriteImages(path, Pixels.ToBytes(probabilities), count, imageHeight, imageWidth);
+        return count;
+    }
+
+    /// <summary>
+    /// Writes count = values.Length / (C x H x W) images as a NumPy .npy file of float32, shaped count x H x W for grey
+    /// images and count x C x H x W for colour (the values as the model gives them, not quantised).
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="values">count x C x H x W values.</param>
+    /// <param name="imageChannels">C (a model's <c>Config.ImageChannels</c>).</param>
+    /// <param name="imageHeight">H.</param>
+    /// <param name="imageWidth">W.</param>
+    /// <returns>How many images were written.</returns>
+    public static int WriteNpy(string path, ReadOnlySpan<float> values, int imageChannels, int imageHeight, int imageWidth)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageChannels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageWidth);
+        int perImage = checked(imageChannels * imageHeight * imageWidth);
+        if (values.Length % perImage != 0)
+            throw new ArgumentException($"{values.Length} values are not a whole number of {imageChannels}x{imageHeight}x{imageWidth} images", nameof(values));
+        int count = values.Length / perImage;
+        Npy.WriteFloats(path, imageChannels == 1 ? [count, imageHeight, imageWidth] : [count, imageChannels, imageHeight, imageWidth], values);
+        return count;
+    }
+
+    /// <summary>Writes labels as an IDX1 file of bytes.</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="labels">Labels, each in 0-255.</param>
+    public static void WriteIdxLabels(string path, ReadOnlySpan<int> labels)
+    {
+        var bytes = new byte[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+            bytes[i] = (uint)labels[i] <= 255 ? (byte)labels[i]
+                : throw new ArgumentOutOfRangeException(nameof(labels), $"label {labels[i]} does not fit in a byte");
+        IdxWriter.WriteLabels(path, bytes);
     }
 }

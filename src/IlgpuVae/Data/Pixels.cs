@@ -1,29 +1,8 @@
 namespace IlgpuVae.Data;
 
 /// <summary>Conversions between MNIST's byte pixels and the models' float pixels in [0, 1].</summary>
-public static class Pixels
+internal static class Pixels
 {
-    /// <summary>Chosen images of a set as float rows (byte / 255), converting only those images.</summary>
-    /// <param name="set">The set.</param>
-    /// <param name="indices">Which images, in the order wanted.</param>
-    /// <returns>Row-major indices.Count x D pixels in [0, 1].</returns>
-    public static float[] Gather(ImageSet set, IReadOnlyList<int> indices)
-    {
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentNullException.ThrowIfNull(indices);
-        int d = set.PixelsPerImage;
-        var pixels = new float[indices.Count * d];
-        for (int i = 0; i < indices.Count; i++)
-        {
-            if ((uint)indices[i] >= (uint)set.Count)
-                throw new ArgumentOutOfRangeException(nameof(indices), $"image {indices[i]} is outside 0-{set.Count - 1}");
-            var image = set.Image(indices[i]);
-            for (int p = 0; p < d; p++)
-                pixels[i * d + p] = image[p] / 255f;
-        }
-        return pixels;
-    }
-
     /// <summary>One image's interleaved pixels (R G B R G B ...) as channel planes (R ... G ... B ...).</summary>
     /// <param name="interleaved">H x W x C values.</param>
     /// <param name="channels">C.</param>
@@ -50,7 +29,7 @@ public static class Pixels
     /// <summary>Pixel probabilities as bytes, <c>round(clamp(p, 0, 1) * 255)</c> (NaN becomes 0), e.g. for IDX files.</summary>
     /// <param name="probabilities">Values nominally in [0, 1].</param>
     /// <returns>One byte per value.</returns>
-    public static byte[] ToBytes(ReadOnlySpan<float> probabilities)
+    internal static byte[] ToBytes(ReadOnlySpan<float> probabilities)
     {
         var bytes = new byte[probabilities.Length];
         for (int i = 0; i < bytes.Length; i++)

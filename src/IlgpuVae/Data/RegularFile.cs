@@ -9,7 +9,7 @@ namespace IlgpuVae.Data;
 /// file) is checked here first, so each of those is one line naming the path instead. A final symbolic link is
 /// followed, as reading the file would.
 /// </summary>
-public static partial class RegularFile
+internal static partial class RegularFile
 {
     /// <summary>What is at <paramref name="path"/> if it is not a regular file: "is a directory" or
     /// "not a regular file (a FIFO)" and the like; null for a regular file, or for nothing at all (the open that

@@ -7,6 +7,8 @@ using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Kernels;
 
+using RunFolder = IlgpuVae.Training.RunDirectory;
+
 namespace IlgpuVae.Training;
 
 /// <summary>
@@ -24,10 +26,10 @@ namespace IlgpuVae.Training;
 public sealed class VaeTrainer : Trainer, ITrainable
 {
     private readonly VaeModel _model;
-    private EventHandler<EpochCompletedEventArgs>? _epochCompleted;
+    private EventHandler<EpochMetrics>? _epochCompleted;
     private const ulong EvaluationSalt = 0x5EED_E7A1_0000_0001UL;
     private readonly TrainingOptions _options;
-    private readonly RunDirectory? _run;
+    private readonly RunFolder? _run;
     private readonly DeviceDataset _train, _test;
     private readonly VaeNetwork _network;
     private readonly Evaluator _evaluator;
@@ -54,7 +56,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// written, or it holds a run and <paramref name="overwrite"/> is false.</exception>
     public VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, string? runDirectory = null,
         bool overwrite = false)
-        : this(device, data, options, runDirectory is null ? null : new RunDirectory(runDirectory), heldLock: null, overwrite)
+        : this(device, data, options, runDirectory is null ? null : new RunFolder(runDirectory), heldLock: null, overwrite)
     {
     }
 
@@ -64,10 +66,10 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// </summary>
     /// <param name="directory">The directory.</param>
     /// <returns>True when it holds a run.</returns>
-    public static bool HoldsRun(string directory) => RunDirectory.HoldsRun(directory);
+    public static bool HoldsRun(string directory) => RunFolder.HoldsRun(directory);
 
     // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
-    private VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, RunDirectory? run, IDisposable? heldLock,
+    private VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, RunFolder? run, IDisposable? heldLock,
         bool overwrite = false)
     {
         _lock = heldLock;
@@ -105,7 +107,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             {
                 _lock = run.Lock();
                 // Under the lock: no other writer can start a run here between the check and the first save.
-                if (RunDirectory.HoldsRun(run.Path))
+                if (RunFolder.HoldsRun(run.Path))
                 {
                     if (!overwrite)
                         throw new IOException($"{run.Path} already holds a run: resume it, or overwrite it on purpose to start over");
@@ -152,7 +154,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <returns>The trainer, restored.</returns>
     public static VaeTrainer Resume(ComputeDevice device, ImageData data, string runDirectory, int? epochs = null)
     {
-        var run = new RunDirectory(runDirectory);
+        var run = new RunFolder(runDirectory);
         // Locked before reading, so no other writer can replace the checkpoint between the read and the first save.
         var held = run.Lock();
         try
@@ -187,11 +189,13 @@ public sealed class VaeTrainer : Trainer, ITrainable
     }
 
     /// <summary>The checkpoint's file name inside a run directory (a model file like any other, and what PyTorch loads).</summary>
-    public const string ModelFileName = RunDirectory.ModelFile;
+    public const string ModelFileName = RunFolder.ModelFile;
 
-    /// <summary>Raised after each finished epoch, once its checkpoint is saved: the place for pictures.</summary>
+    /// <summary>Raised after each finished epoch with its metrics, once its checkpoint is saved: the place for pictures.
+    /// The sender is this trainer: its <see cref="Model"/> is the model as the epoch left it, and
+    /// <see cref="RunDirectory"/> where the checkpoint was just written.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public event EventHandler<EpochCompletedEventArgs>? EpochCompleted
+    public event EventHandler<EpochMetrics>? EpochCompleted
     {
         add
         {
@@ -212,6 +216,17 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <summary>The options.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public TrainingOptions Options => Alive(_options);
+
+    /// <summary>The run directory the checkpoints go to, or null for a trainer without one.</summary>
+    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    public string? RunDirectory
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _run?.Path;
+        }
+    }
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
@@ -273,7 +288,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             Finished.Add(metrics);
             LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
             SaveState();
-            _epochCompleted?.Invoke(this, new EpochCompletedEventArgs(_model, metrics, _run?.Path));
+            _epochCompleted?.Invoke(this, metrics);
             progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
                 summary.TrainLoss, summary.SamplesPerSecond, metrics));
             return test.Loss;
@@ -331,11 +346,11 @@ public sealed class VaeTrainer : Trainer, ITrainable
             metadata[VaeModel.BinarizationKey] = "dynamic";
         if (options.Objective != TrainingObjective.Elbo || options.Samples != 1)
         {
-            metadata["objective"] = RunDirectory.ObjectiveName(options.Objective);
+            metadata["objective"] = RunFolder.ObjectiveName(options.Objective);
             metadata["samples"] = options.Samples.ToString(CultureInfo.InvariantCulture);
         }
         if (options.Gradient == TrainingGradient.Dreg)
-            metadata["gradient"] = RunDirectory.GradientName(options.Gradient);
+            metadata["gradient"] = RunFolder.GradientName(options.Gradient);
         return metadata;
     }
 
@@ -357,7 +372,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
         lock (_network.Device.Gate)
         {
             weights = _network.Graph.Export(_network.Parameters);
-            tensors = [.. weights.Select(t => t with { Name = RunDirectory.WeightsPrefix + t.Name }), .. _engine.StateTensors()];
+            tensors = [.. weights.Select(t => t with { Name = RunFolder.WeightsPrefix + t.Name }), .. _engine.StateTensors()];
         }
         // The commit point: everything a resume needs, in one file. The exports follow; a crash between them loses
         // nothing, as a resume rewrites them from the checkpoint.
@@ -366,13 +381,13 @@ public sealed class VaeTrainer : Trainer, ITrainable
             extra[key] = value;
         _run.WriteCheckpoint(state, _options, Finished, tensors, extra);
         _checkpointAt = Describe(state);
-        LibraryLog.CheckpointWritten(_network.Device.Logger, _run.PathOf(RunDirectory.StateFile), _checkpointAt);
+        LibraryLog.CheckpointWritten(_network.Device.Logger, _run.PathOf(RunFolder.StateFile), _checkpointAt);
         Export(_run, state, weights);
     }
 
     // model.safetensors and metrics.csv as of the checkpoint.
     // weights: the parameters the checkpoint just copied off the device, or null to copy them now.
-    private void Export(RunDirectory run, TrainingState state, List<NamedTensor>? weights = null)
+    private void Export(RunFolder run, TrainingState state, List<NamedTensor>? weights = null)
     {
         var metadata = new Dictionary<string, string>(TrainingMetadata(_options))
         {
@@ -381,7 +396,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
         };
         foreach (var (key, value) in _dataMetadata)
             metadata[key] = value;
-        string path = run.PathOf(RunDirectory.ModelFile);
+        string path = run.PathOf(RunFolder.ModelFile);
         if (weights is null)
             _model.Save(path, metadata);
         else
@@ -390,21 +405,21 @@ public sealed class VaeTrainer : Trainer, ITrainable
     }
 
     // epochs: the run's epoch count as written (before a resume raises it), which bounds the state's epoch.
-    private void Restore(RunDirectory run, SafeTensorsFile stateFile, string statePath, int epochs)
+    private void Restore(RunFolder run, SafeTensorsFile stateFile, string statePath, int epochs)
     {
         var state = TrainingState.FromMetadata(stateFile.Metadata, statePath);
         state.Validate(epochs, StepsPerEpoch, statePath);
         string description = $"a {_options.Model} model";
-        if (RunDirectory.IsWholeCheckpoint(stateFile))
+        if (RunFolder.IsWholeCheckpoint(stateFile))
         {
             CheckDataSet(stateFile.Metadata, statePath);
             var graph = _network.Graph;
-            graph.Import(stateFile, _network.Parameters, RunDirectory.WeightsPrefix, statePath, description);
+            graph.Import(stateFile, _network.Parameters, RunFolder.WeightsPrefix, statePath, description);
             _engine.Restore(state, stateFile, statePath, description);
             if (!stateFile.Metadata.TryGetValue("metrics", out var metrics))
                 throw new InvalidDataException($"{statePath}: metadata lacks 'metrics'; the checkpoint is damaged");
             // The state's own metrics were written with its counters: exactly the epochs before the one in progress.
-            var history = RunDirectory.ParseMetrics(metrics, statePath);
+            var history = RunFolder.ParseMetrics(metrics, statePath);
             if (!history.Select(m => m.Epoch).SequenceEqual(Enumerable.Range(1, state.Epoch - 1)))
                 throw new InvalidDataException($"{statePath}: metadata 'metrics' holds epochs " +
                     $"[{string.Join(",", history.Select(m => m.Epoch))}], not 1 to {state.Epoch - 1} as its counters say; the checkpoint is damaged");
@@ -416,7 +431,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             return;
         }
         // Version 1: the weights live in model.safetensors, which must be from the same step as the state.
-        string modelPath = run.PathOf(RunDirectory.ModelFile);
+        string modelPath = run.PathOf(RunFolder.ModelFile);
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"{modelPath}: missing; nothing to resume");
         SafeTensorsFile modelFile;
@@ -430,7 +445,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
         }
         var config = VaeConfig.FromMetadata(modelFile.Metadata, modelPath);
         if (config.ToString() != _options.Model.ToString())
-            throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunDirectory.ConfigFile)} describes {_options.Model}");
+            throw new InvalidDataException($"{modelPath}: holds a {config} model but {run.PathOf(RunFolder.ConfigFile)} describes {_options.Model}");
         CheckDataSet(modelFile.Metadata, modelPath);
         if (!modelFile.Metadata.TryGetValue("global_step", out var modelStep) || modelStep != state.GlobalStep.ToString(CultureInfo.InvariantCulture))
             throw new InvalidDataException($"{modelPath}: written at a different step than {statePath}; cannot resume exactly");

@@ -31,7 +31,7 @@ public sealed class ConditionalTests
         using var model = VaeModel.Create(OpsHarness.Device("vectorized"), Tiny, seed: 2, capacity: 8);
         var images = OpsHarness.Random(2 * Tiny.InputSize, 3, 0, 1);
         int[] labels = [1, 2];
-        var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
+        var transferred = model.TransferStyle(images, labels);
         Assert.Equal(2 * Tiny.Classes * Tiny.InputSize, transferred.Length);
         var (mu, _) = model.Encode(images, labels);
         for (int i = 0; i < 2; i++)
@@ -47,12 +47,12 @@ public sealed class ConditionalTests
     public void Sample_RowsFollowTheRequestedClasses_AndScaleZeroDecodesTheOrigin()
     {
         using var model = VaeModel.Create(OpsHarness.Device("vectorized"), Tiny, seed: 2, capacity: 8);
-        var (images, labels) = ConditionalGeneration.Sample(model, [2, 0], perClass: 3, seed: 5, priorScale: 0f);
+        var (images, labels) = model.SampleClasses([2, 0], perClass: 3, seed: 5, priorScale: 0f);
         Assert.Equal([2, 2, 2, 0, 0, 0], labels);
         var origin = model.Decode(new float[Tiny.Latent], [2]);
         Assert.Equal(origin, images.AsSpan(0, Tiny.InputSize).ToArray());
-        Assert.Throws<ArgumentOutOfRangeException>(() => ConditionalGeneration.Sample(model, [3], 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ConditionalGeneration.Sample(model, [1], 1, priorScale: -1f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.SampleClasses([3], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.SampleClasses([1], 1, priorScale: -1f));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class ConditionalTests
         using var classifier = Classifier.Create(device, new ClassifierConfig(6, [4], 3));
         var e = Assert.Throws<ArgumentException>(() => ConditionalAgreement.Measure(vae, classifier, 10));
         Assert.Contains("needs a conditional model", e.Message);
-        e = Assert.Throws<ArgumentException>(() => ConditionalGeneration.TransferStyle(vae, new float[6], [0]));
+        e = Assert.Throws<ArgumentException>(() => vae.TransferStyle(new float[6], [0]));
         Assert.Contains("takes no labels", e.Message);
         using var cvae = VaeModel.Create(device, Tiny, capacity: 8);
         using var wrong = Classifier.Create(device, new ClassifierConfig(6, [4], 10));

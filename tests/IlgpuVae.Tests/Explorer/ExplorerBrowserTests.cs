@@ -94,7 +94,7 @@ public sealed class ExplorerBrowserTests(VaeExplorerFixture vae, CvaeExplorerFix
             .Click().Perform();
         WaitUntil(driver, $"window.explorer.state.selected === {index} && window.explorer.state.shownTest === {index}");
         Assert.Equal(vae.Test.Image((int)index).ToArray(), CanvasGray(driver, "test-image"));
-        Assert.Equal(Expected(vae.Reference.Reconstruct(Pixels.Gather(vae.Test, [(int)index]))), CanvasGray(driver, "test-reconstruction"));
+        Assert.Equal(Expected(vae.Reference.Reconstruct(vae.Test.Gather([(int)index]))), CanvasGray(driver, "test-reconstruction"));
 
         // A bad request from the page's origin is refused.
         object? status = ((IJavaScriptExecutor)driver).ExecuteAsyncScript(

@@ -56,7 +56,7 @@ public sealed class ExplorerServerTests(VaeExplorerFixture vae, CvaeExplorerFixt
         Assert.Equal(10, info.GetProperty("classes").GetInt32());
         Assert.Equal(ExplorerFixture.Points, info.GetProperty("points").GetInt32());
         int[] labels = [.. cvae.Test.Labels.Select(l => (int)l)];
-        var (mu, _) = cvae.Reference.Encode(Pixels.Gather(cvae.Test, [.. Enumerable.Range(0, ExplorerFixture.Points)]), labels);
+        var (mu, _) = cvae.Reference.Encode(cvae.Test.Gather([.. Enumerable.Range(0, ExplorerFixture.Points)]), labels);
         Assert.Equal(mu, Floats(info.GetProperty("means")));
         Assert.Equal(2 * 3, info.GetProperty("pcaComponents").GetArrayLength());
         // The page lays out the pixels by the model's image shape; MNIST's classes have no names.
@@ -81,7 +81,7 @@ public sealed class ExplorerServerTests(VaeExplorerFixture vae, CvaeExplorerFixt
     {
         var body = await Read(await vae.Client.GetAsync("/api/test?index=42"));
 
-        float[] image = Pixels.Gather(vae.Test, [42]);
+        float[] image = vae.Test.Gather([42]);
         Assert.Equal(vae.Test.Labels[42], body.GetProperty("label").GetInt32());
         Assert.Equal(image, Floats(body.GetProperty("image")));
         Assert.Equal(vae.Reference.Reconstruct(image), Floats(body.GetProperty("reconstruction")));
@@ -90,7 +90,7 @@ public sealed class ExplorerServerTests(VaeExplorerFixture vae, CvaeExplorerFixt
     [MnistFact]
     public async Task Encode_DrawnDigit_GivesCodeAndReconstruction()
     {
-        float[] image = Pixels.Gather(cvae.Test, [5]);
+        float[] image = cvae.Test.Gather([5]);
         string pixels = string.Join(",", image.Select(p => p.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
         var body = await Read(await cvae.Client.PostAsync("/api/encode", Json($"{{\"pixels\":[{pixels}],\"label\":4}}")));
 

@@ -1,7 +1,6 @@
 using IlgpuVae.Analysis;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
-using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using Xunit;
@@ -88,7 +87,7 @@ public sealed class DigitFiguresTests
         try
         {
             float[] pixels = [0f, 0.5f, 1f, 2f, float.NaN, 0.002f, 0.998f, 0.25f, 0.75f];
-            Assert.Equal(1, IdxExport.WriteImages(path, pixels, 3, 3));
+            Assert.Equal(1, ImageSet.WriteIdxImages(path, pixels, 3, 3));
             var read = IdxReader.ReadImages(path);
             Assert.Equal([1, 3, 3], read.Dimensions);
             Assert.Equal(Pixels.ToBytes(pixels), read.Data);

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using StbImageSharp;
 using Xunit;

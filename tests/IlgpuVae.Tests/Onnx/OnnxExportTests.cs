@@ -135,7 +135,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         var config = model.Config;
         var test = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
-        float[] images = Pixels.Gather(test, [.. Enumerable.Range(0, Count)]);
+        float[] images = test.Gather([.. Enumerable.Range(0, Count)]);
         int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
         using var directory = new TempDirectory();
 

@@ -43,13 +43,13 @@ public static class CvaeSampleCommand
         var rows = only is int digit ? [digit] : Enumerable.Range(0, classes).ToArray();
         if (!idx)
             CheckPicture((long)rows.Length * count, $"--count {count}", "--format idx writes more");
-        var (images, labels) = ConditionalGeneration.Sample(model, rows, count, seed, scale);
+        var (images, labels) = model.SampleClasses(rows, count, seed, scale);
         if (idx)
         {
             string imagesPath = output + "-images-idx3-ubyte", labelsPath = output + "-labels-idx1-ubyte";
             CreateParentDirectory(imagesPath);
-            IdxExport.WriteImages(imagesPath, images, model.Config.ImageHeight, model.Config.ImageWidth);
-            IdxExport.WriteLabels(labelsPath, labels);
+            ImageSet.WriteIdxImages(imagesPath, images, model.Config.ImageHeight, model.Config.ImageWidth);
+            ImageSet.WriteIdxLabels(labelsPath, labels);
             stdout.WriteLine($"wrote {imagesPath} and {labelsPath}: {labels.Length} generated digits and their requested labels");
             return 0;
         }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using IlgpuVae.Conditional;
 using IlgpuVae.Data;
-using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using static IlgpuVae.Cli.Commands.CvaeCommand;
 using static IlgpuVae.Cli.Common;
@@ -36,9 +35,9 @@ public static class CvaeStyleCommand
         using var model = LoadConditional(device, path);
         model.CheckCompatible(data.Test);
         int d = model.Config.InputSize, classes = model.Config.Classes;
-        var images = Pixels.Gather(data.Test, Enumerable.Range(0, count).ToArray());
+        var images = data.Test.Gather(Enumerable.Range(0, count).ToArray());
         var labels = data.Test.Labels.Take(count).Select(l => (int)l).ToArray();
-        var transferred = ConditionalGeneration.TransferStyle(model, images, labels);
+        var transferred = model.TransferStyle(images, labels);
         // One row per input: the test digit itself, then its code decoded as every digit.
         var figure = DigitFigures.StyleTransfer(images, transferred, classes, model.Config.ImageHeight, model.Config.ImageWidth, $"Style transfer: each test digit (left) decoded as 0-{classes - 1}",
             model.Config.ImageChannels, ImageData.ClassNamesIn(model.Metadata));

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using IlgpuVae.Analysis;
 using IlgpuVae.Data;
-using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using static IlgpuVae.Cli.Common;
@@ -68,10 +67,10 @@ public static class InterpolateCommand
         {
             var indices = imagePairs.SelectMany(p => new[] { p.A, p.B }).ToArray();
             var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
-            var (mu, _) = model.Encode(Pixels.Gather(test, indices), model.Config.IsConditional ? labels : default);
+            var (mu, _) = model.Encode(test.Gather(indices), model.Config.IsConditional ? labels : default);
             foreach (var (p, (a, b)) in imagePairs.Index())
                 paths.Add(new LatentPathEnds($"#{a}->#{b}", mu[(2 * p * z)..((2 * p + 1) * z)], mu[((2 * p + 1) * z)..((2 * p + 2) * z)],
-                    Pixels.Gather(test, [a]), Pixels.Gather(test, [b])));
+                    test.Gather([a]), test.Gather([b])));
         }
         if (digitPairs.Count > 0)
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using IlgpuVae.Data;
-using IlgpuVae.Figures;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using static IlgpuVae.Cli.Common;
@@ -43,7 +42,7 @@ public static class ReconstructCommand
         model.CheckCompatible(data.Test);
         // A model of binary images reconstructs the binarised test set it is evaluated on.
         var test = model.ImagesAsTrained(data.Test);
-        var images = Pixels.Gather(test, indices);
+        var images = test.Gather(indices);
         var labels = indices.Select(i => (int)test.Labels[i]).ToArray();
         var reconstructions = model.Reconstruct(images, model.Config.IsConditional ? labels : default);
         string which = count is null ? $"test images {Abbreviate(indices)}" : $"{indices.Length} random test images (seed {seed})";

@@ -76,11 +76,11 @@ public static class SampleCommand
         string output = options.String("--out") ?? BesideModel(path, $"sample.{format}");
         if (format == "npy")
         {
-            IdxExport.WriteNpy(output, images, model.Config.ImageChannels, model.Config.ImageHeight, model.Config.ImageWidth);
+            ImageSet.WriteNpy(output, images, model.Config.ImageChannels, model.Config.ImageHeight, model.Config.ImageWidth);
         }
         else if (format == "idx")
         {
-            IdxExport.WriteImages(output, images, model.Config.ImageHeight, model.Config.ImageWidth);
+            ImageSet.WriteIdxImages(output, images, model.Config.ImageHeight, model.Config.ImageWidth);
         }
         else
         {

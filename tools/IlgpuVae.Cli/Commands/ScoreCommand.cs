@@ -65,7 +65,7 @@ public static class ScoreCommand
         }
         model.CheckCompatible(set);
         float[] scores = mean
-            ? model.Score(Data.Pixels.Gather(set, [.. Enumerable.Range(0, set.Count)]),
+            ? model.Score(set.Gather([.. Enumerable.Range(0, set.Count)]),
                 model.Config.IsConditional ? set.Labels.Select(l => (int)l).ToArray() : default).Loss
             : model.Score(set, samples, seed, token);
         var csv = new StringBuilder(samples > 0 ? "index,label,neg_log_likelihood\n" : "index,label,neg_elbo\n");

@@ -3,7 +3,7 @@ using IlgpuVae.Analysis;
 using IlgpuVae.Data;
 using IlgpuVae.Models;
 
-namespace IlgpuVae.Figures;
+namespace IlgpuVae.Imaging;
 
 /// <summary>The ends of one latent path: two codes, and optionally the images they came from (shown at the row's ends).</summary>
 /// <param name="Label">The row's label, e.g. "#3-&gt;#10" or "1-&gt;7".</param>

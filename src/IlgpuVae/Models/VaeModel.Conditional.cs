@@ -1,42 +1,37 @@
-using IlgpuVae.Models;
+namespace IlgpuVae.Models;
 
-namespace IlgpuVae.Conditional;
-
-/// <summary>
-/// What a conditional VAE is for: digits of a requested class, and style transfer (the same handwriting with
-/// another identity). Images are host arrays of row-major rows of D pixel probabilities in [0, 1].
-/// </summary>
-public static class ConditionalGeneration
+// What a conditional VAE is for: digits of a requested class, and style transfer (the same handwriting with another
+// identity). Images are host arrays of row-major rows of D pixel probabilities in [0, 1].
+public sealed partial class VaeModel
 {
     /// <summary>
     /// Draws <paramref name="perClass"/> images of each requested class from z ~ N(0, s^2 I): row r of the result
     /// holds class <paramref name="classes"/>[r], so rendered with perClass columns it is one row per class.
     /// </summary>
-    /// <param name="model">A conditional VAE.</param>
     /// <param name="classes">The requested classes, one grid row each (e.g. 0-9).</param>
     /// <param name="perClass">Images per class.</param>
-    /// <param name="seed">The codes' seed (<see cref="VaeModel.PriorSamples"/>).</param>
+    /// <param name="seed">The codes' seed (<see cref="PriorSamples"/>).</param>
     /// <param name="priorScale">s, at least 0 (1: the prior).</param>
     /// <returns>The images (classes x perClass rows of D) and their requested labels.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, or a class is outside 0..C-1.</exception>
-    public static (float[] Images, int[] Labels) Sample(VaeModel model, ReadOnlySpan<int> classes, int perClass,
+    public (float[] Images, int[] Labels) SampleClasses(ReadOnlySpan<int> classes, int perClass,
         int seed = 1, float priorScale = 1f)
     {
-        RequireConditional(model);
+        RequireConditional();
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perClass);
         if (classes.IsEmpty)
             throw new ArgumentException("no classes requested", nameof(classes));
         if (!float.IsFinite(priorScale) || priorScale < 0)
             throw new ArgumentOutOfRangeException(nameof(priorScale), $"the prior scale must be a finite number >= 0, got {priorScale}");
-        Model.CheckHostMemory((double)classes.Length * perClass * (model.Config.Latent + model.Config.InputSize + 1),
-            $"{classes.Length * (long)perClass:N0} samples of {model.Config.InputSize:N0} values");
+        Model.CheckHostMemory((double)classes.Length * perClass * (Config.Latent + Config.InputSize + 1),
+            $"{classes.Length * (long)perClass:N0} samples of {Config.InputSize:N0} values");
         var labels = new int[classes.Length * perClass];
         for (int i = 0; i < labels.Length; i++)
             labels[i] = classes[i / perClass];
-        var codes = model.PriorSamples(labels.Length, seed);
+        var codes = PriorSamples(labels.Length, seed);
         for (int i = 0; i < codes.Length; i++)
             codes[i] *= priorScale;
-        return (model.Decode(codes, labels), labels);
+        return (Decode(codes, labels), labels);
     }
 
     /// <summary>
@@ -44,16 +39,15 @@ public static class ConditionalGeneration
     /// every label 0..C-1. Row i of the result (C images) is image i's style with each identity in turn, so the
     /// handwriting should stay and the digit change along a row.
     /// </summary>
-    /// <param name="model">A conditional VAE.</param>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
     /// <param name="labels">count true labels.</param>
     /// <returns>count x C rows of D: image i decoded as class c at row i * C + c.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, a label is outside 0..C-1, or the counts differ.</exception>
-    public static float[] TransferStyle(VaeModel model, ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+    public float[] TransferStyle(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
     {
-        RequireConditional(model);
-        var (mu, _) = model.Encode(images, labels);
-        int z = model.Config.Latent, classes = model.Config.Classes, count = labels.Length;
+        RequireConditional();
+        var (mu, _) = Encode(images, labels);
+        int z = Config.Latent, classes = Config.Classes, count = labels.Length;
         var codes = new float[count * classes * z];
         var targets = new int[count * classes];
         for (int i = 0; i < count; i++)
@@ -64,13 +58,12 @@ public static class ConditionalGeneration
                 targets[i * classes + c] = c;
             }
         }
-        return model.Decode(codes, targets);
+        return Decode(codes, targets);
     }
 
-    private static void RequireConditional(VaeModel model)
+    private void RequireConditional()
     {
-        ArgumentNullException.ThrowIfNull(model);
-        if (!model.Config.IsConditional)
-            throw new ArgumentException($"a {model.Config} model takes no labels; this needs a conditional model", nameof(model));
+        if (!Config.IsConditional)
+            throw new ArgumentException($"a {Config} model takes no labels; this needs a conditional model");
     }
 }

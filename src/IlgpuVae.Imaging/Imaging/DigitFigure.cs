@@ -1,4 +1,4 @@
-namespace IlgpuVae.Figures;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// A labelled grid of images, composed but not drawn: the cells' pixels in row-major order, the grid's size, its
