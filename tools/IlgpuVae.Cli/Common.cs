@@ -255,6 +255,9 @@ public static class Common
 
     public static string F(double value, string format = "F2") => value.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>A figure a model may not have (a VAE's accuracy, a classifier's KL): "-" when absent.</summary>
+    public static string F(double? value, string format = "F2") => value is double v ? F(v, format) : "-";
+
     public static string Percent(double ratio) => (100 * ratio).ToString("0.0", CultureInfo.InvariantCulture) + "%";
 
     public static string FormatBytes(long bytes) => bytes switch

@@ -11,7 +11,7 @@ public sealed partial class Classifier
     /// <param name="set">The labelled images.</param>
     /// <returns>The scores.</returns>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
-    public ClassifierEvaluation Evaluate(ImageSet set)
+    public Evaluation Evaluate(ImageSet set)
     {
         CheckCompatible(set);
         using var held = Use();

@@ -5,23 +5,6 @@ using IlgpuVae.Models;
 
 namespace IlgpuVae.Classification;
 
-/// <summary>A classifier's figures on a whole data set.</summary>
-/// <param name="Count">Images scored.</param>
-/// <param name="Loss">Mean cross-entropy per image.</param>
-/// <param name="Accuracy">Fraction classified correctly.</param>
-/// <param name="Confusion">counts[true label, predicted label], C x C, row-major.</param>
-public sealed record ClassifierEvaluation(int Count, double Loss, double Accuracy, int[] Confusion)
-{
-    /// <summary>C.</summary>
-    public int Classes => ConfusionMatrix.Classes(Confusion);
-
-    /// <summary>Per true class: the fraction of its images classified correctly (NaN for a class with none).</summary>
-    public double[] PerClassAccuracy => ConfusionMatrix.RowAccuracy(Confusion);
-
-    /// <summary>Per true class: how many images the set holds.</summary>
-    public int[] PerClassCount => ConfusionMatrix.RowTotals(Confusion);
-}
-
 /// <summary>
 /// Evaluates a classifier on a device-resident set in batches of the network's capacity: the loss is summed on
 /// the device, and each batch's logits (C floats per image) come back for the argmax on the host.
@@ -49,7 +32,7 @@ internal sealed class ClassifierEvaluator : IDisposable
     /// <summary>Scores the whole set.</summary>
     /// <param name="batchDone">Called after each batch with (batches done, batches in all), or null.</param>
     /// <returns>Loss, accuracy and confusion matrix.</returns>
-    public ClassifierEvaluation Evaluate(Action<int, int>? batchDone = null)
+    public Evaluation Evaluate(Action<int, int>? batchDone = null)
     {
         var ops = _network.Device.Ops;
         int c = _network.Config.Classes;
@@ -78,7 +61,7 @@ internal sealed class ClassifierEvaluator : IDisposable
         ops.Synchronize();
         var sum = new float[1];
         total.CopyToCPU(sum);
-        return new ClassifierEvaluation(_set.Count, sum[0] / (double)_set.Count, correct / (double)_set.Count, confusion);
+        return new Evaluation(sum[0] / (double)_set.Count) { Count = _set.Count, Accuracy = correct / (double)_set.Count, Confusion = confusion };
     }
 
     /// <inheritdoc />

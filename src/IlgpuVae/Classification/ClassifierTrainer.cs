@@ -91,7 +91,7 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
             _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
-            ClassifierEvaluation test;
+            Evaluation test;
             lock (_network.Device.Gate)
                 test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new TrainingProgress(
                 summary.Epoch, _options.Epochs, done, total, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
@@ -118,7 +118,7 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
     /// <returns>The evaluation.</returns>
     /// <exception cref="InvalidOperationException">The trainer is in use (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public ClassifierEvaluation EvaluateTest()
+    public Evaluation EvaluateTest()
     {
         using var busy = Enter();
         lock (_network.Device.Gate)

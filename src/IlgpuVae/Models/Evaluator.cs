@@ -4,11 +4,34 @@ using IlgpuVae.Models;
 
 namespace IlgpuVae.Models;
 
-/// <summary>The test loss per image: BCE + KL (the negative ELBO) with one posterior sample, and its parts.</summary>
-/// <param name="Loss">BCE + KL per image.</param>
-/// <param name="Reconstruction">Summed BCE per image.</param>
-/// <param name="Kl">KL per image.</param>
-public sealed record Evaluation(double Loss, double Reconstruction, double Kl);
+/// <summary>
+/// A model's figures on a whole data set, for both kinds of model. A VAE's: the negative ELBO per image with one
+/// posterior sample (<see cref="Loss"/> = <see cref="Reconstruction"/> + <see cref="Kl"/>). A classifier's: the mean
+/// cross-entropy, the <see cref="Accuracy"/> and the <see cref="Confusion"/> matrix. What a kind does not measure is null.
+/// </summary>
+/// <param name="Loss">A VAE's reconstruction + KL per image; a classifier's mean cross-entropy.</param>
+/// <param name="Reconstruction">A VAE's reconstruction term per image (the decoder's negative log-likelihood), else null.</param>
+/// <param name="Kl">A VAE's KL per image, else null.</param>
+public sealed record Evaluation(double Loss, double? Reconstruction = null, double? Kl = null)
+{
+    /// <summary>Images evaluated.</summary>
+    public int Count { get; init; }
+
+    /// <summary>A classifier's fraction of images classified correctly, else null.</summary>
+    public double? Accuracy { get; init; }
+
+    /// <summary>A classifier's counts[true label, predicted label], C x C, row-major; else null.</summary>
+    public int[]? Confusion { get; init; }
+
+    /// <summary>C, the classifier's classes; 0 for a VAE.</summary>
+    public int Classes => Confusion is null ? 0 : ConfusionMatrix.Classes(Confusion);
+
+    /// <summary>Per true class: the fraction of its images classified correctly (NaN for a class with none); empty for a VAE.</summary>
+    public double[] PerClassAccuracy => Confusion is null ? [] : ConfusionMatrix.RowAccuracy(Confusion);
+
+    /// <summary>Per true class: how many images the set holds; empty for a VAE.</summary>
+    public int[] PerClassCount => Confusion is null ? [] : ConfusionMatrix.RowTotals(Confusion);
+}
 
 /// <summary>The negative ELBO of a data set under a VAE, summed on the device and read back once.</summary>
 internal sealed class Evaluator : IDisposable
@@ -60,7 +83,7 @@ internal sealed class Evaluator : IDisposable
         ops.Synchronize();
         var sums = _totals.GetAsArray1D();
         double recon = sums[0] / (double)_set.Count, kl = sums[1] / (double)_set.Count;
-        return new Evaluation(recon + kl, recon, kl);
+        return new Evaluation(recon + kl, recon, kl) { Count = _set.Count };
     }
 
     public void Dispose() => _totals.Dispose();

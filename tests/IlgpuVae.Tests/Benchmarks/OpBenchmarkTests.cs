@@ -13,7 +13,7 @@ public sealed class OpBenchmarkTests
         var config = new VaeConfig(36, [8], 3);
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         var streamed = new List<OpTiming>();
-        var rows = OpBenchmark.Run(device, config, batch: 5, repeats: 2, streamed.Add);
+        var rows = Benchmark.Ops(device, config, batch: 5, repeats: 2, streamed.Add);
         Assert.Equal(rows, streamed);
         Assert.Equal(9, rows.Count);
         Assert.All(rows, r => Assert.True(r.Seconds > 0 && double.IsFinite(r.Rate), r.Label));

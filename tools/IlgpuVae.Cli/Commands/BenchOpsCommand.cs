@@ -39,7 +39,7 @@ public static class BenchOpsCommand
         var rows = new List<object>();
         // The host's FP32 peak, which the GEMMs' GFLOP/s are judged against (the vectorised ops run on the host).
         int threads = 0;
-        double? peak = onCpu ? OpBenchmark.PeakGflops(null, out threads) : null;
+        double? peak = onCpu ? Benchmark.PeakGflops(null, out threads) : null;
         if (!json && peak is double p)
             stdout.WriteLine($"host FP32 peak: {F(p, "F1")} GFLOP/s (FMA loop on {threads} threads)");
         foreach (var mode in modes)
@@ -48,7 +48,7 @@ public static class BenchOpsCommand
             if (!json)
                 stdout.WriteLine($"device: {device.Description}");
             string kind = device.Kind.ToString().ToLowerInvariant();
-            OpBenchmark.Run(device, model, training.BatchSize, repeats, row =>
+            Benchmark.Ops(device, model, training.BatchSize, repeats, row =>
             {
                 rows.Add(new { implementation = row.Implementation, device = kind, op = row.Label, unit = row.Unit, rate = row.Rate, microseconds = row.Seconds * 1e6 });
                 if (!json)

@@ -52,7 +52,7 @@ public static class BenchTrainCommand
         double setupSeconds = process.Elapsed.TotalSeconds;
         bool json = options.Flag("--json");
         int peakThreads = 0;
-        double peak = device.Kind == Compute.DeviceChoice.Cpu ? OpBenchmark.PeakGflops(null, out peakThreads) : double.NaN;
+        double peak = device.Kind == Compute.DeviceChoice.Cpu ? Benchmark.PeakGflops(null, out peakThreads) : double.NaN;
         if (!json)
         {
             int images = Math.Min(training.Limit ?? int.MaxValue, data.Train.Count);
@@ -68,7 +68,7 @@ public static class BenchTrainCommand
             TrainingResult outcome;
             bool last = round == rounds;
             using (var progress = json || rounds > 1 ? null : new TrainingProgressView(stdout))
-                result = TrainBenchmark.Run(device, data, training, last && options.Flag("--profile"), last, progress, token, out outcome);
+                result = Benchmark.Train(device, data, training, last && options.Flag("--profile"), last, progress, token, out outcome);
             if (result is null)
             {
                 stderr.WriteLine(outcome.Message);

@@ -25,13 +25,17 @@ public sealed record OpTiming(string Implementation, string Op, string Shape, st
 }
 
 /// <summary>
-/// Times every op a VAE's training step calls, at the shapes of a given model and batch, on one device's
-/// <see cref="IOps"/>: each op once to warm up, then <c>repeats</c> calls in up to ten groups, each group between two
-/// synchronisations; the fastest group's mean is the figure (on a shared machine other processes only add time).
+/// The measurements behind <c>ilgpu-vae bench</c>: <see cref="Ops"/> times each op of a training step,
+/// <see cref="Train"/> times training itself, and <see cref="PeakGflops"/> the host's arithmetic peak they are judged by.
 /// </summary>
-public static class OpBenchmark
+public static partial class Benchmark
 {
-    /// <summary>Times the ops of training <paramref name="config"/> at batch <paramref name="batch"/>.</summary>
+    /// <summary>
+    /// Times the ops of training <paramref name="config"/> at batch <paramref name="batch"/>: every op a VAE's training
+    /// step calls, at that model's shapes, on one device's <see cref="IOps"/>: each op once to warm up, then
+    /// <c>repeats</c> calls in up to ten groups, each group between two synchronisations; the fastest group's mean is
+    /// the figure (on a shared machine other processes only add time).
+    /// </summary>
     /// <param name="device">The device whose ops run.</param>
     /// <param name="config">The model whose shapes are timed: D, the first hidden width H, Z, and its parameter count for Adam.</param>
     /// <param name="batch">B.</param>
@@ -39,7 +43,7 @@ public static class OpBenchmark
     /// <param name="measured">Called with each row as soon as it is measured (results print as they come).</param>
     /// <returns>One row per op, in the order run.</returns>
     /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
-    public static IReadOnlyList<OpTiming> Run(ComputeDevice device, VaeConfig config, int batch = 128, int repeats = 50,
+    public static IReadOnlyList<OpTiming> Ops(ComputeDevice device, VaeConfig config, int batch = 128, int repeats = 50,
         Action<OpTiming>? measured = null)
     {
         ArgumentNullException.ThrowIfNull(device);

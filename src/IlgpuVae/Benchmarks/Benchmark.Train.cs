@@ -5,13 +5,7 @@ using IlgpuVae.Training;
 
 namespace IlgpuVae.Benchmarks;
 
-/// <summary>Time per training step of one op, from an epoch synchronised after every op.</summary>
-/// <param name="Op">The op.</param>
-/// <param name="SecondsPerStep">Its time in that epoch (evaluation included) divided by the training steps.</param>
-/// <param name="Calls">How often it ran in that epoch.</param>
-public sealed record OpProfile(string Op, double SecondsPerStep, long Calls);
-
-/// <summary>What <see cref="TrainBenchmark.Run"/> measured.</summary>
+/// <summary>What <see cref="Benchmark.Train"/> measured.</summary>
 /// <param name="Model">The model trained, as text.</param>
 /// <param name="BatchSize">B.</param>
 /// <param name="TrainImages">Training images per epoch.</param>
@@ -26,10 +20,11 @@ public sealed record OpProfile(string Op, double SecondsPerStep, long Calls);
 /// <param name="BackwardSeconds">Backward per step, likewise.</param>
 /// <param name="UpdateSeconds">The Adam update per step, likewise.</param>
 /// <param name="FirstStepDone">When the first training step had finished on the device (UTC).</param>
-/// <param name="Profile">With profiling: the ops by time per step, largest first; else empty.</param>
+/// <param name="Profile">With profiling: the ops by time per step, largest first (each op's time in that epoch, evaluation
+/// included, divided by the training steps, and how often it ran); else empty.</param>
 public sealed record TrainBenchmarkResult(string Model, int BatchSize, int TrainImages, IReadOnlyList<double> EpochSeconds,
     IReadOnlyList<double> EpochCpuSeconds, double FlopsPerImage, double FinalTestLoss, double ForwardSeconds, double BackwardSeconds, double UpdateSeconds, DateTime FirstStepDone,
-    IReadOnlyList<OpProfile> Profile)
+    IReadOnlyList<(string Op, double SecondsPerStep, long Calls)> Profile)
 {
     /// <summary>The median of <see cref="EpochSeconds"/> (the upper one of an even count).</summary>
     public double MedianEpochSeconds => EpochSeconds.Order().ElementAt(EpochSeconds.Count / 2);
@@ -44,14 +39,13 @@ public sealed record TrainBenchmarkResult(string Model, int BatchSize, int Train
     public double LastEpochCpuSeconds => EpochCpuSeconds[^1];
 }
 
-/// <summary>
-/// Times training: the epochs asked for as the trainer runs them (asynchronously), then one more epoch
-/// synchronised after each phase of a step (forward, backward, update) to split a step's time (unless left out), and
-/// optionally one synchronised after every op.
-/// </summary>
-public static class TrainBenchmark
+public static partial class Benchmark
 {
-    /// <summary>Runs the benchmark.</summary>
+    /// <summary>
+    /// Times training: the epochs asked for as the trainer runs them (asynchronously), then one more epoch
+    /// synchronised after each phase of a step (forward, backward, update) to split a step's time (unless left out),
+    /// and optionally one synchronised after every op.
+    /// </summary>
     /// <param name="device">The device to train on.</param>
     /// <param name="data">MNIST.</param>
     /// <param name="training">The run to time (its <see cref="TrainingSettings.Epochs"/> are the timed epochs).</param>
@@ -62,7 +56,7 @@ public static class TrainBenchmark
     /// <returns>The figures, or null when the timed run diverged (<paramref name="outcome"/> says where).</returns>
     /// <param name="outcome">How the timed run ended.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    public static TrainBenchmarkResult? Run(ComputeDevice device, ImageData data, TrainingOptions training, bool profile,
+    public static TrainBenchmarkResult? Train(ComputeDevice device, ImageData data, TrainingOptions training, bool profile,
         bool phases, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out TrainingResult outcome)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -81,7 +75,7 @@ public static class TrainBenchmark
             phaseTrainer.PhaseTimes = times;
             phaseTrainer.Train(null, cancellationToken);
         }
-        var table = new List<OpProfile>();
+        var table = new List<(string Op, double SecondsPerStep, long Calls)>();
         if (profile)
         {
             var profiler = device.EnableProfiling();
@@ -89,7 +83,7 @@ public static class TrainBenchmark
             profiler.Reset();
             profiled.Train(null, cancellationToken);
             long steps = profiled.StepsPerEpoch;
-            table.AddRange(profiler.Table.Select(row => new OpProfile(row.Op, row.Seconds / steps, row.Calls)));
+            table.AddRange(profiler.Table.Select(row => (row.Op, row.Seconds / steps, row.Calls)));
         }
         long measured = Math.Max(1, times.Steps);
         return new TrainBenchmarkResult(training.Model.ToString(), training.BatchSize, trainer.TrainCount,

@@ -1,7 +1,7 @@
-namespace IlgpuVae.Classification;
+namespace IlgpuVae.Models;
 
 /// <summary>The figures read off a C x C confusion matrix (counts[true or requested class, predicted class], row-major),
-/// for <see cref="ClassifierEvaluation"/> and <see cref="Conditional.ConditionalAgreement"/> alike.</summary>
+/// for <see cref="Evaluation"/> and <see cref="Conditional.ConditionalAgreement"/> alike.</summary>
 internal static class ConfusionMatrix
 {
     /// <summary>C, from the matrix's C x C entries.</summary>
