@@ -1,7 +1,6 @@
 using System.Reflection;
 using Google.Protobuf;
 using IlgpuVae.Data;
-using IlgpuVae.Kernels;
 using IlgpuVae.Models;
 using IlgpuVae.Onnx.Proto;
 
@@ -125,47 +124,16 @@ public static class ModelExport
         foreach (string target in new[] { files.Encoder, files.Decoder })
             if (Directory.Exists(target))
                 throw new IOException($"{target}: is a directory; nothing exported");
-        string current = files.Encoder;
-        string? backup = null;
         try
         {
-            using var encoderFile = AtomicFile.Create(files.Encoder);
-            encoderFile.Stream.Write(encoder.ToByteArray());
-            current = files.Decoder;
-            using var decoderFile = AtomicFile.Create(files.Decoder);
-            decoderFile.Stream.Write(decoder.ToByteArray());
-            // Both are complete (a full disk has shown by now). Keep the old encoder until the decoder is in place.
-            if (File.Exists(files.Encoder))
-            {
-                backup = encoderFile.TempPath + ".previous";
-                File.Copy(files.Encoder, backup);
-            }
-            current = files.Encoder;
-            encoderFile.Commit();
-            current = files.Decoder;
-            try
-            {
-                decoderFile.Commit();
-            }
-            catch when (File.Exists(decoderFile.TempPath))
-            {
-                // The decoder did not take its place: put the old encoder back (or none, as before).
-                if (backup is not null)
-                    File.Move(backup, files.Encoder, overwrite: true);
-                else
-                    File.Delete(files.Encoder);
-                backup = null;
-                throw;
-            }
+            // All or nothing (the core's one way to write files): both are written and flushed in full before either
+            // replaces its target, and if the decoder cannot take its place the old encoder is put back.
+            RegularFile.WriteAtomically([files.Encoder, files.Decoder],
+                (i, stream) => stream.Write((i == 0 ? encoder : decoder).ToByteArray()));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (IOException e)
         {
-            throw new IOException($"{current}: not exported: {e.Message.TrimEnd('.', ' ')}; the previous export, if any, is unchanged", e);
-        }
-        finally
-        {
-            if (backup is not null)
-                File.Delete(backup);
+            throw new IOException($"{e.Message.TrimEnd('.', ' ')}; not exported: the previous export, if any, is unchanged", e);
         }
         return files;
     }
@@ -178,10 +146,12 @@ public static class ModelExport
     {
         CheckOpset(opset);
         var config = model.Config;
-        var network = model.Graph;
-        var tensors = network.Export(network.Parameters).ToDictionary(t => t.Name, t => t.Data);
+        // The core's public description of the layers and the tensors by name: the exporter sees the model as any app
+        // does (no InternalsVisibleTo), and the architecture has one account, the core's network builder.
+        var layers = model.Layers;
+        var tensors = model.Tensors().ToDictionary(t => t.Name, t => (t.Shape, t.Values));
         var mapper = new LayerMapper(tensors, config.Classes);
-        int sample = mapper.SampleIndex(network.Layers);
+        int sample = LayerMapper.SampleIndex(layers);
 
         var encoder = new OnnxGraph("encoder");
         string x = encoder.Input("image", config.InputSize, config.ImageChannels == 1 ? "pixels in [0, 1], row-major 28 x 28"
@@ -189,8 +159,8 @@ public static class ModelExport
         if (config.IsConditional)
             encoder.Input(LayerMapper.LabelInput, config.Classes, "the one-hot digit");
         for (int i = 0; i < sample; i++)
-            x = mapper.Map(encoder, network.Layers[i], x);
-        mapper.PosteriorHeads(encoder, network.Layers[sample], x);
+            x = mapper.Map(encoder, layers[i], x);
+        mapper.PosteriorHeads(encoder, layers[sample], x);
         encoder.Proto.Output.Clear();
         encoder.Output("mu", "mu", config.Latent, "the posterior's mean");
         encoder.Output("logvar", "logvar", config.Latent, "the posterior's log-variance");
@@ -199,8 +169,8 @@ public static class ModelExport
         x = decoder.Input("z", config.Latent, "latent codes");
         if (config.IsConditional)
             decoder.Input(LayerMapper.LabelInput, config.Classes, "the one-hot digit");
-        for (int i = sample + 1; i < network.Layers.Count; i++)
-            x = mapper.Map(decoder, network.Layers[i], x);
+        for (int i = sample + 1; i < layers.Count; i++)
+            x = mapper.Map(decoder, layers[i], x);
         // "pixels" is the decoder distribution's mean, as VaeModel.Decode gives it; the rest of its parameters follow.
         switch (config.Likelihood)
         {
@@ -212,7 +182,7 @@ public static class ModelExport
             case DecoderLikelihood.Gaussian:
                 var values = config.Sigma is float sigma
                     ? Enumerable.Repeat(2 * MathF.Log(sigma), config.InputSize).ToArray()
-                    : tensors["out_logvar"];
+                    : tensors["out_logvar"].Values;
                 string logVariance = decoder.Initializer("out_logvar", [config.InputSize], values);
                 decoder.Output("pixels", x, config.InputSize, "the Gaussian's mean (data scaled to [0, 1])");
                 decoder.Output("logvar", decoder.Node("Expand", [logVariance, decoder.Node("Shape", [x])]), config.InputSize,
@@ -227,14 +197,14 @@ public static class ModelExport
     }
 
     /// <summary>
-    /// The continuous Bernoulli's mean of logits l, as <c>DecoderKernels.ContinuousBernoulliMean</c> computes it: l
-    /// clipped to the kernel's limit, then <c>1 / (1 - exp(-l)) - 1 / l</c>, or its series where |l| &lt; 1 (Where picks
+    /// The continuous Bernoulli's mean of logits l, as the core's kernel computes it: l clipped to
+    /// <see cref="VaeConfig.ContinuousBernoulliLogitLimit"/>, then <c>1 / (1 - exp(-l)) - 1 / l</c>, or its series where |l| &lt; 1 (Where picks
     /// the series at l = 0, where the closed form is 0/0).
     /// </summary>
     private static string ContinuousBernoulliMean(OnnxGraph graph, string logits)
     {
         string Scalar(string name, float value) => graph.Initializer(name, [], [value]);
-        string l = graph.Node("Clip", [logits, Scalar("cb_min", -DecoderKernels.LogitLimit), Scalar("cb_max", DecoderKernels.LogitLimit)]);
+        string l = graph.Node("Clip", [logits, Scalar("cb_min", -VaeConfig.ContinuousBernoulliLogitLimit), Scalar("cb_max", VaeConfig.ContinuousBernoulliLogitLimit)]);
         string one = Scalar("cb_one", 1f);
         string closed = graph.Node("Sub", [
             graph.Node("Reciprocal", [graph.Node("Sub", [one, graph.Node("Exp", [graph.Node("Neg", [l])])])]),

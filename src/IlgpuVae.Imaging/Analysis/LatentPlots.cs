@@ -33,8 +33,8 @@ public static class LatentPlots
     public static IReadOnlyList<LatentPlot> Write(string path, float[] means, int[] labels, int dims, string subject,
         int tsnePoints = 0, int seed = 0)
     {
-        int n = AnalysisInput.Rows(means, dims, nameof(means));
-        AnalysisInput.Labels(labels, n, nameof(labels));
+        int n = PlotPoints.Rows(means, dims, nameof(means));
+        PlotPoints.Labels(labels, n, nameof(labels));
         if (dims < 2)
             throw new ArgumentException($"a latent scatter plot needs Z >= 2, the model has Z = {dims}", nameof(dims));
         ArgumentOutOfRangeException.ThrowIfNegative(tsnePoints);
@@ -46,10 +46,11 @@ public static class LatentPlots
             plots.Add(new LatentPlot(path, "latent", title, n, null));
             return plots;
         }
-        var pca = Pca.Fit(means, dims, 2);
-        var ratio = pca.ExplainedVarianceRatio;
+        // The core's principal plane of the means, and their coordinates in it.
+        var plane = LatentPlane.Principal(means, dims);
+        var ratio = plane.ExplainedVarianceRatio!;
         string pcaTitle = $"{subject}: PCA ({n} points)";
-        LatentScatter.Render(path, pca.Project(means), labels, pcaTitle,
+        LatentScatter.Render(path, plane.Project(means), labels, pcaTitle,
             $"PC1 ({Percent(ratio[0])} of variance)", $"PC2 ({Percent(ratio[1])} of variance)");
         plots.Add(new LatentPlot(path, "pca", pcaTitle, n, [ratio[0], ratio[1]]));
         if (tsnePoints > 0)

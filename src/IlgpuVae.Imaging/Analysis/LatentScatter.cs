@@ -62,8 +62,8 @@ internal static class LatentScatter
         int width = DefaultWidth,
         int height = DefaultHeight)
     {
-        int n = AnalysisInput.Rows(points2d, 2, nameof(points2d));
-        AnalysisInput.Labels(labels, n, nameof(labels));
+        int n = PlotPoints.Rows(points2d, 2, nameof(points2d));
+        PlotPoints.Labels(labels, n, nameof(labels));
         ArgumentNullException.ThrowIfNull(title);
         ArgumentNullException.ThrowIfNull(xLabel);
         ArgumentNullException.ThrowIfNull(yLabel);

@@ -38,7 +38,11 @@ internal static class Png
     /// </summary>
     /// <param name="path">Destination file path.</param>
     /// <param name="png">The complete PNG file bytes.</param>
-    public static void WriteFile(string path, byte[] png) => Data.AtomicFile.WriteAllBytes(path, png);
+    public static void WriteFile(string path, byte[] png)
+    {
+        ArgumentNullException.ThrowIfNull(png);
+        Data.RegularFile.WriteAtomically(path, stream => stream.Write(png));
+    }
 
     /// <summary>Encodes <paramref name="image"/> as an 8-bit RGB PNG in memory.</summary>
     /// <param name="image">Image to encode.</param>

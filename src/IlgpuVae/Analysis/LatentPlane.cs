@@ -42,6 +42,19 @@ public sealed record LatentPlane(float[] Across, float[] Down, double[]? Explain
         return new LatentPlane(pca.Components[..latent], pca.Components[latent..], pca.ExplainedVarianceRatio) { Center = pca.Mean };
     }
 
+    /// <summary>
+    /// The coordinates of <paramref name="codes"/> in the plane: <c>(code - Center) . Across</c> and
+    /// <c>(code - Center) . Down</c> for each (Center 0 for a plane through the origin), e.g. to plot the codes.
+    /// </summary>
+    /// <param name="codes">Row-major n x Z codes.</param>
+    /// <returns>Row-major n x 2 coordinates (across, down).</returns>
+    /// <exception cref="ArgumentException">The codes are not rows of Z.</exception>
+    public float[] Project(float[] codes)
+    {
+        int z = Across.Length;
+        return Pca.Project(codes, z, Center ?? new float[z], [.. Across, .. Down]);
+    }
+
     /// <summary>For a principal plane fitted to codes, their mean (Z); null for a plane through the origin.</summary>
     public float[]? Center { get; init; }
 

@@ -121,33 +121,41 @@ internal sealed class Pca
     /// <summary>Projects points onto the principal directions: (x - Mean) . Components[c].</summary>
     /// <param name="points">Row-major n x Dims points.</param>
     /// <returns>Row-major n x ComponentCount coordinates.</returns>
-    public float[] Project(float[] points)
+    public float[] Project(float[] points) => Project(points, Dims, Mean, Components);
+
+    /// <summary>Projects points onto directions: (x - mean) . components[c] (also <see cref="LatentPlane.Project"/>).</summary>
+    /// <param name="points">Row-major n x <paramref name="dims"/> points.</param>
+    /// <param name="dims">Values per point.</param>
+    /// <param name="mean">The centre (dims).</param>
+    /// <param name="components">Row-major k x dims directions.</param>
+    /// <returns>Row-major n x k coordinates.</returns>
+    internal static float[] Project(float[] points, int dims, float[] mean, float[] components)
     {
         ArgumentNullException.ThrowIfNull(points);
-        if (points.Length % Dims != 0)
+        if (points.Length % dims != 0)
         {
-            throw new ArgumentException($"Length {points.Length} is not a multiple of dims = {Dims}.", nameof(points));
+            throw new ArgumentException($"Length {points.Length} is not a multiple of dims = {dims}.", nameof(points));
         }
 
-        int n = points.Length / Dims;
-        int k = ComponentCount;
+        int n = points.Length / dims;
+        int k = components.Length / dims;
         var result = new float[n * k];
         Parallel.For(0, (n + 1023) / 1024, chunk =>
         {
-            Span<float> centred = stackalloc float[Dims];
+            Span<float> centred = stackalloc float[dims];
             int end = Math.Min(n, (chunk + 1) * 1024);
             for (int i = chunk * 1024; i < end; i++)
             {
-                for (int d = 0; d < Dims; d++)
+                for (int d = 0; d < dims; d++)
                 {
-                    centred[d] = points[(i * Dims) + d] - Mean[d];
+                    centred[d] = points[(i * dims) + d] - mean[d];
                 }
 
                 for (int c = 0; c < k; c++)
                 {
-                    ReadOnlySpan<float> direction = Components.AsSpan(c * Dims, Dims);
+                    ReadOnlySpan<float> direction = components.AsSpan(c * dims, dims);
                     double dot = 0;
-                    for (int d = 0; d < Dims; d++)
+                    for (int d = 0; d < dims; d++)
                     {
                         dot += (double)centred[d] * direction[d];
                     }

@@ -66,25 +66,81 @@ internal sealed partial class AtomicFile : IDisposable
     /// <param name="write">Writes the content.</param>
     /// <exception cref="IOException">The file could not be written (disk full, read-only, a failed flush); the
     /// message names <paramref name="path"/>, and the target keeps its old content.</exception>
-    public static void Write(string path, Action<FileStream> write)
+    public static void Write(string path, Action<FileStream> write) => WriteAll([path], (_, stream) => write(stream));
+
+    /// <summary>
+    /// Writes several files all or nothing: each is written in full to its temporary file first (a full disk shows
+    /// there), then they take their places in order; if one cannot, those already in place get their old content back
+    /// (or are removed where there was none), so a failure leaves every target as it was.
+    /// </summary>
+    /// <param name="paths">The targets.</param>
+    /// <param name="write">Writes the content of the file at an index of <paramref name="paths"/>.</param>
+    /// <exception cref="IOException">A file could not be written or take its place; the message names it; no target
+    /// changed.</exception>
+    public static void WriteAll(IReadOnlyList<string> paths, Action<int, FileStream> write)
     {
-        string target = Path.GetFullPath(path);
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(write);
+        string[] targets = [.. paths.Select(Path.GetFullPath)];
+        var files = new List<AtomicFile>();
+        // The old content of each target but the last, kept until the last is in place.
+        var backups = new string?[targets.Length];
+        int current = 0;
         string? temp = null;
         try
         {
-            using var file = Create(target);
-            temp = file.TempPath;
-            write(file.Stream);
-            file.Commit();
+            for (current = 0; current < targets.Length; current++)
+            {
+                var file = Create(targets[current]);
+                files.Add(file);
+                temp = file.TempPath;
+                write(current, file.Stream);
+            }
+            for (int i = 0; i < targets.Length - 1; i++)
+                if (File.Exists(targets[i]))
+                {
+                    backups[i] = files[i].TempPath + ".previous";
+                    File.Copy(targets[i], backups[i]!);
+                }
+            for (current = 0; current < targets.Length; current++)
+            {
+                temp = files[current].TempPath;
+                try
+                {
+                    files[current].Commit();
+                }
+                catch when (File.Exists(files[current].TempPath))
+                {
+                    // This one did not take its place: put back the old content of those that did (or none, as before).
+                    for (int i = 0; i < current; i++)
+                    {
+                        if (backups[i] is string backup)
+                            File.Move(backup, targets[i], overwrite: true);
+                        else
+                            File.Delete(targets[i]);
+                        backups[i] = null;
+                    }
+                    throw;
+                }
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Data[TranslatedKey] is null)
         {
+            string target = targets[Math.Min(current, targets.Length - 1)];
             string message = e.Message;
             if (temp is not null)
                 message = message.Replace($" : '{temp}'", "").Replace($"'{temp}'", "").Replace(temp, target);
             var error = new IOException($"{target}: not saved: {message.TrimEnd('.', ' ')}", e);
             error.Data[TranslatedKey] = true;
             throw error;
+        }
+        finally
+        {
+            foreach (var file in files)
+                file.Dispose();
+            foreach (string? backup in backups)
+                if (backup is not null)
+                    File.Delete(backup);
         }
     }
 

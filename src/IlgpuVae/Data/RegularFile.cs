@@ -7,9 +7,10 @@ namespace IlgpuVae.Data;
 /// appears (and the process then ignores the first Ctrl+C or SIGTERM, which only ask to stop after the current step),
 /// a device streams forever, and a directory fails with a message about access: every input file (a model, a data
 /// file) is checked here first, so each of those is one line naming the path instead. A final symbolic link is
-/// followed, as reading the file would.
+/// followed, as reading the file would. And writes files atomically (<see cref="WriteAtomically(string, Action{Stream})"/>),
+/// so that what a reader finds at a path is always a complete file.
 /// </summary>
-internal static partial class RegularFile
+public static partial class RegularFile
 {
     /// <summary>What is at <paramref name="path"/> if it is not a regular file: "is a directory" or
     /// "not a regular file (a FIFO)" and the like; null for a regular file, or for nothing at all (the open that
@@ -71,6 +72,42 @@ internal static partial class RegularFile
             0xC000 => "a socket",
             _ => $"a file of type 0{Convert.ToString(mode & 0xF000, 8)}",
         };
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> so that readers see either its old content or the complete new one, never a
+    /// partial file: <paramref name="write"/> fills a temporary file in the same directory (created if missing), which
+    /// is flushed to disk and then renamed over the target, the directory flushed after it. The way every file of the
+    /// library is written (checkpoints, pictures, data).
+    /// </summary>
+    /// <param name="path">The target.</param>
+    /// <param name="write">Writes the content to the stream it is given.</param>
+    /// <exception cref="IOException">The file could not be written (disk full, read-only, a failed flush); one line,
+    /// "PATH: not saved: why"; the target keeps its old content and no temporary file is left.</exception>
+    public static void WriteAtomically(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        AtomicFile.Write(path, write);
+    }
+
+    /// <summary>
+    /// Writes several files all or nothing, each as <see cref="WriteAtomically(string, Action{Stream})"/> does: all are
+    /// written in full first, then they take their places in order, and if one cannot, those already in place get
+    /// their old content back (or are removed where there was none). A pair that only makes sense together (an
+    /// encoder and its decoder) is never left mixed.
+    /// </summary>
+    /// <param name="paths">The targets.</param>
+    /// <param name="write">Writes the content of the file at the given index of <paramref name="paths"/>.</param>
+    /// <exception cref="IOException">A file could not be written or take its place; one line, "PATH: not saved: why",
+    /// naming it; no target changed.</exception>
+    public static void WriteAtomically(IReadOnlyList<string> paths, Action<int, Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(write);
+        foreach (string path in paths)
+            ArgumentException.ThrowIfNullOrEmpty(path, nameof(paths));
+        AtomicFile.WriteAll(paths, write);
     }
 
     private static partial class Native

@@ -121,6 +121,19 @@ public abstract class Model : IDisposable
         Write(path, extraMetadata, parameters);
     }
 
+    /// <summary>
+    /// The parameters as <see cref="Save"/> writes them: each tensor's safetensors name (the key PyTorch's state_dict
+    /// loads it by), shape and values (row-major), in the file's order. Copies: changing them changes nothing in the
+    /// model. An exporter to another format reads them by the names <see cref="VaeModel.Layers"/> gives.
+    /// </summary>
+    /// <returns>The tensors.</returns>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public IReadOnlyList<(string Name, int[] Shape, float[] Values)> Tensors()
+    {
+        using (Use())
+            return [.. Graph.Export(Graph.Parameters).Select(t => (t.Name, t.Shape, t.Data))];
+    }
+
     /// <summary>Writes parameters already copied off the device (a trainer's checkpoint has them) as this model's file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="extraMetadata">More metadata, or null.</param>

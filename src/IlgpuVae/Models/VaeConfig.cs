@@ -206,6 +206,13 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     public const int ConvPadding = 1;
 
     /// <summary>
+    /// How far a <see cref="DecoderLikelihood.ContinuousBernoulli"/> decoder's logits are clipped (either sign) before
+    /// its mean and density are computed, as PyTorch's clamp_probs keeps lambda = sigmoid(logit) within 2^-23 of 0 and 1:
+    /// an exporter that computes the mean from the logits clips them here too.
+    /// </summary>
+    public const float ContinuousBernoulliLogitLimit = Kernels.DecoderKernels.LogitLimit;
+
+    /// <summary>
     /// The convolutional VAE of issue 14 (and of the TorchSharp peer's --conv): 1x28x28 -> conv 32 -> conv 64 ->
     /// dense 400 -> Z, mirrored; 2,603,465 parameters with the defaults.
     /// </summary>

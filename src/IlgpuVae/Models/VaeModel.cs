@@ -38,6 +38,22 @@ public sealed partial class VaeModel : Model
     }
 
     /// <summary>
+    /// The layers in the order a forward pass runs them, read off the network the model runs: the encoder up to the
+    /// one <see cref="ModelLayerKind.GaussianSample"/>, the decoder after it. With <see cref="Model.Tensors"/> (by the
+    /// names each layer lists) they are everything an exporter to another format needs (IlgpuVae.Onnx builds its
+    /// graphs from them).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    public IReadOnlyList<ModelLayer> Layers
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return [.. Graph.Layers.Select(ModelLayer.Of)];
+        }
+    }
+
+    /// <summary>
     /// A fresh, untrained model on <paramref name="device"/>, initialised as PyTorch's nn.Linear is (uniform in
     /// +-1/sqrt(fan-in)) from <paramref name="seed"/>; the same seed gives the same weights on every device.
     /// </summary>

@@ -6,6 +6,22 @@ namespace IlgpuVae.Tests.Analysis;
 /// <summary>Principal component analysis.</summary>
 public sealed class PcaTests
 {
+    [Fact]
+    public void PrincipalPlane_Project_IsThePcaProjection()
+    {
+        // LatentPlane.Project is the public path to Pca.Project (the plots and t-SNE's initialisation use it): the same
+        // numbers, bit for bit.
+        var rng = new Random(3);
+        const int dims = 5;
+        float[] points = [.. Enumerable.Range(0, 300 * dims).Select(i => (float)(AnalysisData.Gaussian(rng) * (1 + (i % dims))))];
+        var pca = Pca.Fit(points, dims, 2);
+        var plane = LatentPlane.Principal(points, dims);
+        Assert.Equal(pca.Project(points), plane.Project(points));
+        Assert.Equal(pca.ExplainedVarianceRatio, plane.ExplainedVarianceRatio);
+        // A plane through the origin projects without centring.
+        Assert.Equal([3f, 1f], LatentPlane.OfAxes(3, 2, 0).Project([1f, 2f, 3f]));
+    }
+
     /// <summary>
     /// Anisotropic Gaussian in 6-D: standard deviation 5 along a random unit direction u plus isotropic noise of
     /// standard deviation 0.5. PC1 must be +-u, its variance about 25.25 and its ratio 25.25 / (25.25 + 5 * 0.25).

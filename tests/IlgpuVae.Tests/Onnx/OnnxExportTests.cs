@@ -210,14 +210,23 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Export_UnknownLayerType_IsRefusedInOneLine()
+    public void Export_UnknownLayerKind_IsRefusedInOneLine()
     {
-        var mapper = new LayerMapper(new Dictionary<string, float[]>(), 0);
-        Layer[] layers = [new Linear("encoder.0", 4, 4, Activation.Relu), new UnknownLayer(), new GaussianSample(2)];
+        // A layer kind the exporter has no mapping for (one the core may add later) is refused before anything is built.
+        ModelLayer[] layers = [new(ModelLayerKind.Dense, 4, 4, HiddenActivation.Relu, ["encoder.0.weight", "encoder.0.bias"]),
+            new((ModelLayerKind)99, 4, 4, null, []), new(ModelLayerKind.GaussianSample, 4, 2, null, [])];
 
-        var e = Assert.Throws<NotSupportedException>(() => mapper.SampleIndex(layers));
+        var e = Assert.Throws<NotSupportedException>(() => LayerMapper.SampleIndex(layers));
 
-        Assert.Equal("ONNX export does not support the layer type UnknownLayer yet (supported: Linear, Conv2d, ConvTranspose2d, LabelConcat, GaussianSample)", e.Message);
+        Assert.Equal("ONNX export does not support the layer kind 99 yet (supported: Dense, Convolution, TransposedConvolution, LabelConcat, GaussianSample, GaussianScale)", e.Message);
+    }
+
+    [Fact]
+    public void LayerDescription_OfAnUnknownLayerType_IsRefusedInOneLine()
+    {
+        var e = Assert.Throws<NotSupportedException>(() => ModelLayer.Of(new UnknownLayer()));
+
+        Assert.Equal("the layer type UnknownLayer has no description", e.Message);
     }
 
     private string Kind { get; set; } = "";

@@ -29,7 +29,7 @@ internal static class Tsne
     /// <returns>Row-major n x 2 embedding.</returns>
     public static float[] Embed(float[] points, int dims, double perplexity = 30, int iterations = 1000, int seed = 0)
     {
-        int n = AnalysisInput.Rows(points, dims, nameof(points));
+        int n = PlotPoints.Rows(points, dims, nameof(points));
         if (n < 2 || n > MaxPoints)
         {
             throw new ArgumentException($"t-SNE takes 2 to {MaxPoints} points but got {n}.", nameof(points));
@@ -71,7 +71,7 @@ internal static class Tsne
                 double min = double.PositiveInfinity;
                 for (int j = 0; j < n; j++)
                 {
-                    d2[j] = j == i ? 0 : KMeans.SquaredDistance(xi, points.AsSpan(j * dims, dims));
+                    d2[j] = j == i ? 0 : SquaredDistance(xi, points.AsSpan(j * dims, dims));
                     if (j != i)
                     {
                         min = Math.Min(min, d2[j]);
@@ -158,14 +158,27 @@ internal static class Tsne
         }
     }
 
+    // Summed in float, in order, as k-means does in the core.
+    private static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        float sum = 0f;
+        for (int i = 0; i < a.Length; i++)
+        {
+            float t = a[i] - b[i];
+            sum += t * t;
+        }
+
+        return sum;
+    }
+
     private static (float[] Xs, float[] Ys) Initialise(float[] points, int n, int dims, int seed)
     {
         var xs = new float[n];
         var ys = new float[n];
         if (dims >= 2)
         {
-            Pca pca = Pca.Fit(points, dims, 2);
-            float[] projected = pca.Project(points);
+            // PCA initialisation: the points' coordinates in the plane of their two leading principal directions.
+            float[] projected = LatentPlane.Principal(points, dims).Project(points);
             double mean = 0;
             for (int i = 0; i < n; i++)
             {
