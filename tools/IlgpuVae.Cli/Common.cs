@@ -179,6 +179,10 @@ public static class Common
         return path;
     }
 
+    /// <summary>Writes UTF-8 text whole or not at all (the library's atomic write: a temporary file renamed over the target).</summary>
+    public static void WriteTextAtomically(string path, string content) =>
+        RegularFile.WriteAtomically(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(content)));
+
     public static string BesideModel(string modelPath, string name) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".", name);
 

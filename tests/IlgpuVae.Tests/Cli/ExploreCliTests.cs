@@ -206,7 +206,7 @@ public sealed class ExploreCliTests(TinyModelsFixture models) : IClassFixture<Ti
             "--iw-samples", "2", "--out", directory));
         Assert.Equal(2, json.GetProperty("rows").GetArrayLength());
         var csv = File.ReadAllLines(Path.Combine(directory, "sweep.csv"));
-        Assert.Equal(IlgpuVae.Training.SweepReport.CsvHeader, csv[0]);
+        Assert.Equal(IlgpuVae.Cli.SweepReport.CsvHeader, csv[0]);
         Assert.Equal(3, csv.Length);
         Assert.StartsWith("2,1,1000,", csv[1]);
         Assert.StartsWith("3,1,1000,", csv[2]);

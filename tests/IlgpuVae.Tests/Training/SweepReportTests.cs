@@ -1,5 +1,6 @@
 using IlgpuVae.Analysis;
 using IlgpuVae.Training;
+using IlgpuVae.Cli;
 using Xunit;
 using IlgpuVae.Models;
 

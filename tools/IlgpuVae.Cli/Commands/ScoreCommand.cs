@@ -76,10 +76,7 @@ public static class ScoreCommand
             stdout.Write(csv.ToString());
             return 0;
         }
-        // Whole or not at all: a temporary file beside the target, renamed over it.
-        string temporary = output + ".tmp";
-        File.WriteAllText(temporary, csv.ToString());
-        File.Move(temporary, output, overwrite: true);
+        WriteTextAtomically(output, csv.ToString());
         stderr.WriteLine($"wrote {scores.Length} scores of the {(vectors ? "rows of " + given : train ? "training images" : "test images")} to {output}");
         return 0;
     }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using IlgpuVae.Data;
+using IlgpuVae.Training;
 
-namespace IlgpuVae.Training;
+namespace IlgpuVae.Cli;
 
 /// <summary>One model of a latent-size sweep: how it was trained and what it measures.</summary>
 /// <param name="Latent">Z.</param>
@@ -73,16 +74,9 @@ public static class SweepReport
     public static (string Markdown, string Csv) Write(string directory, IReadOnlyList<SweepRow> rows, string? preamble = null)
     {
         string markdown = Path.Combine(directory, "sweep.md"), csv = Path.Combine(directory, "sweep.csv");
-        WriteAtomic(markdown, (preamble is null ? "" : preamble + Environment.NewLine + Environment.NewLine) + Markdown(rows));
-        WriteAtomic(csv, Csv(rows));
+        Common.WriteTextAtomically(markdown, (preamble is null ? "" : preamble + Environment.NewLine + Environment.NewLine) + Markdown(rows));
+        Common.WriteTextAtomically(csv, Csv(rows));
         return (markdown, csv);
-    }
-
-    private static void WriteAtomic(string path, string content)
-    {
-        using var file = AtomicFile.Create(path);
-        file.Stream.Write(Encoding.UTF8.GetBytes(content));
-        file.Commit();
     }
 
     private static string F(double? value, int decimals) =>
