@@ -1,7 +1,7 @@
 namespace IlgpuVae.Models;
 
 /// <summary>The figures read off a C x C confusion matrix (counts[true or requested class, predicted class], row-major),
-/// for <see cref="Evaluation"/> and <see cref="Conditional.ConditionalAgreement"/> alike.</summary>
+/// for <see cref="Evaluation"/> (a classifier's, and its agreement with a conditional VAE's samples).</summary>
 internal static class ConfusionMatrix
 {
     /// <summary>C, from the matrix's C x C entries.</summary>

@@ -1,5 +1,4 @@
 using IlgpuVae.Classification;
-using IlgpuVae.Conditional;
 using IlgpuVae.Data;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Compute;
@@ -19,10 +18,10 @@ public sealed class ConditionalTests
     public void Agreement_FromConfusion_CountsTheDiagonalPerRequestedClass()
     {
         // Requested 0: 3 of 4 seen as 0; requested 1: 1 of 4 seen as 1.
-        var agreement = new ConditionalAgreement(4, 1f, [3, 1, 3, 1]);
+        var agreement = new Evaluation(0) { Confusion = [3, 1, 3, 1] };
         Assert.Equal(2, agreement.Classes);
-        Assert.Equal([0.75, 0.25], agreement.PerClass);
-        Assert.Equal(0.5, agreement.Overall);
+        Assert.Equal([0.75, 0.25], agreement.PerClassAccuracy);
+        Assert.Equal([4, 4], agreement.PerClassCount);
     }
 
     [Fact]
@@ -61,13 +60,13 @@ public sealed class ConditionalTests
         var device = OpsHarness.Device("vectorized");
         using var vae = VaeModel.Create(device, new VaeConfig(6, [5], 3), capacity: 8);
         using var classifier = Classifier.Create(device, new ClassifierConfig(6, [4], 3));
-        var e = Assert.Throws<ArgumentException>(() => ConditionalAgreement.Measure(vae, classifier, 10));
+        var e = Assert.Throws<ArgumentException>(() => classifier.Agreement(vae, 10));
         Assert.Contains("needs a conditional model", e.Message);
         e = Assert.Throws<ArgumentException>(() => vae.TransferStyle(new float[6], [0]));
         Assert.Contains("takes no labels", e.Message);
         using var cvae = VaeModel.Create(device, Tiny, capacity: 8);
         using var wrong = Classifier.Create(device, new ClassifierConfig(6, [4], 10));
-        e = Assert.Throws<ArgumentException>(() => ConditionalAgreement.Measure(cvae, wrong, 10));
+        e = Assert.Throws<ArgumentException>(() => wrong.Agreement(cvae, 10));
         Assert.Contains("10 classes", e.Message);
     }
 
@@ -87,15 +86,15 @@ public sealed class ConditionalTests
             Model = new VaeConfig(784, [200], 4, 10),
         };
         using var untrained = VaeModel.Create(device, options.Model, seed: 2);
-        var before = ConditionalAgreement.Measure(untrained, classifier, samplesPerClass: 100);
+        var before = classifier.Agreement(untrained, samplesPerClass: 100);
         using var trainer = new VaeTrainer(device, data, options);
         Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
-        var after = ConditionalAgreement.Measure(trainer.Model, classifier, samplesPerClass: 100);
+        var after = classifier.Agreement(trainer.Model, samplesPerClass: 100);
         // Chance is 10%: the untrained decoder draws the same grey blur whatever the label, which the classifier calls
         // one digit (10.0% here). After training, 96.4% of the digits are the requested ones (the worst class 79%).
         // The bounds leave room for other devices' rounding, not for a decoder that ignores its label.
-        Assert.InRange(before.Overall, 0.0, 0.3);
-        Assert.InRange(after.Overall, 0.8, 1.0);
-        Assert.All(after.PerClass, share => Assert.InRange(share, 0.5, 1.0));
+        Assert.InRange(before.Accuracy!.Value, 0.0, 0.3);
+        Assert.InRange(after.Accuracy!.Value, 0.8, 1.0);
+        Assert.All(after.PerClassAccuracy, share => Assert.InRange(share, 0.5, 1.0));
     }
 }

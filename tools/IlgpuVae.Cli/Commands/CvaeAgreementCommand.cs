@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using IlgpuVae.Classification;
-using IlgpuVae.Conditional;
 using static IlgpuVae.Cli.Commands.CvaeCommand;
 using static IlgpuVae.Cli.Common;
 
@@ -42,7 +41,7 @@ public static class CvaeAgreementCommand
         model.CheckCompatible(data.Test);
         classifier.CheckCompatible(data.Test);
         var loss = model.Evaluate(data.Test, seed);
-        var results = scales.Select(s => ConditionalAgreement.Measure(model, classifier, perClass, seed, s, cancellationToken: token)).ToArray();
+        var results = scales.Select(s => (Scale: s, Figures: classifier.Agreement(model, perClass, seed, s, cancellationToken: token))).ToArray();
         string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");
         if (options.Flag("--json"))
         {
@@ -52,7 +51,7 @@ public static class CvaeAgreementCommand
                 test_loss = loss.Loss, test_reconstruction = loss.Reconstruction, test_kl = loss.Kl,
                 classifier = classifierPath, classifier_test_accuracy = classifierAccuracy is null ? (double?)null : double.Parse(classifierAccuracy, CultureInfo.InvariantCulture),
                 samples_per_class = perClass, seed,
-                agreement = results.Select(r => new { scale = r.PriorScale, overall = r.Overall, per_class = r.PerClass, confusion = r.Confusion }),
+                agreement = results.Select(r => new { scale = r.Scale, overall = r.Figures.Accuracy, per_class = r.Figures.PerClassAccuracy, confusion = r.Figures.Confusion }),
             }));
             return 0;
         }
@@ -64,8 +63,8 @@ public static class CvaeAgreementCommand
         stdout.WriteLine($"  {"z ~",-16} {"overall",8} " + string.Join(" ", Enumerable.Range(0, classes).Select(c => $"{c,6}")));
         foreach (var r in results)
         {
-            string where = r.PriorScale == 1f ? "N(0, I)" : $"N(0, {F(r.PriorScale)}^2 I)";
-            stdout.WriteLine($"  {where,-16} {F(100 * r.Overall, "F1") + "%",8} " + string.Join(" ", r.PerClass.Select(a => $"{F(100 * a, "F1") + "%",6}")));
+            string where = r.Scale == 1f ? "N(0, I)" : $"N(0, {F(r.Scale)}^2 I)";
+            stdout.WriteLine($"  {where,-16} {F(100 * r.Figures.Accuracy, "F1") + "%",8} " + string.Join(" ", r.Figures.PerClassAccuracy.Select(a => $"{F(100 * a, "F1") + "%",6}")));
         }
         return 0;
     }

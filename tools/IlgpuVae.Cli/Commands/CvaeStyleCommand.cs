@@ -1,5 +1,4 @@
 using System.CommandLine;
-using IlgpuVae.Conditional;
 using IlgpuVae.Data;
 using IlgpuVae.Imaging;
 using static IlgpuVae.Cli.Commands.CvaeCommand;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using IlgpuVae.Classification;
-using IlgpuVae.Conditional;
 using IlgpuVae.Models;
 using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
@@ -53,12 +52,12 @@ public static class EvaluateCommand
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
         var assessment = ModelAssessment.Run(model, data, assessmentOptions, cancellationToken: token);
-        ConditionalAgreement? agreement = null;
+        Models.Evaluation? agreement = null;
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
             classifier.CheckCompatible(data.Test);
-            agreement = ConditionalAgreement.Measure(model, classifier, agreementSamples, assessmentOptions.Seed,
+            agreement = classifier.Agreement(model, agreementSamples, assessmentOptions.Seed,
                 cancellationToken: token);
         }
         var result = assessment.Elbo;
@@ -84,8 +83,8 @@ public static class EvaluateCommand
                 },
                 agreement = agreement is null ? null : new
                 {
-                    classifier = classifierPath, samples_per_class = agreement.SamplesPerClass,
-                    overall = agreement.Overall, per_class = agreement.PerClass,
+                    classifier = classifierPath, samples_per_class = agreementSamples,
+                    overall = agreement.Accuracy, per_class = agreement.PerClassAccuracy,
                 },
                 seconds = assessment.Seconds,
             }));
@@ -115,9 +114,9 @@ public static class EvaluateCommand
         }
         if (agreement is not null)
         {
-            stdout.WriteLine($"  conditional agreement ({agreement.SamplesPerClass} samples per digit from the prior, judged by {classifierPath}):");
-            stdout.WriteLine($"    overall {F(100 * agreement.Overall, "F1")}%; per digit " +
-                string.Join(" ", agreement.PerClass.Select((a, c) => $"{c}:{F(100 * a, "F1")}%")));
+            stdout.WriteLine($"  conditional agreement ({agreementSamples} samples per digit from the prior, judged by {classifierPath}):");
+            stdout.WriteLine($"    overall {F(100 * agreement.Accuracy, "F1")}%; per digit " +
+                string.Join(" ", agreement.PerClassAccuracy.Select((a, c) => $"{c}:{F(100 * a, "F1")}%")));
         }
         else if (model.Config.IsConditional)
             stdout.WriteLine("  (a CVAE: pass --classifier FILE to measure how often its samples show the requested digit)");
