@@ -176,7 +176,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         float[] pixels;
         lock (_gate)
-            pixels = _model.Decode(codes, labels);
+            pixels = _model.Decode(codes, labels).Values;
         double milliseconds = watch.Elapsed.TotalMilliseconds;
         return Results.Json(new { pixels = Rows(pixels, config.InputSize), milliseconds }, s_json);
     }
@@ -191,7 +191,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         lock (_gate)
         {
             (mu, logvar) = _model.Encode(pixels, labels);
-            reconstruction = _model.Decode(mu, labels);
+            reconstruction = _model.Decode(mu, labels).Values;
         }
         return Results.Json(new { mu, logvar, reconstruction }, s_json);
     }
@@ -207,7 +207,7 @@ public sealed class ExplorerServer : IAsyncDisposable
         int label = _view.Labels[index];
         float[] reconstruction;
         lock (_gate)
-            reconstruction = _model.Reconstruct(image, _model.Config.IsConditional ? [label] : default);
+            reconstruction = _model.Reconstruct(image, _model.Config.IsConditional ? [label] : default).Values;
         float[] mu = _view.Means.AsSpan(index * _model.Config.Latent, _model.Config.Latent).ToArray();
         return Results.Json(new { index, label, image, reconstruction, mu }, s_json);
     }

@@ -18,7 +18,7 @@ internal sealed class LatentView
         if (test.PixelsPerImage != model.Config.InputSize)
             throw new ArgumentException($"test images have {test.PixelsPerImage} pixels, the model takes {model.Config.InputSize}");
         Set = test;
-        Images = test.Gather([.. Enumerable.Range(0, Count)]);
+        Images = test.Gather([.. Enumerable.Range(0, Count)]).Values;
         Labels = [.. test.Labels.Take(Count).Select(l => (int)l)];
         Means = model.Encode(Images, model.Config.IsConditional ? Labels : default).Mu;
         int z = model.Config.Latent;

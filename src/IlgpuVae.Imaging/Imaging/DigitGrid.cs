@@ -1,3 +1,5 @@
+using IlgpuVae.Data;
+
 namespace IlgpuVae.Imaging;
 
 /// <summary>Optional text around a <see cref="DigitGrid"/>.</summary>
@@ -169,7 +171,7 @@ public static class DigitGrid
 
     /// <summary>
     /// Renders a grid (see <see cref="Render"/>) and writes it atomically as a PNG file: the bytes of
-    /// <see cref="Encode"/> go to a temporary file in the same directory, then replace <paramref name="path"/>.
+    /// <see cref="Encode(ReadOnlySpan{float}, int, int, GridLabels?, int, int, int, int)"/> go to a temporary file in the same directory, then replace <paramref name="path"/>.
     /// </summary>
     /// <param name="path">Destination PNG path; the directory is created if missing.</param>
     /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
@@ -190,7 +192,7 @@ public static class DigitGrid
 
     /// <summary>
     /// Renders a grid (see <see cref="Render"/>) and writes it as PNG to <paramref name="destination"/>, at its current
-    /// position: the same bytes as <see cref="Encode"/>. The stream is neither flushed nor closed.
+    /// position: the same bytes as <see cref="Encode(ReadOnlySpan{float}, int, int, GridLabels?, int, int, int, int)"/>. The stream is neither flushed nor closed.
     /// </summary>
     /// <param name="destination">A writable stream.</param>
     /// <param name="images">Concatenated row-major images, as for <see cref="Render"/>.</param>
@@ -207,6 +209,36 @@ public static class DigitGrid
     {
         ArgumentNullException.ThrowIfNull(destination);
         destination.Write(Encode(images, rows, cols, labels, cellSize, scale, cellWidth, channels));
+    }
+
+    /// <summary>
+    /// Writes a grid of a batch of images (a model's samples or reconstructions) as a PNG file, atomically: as
+    /// <see cref="Save(string, ReadOnlySpan{float}, int, int, GridLabels?, int, int, int, int)"/> with the cell size and
+    /// channels taken from the batch.
+    /// </summary>
+    /// <param name="path">Destination PNG path; the directory is created if missing.</param>
+    /// <param name="images">The images, drawn row after row of the grid.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    public static void Save(string path, ImageBatch images, int rows, int cols, GridLabels? labels = null, int scale = 2)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        Save(path, images.AsSpan(), rows, cols, labels, images.Height, scale, images.Width, images.Channels);
+    }
+
+    /// <summary>Renders a grid of a batch of images and encodes it as an 8-bit RGB PNG in memory, the cell size and channels taken from the batch.</summary>
+    /// <param name="images">The images, drawn row after row of the grid.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    /// <returns>The complete PNG file bytes.</returns>
+    public static byte[] Encode(ImageBatch images, int rows, int cols, GridLabels? labels = null, int scale = 2)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return Encode(images.AsSpan(), rows, cols, labels, images.Height, scale, images.Width, images.Channels);
     }
 
     /// <summary>Renders a grid (see <see cref="Render"/>) and encodes it as an 8-bit RGB PNG in memory.</summary>

@@ -78,7 +78,7 @@ public static class TrainingPictures
         bool conditional = model.Config.IsConditional;
         var reconstructions = model.Reconstruct(images, conditional ? labels : default);
         string epochText = $"epoch {epoch}";
-        DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions], 2, columns,
+        DigitGrid.Save(Path.Combine(directory, ReconstructionsFile), [.. images, .. reconstructions.Values], 2, columns,
             new GridLabels { Title = $"Test digits and reconstructions, {epochText}", RowLabels = ["input", "recon"] }, h, scale, w, c);
         if (conditional)
         {

@@ -236,10 +236,11 @@ public sealed class ImageSet
     /// <summary>Values per image, <see cref="Channels"/> * <see cref="Rows"/> * <see cref="Cols"/>: the model's input size D.</summary>
     public int PixelsPerImage => Channels * Rows * Cols;
 
-    /// <summary>Chosen images as float rows (byte / 255), converting only those images.</summary>
+    /// <summary>Chosen images as floats (byte / 255), converting only those images.</summary>
     /// <param name="indices">Which images, in the order wanted.</param>
-    /// <returns>Row-major indices.Count x D pixels in [0, 1].</returns>
-    public float[] Gather(IReadOnlyList<int> indices)
+    /// <returns>indices.Count images of <see cref="Channels"/> x <see cref="Rows"/> x <see cref="Cols"/> values in
+    /// [0, 1].</returns>
+    public ImageBatch Gather(IReadOnlyList<int> indices)
     {
         ArgumentNullException.ThrowIfNull(indices);
         int d = PixelsPerImage;
@@ -252,7 +253,7 @@ public sealed class ImageSet
             for (int p = 0; p < d; p++)
                 pixels[i * d + p] = image[p] / 255f;
         }
-        return pixels;
+        return new ImageBatch(pixels, indices.Count, Channels, Rows, Cols);
     }
 
     /// <summary>The pixels of one image.</summary>

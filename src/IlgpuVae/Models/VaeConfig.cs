@@ -181,6 +181,18 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <summary>Whether the image size was given rather than implied by the input size.</summary>
     internal bool HasImageSize => _imageHeight > 0 && _imageWidth > 0;
 
+    /// <summary>Rows of <see cref="InputSize"/> values this model made, shaped as its images (C x H x W; 1 x 1 x D for
+    /// vectors, or for a shape that does not multiply to D).</summary>
+    /// <param name="values">count x D values.</param>
+    /// <returns>The batch, over <paramref name="values"/> itself.</returns>
+    internal Data.ImageBatch Batch(float[] values)
+    {
+        int c = ImageChannels, h = ImageHeight, w = ImageWidth, d = InputSize;
+        return (long)c * h * w == d
+            ? new Data.ImageBatch(values, values.Length / d, c, h, w)
+            : new Data.ImageBatch(values, values.Length / d, 1, 1, d);
+    }
+
     /// <summary>This configuration for images of <paramref name="channels"/> x <paramref name="height"/> x
     /// <paramref name="width"/> values: the input size becomes their product and the image shape is recorded.</summary>
     /// <param name="height">H.</param>

@@ -14,7 +14,7 @@ public sealed partial class VaeModel
     /// <param name="priorScale">s, at least 0 (1: the prior).</param>
     /// <returns>The images (classes x perClass rows of D) and their requested labels.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, or a class is outside 0..C-1.</exception>
-    public (float[] Images, int[] Labels) SampleClasses(ReadOnlySpan<int> classes, int perClass,
+    public (Data.ImageBatch Images, int[] Labels) SampleClasses(ReadOnlySpan<int> classes, int perClass,
         int seed = 1, float priorScale = 1f)
     {
         RequireConditional();
@@ -43,7 +43,7 @@ public sealed partial class VaeModel
     /// <param name="labels">count true labels.</param>
     /// <returns>count x C rows of D: image i decoded as class c at row i * C + c.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, a label is outside 0..C-1, or the counts differ.</exception>
-    public float[] TransferStyle(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
+    public Data.ImageBatch TransferStyle(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
     {
         RequireConditional();
         var (mu, _) = Encode(images, labels);

@@ -171,7 +171,7 @@ public sealed partial class VaeModel : Model
     /// <returns>count rows of D values: the decoder distribution's means (in [0, 1] for the Bernoulli and continuous
     /// Bernoulli decoders; a Gaussian's, unclipped).</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default) => Decode(latents, labels, default);
+    public ImageBatch Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default) => Decode(latents, labels, default);
 
     /// <inheritdoc cref="Decode(ReadOnlySpan{float}, ReadOnlySpan{int})"/>
     /// <param name="latents">count rows of Z.</param>
@@ -179,7 +179,7 @@ public sealed partial class VaeModel : Model
     /// <param name="cancellationToken">Checked before each device batch.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The images would not fit in memory.</exception>
-    public float[] Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
+    public ImageBatch Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
         int z = Config.Latent, d = Config.InputSize;
@@ -206,7 +206,7 @@ public sealed partial class VaeModel : Model
         if (Config.InputMean is { } mean && Config.InputStd is { } std)
             for (long i = 0; i < output.Length; i++)
                 output[i] = output[i] * std[(int)(i % d)] + mean[(int)(i % d)];
-        return output;
+        return Config.Batch(output);
     }
 
     /// <summary>Reconstructs images through the posterior mean (z = mu).</summary>
@@ -214,7 +214,7 @@ public sealed partial class VaeModel : Model
     /// <param name="labels">count labels for a conditional model, else empty.</param>
     /// <returns>count rows of D reconstructed pixel probabilities.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Reconstruct(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
+    public ImageBatch Reconstruct(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
     {
         using var held = Use();
         var (mu, _) = Encode(images, labels);
@@ -236,7 +236,7 @@ public sealed partial class VaeModel : Model
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] Sample(int count, int seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
+    public ImageBatch Sample(int count, int seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
 
     /// <inheritdoc cref="Sample(int, int, ReadOnlySpan{int})"/>
     /// <param name="count">How many.</param>
@@ -245,7 +245,7 @@ public sealed partial class VaeModel : Model
     /// <param name="cancellationToken">Checked before each device batch.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ArgumentOutOfRangeException">count is not positive, or the images would not fit in memory.</exception>
-    public float[] Sample(int count, int seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
+    public ImageBatch Sample(int count, int seed, ReadOnlySpan<int> labels, CancellationToken cancellationToken)
     {
         using var held = Use();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -263,7 +263,7 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">The noise seed.</param>
     /// <returns>count rows of D.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public float[] SampleClass(int label, int count, int seed)
+    public ImageBatch SampleClass(int label, int count, int seed)
     {
         ThrowIfDisposed();
         var labels = Enumerable.Repeat(label, count).ToArray();

@@ -128,7 +128,7 @@ public sealed class CvaeCliTests
         // The bytes are the model's pixel probabilities of the same codes, quantised by Pixels.ToBytes like every IDX export.
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var loaded = VaeModel.Load(device, model);
-        var expected = loaded.Decode(loaded.PriorSamples(30, 1), labels.Data.Select(l => (int)l).ToArray());
+        var expected = loaded.Decode(loaded.PriorSamples(30, 1), labels.Data.Select(l => (int)l).ToArray()).Values;
         Assert.Equal(Pixels.ToBytes(expected), images.Data);
 
         (code, _, err) = Run("cvae", "sample", "--model", model, "--format", "idx", "--class", "7", "--count", "5", "--out", prefix, "--device", "cpu");

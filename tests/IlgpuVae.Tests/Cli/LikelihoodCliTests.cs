@@ -83,7 +83,7 @@ public sealed class LikelihoodCliTests
         Assert.Equal(loss, loaded.Score(test).Average(), 1e-6 * Math.Abs(loss));
 
         // Pictures show the decoder's mean: in [0, 1] for the Bernoulli kinds; a Gaussian's is unbounded.
-        var pixels = loaded.Sample(4, seed: 2);
+        var pixels = loaded.Sample(4, seed: 2).Values;
         if (likelihood != "gaussian")
             Assert.All(pixels, p => Assert.InRange(p, 0f, 1f));
         var files = ModelExport.ToOnnx(loaded, dir.File("onnx"));

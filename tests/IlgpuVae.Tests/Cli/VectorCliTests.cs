@@ -67,7 +67,7 @@ public sealed class VectorCliTests
         var scores = loaded.Score(rows);
         Assert.All(scores.Loss, s => Assert.True(float.IsFinite(s)));
         // Reconstructions come back in the data's units.
-        var reconstruction = loaded.Reconstruct(rows.AsSpan(0, 3));
+        var reconstruction = loaded.Reconstruct(rows.AsSpan(0, 3)).Values;
         Assert.InRange(reconstruction[0], 900, 1100);
 
         loaded.Dispose();

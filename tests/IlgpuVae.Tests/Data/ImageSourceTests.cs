@@ -263,7 +263,7 @@ public sealed class ImageSourceTests
         {
             using var trainer = new VaeTrainer(device, data, training);
             var result = trainer.Train();
-            return (result.Epochs[^1].TestLoss, Sample: trainer.Model.Sample(3, 9));
+            return (result.Epochs[^1].TestLoss, Sample: trainer.Model.Sample(3, 9).Values);
         }).ToArray();
         Assert.True(double.IsFinite(results[0].TestLoss));
         foreach (var other in results[1..])

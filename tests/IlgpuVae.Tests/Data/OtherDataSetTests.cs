@@ -158,7 +158,8 @@ public sealed class OtherDataSetTests
         using var model = VaeModel.Load(device, Path.Combine(run, VaeTrainer.ModelFileName));
         Assert.Equal((H, W, H * W), (model.Config.ImageHeight, model.Config.ImageWidth, model.Config.InputSize));
         Assert.Equal(("12", "16", "bands"), (model.Metadata["image_height"], model.Metadata["image_width"], model.Metadata["dataset"]));
-        Assert.Equal(5 * H * W, model.Sample(5, 1).Length);
+        var five = model.Sample(5, 1);
+        Assert.Equal((5, 1, H, W, 5 * H * W), (five.Count, five.Channels, five.Height, five.Width, five.Values.Length));
         var assessment = ModelAssessment.Run(model, data, new AssessmentOptions { ImportanceSamples = 0 });
         Assert.True(double.IsFinite(assessment.Elbo.Loss));
         Assert.NotNull(assessment.Clustering);

@@ -17,7 +17,7 @@ public sealed class PixelsTests
     {
         var images = Enumerable.Range(0, 3 * 4).Select(i => (byte)(i * 20)).ToArray();
         var set = new ImageSet(images, [7, 8, 9], 2, 2);
-        var pixels = set.Gather([2, 0]);
+        var pixels = set.Gather([2, 0]).Values;
         Assert.Equal([160 / 255f, 180 / 255f, 200 / 255f, 220 / 255f, 0f, 20 / 255f, 40 / 255f, 60 / 255f], pixels);
         Assert.Throws<ArgumentOutOfRangeException>(() => set.Gather([3]));
     }

@@ -73,7 +73,7 @@ public sealed class ExplorerBrowserTests(VaeExplorerFixture vae, CvaeExplorerFix
         var code = Script<ReadOnlyCollection<object>>(driver, "return window.explorer.state.drawnCode;").Select(Convert.ToSingle).ToArray();
         Assert.Equal(2, code.Length);
         Assert.NotEqual([0f, 0f], code);
-        Assert.Equal(Expected(vae.Reference.Decode(code)), CanvasGray(driver, "decoded"));
+        Assert.Equal(Expected(vae.Reference.Decode(code).Values), CanvasGray(driver, "decoded"));
         output.WriteLine($"dragged to z = [{string.Join(", ", code)}]; {Script<string>(driver, "return document.getElementById('timing').textContent;")}");
 
         // Click the most isolated dot: the test image beside its reconstruction appears.
@@ -94,7 +94,7 @@ public sealed class ExplorerBrowserTests(VaeExplorerFixture vae, CvaeExplorerFix
             .Click().Perform();
         WaitUntil(driver, $"window.explorer.state.selected === {index} && window.explorer.state.shownTest === {index}");
         Assert.Equal(vae.Test.Image((int)index).ToArray(), CanvasGray(driver, "test-image"));
-        Assert.Equal(Expected(vae.Reference.Reconstruct(vae.Test.Gather([(int)index]))), CanvasGray(driver, "test-reconstruction"));
+        Assert.Equal(Expected(vae.Reference.Reconstruct(vae.Test.Gather([(int)index])).Values), CanvasGray(driver, "test-reconstruction"));
 
         // A bad request from the page's origin is refused.
         object? status = ((IJavaScriptExecutor)driver).ExecuteAsyncScript(
@@ -114,9 +114,9 @@ public sealed class ExplorerBrowserTests(VaeExplorerFixture vae, CvaeExplorerFix
         WaitUntil(driver, "window.explorer.idle() && window.explorer.state.digit === 7");
         var code = Script<ReadOnlyCollection<object>>(driver, "return window.explorer.state.drawnCode;").Select(Convert.ToSingle).ToArray();
 
-        Assert.Equal(Expected(cvae.Reference.Decode(code, [7])), CanvasGray(driver, "decoded"));
+        Assert.Equal(Expected(cvae.Reference.Decode(code, [7]).Values), CanvasGray(driver, "decoded"));
         for (int digit = 0; digit < 10; digit++)
-            Assert.Equal(Expected(cvae.Reference.Decode(code, [digit])), CanvasGray(driver, $"every-{digit}"));
+            Assert.Equal(Expected(cvae.Reference.Decode(code, [digit]).Values), CanvasGray(driver, $"every-{digit}"));
 
         string? screenshot = Environment.GetEnvironmentVariable("ILGPU_VAE_EXPLORER_SCREENSHOT");
         if (screenshot is not null)

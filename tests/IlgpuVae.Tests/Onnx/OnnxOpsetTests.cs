@@ -89,7 +89,7 @@ public sealed class OnnxOpsetTests
                 AssertClose($"logvar at opset {opset}", logvar, [.. results.Single(r => r.Name == "logvar").AsEnumerable<float>()]);
             }
             float[] codes = model.PriorSamples(count, seed: 2);
-            float[] pixels = model.Decode(codes, labels);
+            float[] pixels = model.Decode(codes, labels).Values;
             using (var decoder = new InferenceSession(files.Decoder))
             {
                 using var results = decoder.Run(

@@ -47,7 +47,7 @@ public sealed class ReadmeSampleTests
         var (images, labels) = ColouredShapes.Make(110, 1);
         var (result, samples) = OwnImagesSnippet.Run(images.Select(b => b / 255f).ToArray(), labels, 110);
         Assert.Equal(2, result.Epochs.Count);
-        Assert.Equal(16 * 3 * 32 * 32, samples.Length);
+        Assert.Equal((16, 3, 32, 32, 16 * 3 * 32 * 32), (samples.Count, samples.Channels, samples.Height, samples.Width, samples.Values.Length));
 
         using var dir = new TempDirectory();
         ColouredShapes.WriteFolder(dir.File("shapes"), 24, 12);

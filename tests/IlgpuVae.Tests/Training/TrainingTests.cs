@@ -104,7 +104,7 @@ public sealed class TrainingTests
         using var model = VaeModel.Load(device, run.File(RunDirectory.ModelFile));
         Assert.Equal("vae 784-64-8", model.Config.ToString());
         var image = Mnist.Value.Test.Image(0).ToArray().Select(p => p / 255f).ToArray();
-        var recon = model.Reconstruct(image);
+        var recon = model.Reconstruct(image).Values;
         Assert.Equal(784, recon.Length);
         Assert.All(recon, v => Assert.InRange(v, 0f, 1f));
     }

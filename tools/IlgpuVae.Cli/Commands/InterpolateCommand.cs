@@ -70,7 +70,7 @@ public static class InterpolateCommand
             var (mu, _) = model.Encode(test.Gather(indices), model.Config.IsConditional ? labels : default);
             foreach (var (p, (a, b)) in imagePairs.Index())
                 paths.Add(new LatentPathEnds($"#{a}->#{b}", mu[(2 * p * z)..((2 * p + 1) * z)], mu[((2 * p + 1) * z)..((2 * p + 2) * z)],
-                    test.Gather([a]), test.Gather([b])));
+                    test.Gather([a]).Values, test.Gather([b]).Values));
         }
         if (digitPairs.Count > 0)
         {

@@ -41,7 +41,7 @@ public static class SampleCommand
         if (format == "idx" && model.Config.ImageChannels != 1)
             throw new UsageException("--format idx holds grey images; this model draws colour: use --format npy or png");
         int? digit = DigitFor(options, model.Config, required: false);
-        float[] images;
+        ImageBatch images;
         int[]? labels = null;
         GridLabels grid;
         int rows;
@@ -72,7 +72,7 @@ public static class SampleCommand
                 Title = $"{count} draws from the prior z ~ N(0, I), decoded{(digit is int c ? $" as digit {c}" : "")}\n{prior}",
             };
         }
-        int drawn = images.Length / model.Config.InputSize;
+        int drawn = images.Count;
         string output = options.String("--out") ?? BesideModel(path, $"sample.{format}");
         if (format == "npy")
         {
@@ -84,8 +84,7 @@ public static class SampleCommand
         }
         else
         {
-            DigitGrid.Save(output, images, rows, columns.Value, grid, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth,
-                channels: model.Config.ImageChannels);
+            DigitGrid.Save(output, images, rows, columns.Value, grid);
         }
         Report(options, stdout, path, [output], $"wrote {drawn} samples to {output}", new { samples = drawn, seed, format, labels });
         return 0;
