@@ -15,15 +15,15 @@ using var trainer = new VaeTrainer(device, data, options);
 TrainingResult result = await trainer.TrainAsync();
 Console.WriteLine($"trained {result.Epochs.Count} epochs on {trainer.TrainCount} images: test loss {result.Epochs[^1].TestLoss:F2} per image");
 
-float[] drawn = trainer.Model.Sample(count: 16, seed: 7);                // 16 x 784 pixel probabilities
-Console.WriteLine($"sampled {drawn.Length / 784} images, mean pixel {drawn.Average():F3}");
+ImageBatch drawn = trainer.Model.Sample(count: 16, seed: 7);             // 16 images of 1 x 28 x 28 pixel probabilities
+Console.WriteLine($"sampled {drawn.Count} images of {drawn.Height}x{drawn.Width}, mean pixel {drawn.Values.Average():F3}");
 
 string path = Path.Combine(Path.GetTempPath(), $"embed-vae-{Environment.ProcessId}.safetensors");
 trainer.Model.Save(path);
 using VaeModel model = VaeModel.Load(device, path);                     // safe to share between threads
 Console.WriteLine($"saved and reloaded {path}: {model.Config}, {model.ParameterCount} parameters");
 
-float[] images = data.Test.Gather([0, 1, 2, 3]);                 // 4 x 784 pixels in [0, 1]
+ImageBatch images = data.Test.Gather([0, 1, 2, 3]);                      // 4 images of 1 x 28 x 28 pixels in [0, 1]
 float[] codes = model.LatentMeans(images);                               // 4 x Z posterior means
 ImageScores scores = model.Score(images);                                // per-image negative ELBO: an anomaly score
 int z = model.Config.Latent;

@@ -13,6 +13,6 @@ using var trainer = new VaeTrainer(device, data, options);
 TrainingResult result = await trainer.TrainAsync();
 Console.WriteLine($"test loss {result.Epochs[^1].TestLoss:F2} nats per image ({device.Description})");
 
-float[] digits = trainer.Model.Sample(count: 4, seed: 7);               // 4 x 784 pixel probabilities
+ImageBatch digits = trainer.Model.Sample(count: 4, seed: 7);            // 4 images of 1 x 28 x 28 pixel probabilities
 OnnxFiles files = ModelExport.ToOnnx(trainer.Model, "vae-onnx");         // opset 13; ToOnnx(model, dir, opset) for 14 to 23
-Console.WriteLine($"sampled {digits.Length / 784} digits; wrote {files.Encoder} and {files.Decoder}");
+Console.WriteLine($"sampled {digits.Count} digits of {digits.Height}x{digits.Width}; wrote {files.Encoder} and {files.Decoder}");

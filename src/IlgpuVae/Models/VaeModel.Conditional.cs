@@ -1,7 +1,7 @@
 namespace IlgpuVae.Models;
 
 // What a conditional VAE is for: digits of a requested class, and style transfer (the same handwriting with another
-// identity). Images are host arrays of row-major rows of D pixel probabilities in [0, 1].
+// identity). Images come back as ImageBatch (count x C x H x W pixel probabilities in [0, 1]) and go in as spans.
 public sealed partial class VaeModel
 {
     /// <summary>
@@ -12,7 +12,7 @@ public sealed partial class VaeModel
     /// <param name="perClass">Images per class.</param>
     /// <param name="seed">The codes' seed (<see cref="PriorSamples"/>).</param>
     /// <param name="priorScale">s, at least 0 (1: the prior).</param>
-    /// <returns>The images (classes x perClass rows of D) and their requested labels.</returns>
+    /// <returns>The images (classes x perClass of C x H x W) and their requested labels.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, or a class is outside 0..C-1.</exception>
     public (Data.ImageBatch Images, int[] Labels) SampleClasses(ReadOnlySpan<int> classes, int perClass,
         int seed = 1, float priorScale = 1f)
@@ -41,7 +41,7 @@ public sealed partial class VaeModel
     /// </summary>
     /// <param name="images">count rows of D pixels in [0, 1].</param>
     /// <param name="labels">count true labels.</param>
-    /// <returns>count x C rows of D: image i decoded as class c at row i * C + c.</returns>
+    /// <returns>count x classes images: image i decoded as class c at index i * classes + c.</returns>
     /// <exception cref="ArgumentException">The model is not conditional, a label is outside 0..C-1, or the counts differ.</exception>
     public Data.ImageBatch TransferStyle(ReadOnlySpan<float> images, ReadOnlySpan<int> labels)
     {

@@ -163,13 +163,13 @@ public sealed partial class VaeModel : Model
     /// int z = model.Config.Latent;
     /// var middle = new float[z];
     /// for (int i = 0; i &lt; z; i++) middle[i] = (means[i] + means[z + i]) / 2;
-    /// float[] image = model.Decode(middle);                         // 1 x 784 pixel probabilities
+    /// ImageBatch image = model.Decode(middle);                      // 1 image of 1 x 28 x 28 pixel probabilities
     /// </code>
     /// </example>
     /// <param name="latents">count rows of Z.</param>
     /// <param name="labels">count labels for a conditional model, else empty.</param>
-    /// <returns>count rows of D values: the decoder distribution's means (in [0, 1] for the Bernoulli and continuous
-    /// Bernoulli decoders; a Gaussian's, unclipped).</returns>
+    /// <returns>count images of the model's C x H x W (D values each): the decoder distribution's means (in [0, 1] for
+    /// the Bernoulli and continuous Bernoulli decoders; a Gaussian's, unclipped).</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public ImageBatch Decode(ReadOnlySpan<float> latents, ReadOnlySpan<int> labels = default) => Decode(latents, labels, default);
 
@@ -212,7 +212,7 @@ public sealed partial class VaeModel : Model
     /// <summary>Reconstructs images through the posterior mean (z = mu).</summary>
     /// <param name="images">count rows of D pixels.</param>
     /// <param name="labels">count labels for a conditional model, else empty.</param>
-    /// <returns>count rows of D reconstructed pixel probabilities.</returns>
+    /// <returns>count reconstructed images of C x H x W pixel probabilities.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public ImageBatch Reconstruct(ReadOnlySpan<float> images, ReadOnlySpan<int> labels = default)
     {
@@ -227,14 +227,14 @@ public sealed partial class VaeModel : Model
     /// </summary>
     /// <example>
     /// <code>
-    /// float[] digits = model.Sample(count: 16, seed: 7);            // 16 x 784, the same 16 every time
-    /// byte[] pixels = digits.Select(p => (byte)(p * 255)).ToArray();
+    /// ImageBatch digits = model.Sample(count: 16, seed: 7);         // 16 images of 1 x 28 x 28, the same 16 every time
+    /// ReadOnlySpan&lt;float&gt; first = digits.Image(0);                  // digits.Height x digits.Width pixel probabilities
     /// </code>
     /// </example>
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="labels">For a conditional model, the requested digit of each image (count of them).</param>
-    /// <returns>count rows of D.</returns>
+    /// <returns>count images of C x H x W.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public ImageBatch Sample(int count, int seed, ReadOnlySpan<int> labels = default) => Sample(count, seed, labels, default);
 
@@ -261,7 +261,7 @@ public sealed partial class VaeModel : Model
     /// <param name="label">The class.</param>
     /// <param name="count">How many.</param>
     /// <param name="seed">The noise seed.</param>
-    /// <returns>count rows of D.</returns>
+    /// <returns>count images of C x H x W.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     public ImageBatch SampleClass(int label, int count, int seed)
     {
