@@ -89,10 +89,10 @@ public static class TrainingPictures
             {
                 Title = $"Samples per class, {epochText}",
                 RowLabels = Enumerable.Range(0, classes).Select(i => classNames is not null && i < classNames.Count ? classNames[i] : $"class {i}").ToArray(),
-            }, h, scale, w, c);
+            }, scale: scale);
             return;
         }
         var samples = model.Sample(64, SampleSeed);
-        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, h, scale, w, c);
+        DigitGrid.Save(Path.Combine(directory, SamplesFile), samples, 8, 8, new GridLabels { Title = $"Samples from the prior, {epochText}" }, scale: scale);
     }
 }

@@ -58,7 +58,7 @@ public static class CvaeSampleCommand
         {
             int columns = (int)Math.Ceiling(Math.Sqrt(count));
             DigitGrid.Save(output, images, (count + columns - 1) / columns, columns,
-                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth, channels: model.Config.ImageChannels);
+                new GridLabels { Title = $"CVAE samples of digit {single}, {where}" });
         }
         else
         {
@@ -66,7 +66,7 @@ public static class CvaeSampleCommand
             {
                 Title = $"CVAE samples, one row per requested digit, {where}",
                 RowLabels = rows.Select(r => (string?)(ImageData.ClassNamesIn(model.Metadata) is { } names && r < names.Count ? names[r] : $"digit {r}")).ToArray(),
-            }, model.Config.ImageHeight, cellWidth: model.Config.ImageWidth, channels: model.Config.ImageChannels);
+            });
         }
         stdout.WriteLine($"wrote {output}: {labels.Length} generated digits ({(only is int d ? $"digit {d}" : $"{count} of each digit 0-{classes - 1}")})");
         return 0;

@@ -80,7 +80,7 @@ public static class ManifoldCommand
             RowLabels = labels.Reverse().ToArray(),
         };
         string output = options.String("--out") ?? BesideModel(path, "manifold.png");
-        DigitGrid.Save(output, images, size, size, grid, model.Config.ImageHeight, scale, model.Config.ImageWidth, model.Config.ImageChannels);
+        DigitGrid.Save(output, images, size, size, grid, scale: scale);
         Report(options, stdout, path, [output], $"wrote a {size}x{size} manifold over {plane.Replace('\n', ' ')} to {output}",
             new { coordinates, across, down, explained_variance_ratio = explained });
         return 0;
