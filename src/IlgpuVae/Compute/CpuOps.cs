@@ -424,19 +424,23 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         else if (noise == NoiseSource.Zero)
             Fill(eps, 0f);
         float* s = Pointer(stats), e = Pointer(eps), code = Pointer(z), ratio = Pointer(logRatio);
-        for (int r = 0; r < logRatio.IntLength; r++)
+        // Rows are independent: split over the workers, each row's arithmetic as before.
+        ForRows(logRatio.IntLength, latent, (r0, r1) =>
         {
-            long source = (long)(r % images) * 2 * latent, row = (long)r * latent;
-            float sum = 0f;
-            for (int j = 0; j < latent; j++)
+            for (int r = r0; r < r1; r++)
             {
-                float n = e[row + j], logvar = s[source + latent + j];
-                float value = s[source + j] + MathF.Exp(0.5f * logvar) * n;
-                code[row + j] = value;
-                sum += 0.5f * (n * n - value * value + logvar);
+                long source = (long)(r % images) * 2 * latent, row = (long)r * latent;
+                float sum = 0f;
+                for (int j = 0; j < latent; j++)
+                {
+                    float n = e[row + j], logvar = s[source + latent + j];
+                    float value = s[source + j] + MathF.Exp(0.5f * logvar) * n;
+                    code[row + j] = value;
+                    sum += 0.5f * (n * n - value * value + logvar);
+                }
+                ratio[r] = sum;
             }
-            ratio[r] = sum;
-        }
+        });
     }
 
     /// <inheritdoc />
@@ -495,17 +499,20 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     {
         OpsChecks.PriorRatio(prior, z, inner, logRatio, latent);
         float* p = Pointer(prior), code = Pointer(z), add = Pointer(inner), ratio = Pointer(logRatio);
-        for (int r = 0; r < logRatio.IntLength; r++)
+        ForRows(logRatio.IntLength, latent, (r0, r1) =>
         {
-            long at = (long)r * 2 * latent, row = (long)r * latent;
-            float sum = 0f;
-            for (int j = 0; j < latent; j++)
+            for (int r = r0; r < r1; r++)
             {
-                float value = code[row + j], logvar = p[at + latent + j], d = value - p[at + j];
-                sum += 0.5f * (value * value - logvar - d * d * MathF.Exp(-logvar));
+                long at = (long)r * 2 * latent, row = (long)r * latent;
+                float sum = 0f;
+                for (int j = 0; j < latent; j++)
+                {
+                    float value = code[row + j], logvar = p[at + latent + j], d = value - p[at + j];
+                    sum += 0.5f * (value * value - logvar - d * d * MathF.Exp(-logvar));
+                }
+                ratio[r] += add[r] + sum;
             }
-            ratio[r] += add[r] + sum;
-        }
+        });
     }
 
     /// <inheritdoc />
@@ -516,16 +523,19 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         OpsChecks.SameLength(prior, dprior, nameof(dprior));
         OpsChecks.SameLength(z, dz, nameof(dz));
         float* p = Pointer(prior), code = Pointer(z), w = Pointer(weights), dp = Pointer(dprior), g = Pointer(dz);
-        for (int r = 0; r < weights.IntLength; r++)
-            for (int j = 0; j < latent; j++)
-            {
-                long i = (long)r * latent + j, at = (long)r * 2 * latent + j;
-                float weight = w[r], logvar = p[at + latent], precision = MathF.Exp(-logvar);
-                float value = code[i], d = value - p[at];
-                dp[at] = -weight * d * precision;
-                dp[at + latent] = 0.5f * weight * (1f - d * d * precision);
-                g[i] += -weight * (value - d * precision);
-            }
+        ForRows(weights.IntLength, latent, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                for (int j = 0; j < latent; j++)
+                {
+                    long i = (long)r * latent + j, at = (long)r * 2 * latent + j;
+                    float weight = w[r], logvar = p[at + latent], precision = MathF.Exp(-logvar);
+                    float value = code[i], d = value - p[at];
+                    dp[at] = -weight * d * precision;
+                    dp[at + latent] = 0.5f * weight * (1f - d * d * precision);
+                    g[i] += -weight * (value - d * precision);
+                }
+        });
     }
 
     /// <inheritdoc />
