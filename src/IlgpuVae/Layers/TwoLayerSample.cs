@@ -75,6 +75,10 @@ internal sealed class TwoLayerSample : PosteriorSample
     public override int MaxRowFactor => _maxSamples;
 
     /// <inheritdoc />
+    public override int ScratchWidth => _maxSamples *
+        (2 * _up.Concat(_down).Sum(l => l.OutputWidth) + 3 * _z2 + _z1 + 6);
+
+    /// <inheritdoc />
     public override int RowFactor(PassContext context) => context.Samples;
 
     /// <inheritdoc />
