@@ -39,4 +39,10 @@ internal enum SampleGradient
     /// derivative of each log weight, with log q's parameters held fixed (no score-function term), assigned.
     /// </summary>
     DoublyReparameterized = 2,
+    /// <summary>
+    /// The log ratio's own gradient for weights that need not sum to 1 over an image's samples (two stochastic layers:
+    /// omega for the importance-weighted bound, beta / K for the ELBO; one row per image for z2 given z1):
+    /// <c>g = dz + w z</c>, <c>dmu = sum_k g</c>, <c>dlv = sum_k g eps exp(lv / 2) / 2 - sum_k w / 2</c>, assigned.
+    /// </summary>
+    Weighted = 3,
 }

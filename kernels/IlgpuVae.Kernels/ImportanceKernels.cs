@@ -157,7 +157,7 @@ internal static class ImportanceKernels
             int b = i / latent, j = i - b * latent, at = b * 2 * latent + j;
             float logvar = stats[at + latent];
             float inverseSigma = mode == (int)SampleGradient.DoublyReparameterized ? XMath.Exp(-0.5f * logvar) : 0f;
-            float dmu = 0f, dlv = 0f;
+            float dmu = 0f, dlv = 0f, total = 0f;
             for (int k = 0; k < samples; k++)
             {
                 int r = k * images + b, e = r * latent + j;
@@ -165,6 +165,11 @@ internal static class ImportanceKernels
                 if (mode == (int)SampleGradient.ImportanceWeighted)
                 {
                     g += weights[r] * z[e];
+                }
+                else if (mode == (int)SampleGradient.Weighted)
+                {
+                    g += weights[r] * z[e];
+                    total += weights[r];
                 }
                 else if (mode == (int)SampleGradient.DoublyReparameterized)
                 {
@@ -185,12 +190,88 @@ internal static class ImportanceKernels
                 dstats[at] = dmu;
                 dstats[at + latent] = dlv;
             }
+            else if (mode == (int)SampleGradient.Weighted)
+            {
+                dstats[at] = dmu;
+                dstats[at + latent] = dlv - 0.5f * total;
+            }
             else
             {
                 dstats[at] += dmu;
                 dstats[at + latent] += dlv;
             }
         }
+    }
+
+    /// <summary>
+    /// The conditional prior's part of a two-stochastic-layer model's log ratio (theory: docs/theory.md, "Two stochastic
+    /// layers"): per row r, <c>logRatio[r] += inner[r] + sum_j (z^2 - plv - (z - pmu)^2 exp(-plv)) / 2</c>, which adds
+    /// <c>log N(z; pmu, exp(plv)) - log N(z; 0, I)</c> (the 2 pi terms cancel) and the upper layer's own log ratio
+    /// <c>inner</c>. One thread per row.
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="prior">[pmu | plv] (R, 2Z).</param>
+    /// <param name="z">The samples (R, Z).</param>
+    /// <param name="inner">Added per row (R).</param>
+    /// <param name="logRatio">Per row (R), added to.</param>
+    /// <param name="latent">Z.</param>
+    public static void PriorRatioKernel(Index1D index, int stride, ArrayView<float> prior, ArrayView<float> z,
+        ArrayView<float> inner, ArrayView<float> logRatio, int latent)
+    {
+        for (int r = index; r < logRatio.IntLength; r += stride)
+        {
+            int p = r * 2 * latent, row = r * latent;
+            float sum = 0f;
+            for (int j = 0; j < latent; j++)
+            {
+                float value = z[row + j], logvar = prior[p + latent + j], d = value - prior[p + j];
+                sum += 0.5f * (value * value - logvar - d * d * XMath.Exp(-logvar));
+            }
+            logRatio[r] += inner[r] + sum;
+        }
+    }
+
+    /// <summary>
+    /// The gradient of <c>-sum_r w_r [log N(z_r; pmu_r, exp(plv_r)) - log N(z_r; 0, I)]</c>: with <c>d = z - pmu</c>,
+    /// <c>dpmu = -w d exp(-plv)</c>, <c>dplv = w (1 - d^2 exp(-plv)) / 2</c>, assigned, and
+    /// <c>dz += -w (z - d exp(-plv))</c>. One thread per (r, j).
+    /// </summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="prior">[pmu | plv] (R, 2Z).</param>
+    /// <param name="z">The samples (R, Z).</param>
+    /// <param name="weights">w per row (R).</param>
+    /// <param name="dprior">(R, 2Z), assigned.</param>
+    /// <param name="dz">(R, Z), added to.</param>
+    /// <param name="latent">Z.</param>
+    public static void PriorRatioBackwardKernel(Index1D index, int stride, ArrayView<float> prior, ArrayView<float> z,
+        ArrayView<float> weights, ArrayView<float> dprior, ArrayView<float> dz, int latent)
+    {
+        for (int i = index; i < dz.IntLength; i += stride)
+        {
+            int r = i / latent, j = i - r * latent, p = r * 2 * latent + j;
+            float w = weights[r], logvar = prior[p + latent], precision = XMath.Exp(-logvar);
+            float value = z[i], d = value - prior[p];
+            dprior[p] = -w * d * precision;
+            dprior[p + latent] = 0.5f * w * (1f - d * d * precision);
+            dz[i] += -w * (value - d * precision);
+        }
+    }
+
+    /// <summary>Column <paramref name="column"/> of logWeights (B, K): <c>logWeights[b, column] = logRatio[b] - reconstruction[b]</c>.</summary>
+    /// <param name="index">The thread index.</param>
+    /// <param name="stride">The launch extent.</param>
+    /// <param name="logRatio">Per image (B).</param>
+    /// <param name="reconstruction">Per image (B): -log p(x|z).</param>
+    /// <param name="logWeights">(B, K).</param>
+    /// <param name="column">The column.</param>
+    /// <param name="columns">K.</param>
+    public static void LogWeightColumnKernel(Index1D index, int stride, ArrayView<float> logRatio, ArrayView<float> reconstruction,
+        ArrayView<float> logWeights, int column, int columns)
+    {
+        for (int b = index; b < logRatio.IntLength; b += stride)
+            logWeights[b * columns + column] = logRatio[b] - reconstruction[b];
     }
 
     /// <summary>

@@ -101,6 +101,8 @@ public static class ModelExport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         CheckOpset(opset);
+        if (model.Config.IsTwoLayer)
+            throw new NotSupportedException("ONNX export is built for one stochastic layer; a model with two (--preset burda2) is not exported");
         var (encoder, decoder) = Build(model, opset);
         // The id: a digest of both files without it, the same for the same model, different for any other.
         string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(

@@ -9,7 +9,9 @@ The input size D and the image size H x W come from the checkpoint's metadata (i
 image_width; checkpoints without the image size hold 28 x 28 MNIST images), so any IDX data set the model
 was trained on works; the test images must be H x W. A one-hidden-layer ReLU model loads into
 pytorch/examples' VAE; deeper or tanh models (hidden "200,200", activation tanh: `train --preset burda`) into
-an MLP VAE built from the metadata under our own tensor names.
+an MLP VAE built from the metadata under our own tensor names; a model of two stochastic layers (metadata
+"latent2" and "hidden2": `train --preset burda2`) into TwoLayerVae, by the same names (encoder2.i, mu2, logvar2,
+decoder2.i, prior_mu, prior_logvar besides the one-layer model's).
 
 Uses the `safetensors` package when installed (what a PyTorch user would do); otherwise reads the
 file with the standard library (the format is 8 bytes of header length, a JSON header, raw data).
@@ -83,6 +85,68 @@ class MlpVae(nn.Module):
         z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if sample else mu
         return torch.sigmoid(self.decode_logits(z)), mu, logvar
 
+    def log_weights(self, x, n, generator):
+        """n log weights per row of x, (n, B): a_k = log p(x|z_k) + log N(z_k; 0, I) - log N(z_k; mu, sigma),
+        z_k = mu + sigma eps_k; the log 2 pi terms cancel, leaving a_k = -BCE_k + 1/2 sum_j (logvar_j + eps_j^2 - z_j^2)."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn((n,) + mu.shape, generator=generator)
+        z = mu + torch.exp(0.5 * logvar) * eps                      # (n, B, Z)
+        logits = self.decode_logits(z)                              # (n, B, D)
+        bce = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+        return -bce + 0.5 * (logvar + eps * eps - z * z).sum(-1)
+
+
+def log_normal(z, mu, logvar):
+    """log N(z; mu, exp(logvar)), summed over the last axis, with its log 2 pi terms."""
+    return (-0.5 * math.log(2 * math.pi) - 0.5 * logvar - 0.5 * (z - mu) ** 2 * torch.exp(-logvar)).sum(-1)
+
+
+class TwoLayerVae(nn.Module):
+    """Burda et al.'s (2016) two stochastic layers (`train --preset burda2`) under ilgpu-vae's names: q(z1|x) is
+    encoder.i, mu, logvar; q(z2|z1) encoder2.i, mu2, logvar2; p(z1|z2) decoder2.i, prior_mu, prior_logvar; p(x|z1)
+    decoder.i, out; p(z2) = N(0, I). The metadata's hidden2 and latent2 give the second layer's sizes."""
+
+    def __init__(self, inputs, hidden, latent, hidden2, latent2, activation):
+        super().__init__()
+        self.act = torch.tanh if activation == "tanh" else F.relu
+        widths = [inputs] + hidden
+        self.encoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
+        self.mu = nn.Linear(widths[-1], latent)
+        self.logvar = nn.Linear(widths[-1], latent)
+        up = [latent] + hidden2
+        self.encoder2 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(up, up[1:]))
+        self.mu2 = nn.Linear(up[-1], latent2)
+        self.logvar2 = nn.Linear(up[-1], latent2)
+        down = [latent2] + hidden2[::-1]
+        self.decoder2 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(down, down[1:]))
+        self.prior_mu = nn.Linear(down[-1], latent)
+        self.prior_logvar = nn.Linear(down[-1], latent)
+        back = [latent] + hidden[::-1]
+        self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back, back[1:]))
+        self.out = nn.Linear(back[-1], inputs)
+
+    def _mlp(self, layers, x):
+        for layer in layers:
+            x = self.act(layer(x))
+        return x
+
+    def log_weights(self, x, n, generator):
+        """n log weights per row of x, (n, B): log p(x|z1) + log p(z1|z2) + log N(z2; 0, I) - log q(z1|x) - log q(z2|z1)
+        with z1 ~ q(z1|x) and z2 ~ q(z2|z1), one z2 per z1."""
+        h = self._mlp(self.encoder, x)
+        mu1, logvar1 = self.mu(h), self.logvar(h)
+        z1 = mu1 + torch.exp(0.5 * logvar1) * torch.randn((n,) + mu1.shape, generator=generator)   # (n, B, Z1)
+        u = self._mlp(self.encoder2, z1)
+        mu2, logvar2 = self.mu2(u), self.logvar2(u)
+        z2 = mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=generator)        # (n, B, Z2)
+        v = self._mlp(self.decoder2, z2)
+        prior_mu, prior_logvar = self.prior_mu(v), self.prior_logvar(v)
+        logits = self.out(self._mlp(self.decoder, z1))                                             # (n, B, D)
+        bce = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
+        zero = torch.zeros_like(z2)
+        return (-bce + log_normal(z1, prior_mu, prior_logvar) + log_normal(z2, zero, zero)
+                - log_normal(z1, mu1, logvar1) - log_normal(z2, mu2, logvar2))
+
 
 def load_safetensors(path):
     try:
@@ -154,23 +218,16 @@ def binarize(images, seed=TEST_BINARIZATION_SEED):
 
 
 def importance_weighted_nll(model, x, samples, seed, images_per_batch=100, samples_per_chunk=500):
-    """Mean over the rows of x of -log (1/K sum_k exp(a_k)), a_k = log p(x|z_k) + log N(z_k; 0, I) - log N(z_k; mu, sigma),
-    z_k = mu + sigma eps_k: the log 2 pi terms cancel, leaving a_k = -BCE_k + 1/2 sum_j (logvar_j + eps_j^2 - z_j^2)."""
+    """Mean over the rows of x of -log (1/K sum_k exp(a_k)), a_k the model's log weights (MlpVae.log_weights,
+    TwoLayerVae.log_weights)."""
     generator = torch.Generator().manual_seed(seed)
     total = 0.0
     with torch.no_grad():
         for i in range(0, len(x), images_per_batch):
             batch = x[i:i + images_per_batch]
-            mu, logvar = model.encode(batch)
-            sigma = torch.exp(0.5 * logvar)
             log_weights = []
             for k in range(0, samples, samples_per_chunk):
-                n = min(samples_per_chunk, samples - k)
-                eps = torch.randn((n,) + mu.shape, generator=generator)
-                z = mu + sigma * eps                                    # (n, B, Z)
-                logits = model.decode_logits(z)                         # (n, B, D)
-                bce = F.binary_cross_entropy_with_logits(logits, batch.expand_as(logits), reduction="none").sum(-1)
-                log_weights.append(-bce + 0.5 * (logvar + eps * eps - z * z).sum(-1))
+                log_weights.append(model.log_weights(batch, min(samples_per_chunk, samples - k), generator))
             a = torch.cat(log_weights)                                  # (K, B)
             total += (math.log(samples) - torch.logsumexp(a.double(), 0)).sum().item()
     return total / len(x)
@@ -207,7 +264,12 @@ def main():
         raise SystemExit("a convolutional model: see tools/pytorch/conv_vae.py")
     if meta.get("image_channels", "1") != "1":
         raise SystemExit("a colour model (image_channels 3, inputs C x H x W): this script reads grey IDX test images")
-    if len(hidden) == 1 and activation == "relu" and not a.iw_samples:
+    two_layers = "latent2" in meta
+    if two_layers:
+        hidden2 = [int(h) for h in meta.get("hidden2", "").split(",") if h]
+        model = TwoLayerVae(inputs, hidden, int(meta["latent"]), hidden2, int(meta["latent2"]), activation)
+        state = tensors
+    elif len(hidden) == 1 and activation == "relu" and not a.iw_samples:
         names = {"encoder.0": "fc1", "mu": "fc21", "logvar": "fc22", "decoder.0": "fc3", "out": "fc4"}
         state = {f"{names[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}": v for k, v in tensors.items()}
         model = VAE(inputs, hidden[0], int(meta.get("latent", "20")), classes)
@@ -235,6 +297,11 @@ def main():
     if a.iw_samples:
         nll = importance_weighted_nll(model, x, a.iw_samples, a.seed)
         print(f"test NLL {nll:.4f} nats ({a.iw_samples} importance samples per image, {where})")
+        return
+    if two_layers:
+        # No KL is analytic with two stochastic layers: the one-sample ELBO is the estimate with K = 1.
+        loss = importance_weighted_nll(model, x, 1, a.seed)
+        print(f"test loss per image (one posterior sample of z1 and z2, the KL terms sampled, {where}): {loss:.4f}")
         return
     y = None
     if classes:

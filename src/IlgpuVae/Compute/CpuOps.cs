@@ -424,19 +424,23 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
         else if (noise == NoiseSource.Zero)
             Fill(eps, 0f);
         float* s = Pointer(stats), e = Pointer(eps), code = Pointer(z), ratio = Pointer(logRatio);
-        for (int r = 0; r < logRatio.IntLength; r++)
+        // Rows are independent: split over the workers, each row's arithmetic as before.
+        ForRows(logRatio.IntLength, latent, (r0, r1) =>
         {
-            long source = (long)(r % images) * 2 * latent, row = (long)r * latent;
-            float sum = 0f;
-            for (int j = 0; j < latent; j++)
+            for (int r = r0; r < r1; r++)
             {
-                float n = e[row + j], logvar = s[source + latent + j];
-                float value = s[source + j] + MathF.Exp(0.5f * logvar) * n;
-                code[row + j] = value;
-                sum += 0.5f * (n * n - value * value + logvar);
+                long source = (long)(r % images) * 2 * latent, row = (long)r * latent;
+                float sum = 0f;
+                for (int j = 0; j < latent; j++)
+                {
+                    float n = e[row + j], logvar = s[source + latent + j];
+                    float value = s[source + j] + MathF.Exp(0.5f * logvar) * n;
+                    code[row + j] = value;
+                    sum += 0.5f * (n * n - value * value + logvar);
+                }
+                ratio[r] = sum;
             }
-            ratio[r] = sum;
-        }
+        });
     }
 
     /// <inheritdoc />
@@ -491,6 +495,59 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
     }
 
     /// <inheritdoc />
+    public void PriorLogRatio(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> inner, ArrayView<float> logRatio, int latent)
+    {
+        OpsChecks.PriorRatio(prior, z, inner, logRatio, latent);
+        float* p = Pointer(prior), code = Pointer(z), add = Pointer(inner), ratio = Pointer(logRatio);
+        ForRows(logRatio.IntLength, latent, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                long at = (long)r * 2 * latent, row = (long)r * latent;
+                float sum = 0f;
+                for (int j = 0; j < latent; j++)
+                {
+                    float value = code[row + j], logvar = p[at + latent + j], d = value - p[at + j];
+                    sum += 0.5f * (value * value - logvar - d * d * MathF.Exp(-logvar));
+                }
+                ratio[r] += add[r] + sum;
+            }
+        });
+    }
+
+    /// <inheritdoc />
+    public void PriorLogRatioBackward(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> weights, ArrayView<float> dprior,
+        ArrayView<float> dz, int latent)
+    {
+        OpsChecks.PriorRatio(prior, z, weights, weights, latent);
+        OpsChecks.SameLength(prior, dprior, nameof(dprior));
+        OpsChecks.SameLength(z, dz, nameof(dz));
+        float* p = Pointer(prior), code = Pointer(z), w = Pointer(weights), dp = Pointer(dprior), g = Pointer(dz);
+        ForRows(weights.IntLength, latent, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                for (int j = 0; j < latent; j++)
+                {
+                    long i = (long)r * latent + j, at = (long)r * 2 * latent + j;
+                    float weight = w[r], logvar = p[at + latent], precision = MathF.Exp(-logvar);
+                    float value = code[i], d = value - p[at];
+                    dp[at] = -weight * d * precision;
+                    dp[at + latent] = 0.5f * weight * (1f - d * d * precision);
+                    g[i] += -weight * (value - d * precision);
+                }
+        });
+    }
+
+    /// <inheritdoc />
+    public void LogWeightColumn(ArrayView<float> logRatio, ArrayView<float> reconstruction, ArrayView<float> logWeights, int column)
+    {
+        int columns = OpsChecks.LogWeightColumn(logRatio, reconstruction, logWeights, column);
+        float* q = Pointer(logRatio), rec = Pointer(reconstruction), w = Pointer(logWeights);
+        for (int b = 0; b < logRatio.IntLength; b++)
+            w[(long)b * columns + column] = q[b] - rec[b];
+    }
+
+    /// <inheritdoc />
     public void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
         ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode)
     {
@@ -507,7 +564,7 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                 long at = (long)b * 2 * latent + j;
                 float logvar = s[at + latent];
                 float inverseSigma = mode == SampleGradient.DoublyReparameterized ? MathF.Exp(-0.5f * logvar) : 0f;
-                float dmu = 0f, dlv = 0f;
+                float dmu = 0f, dlv = 0f, total = 0f;
                 for (int k = 0; k < samples; k++)
                 {
                     int r = k * images + b;
@@ -516,6 +573,11 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                     if (mode == SampleGradient.ImportanceWeighted)
                     {
                         grad += w[r] * code[i];
+                    }
+                    else if (mode == SampleGradient.Weighted)
+                    {
+                        grad += w[r] * code[i];
+                        total += w[r];
                     }
                     else if (mode == SampleGradient.DoublyReparameterized)
                     {
@@ -536,6 +598,11 @@ internal sealed unsafe class CpuOps : IOps, IDisposable
                 {
                     ds[at] = dmu;
                     ds[at + latent] = dlv;
+                }
+                else if (mode == SampleGradient.Weighted)
+                {
+                    ds[at] = dmu;
+                    ds[at + latent] = dlv - 0.5f * total;
                 }
                 else
                 {

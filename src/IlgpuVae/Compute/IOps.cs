@@ -138,10 +138,30 @@ internal interface IOps
     /// bound's: <c>g = dz + omega z</c>, <c>dmu = sum_k g</c>, <c>dlv = sum_k g eps exp(lv / 2) / 2 - 1/2</c>, assigned.
     /// DReG's: <c>g = omega (dz + omega (z - eps exp(-lv / 2)))</c>, <c>dmu = sum_k g</c>,
     /// <c>dlv = sum_k g eps exp(lv / 2) / 2</c>, assigned. The average's: <c>dmu += sum_k dz</c> and
-    /// <c>dlv += sum_k dz eps exp(lv / 2) / 2</c>.
+    /// <c>dlv += sum_k dz eps exp(lv / 2) / 2</c>. The weighted one's (two stochastic layers): as the importance-weighted
+    /// bound's with <c>- sum_k w / 2</c> in place of <c>- 1/2</c>.
     /// </summary>
     void ImportanceSampleBackward(ArrayView<float> stats, ArrayView<float> eps, ArrayView<float> z, ArrayView<float> dz,
         ArrayView<float> weights, ArrayView<float> dstats, int latent, SampleGradient mode);
+
+    /// <summary>
+    /// A two-stochastic-layer model's conditional prior in the log ratio: per row r,
+    /// <c>logRatio[r] += inner[r] + 1/2 sum_j (z^2 - plv - (z - pmu)^2 exp(-plv))</c>, i.e. adds
+    /// <c>log N(z; pmu, exp(plv)) - log N(z; 0, I)</c> and <c>inner</c>. prior is [pmu | plv] (R, 2Z), z (R, Z), inner and
+    /// logRatio (R).
+    /// </summary>
+    void PriorLogRatio(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> inner, ArrayView<float> logRatio, int latent);
+
+    /// <summary>
+    /// The gradient of <c>-sum_r w_r [log N(z_r; pmu_r, exp(plv_r)) - log N(z_r; 0, I)]</c>, with <c>d = z - pmu</c>:
+    /// <c>dpmu = -w d exp(-plv)</c> and <c>dplv = w (1 - d^2 exp(-plv)) / 2</c> assigned to dprior (R, 2Z), and
+    /// <c>dz += -w (z - d exp(-plv))</c> (R, Z).
+    /// </summary>
+    void PriorLogRatioBackward(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> weights, ArrayView<float> dprior,
+        ArrayView<float> dz, int latent);
+
+    /// <summary><c>logWeights[b, column] = logRatio[b] - reconstruction[b]</c>; logWeights is (B, K).</summary>
+    void LogWeightColumn(ArrayView<float> logRatio, ArrayView<float> reconstruction, ArrayView<float> logWeights, int column);
 
     /// <summary>Dynamic binarisation in place: <c>x[i] = u_i &lt; x[i] ? 1 : 0</c>, u_i uniform from the (seed, step) stream.</summary>
     void Bernoulli(ArrayView<float> x, ulong seed, ulong step);

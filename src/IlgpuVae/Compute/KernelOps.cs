@@ -62,6 +62,9 @@ internal sealed class KernelOps : IOps, IDisposable
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvShape> _conv2dWeightGradient;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _channelBiasActivation;
     private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, int, int> _channelBiasGradient;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _priorRatio;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _priorRatioBackward;
+    private readonly Action<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _logWeightColumn;
 
     /// <summary>Loads every kernel on <paramref name="accelerator"/>.</summary>
     /// <param name="accelerator">The accelerator.</param>
@@ -111,6 +114,9 @@ internal sealed class KernelOps : IOps, IDisposable
         _scaleRows = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, int>(ImportanceKernels.ScaleRowsKernel);
         _importanceSampleBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ImportanceKernels.SampleBackwardKernel);
         _bernoulli = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(ImportanceKernels.BernoulliKernel);
+        _priorRatio = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ImportanceKernels.PriorRatioKernel);
+        _priorRatioBackward = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(ImportanceKernels.PriorRatioBackwardKernel);
+        _logWeightColumn = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(ImportanceKernels.LogWeightColumnKernel);
         _dequantize = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ulong>(DecoderKernels.DequantizeKernel);
         _continuousBernoulli = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(DecoderKernels.ContinuousBernoulliRowKernel);
         _gaussian = accelerator.LoadAutoGroupedStreamKernel<Index1D, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(DecoderKernels.GaussianRowKernel);
@@ -442,6 +448,36 @@ internal sealed class KernelOps : IOps, IDisposable
         int extent = Extent(x.Length);
         Launches++;
         _scaleRows(extent, extent, x, weights, cols);
+    }
+
+    /// <inheritdoc />
+    public void PriorLogRatio(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> inner, ArrayView<float> logRatio, int latent)
+    {
+        OpsChecks.PriorRatio(prior, z, inner, logRatio, latent);
+        int extent = Extent(logRatio.Length);
+        Launches++;
+        _priorRatio(extent, extent, prior, z, inner, logRatio, latent);
+    }
+
+    /// <inheritdoc />
+    public void PriorLogRatioBackward(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> weights, ArrayView<float> dprior,
+        ArrayView<float> dz, int latent)
+    {
+        OpsChecks.PriorRatio(prior, z, weights, weights, latent);
+        OpsChecks.SameLength(prior, dprior, nameof(dprior));
+        OpsChecks.SameLength(z, dz, nameof(dz));
+        int extent = Extent(z.Length);
+        Launches++;
+        _priorRatioBackward(extent, extent, prior, z, weights, dprior, dz, latent);
+    }
+
+    /// <inheritdoc />
+    public void LogWeightColumn(ArrayView<float> logRatio, ArrayView<float> reconstruction, ArrayView<float> logWeights, int column)
+    {
+        int columns = OpsChecks.LogWeightColumn(logRatio, reconstruction, logWeights, column);
+        int extent = Extent(logRatio.Length);
+        Launches++;
+        _logWeightColumn(extent, extent, logRatio, reconstruction, logWeights, column, columns);
     }
 
     /// <inheritdoc />

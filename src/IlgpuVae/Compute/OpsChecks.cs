@@ -146,4 +146,25 @@ internal static class OpsChecks
         SameLength(reconstruction, rest, nameof(rest));
         return Rows(bce, Math.Max(reconstruction.Length, 1), nameof(bce));
     }
+
+    /// <summary>Checks a conditional prior's log-ratio shapes: prior (R, 2Z), z (R, Z), per-row inner and logRatio (R).</summary>
+    public static void PriorRatio(ArrayView<float> prior, ArrayView<float> z, ArrayView<float> inner, ArrayView<float> logRatio, int latent)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(latent);
+        SameLength(logRatio, inner, nameof(inner));
+        if (z.Length != logRatio.Length * latent)
+            throw new ArgumentException($"z has {z.Length} elements, not {logRatio.Length} x {latent}", nameof(z));
+        if (prior.Length != 2 * z.Length)
+            throw new ArgumentException($"the prior's statistics have {prior.Length} elements, not {logRatio.Length} x {2 * latent}", nameof(prior));
+    }
+
+    /// <summary>Checks a log-weight column's shapes: logRatio and reconstruction (B), logWeights (B, K), column below K; returns K.</summary>
+    public static int LogWeightColumn(ArrayView<float> logRatio, ArrayView<float> reconstruction, ArrayView<float> logWeights, int column)
+    {
+        SameLength(logRatio, reconstruction, nameof(reconstruction));
+        int columns = Rows(logWeights, Math.Max(logRatio.Length, 1), nameof(logWeights));
+        if (column < 0 || column >= columns)
+            throw new ArgumentOutOfRangeException(nameof(column), $"column {column} of {columns}");
+        return columns;
+    }
 }

@@ -113,6 +113,12 @@ internal abstract class Layer
     /// network sizes the buffers after it so.</summary>
     public virtual int MaxRowFactor => 1;
 
+    /// <summary>
+    /// Floats per input row of the buffers a layer allocates beyond its output when they are large (a two-stochastic-
+    /// layer sample's inner activations), for the memory check before allocation; 0 for the others.
+    /// </summary>
+    public virtual int ScratchWidth => 0;
+
     /// <summary>Output rows per input row in the pass <paramref name="context"/> describes.</summary>
     /// <param name="context">The pass.</param>
     /// <returns>The factor, at most <see cref="MaxRowFactor"/>.</returns>

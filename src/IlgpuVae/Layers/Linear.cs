@@ -58,6 +58,12 @@ internal sealed class Linear : Layer
     /// <summary>The fused activation.</summary>
     public Activation Activation { get; }
 
+    /// <summary>
+    /// Whether the backward adds <c>dy W</c> into dx instead of assigning it (for an input that feeds several layers,
+    /// a two-stochastic-layer model's z1; the input then must not be an activation's output).
+    /// </summary>
+    public bool AccumulatesInputGradient { get; init; }
+
     /// <inheritdoc />
     public override int InputWidth => Inputs;
 
@@ -101,7 +107,18 @@ internal sealed class Linear : Layer
         int rows = context.Rows;
         ops.LinearParameterGradient(dy, x, _weightGradient, _biasGradient, rows, Inputs, Outputs);
         if (dx is { } input)
-            ops.LinearInputGradient(dy, _weight, input, rows, Inputs, Outputs, dxColumns, below.Output, below.Function);
+        {
+            if (AccumulatesInputGradient)
+            {
+                if (below.Function != Activation.Identity)
+                    throw new InvalidOperationException("an accumulated input gradient cannot go through the activation below");
+                ops.Gemm(false, false, rows, dxColumns, Outputs, 1f, dy, Outputs, _weight, Inputs, 1f, input, dxColumns);
+            }
+            else
+            {
+                ops.LinearInputGradient(dy, _weight, input, rows, Inputs, Outputs, dxColumns, below.Output, below.Function);
+            }
+        }
         return true;
     }
 }

@@ -23,7 +23,7 @@ internal sealed class LikelihoodLoss : Loss
     public GaussianScale? Scale { get; init; }
 
     /// <summary>The Gaussian sample whose samples the decoder decoded, for multi-sample passes; null for none.</summary>
-    public GaussianSample? Posterior { get; init; }
+    public PosteriorSample? Posterior { get; init; }
 
     /// <inheritdoc />
     public override void Allocate(Func<int, ArrayView<float>> rows)

@@ -98,6 +98,7 @@ internal sealed class Network : IDisposable
         double widths = layers[0].InputWidth, factor = 1;
         foreach (var layer in layers)
         {
+            widths += (double)layer.ScratchWidth * factor;
             factor *= layer.MaxRowFactor;
             widths += 2.0 * layer.OutputWidth * factor;
         }

@@ -12,7 +12,8 @@ public sealed record LikelihoodEstimate(double LogLikelihood, int Samples, int I
 
 /// <summary>
 /// Estimates log p(x) with K importance samples from the encoder's posterior (Burda et al., 2015):
-/// <c>log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K</c>, a lower bound in expectation
+/// <c>log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K</c> (with two stochastic layers,
+/// <c>log p(x|z1) + log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1)</c> with (z1, z2) from q), a lower bound in expectation
 /// that equals the ELBO at K = 1 and rises with K. Everything runs on the device in batches: per batch, the encoder
 /// runs once, each of the K samples is decoded and its log weight written into a (B, K) table, the table's rows are
 /// reduced by a stable logsumexp, and the results are summed into one device total read back at the end.
@@ -89,7 +90,11 @@ internal sealed class LikelihoodEstimator : IDisposable
                     _network.Forward(rows, seed, step, 1f);
                 else
                     _network.Resample(rows, seed, step);
-                ops.ImportanceLogWeight(stats, eps, latent, reconstruction, logWeights, z, k);
+                // Two stochastic layers: the layer's log ratio of (z1, z2) holds every latent density already.
+                if (_network.Config.IsTwoLayer)
+                    ops.LogWeightColumn(_network.LogRatio.SubView(0, rows), reconstruction, logWeights, k);
+                else
+                    ops.ImportanceLogWeight(stats, eps, latent, reconstruction, logWeights, z, k);
             }
             var perImage = _rowLogSumExp.View.BaseView.SubView(0, rows);
             ops.RowLogSumExp(logWeights, perImage, samples);

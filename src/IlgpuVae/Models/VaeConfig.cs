@@ -57,6 +57,25 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// </summary>
     public static VaeConfig Burda => new(784, [200, 200], 50) { Activation = HiddenActivation.Tanh };
 
+    /// <summary>
+    /// Burda, Grosse and Salakhutdinov's (2016) two-stochastic-layer model (Table 1's "2 stochastic layers" rows):
+    /// x -> two tanh layers of 100 -> Gaussian z1 of 100 -> two tanh layers of 50 -> Gaussian z2 of 50; the generative
+    /// side mirrors it: z2 -> two tanh layers of 50 -> Gaussian p(z1|z2) -> two tanh layers of 100 -> Bernoulli p(x|z1).
+    /// </summary>
+    public static VaeConfig Burda2 => new(784, [100, 100], 100) { Activation = HiddenActivation.Tanh, Hidden2 = [50, 50], Latent2 = 50 };
+
+    /// <summary>
+    /// The hidden widths between the first and the second stochastic layer, from the z1 side (q(z2|z1)'s MLP; p(z1|z2)'s
+    /// is the same, reversed). Empty for a model with one stochastic layer.
+    /// </summary>
+    public IReadOnlyList<int> Hidden2 { get; init; } = [];
+
+    /// <summary>Z2, the second stochastic layer's size; 0 (the default) for a model with one stochastic layer.</summary>
+    public int Latent2 { get; init; }
+
+    /// <summary>True for a model with two stochastic layers (z1 of <see cref="Latent"/>, z2 of <see cref="Latent2"/>).</summary>
+    public bool IsTwoLayer => Latent2 > 0;
+
     /// <summary>The hidden layers' activation.</summary>
     public HiddenActivation Activation { get; init; } = HiddenActivation.Relu;
 
@@ -301,7 +320,8 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
          && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
          && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
          && ImageChannels == other.ImageChannels && Likelihood == other.Likelihood && Sigma == other.Sigma
-         && SameValues(InputMean, other.InputMean) && SameValues(InputStd, other.InputStd)));
+         && SameValues(InputMean, other.InputMean) && SameValues(InputStd, other.InputStd)
+         && Hidden2.SequenceEqual(other.Hidden2) && Latent2 == other.Latent2));
 
     private static bool SameValues(IReadOnlyList<float>? a, IReadOnlyList<float>? b) =>
         a is null ? b is null : b is not null && a.SequenceEqual(b);
@@ -326,6 +346,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         hash.Add(Likelihood);
         hash.Add(Sigma);
         hash.Add(InputMean?.Count ?? -1);
+        foreach (int width in Hidden2)
+            hash.Add(width);
+        hash.Add(Latent2);
         return hash.ToHashCode();
     }
 
@@ -405,6 +428,14 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             if (IsConvolutional)
                 throw new ArgumentException("a model of vectors is dense (an MLP); convolutions are for images");
         }
+        if (Latent2 < 0 || Hidden2.Any(h => h <= 0))
+            throw new ArgumentException($"the second stochastic layer's sizes must be positive, got [{string.Join(",", Hidden2)}] and {Latent2}");
+        if (!IsTwoLayer && Hidden2.Count > 0)
+            throw new ArgumentException("hidden widths between stochastic layers need a second stochastic layer (latent2)");
+        if (IsTwoLayer && (IsConvolutional || IsConditional))
+            throw new ArgumentException($"two stochastic layers are built for the dense, unconditional VAE, not a {Kind}");
+        if (IsTwoLayer && ((long)Math.Max(Latent2, Hidden2.DefaultIfEmpty(0).Max()) > int.MaxValue / 2))
+            throw new ArgumentException($"latent2 size {Latent2} is too large");
         if (!IsConvolutional)
         {
             if (Channels.Count > 0)
@@ -490,6 +521,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         }
         if (Sigma is float sigma)
             metadata["sigma"] = sigma.ToString("R", CultureInfo.InvariantCulture);
+        // Written only for two stochastic layers, so the files of one-layer models read as before.
+        if (IsTwoLayer)
+        {
+            metadata["hidden2"] = string.Join(",", Hidden2.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+            metadata["latent2"] = Latent2.ToString(CultureInfo.InvariantCulture);
+        }
         if (IsConvolutional)
         {
             metadata["architecture"] = "conv";
@@ -553,6 +590,16 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
                 throw new InvalidDataException($"{source}: metadata 'activation' is '{activation}', not relu or tanh");
             config = config with { Activation = parsed };
         }
+        if (metadata.TryGetValue("latent2", out var latent2))
+            config = config with
+            {
+                Latent2 = Int("latent2", latent2),
+                Hidden2 = metadata.TryGetValue("hidden2", out var hidden2)
+                    ? hidden2.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("hidden2", h)).ToArray()
+                    : [],
+            };
+        else if (metadata.ContainsKey("hidden2"))
+            throw new InvalidDataException($"{source}: metadata has 'hidden2' but no 'latent2'");
         if (metadata.TryGetValue("architecture", out var architecture))
         {
             if (architecture != "conv")
@@ -579,16 +626,18 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return config;
     }
 
-    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20", "vae 3x32x32=3072-400-20" or, with the label at every decoder
+    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "vae 784-100-100-100-50-50-50 tanh (two stochastic layers)", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20", "vae 3x32x32=3072-400-20" or, with the label at every decoder
     /// layer, "cvae 784+10-400-20 (label at every decoder layer)".</summary>
     public override string ToString() =>
         $"{Kind} {(IsConvolutional ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}" : ImageChannels != 1 ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}={InputSize}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +
         (IsConvolutional ? string.Concat(Channels.Select(c => $"c{c}-")) : "") + $"{string.Join("-", Hidden)}-{Latent}" +
+        (IsTwoLayer ? string.Concat(Hidden2.Select(h => $"-{h}")) + $"-{Latent2}" : "") +
         (Activation != HiddenActivation.Relu ? $" {ActivationName(Activation)}" : "") +
         (Likelihood != DecoderLikelihood.Bernoulli ? $" {LikelihoodName(Likelihood)}" : "") +
         (Sigma is float sigma ? $" sigma {sigma.ToString(CultureInfo.InvariantCulture)}" : "") +
         (IsVectors ? " (standardised vectors)" : "") +
-        (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "");
+        (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "") +
+        (IsTwoLayer ? " (two stochastic layers)" : "");
 }
 
 /// <summary>Reads back the names that metadata, config.json and options spell enum values with.</summary>

@@ -222,8 +222,9 @@ public sealed partial class VaeModel : Model
     }
 
     /// <summary>
-    /// Draws images from the prior: z ~ N(0, I), decoded to pixel probabilities. The same seed gives the same codes
-    /// on every device, and the same images up to the device's rounding.
+    /// Draws images from the prior: z ~ N(0, I), decoded to pixel probabilities (with two stochastic layers,
+    /// z2 ~ N(0, I), then z1 ~ p(z1|z2), decoded). The same seed gives the same codes on every device, and the same
+    /// images up to the device's rounding.
     /// </summary>
     /// <example>
     /// <code>
@@ -251,7 +252,32 @@ public sealed partial class VaeModel : Model
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         // The codes and the images are held at once: both are checked before either is drawn.
         CheckHostMemory((double)count * (Config.Latent + Config.InputSize), $"{count:N0} samples of {Config.InputSize:N0} values");
+        if (Config.IsTwoLayer)
+            return SampleTwoLayers(count, seed, cancellationToken);
         return Decode(PriorSamples(count, seed), labels, cancellationToken);
+    }
+
+    // Ancestral samples of a two-stochastic-layer model, on the device: z2 ~ N(0, I), z1 ~ p(z1|z2), x's means given z1.
+    // Batch b draws from the (seed, 2 b) and (seed, 2 b + 1) streams.
+    private float[] SampleTwoLayers(int count, int seed, CancellationToken cancellationToken)
+    {
+        int d = Config.InputSize;
+        var output = new float[(long)count * d];
+        for (int start = 0, batch = 0; start < count; start += Network.Capacity, batch++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int rows = Math.Min(Network.Capacity, count - start);
+            Network.PriorCodes(rows, (ulong)seed, 2UL * (ulong)batch);
+            Network.DecodeLogits(rows);
+            Network.ToMeans(rows);
+            Network.Device.Ops.Synchronize();
+            Network.Logits.SubView(0, (long)rows * d).CopyToCPU(output.AsSpan(start * d, rows * d));
+        }
+        CheckFinite(output, d, "sampled pixels");
+        if (Config.InputMean is { } mean && Config.InputStd is { } std)
+            for (long i = 0; i < output.Length; i++)
+                output[i] = output[i] * std[(int)(i % d)] + mean[(int)(i % d)];
+        return output;
     }
 
     /// <summary>

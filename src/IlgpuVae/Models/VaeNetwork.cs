@@ -17,7 +17,7 @@ namespace IlgpuVae.Models;
 /// </summary>
 internal sealed class VaeNetwork : IDisposable
 {
-    private readonly GaussianSample _sample;
+    private readonly PosteriorSample _sample;
     // The index of the sampling layer: its input is [mu | logvar], its output z.
     private readonly int _sampleIndex;
 
@@ -33,7 +33,7 @@ internal sealed class VaeNetwork : IDisposable
         config.Validate();
         Config = config;
         var layers = Build(config, out _sampleIndex, maxSamples);
-        _sample = (GaussianSample)layers[_sampleIndex];
+        _sample = (PosteriorSample)layers[_sampleIndex];
         // Loss terms in the order VaeTrainer reports them: reconstruction, then KL.
         try
         {
@@ -94,6 +94,39 @@ internal sealed class VaeNetwork : IDisposable
 
     /// <summary>The noise of the last forward (B, Z).</summary>
     public ArrayView<float> Noise => _sample.Noise;
+
+    /// <summary>A two-stochastic-layer model's noise of z2 of the last forward (B, Z2); an invalid view for one layer.</summary>
+    public ArrayView<float> Noise2 => _sample is TwoLayerSample two ? two.Noise2 : default;
+
+    /// <summary>
+    /// The log ratio per image of the last one-sample forward (B): log p(z) - log q(z|x), or for two stochastic layers
+    /// log p(z1|z2) + log p(z2) - log q(z1|x) - log q(z2|z1), so that log w = LogRatio - Reconstruction. Written by
+    /// one-sample forwards of two-layer models and by multi-sample forwards.
+    /// </summary>
+    public ArrayView<float> LogRatio => _sample.LogRatio;
+
+    /// <summary>
+    /// Draws codes from a two-stochastic-layer model's prior into <see cref="LatentSample"/>: z2 ~ N(0, I) from the
+    /// (seed, step) stream, then z1 ~ p(z1|z2) (a sample from the same stream's next values, or the conditional mean with
+    /// <paramref name="mean"/>), ready for <see cref="DecodeLogits"/>.
+    /// </summary>
+    /// <param name="rows">B.</param>
+    /// <param name="seed">The noise seed.</param>
+    /// <param name="step">The noise counter.</param>
+    /// <param name="mean">Take z1 as p(z1|z2)'s mean instead of a sample.</param>
+    public void PriorCodes(int rows, ulong seed, ulong step, bool mean = false)
+    {
+        if (_sample is not TwoLayerSample two)
+            throw new InvalidOperationException($"{Config} has one stochastic layer: its prior is N(0, I)");
+        var context = Graph.Context;
+        context.Rows = rows;
+        var ops = Device.Ops;
+        ops.Normal(two.Z2.SubView(0, (long)rows * two.Latent2), seed, step);
+        var prior = two.DecodePrior(context);
+        // z1 = pmu + exp(plv / 2) eps by the sampling op, one sample per row (its log ratio is not needed).
+        ops.ImportanceSample(prior, Noise.SubView(0, (long)rows * Config.Latent), LatentSample.SubView(0, (long)rows * Config.Latent),
+            two.LogRatio.SubView(0, rows), Config.Latent, mean ? NoiseSource.Zero : NoiseSource.Draw, seed, step + 1);
+    }
 
     /// <summary>The decoder's logits of the last forward or decode (B, D).</summary>
     public ArrayView<float> Logits => Graph.Output;
@@ -311,7 +344,9 @@ internal sealed class VaeNetwork : IDisposable
         }
         layers.Add(new Linear(["mu", "logvar"], width, 2 * z, Activation.Identity));
         sampleIndex = layers.Count;
-        layers.Add(new GaussianSample(z, maxSamples) { LossTerm = 1 });
+        layers.Add(config.IsTwoLayer
+            ? new TwoLayerSample(z, config.Hidden2, config.Latent2, hidden, maxSamples) { LossTerm = 1 }
+            : new GaussianSample(z, maxSamples) { LossTerm = 1 });
         width = z;
         var decoder = config.DecoderHidden;
         for (int i = 0; i <= decoder.Count; i++)

@@ -313,6 +313,9 @@ internal sealed class RunDirectory
                     Sigma = json.Sigma,
                     InputMean = json.InputMean,
                     InputStd = json.InputStd,
+                    // Runs of one stochastic layer lack the second's sizes.
+                    Hidden2 = json.Hidden2 ?? [],
+                    Latent2 = json.Latent2 ?? 0,
                 }),
                 Objective = json.Objective is null ? TrainingObjective.Elbo
                     : TryParseObjective(json.Objective, out var objective) ? objective
@@ -493,6 +496,8 @@ internal sealed class RunDirectory
         Sigma = o.Model.Sigma,
         InputMean = o.Model.InputMean?.ToArray(),
         InputStd = o.Model.InputStd?.ToArray(),
+        Hidden2 = o.Model.IsTwoLayer ? o.Model.Hidden2.ToArray() : null,
+        Latent2 = o.Model.IsTwoLayer ? o.Model.Latent2 : null,
         Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
         Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
         Gradient = o.Gradient == TrainingGradient.Standard ? null : GradientName(o.Gradient),
@@ -532,6 +537,11 @@ internal sealed class RunDirectory
         // Written only when not the defaults (relu, the one-sample ELBO, grey levels), so older runs read as before.
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Activation { get; set; }
+        // A model with two stochastic layers: q(z2|z1)'s hidden widths and Z2; absent for one layer.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int[]? Hidden2 { get; set; }
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int? Latent2 { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public string? Likelihood { get; set; }
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -88,6 +88,8 @@ public sealed record TrainingOptions : TrainingSettings
             throw new ArgumentException($"unknown gradient estimator {(int)Gradient}");
         if (Gradient == TrainingGradient.Dreg && Objective != TrainingObjective.ImportanceWeighted)
             throw new ArgumentException("the DReG gradient is for the importance-weighted objective (iwae), not the ELBO");
+        if (Gradient == TrainingGradient.Dreg && Model.IsTwoLayer)
+            throw new ArgumentException("the DReG gradient is built for one stochastic layer; a model with two trains on the bound's own gradient (--gradient standard)");
         if (Samples < 1 || Samples > MaxSamples)
             throw new ArgumentException($"samples per image must be in 1-{MaxSamples}, got {Samples}");
         if (Objective == TrainingObjective.ImportanceWeighted && (Beta != 1f || KlWarmupEpochs != 0))

@@ -190,7 +190,7 @@ public sealed class ImportanceOpsTests
                             {
                                 int r = k * images + b, e = r * latent + j;
                                 // d/dz of the decoder's path, plus omega z from -log p(z) for the importance-weighted bound.
-                                double g = dz[e] + (mode == SampleGradient.ImportanceWeighted ? w[r] * (double)z[e] : 0);
+                                double g = dz[e] + (mode is SampleGradient.ImportanceWeighted or SampleGradient.Weighted ? w[r] * (double)z[e] : 0);
                                 // DReG: -omega^2 d/dz [log p(x|z) + log p(z) - log q(z; mu, sigma held)], where dz is
                                 // omega dBCE/dz, d(-log p(z))/dz = z and d log q/dz = -(z - mu) / sigma^2 = -eps / sigma.
                                 if (mode == SampleGradient.DoublyReparameterized)
@@ -206,6 +206,8 @@ public sealed class ImportanceOpsTests
                             {
                                 SampleGradient.Average => start[at + latent] + dlv,
                                 SampleGradient.ImportanceWeighted => dlv - 0.5,
+                                // Weights that need not sum to 1 (two stochastic layers): log q's -1/2 weighted by their sum.
+                                SampleGradient.Weighted => dlv - 0.5 * Enumerable.Range(0, samples).Sum(k => (double)w[k * images + b]),
                                 _ => dlv,
                             };
                         }
@@ -227,7 +229,7 @@ public sealed class ImportanceOpsTests
             using var w = acc.Poisoned(1);
             using var dstats = acc.Poisoned(2);
             Assert.Throws<ArgumentOutOfRangeException>(() =>
-                ops.ImportanceSampleBackward(stats.V(), eps.V(), z.V(), dz.V(), w.V(), dstats.V(), 1, (SampleGradient)3));
+                ops.ImportanceSampleBackward(stats.V(), eps.V(), z.V(), dz.V(), w.V(), dstats.V(), 1, (SampleGradient)4));
         });
     }
 

@@ -244,4 +244,23 @@ internal static class Reference
                                 }
         return dw;
     }
+
+    /// <summary>
+    /// log N(z; pmu, exp(plv)) - log N(z; 0, I) per row, every density written out with its 2 pi terms: prior is (R, 2Z)
+    /// [pmu | plv], z (R, Z).
+    /// </summary>
+    public static double[] PriorLogRatio(float[] prior, float[] z, int latent)
+    {
+        int rows = z.Length / latent;
+        var result = new double[rows];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < latent; j++)
+            {
+                double value = z[r * latent + j], mu = prior[r * 2 * latent + j], logvar = prior[r * 2 * latent + latent + j];
+                double conditional = -0.5 * Math.Log(2 * Math.PI) - 0.5 * logvar - 0.5 * (value - mu) * (value - mu) / Math.Exp(logvar);
+                double standard = -0.5 * Math.Log(2 * Math.PI) - 0.5 * value * value;
+                result[r] += conditional - standard;
+            }
+        return result;
+    }
 }

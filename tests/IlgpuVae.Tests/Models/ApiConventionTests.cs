@@ -49,8 +49,8 @@ public sealed class ApiConventionTests
     {
         var settable = typeof(VaeConfig).GetProperties()
             .Where(p => p.SetMethod is not null && p.Name != "EqualityContract").Select(p => p.Name).Order().ToArray();
-        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "ImageChannels", "ImageHeight", "ImageWidth",
-            "InputMean", "InputSize", "InputStd", "Latent", "Likelihood", "Sigma"], settable);
+        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "Hidden2", "ImageChannels", "ImageHeight", "ImageWidth",
+            "InputMean", "InputSize", "InputStd", "Latent", "Latent2", "Likelihood", "Sigma"], settable);
     }
 
     [Fact]

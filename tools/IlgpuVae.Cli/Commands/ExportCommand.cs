@@ -32,6 +32,8 @@ public static class ExportCommand
         // Export reads the weights once; the CPU accelerator loads them fastest.
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var model = VaeModel.Load(device, path, capacity: 1);
+        if (model.Config.IsTwoLayer)
+            throw new UsageException($"{path}: ONNX export is built for one stochastic layer; a model with two (--preset burda2) is not exported");
         // The last moment a stop can take effect: the export itself is all or nothing and over in milliseconds.
         cli.Token.ThrowIfCancellationRequested();
         var files = ModelExport.ToOnnx(model, directory, opset);

@@ -44,6 +44,8 @@ public static class ManifoldCommand
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
         int z = model.Config.Latent;
+        if (model.Config.IsTwoLayer)
+            throw new UsageException($"{path} has two stochastic layers: its prior over z1 is p(z1|z2), not the N(0, I) a manifold's grid is spaced by; use 'sample', 'interpolate' or 'latent'");
         if (z < 2)
             throw new UsageException($"a manifold needs a latent plane; {path} has Z = 1");
         if (dims is not null && dims.Any(i => i > z))

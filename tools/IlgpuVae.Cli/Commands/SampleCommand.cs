@@ -10,7 +10,7 @@ namespace IlgpuVae.Cli.Commands;
 public static class SampleCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("sample",
-        "decode draws from the prior z ~ N(0, I) into a labelled grid, or into an IDX image file",
+        "decode draws from the prior z ~ N(0, I) (two stochastic layers: z2 ~ N(0, I), then z1 ~ p(z1|z2)) into a labelled grid, or into an IDX image file",
         [
             ModelOption,
             CountOption("images to draw (a conditional model without --digit draws count/10 per digit)", "64"),
@@ -69,7 +69,7 @@ public static class SampleCommand
             rows = (count + columns.Value - 1) / columns.Value;
             grid = new GridLabels
             {
-                Title = $"{count} draws from the prior z ~ N(0, I), decoded{(digit is int c ? $" as digit {c}" : "")}\n{prior}",
+                Title = $"{count} draws from the prior {(model.Config.IsTwoLayer ? "z2 ~ N(0, I), z1 ~ p(z1|z2)" : "z ~ N(0, I)")}, decoded{(digit is int c ? $" as digit {c}" : "")}\n{prior}",
             };
         }
         int drawn = images.Count;

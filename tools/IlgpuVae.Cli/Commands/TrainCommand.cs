@@ -67,10 +67,11 @@ public static class TrainCommand
             new("--lr", "Adam learning rate (with --lr-schedule burda: at the start)", "RATE", "0.001"),
             new("--lr-schedule", "constant, cosine (decays towards 0 over the run) or burda (Burda et al.'s eight stages: " +
                 "stage i lasts 3^i of the run's 3280 parts at lr x 10^(-i/7); with --epochs 3280, their schedule)", "KIND", "constant"),
-            new("--adam-eps", "Adam's epsilon, added to the root of the second moment (default: 1e-8; --preset burda: 1e-4)", "E"),
+            new("--adam-eps", "Adam's epsilon, added to the root of the second moment (default: 1e-8; --preset burda or burda2: 1e-4)", "E"),
             new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, two tanh layers of 200 and Z = 50, " +
-                "mirrored by the decoder, with their Adam epsilon 1e-4 (sets --hidden, --latent and --activation, and " +
-                "--adam-eps unless given)", "NAME"),
+                "mirrored by the decoder; burda2: their two-stochastic-layer model, two tanh layers of 100, z1 of 100, two " +
+                "tanh layers of 50, z2 of 50, the generative side mirrored (--kind vae only; no --gradient dreg); either " +
+                "with their Adam epsilon 1e-4 (sets --hidden, --latent and --activation, and --adam-eps unless given)", "NAME"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
@@ -152,9 +153,11 @@ public static class TrainCommand
             VaeConfig? preset = null;
             if (options.Given("--preset"))
             {
-                preset = options.Choice("--preset", new Dictionary<string, VaeConfig> { ["burda"] = VaeConfig.Burda });
+                preset = options.Choice("--preset", new Dictionary<string, VaeConfig> { ["burda"] = VaeConfig.Burda, ["burda2"] = VaeConfig.Burda2 });
                 if (options.Given("--hidden") || options.Given("--latent") || options.Given("--activation"))
                     throw new UsageException("--preset sets --hidden, --latent and --activation; give either the preset or them");
+                if (preset.IsTwoLayer && kind != "vae")
+                    throw new UsageException($"--preset burda2 (two stochastic layers) is for --kind vae, not {kind}");
             }
             int[] hidden = preset?.Hidden.ToArray() ?? options.IntList("--hidden");
             int[] channels = options.IntList("--channels");
@@ -169,10 +172,11 @@ public static class TrainCommand
                 throw new UsageException("--sigma is for --likelihood gaussian");
             // The image size is the data's and a CVAE's classes its labels', known once the data is loaded.
             bool likelihoodGiven = options.Given("--likelihood");
-            configFor = data => data is { Train.IsVectors: true } ? VectorConfig(data, kind, hidden, latent, activation,
+            configFor = data => (data is { Train.IsVectors: true } ? VectorConfig(data, kind, hidden, latent, activation,
                 likelihoodGiven ? likelihood : DecoderLikelihood.Gaussian, sigma, options.Flag("--binarize")) : ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
                 conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1)
-                with { Activation = activation, Likelihood = likelihood, Sigma = sigma };
+                with { Activation = activation, Likelihood = likelihood, Sigma = sigma })
+                with { Hidden2 = preset?.Hidden2 ?? [], Latent2 = preset?.Latent2 ?? 0 };
             var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
             {
                 ["elbo"] = TrainingObjective.Elbo, ["iwae"] = TrainingObjective.ImportanceWeighted,
@@ -185,6 +189,8 @@ public static class TrainCommand
             });
             if (gradient == TrainingGradient.Dreg && objective != TrainingObjective.ImportanceWeighted)
                 throw new UsageException("--gradient dreg is for --objective iwae (the importance-weighted bound)");
+            if (gradient == TrainingGradient.Dreg && preset is { IsTwoLayer: true })
+                throw new UsageException("--gradient dreg is built for one stochastic layer; --preset burda2 trains on the bound's own gradient");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
             training = new TrainingOptions
