@@ -253,7 +253,7 @@ public sealed partial class VaeModel : Model
         // The codes and the images are held at once: both are checked before either is drawn.
         CheckHostMemory((double)count * (Config.Latent + Config.InputSize), $"{count:N0} samples of {Config.InputSize:N0} values");
         if (Config.IsTwoLayer)
-            return SampleTwoLayers(count, seed, cancellationToken);
+            return Config.Batch(SampleTwoLayers(count, seed, cancellationToken));
         return Decode(PriorSamples(count, seed), labels, cancellationToken);
     }
 

@@ -65,11 +65,13 @@ public sealed class TwoLayerTrainingTests
             "decoder.0.weight", "decoder.0.bias", "decoder.1.weight", "decoder.1.bias", "out.weight", "out.bias",
         ], names);
         // Ancestral samples: probabilities, the same for the same seed, others for another.
-        var drawn = model.Sample(7, 3);
+        var batch = model.Sample(7, 3);
+        Assert.Equal((7, 1, 28, 28), (batch.Count, batch.Channels, batch.Height, batch.Width));
+        var drawn = batch.Values;
         Assert.Equal(7 * 784, drawn.Length);
         Assert.All(drawn, p => Assert.InRange(p, 0f, 1f));
-        Assert.Equal(drawn, model.Sample(7, 3));
-        Assert.NotEqual(drawn, model.Sample(7, 4));
+        Assert.Equal(drawn, model.Sample(7, 3).Values);
+        Assert.NotEqual(drawn, model.Sample(7, 4).Values);
         // The estimate of log p(x) (z1 and z2 from q) lies above the one-sample ELBO in expectation; with K = 20 over
         // 300 images, clearly.
         var test = model.ImagesAsTrained(Mnist.Value.Test);
