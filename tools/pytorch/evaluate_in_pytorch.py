@@ -101,18 +101,13 @@ def log_normal(z, mu, logvar):
     return (-0.5 * math.log(2 * math.pi) - 0.5 * logvar - 0.5 * (z - mu) ** 2 * torch.exp(-logvar)).sum(-1)
 
 
-class TwoLayerVae(nn.Module):
+class TwoLayerVae(MlpVae):
     """Burda et al.'s (2016) two stochastic layers (`train --preset burda2`) under ilgpu-vae's names: q(z1|x) is
-    encoder.i, mu, logvar; q(z2|z1) encoder2.i, mu2, logvar2; p(z1|z2) decoder2.i, prior_mu, prior_logvar; p(x|z1)
-    decoder.i, out; p(z2) = N(0, I). The metadata's hidden2 and latent2 give the second layer's sizes."""
+    encoder.i, mu, logvar and p(x|z1) decoder.i, out, as in MlpVae; q(z2|z1) encoder2.i, mu2, logvar2; p(z1|z2)
+    decoder2.i, prior_mu, prior_logvar; p(z2) = N(0, I). The metadata's hidden2 and latent2 give the second layer's sizes."""
 
     def __init__(self, inputs, hidden, latent, hidden2, latent2, activation):
-        super().__init__()
-        self.act = torch.tanh if activation == "tanh" else F.relu
-        widths = [inputs] + hidden
-        self.encoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths, widths[1:]))
-        self.mu = nn.Linear(widths[-1], latent)
-        self.logvar = nn.Linear(widths[-1], latent)
+        super().__init__(inputs, hidden, latent, activation)
         up = [latent] + hidden2
         self.encoder2 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(up, up[1:]))
         self.mu2 = nn.Linear(up[-1], latent2)
@@ -121,9 +116,6 @@ class TwoLayerVae(nn.Module):
         self.decoder2 = nn.ModuleList(nn.Linear(a, b) for a, b in zip(down, down[1:]))
         self.prior_mu = nn.Linear(down[-1], latent)
         self.prior_logvar = nn.Linear(down[-1], latent)
-        back = [latent] + hidden[::-1]
-        self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back, back[1:]))
-        self.out = nn.Linear(back[-1], inputs)
 
     def _mlp(self, layers, x):
         for layer in layers:
@@ -133,15 +125,14 @@ class TwoLayerVae(nn.Module):
     def log_weights(self, x, n, generator):
         """n log weights per row of x, (n, B): log p(x|z1) + log p(z1|z2) + log N(z2; 0, I) - log q(z1|x) - log q(z2|z1)
         with z1 ~ q(z1|x) and z2 ~ q(z2|z1), one z2 per z1."""
-        h = self._mlp(self.encoder, x)
-        mu1, logvar1 = self.mu(h), self.logvar(h)
+        mu1, logvar1 = self.encode(x)
         z1 = mu1 + torch.exp(0.5 * logvar1) * torch.randn((n,) + mu1.shape, generator=generator)   # (n, B, Z1)
         u = self._mlp(self.encoder2, z1)
         mu2, logvar2 = self.mu2(u), self.logvar2(u)
         z2 = mu2 + torch.exp(0.5 * logvar2) * torch.randn(mu2.shape, generator=generator)        # (n, B, Z2)
         v = self._mlp(self.decoder2, z2)
         prior_mu, prior_logvar = self.prior_mu(v), self.prior_logvar(v)
-        logits = self.out(self._mlp(self.decoder, z1))                                             # (n, B, D)
+        logits = self.decode_logits(z1)                                                            # (n, B, D)
         bce = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none").sum(-1)
         zero = torch.zeros_like(z2)
         return (-bce + log_normal(z1, prior_mu, prior_logvar) + log_normal(z2, zero, zero)
