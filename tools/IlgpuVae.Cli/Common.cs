@@ -175,7 +175,7 @@ public static class Common
     {
         if (!Path.Exists(path))
             throw new FileNotFoundException($"{path}: no such {what} file");
-        Model.CheckFile(path);
+        RegularFile.Require(path);
         return path;
     }
 

@@ -92,22 +92,6 @@ public abstract class Model : IDisposable
     /// <summary>The device's lock: held by every call that uses the network's buffers or the device's ops.</summary>
     internal object Gate => _device.Gate;
 
-    /// <summary>
-    /// Checks a model file's path without opening it, so that an app can refuse a wrong path before it loads data or
-    /// opens a device: a FIFO would block the read, a device stream forever, a directory is no model.
-    /// <see cref="VaeModel.Load"/> and <see cref="Classification.Classifier.Load"/> check the same.
-    /// </summary>
-    /// <param name="path">The path.</param>
-    /// <exception cref="FileNotFoundException">"PATH: no such file".</exception>
-    /// <exception cref="IOException">"PATH: not a regular file (a FIFO)", "PATH: is a directory, not a file".</exception>
-    public static void CheckFile(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        if (!Path.Exists(path))
-            throw new FileNotFoundException($"{path}: no such file", path);
-        Data.RegularFile.Require(path);
-    }
-
     /// <summary>Writes the weights atomically as safetensors, names and shapes as PyTorch's, the config in the metadata.</summary>
     /// <param name="path">The file; its directory must exist.</param>
     /// <param name="extraMetadata">More metadata (training figures, for instance); it wins over the config's keys.</param>
