@@ -17,7 +17,7 @@ namespace IlgpuVae.Cli;
 /// from the last one. The ETA counts the remaining training steps at this epoch's rate plus the remaining test
 /// passes at the last one's measured length (until one has been measured it is a lower bound, shown as "&gt;").
 /// </remarks>
-public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposable
+public sealed class TrainingProgressView : IProgress<WorkProgress>, IDisposable
 {
     public const int RedrawsPerSecond = 8;
 
@@ -27,8 +27,9 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
     private double _lastDraw = double.NegativeInfinity;
     private int _drawnLength;
     private double? _lastLoss;
-    // Where the current phase started (clock time and step), to measure its rate.
-    private (int Epoch, TrainingPhase Phase, TimeSpan Start, int Step) _phase = (-1, TrainingPhase.Training, TimeSpan.Zero, 0);
+    // Where the current phase started (clock time and step), to measure its rate; the phase is the report's part,
+    // "training" or "testing".
+    private (int Epoch, bool Testing, TimeSpan Start, int Step) _phase = (-1, false, TimeSpan.Zero, 0);
     private double? _testPassSeconds;
 
     public TrainingProgressView(TextWriter output)
@@ -37,7 +38,7 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         _live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
     }
 
-    public void Report(TrainingProgress p)
+    public void Report(WorkProgress p)
     {
         if (p.Completed is { } m)
         {
@@ -46,27 +47,30 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
             _output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)} (recon {F(m.TestReconstruction ?? double.NaN)}, KL {F(m.TestKl ?? double.NaN)})  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
             return;
         }
-        Update(p.Epoch, p.Epochs, p.Phase, p.Step, p.StepsPerEpoch, p.TrainLoss, p.SamplesPerSecond, "F2");
+        Update(p.Epoch, p.Epochs, IsTesting(p), p.Done, p.Total, p.TrainLoss, p.SamplesPerSecond, "F2");
     }
 
     /// <summary>The same view for a classifier's training.</summary>
-    public IProgress<TrainingProgress> ForClassifier() => new ClassifierAdapter(this);
+    public IProgress<WorkProgress> ForClassifier() => new ClassifierAdapter(this);
 
     public void Dispose() => Clear();
 
-    private void Update(int epoch, int epochs, TrainingPhase phase, int step, int steps, double? loss, double samplesPerSecond, string lossFormat)
+    // The trainers report two parts: "training" (its steps, and each epoch's end) and "testing" (the test pass).
+    private static bool IsTesting(WorkProgress p) => p.Part == "testing";
+
+    private void Update(int epoch, int epochs, bool testing, int step, int steps, double? loss, double samplesPerSecond, string lossFormat)
     {
         if (_phase.Epoch != epoch)
             _lastLoss = null;
         if (loss is double known)
             _lastLoss = known;
         var now = _clock.Elapsed;
-        if (_phase.Epoch != epoch || _phase.Phase != phase)
+        if (_phase.Epoch != epoch || _phase.Testing != testing)
         {
-            if (phase == TrainingPhase.Testing)
-                _phase = (epoch, phase, now, 0);
+            if (testing)
+                _phase = (epoch, testing, now, 0);
             else
-                _phase = (epoch, phase, now, step);
+                _phase = (epoch, testing, now, step);
         }
         if (!_live)
             return;
@@ -76,28 +80,28 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         _lastDraw = now.TotalSeconds;
         double elapsed = (now - _phase.Start).TotalSeconds;
         double rate = elapsed > 0 ? (step - _phase.Step) / elapsed : 0;
-        double? eta = Eta(epoch, epochs, phase, step, steps, rate, out bool lowerBound);
-        string left = $"epoch {epoch}/{epochs} {(phase == TrainingPhase.Training ? "train" : "test ")} ";
+        double? eta = Eta(epoch, epochs, testing, step, steps, rate, out bool lowerBound);
+        string left = $"epoch {epoch}/{epochs} {(testing ? "test " : "train")} ";
         // The step padded to its final width, so the bar keeps its length as the count grows.
         var fields = new List<string> { $" {step.ToString(CultureInfo.InvariantCulture).PadLeft(steps.ToString(CultureInfo.InvariantCulture).Length)}/{steps}" };
-        if (phase == TrainingPhase.Training && _lastLoss is double shown)
+        if (!testing && _lastLoss is double shown)
             fields.Add($"loss {F(shown, lossFormat)}");
         // Fields go from the right when the window is narrow: the speed first, then the ETA.
         if (eta is double seconds)
             fields.Add($"ETA {(lowerBound ? ">" : "")}{Duration(seconds)}");
-        if (phase == TrainingPhase.Training && samplesPerSecond > 0)
+        if (!testing && samplesPerSecond > 0)
             fields.Add($"{F(samplesPerSecond, "F0")} img/s");
         Draw(Fit(left, fields, step / (double)Math.Max(1, steps), Width()));
     }
 
     /// <summary>Seconds left: this phase's remaining steps at its rate, then the rest of the epochs and their test passes.</summary>
-    private double? Eta(int epoch, int epochs, TrainingPhase phase, int step, int steps, double rate, out bool lowerBound)
+    private double? Eta(int epoch, int epochs, bool testing, int step, int steps, double rate, out bool lowerBound)
     {
         lowerBound = false;
         if (rate <= 0)
             return null;
         int laterEpochs = epochs - epoch;
-        if (phase == TrainingPhase.Training)
+        if (!testing)
         {
             _train = (steps, rate);
             // Until a test pass has been timed its length is unknown: the ETA is then a lower bound.
@@ -114,7 +118,7 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
 
     private void EndPhase(int epoch)
     {
-        if (_phase.Epoch == epoch && _phase.Phase == TrainingPhase.Testing)
+        if (_phase.Epoch == epoch && _phase.Testing)
             _testPassSeconds = (_clock.Elapsed - _phase.Start).TotalSeconds;
     }
 
@@ -177,9 +181,9 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
         _drawnLength = 0;
     }
 
-    private sealed class ClassifierAdapter(TrainingProgressView view) : IProgress<TrainingProgress>
+    private sealed class ClassifierAdapter(TrainingProgressView view) : IProgress<WorkProgress>
     {
-        public void Report(TrainingProgress p)
+        public void Report(WorkProgress p)
         {
             if (p.Completed is { } m)
             {
@@ -188,7 +192,7 @@ public sealed class TrainingProgressView : IProgress<TrainingProgress>, IDisposa
                 view._output.WriteLine($"epoch {m.Epoch}/{p.Epochs}  train loss {F(m.TrainLoss, "F4")}  test loss {F(m.TestLoss, "F4")}  test accuracy {F(100 * (m.TestAccuracy ?? double.NaN))}%  {F(m.EpochSeconds)} s  {F(m.SamplesPerSecond, "F0")} samples/s");
                 return;
             }
-            view.Update(p.Epoch, p.Epochs, p.Phase, p.Step, p.StepsPerEpoch, p.TrainLoss, p.SamplesPerSecond, "F4");
+            view.Update(p.Epoch, p.Epochs, IsTesting(p), p.Done, p.Total, p.TrainLoss, p.SamplesPerSecond, "F4");
         }
     }
 }

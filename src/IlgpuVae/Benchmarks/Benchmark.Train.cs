@@ -57,7 +57,7 @@ public static partial class Benchmark
     /// <param name="outcome">How the timed run ended.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static TrainBenchmarkResult? Train(ComputeDevice device, ImageData data, TrainingOptions training, bool profile,
-        bool phases, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken, out TrainingResult outcome)
+        bool phases, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, out TrainingResult outcome)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(data);
@@ -66,7 +66,7 @@ public static partial class Benchmark
         var cpuSeconds = new List<double>();
         trainer.EpochCpuSeconds = cpuSeconds;
         outcome = trainer.Train(progress, cancellationToken);
-        if (outcome.Outcome != TrainingOutcome.Completed)
+        if (outcome.Diverged)
             return null;
         var times = new PhaseTimes();
         if (phases)

@@ -17,7 +17,7 @@ public sealed record ClassifierConfig(int InputSize, IReadOnlyList<int> Hidden, 
     public static ClassifierConfig Default => new(784, [512, 512]);
 
     /// <summary>Value equality, <see cref="Hidden"/> element by element (a record's own would compare the list by
-    /// reference, and two equal <see cref="ClassifierTrainingOptions"/> with it).</summary>
+    /// reference).</summary>
     /// <param name="other">The other config.</param>
     /// <returns>Whether they describe the same classifier.</returns>
     public bool Equals(ClassifierConfig? other) => other is not null && (ReferenceEquals(this, other) ||

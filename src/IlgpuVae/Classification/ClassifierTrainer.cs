@@ -25,7 +25,7 @@ namespace IlgpuVae.Classification;
 public sealed class ClassifierTrainer : Trainer, ITrainable
 {
     private readonly Classifier _classifier;
-    private readonly ClassifierTrainingOptions _options;
+    private readonly TrainingSettings _settings;
     private readonly DeviceDataset _train, _test;
     private readonly ClassifierNetwork _network;
     private readonly ClassifierEvaluator _evaluator;
@@ -33,32 +33,49 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
     private readonly ArrayView<float>[] _lossTerms;
     private readonly (string Name, int Height, int Width) _data;
 
+    /// <summary>
+    /// The settings a classifier trains with unless given others: <see cref="TrainingSettings"/>' defaults with cosine
+    /// learning-rate decay over the run, which reach 98.4-98.5% on MNIST's test set with
+    /// <see cref="ClassifierConfig.Default"/> (seeds 1 and 2). Change a value with <c>with</c>:
+    /// <c>ClassifierTrainer.DefaultSettings with { Epochs = 20 }</c>.
+    /// </summary>
+    public static TrainingSettings DefaultSettings => new() { Schedule = LearningRateSchedule.Cosine };
+
     /// <summary>Prepares a run.</summary>
     /// <param name="device">The device to train on.</param>
     /// <param name="data">Labelled images (the training set is cut to <see cref="TrainingSettings.Limit"/>).</param>
-    /// <param name="options">The options; checked first.</param>
-    public ClassifierTrainer(ComputeDevice device, ImageData data, ClassifierTrainingOptions options)
+    /// <param name="config">The architecture (<see cref="ClassifierConfig.Default"/>: 784-512-512-10); checked first.</param>
+    /// <param name="settings">Epochs, batches, Adam and its schedule, the seed; checked first. Null:
+    /// <see cref="DefaultSettings"/> (cosine decay). Settings of one's own have the schedule they say (a new
+    /// <see cref="TrainingSettings"/>: constant).</param>
+    /// <exception cref="ArgumentException">A value is out of range, or the images do not fit the classifier.</exception>
+    public ClassifierTrainer(ComputeDevice device, ImageData data, ClassifierConfig config, TrainingSettings? settings = null)
     {
-        options.Validate();
-        if (data.Train.PixelsPerImage != options.Model.InputSize)
-            throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the classifier takes {options.Model.InputSize}");
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(config);
+        settings ??= DefaultSettings;
+        config.Validate();
+        settings.Validate();
+        if (data.Train.PixelsPerImage != config.InputSize)
+            throw new ArgumentException($"images have {data.Train.PixelsPerImage} pixels, the classifier takes {config.InputSize}");
         if (!data.HasLabels)
             throw new ArgumentException($"a classifier learns from labels, and the {data.Name} images have none");
-        _options = options;
+        _settings = settings;
         _data = (data.Name, data.ImageHeight, data.ImageWidth);
-        var train = options.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
-        if (train.Labels.Any(l => l >= options.Model.Classes))
-            throw new ArgumentException($"training labels outside 0-{options.Model.Classes - 1}");
+        var train = settings.Limit is int limit && limit < data.Train.Count ? data.Train.Take(limit) : data.Train;
+        if (train.Labels.Any(l => l >= config.Classes))
+            throw new ArgumentException($"training labels outside 0-{config.Classes - 1}");
         device.ThrowIfDisposed();
         // Uploads and initialisation are device work: they wait for other users of the device.
         lock (device.Gate)
         {
             _train = new DeviceDataset(device, train);
             _test = new DeviceDataset(device, data.Test);
-            _network = new ClassifierNetwork(device, options.Model, Math.Max(options.BatchSize, 1000), options.Seed);
+            _network = new ClassifierNetwork(device, config, Math.Max(settings.BatchSize, 1000), settings.Seed);
             _lossTerms = [_network.SampleLoss];
             _evaluator = new ClassifierEvaluator(_network, _test);
-            _engine = new TrainingEngine(device, this, _train, options.ToEngine());
+            _engine = new TrainingEngine(device, this, _train, settings.ToEngine());
         }
         _classifier = new Classifier(_network, ownsNetwork: false);
     }
@@ -67,9 +84,9 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public Classifier Classifier => Alive(_classifier);
 
-    /// <summary>The options.</summary>
+    /// <summary>The training settings (the architecture is the <see cref="Classifier"/>'s <see cref="Classifier.Config"/>).</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public ClassifierTrainingOptions Options => Alive(_options);
+    public TrainingSettings Settings => Alive(_settings);
 
     /// <summary>Steps per epoch, the last partial batch included.</summary>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
@@ -85,32 +102,29 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
-    private protected override TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private protected override TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        Action<EngineReport>? report = progress is null ? null : r => progress.Report(new TrainingProgress(r.Epoch,
-            _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
+        Action<EngineReport>? report = progress is null ? null : r => progress.Report(StepReport(r, _settings.Epochs));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
             Evaluation test;
             lock (_network.Device.Gate)
-                test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(new TrainingProgress(
-                summary.Epoch, _options.Epochs, done, total, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
+                test = _evaluator.Evaluate(progress is null ? null : (done, total) => progress.Report(TestReport(summary, _settings.Epochs, done, total)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
                 summary.SamplesPerSecond) { TestAccuracy = test.Accuracy };
             Finished.Add(metrics);
-            progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
-                metrics.TrainLoss, metrics.SamplesPerSecond, metrics));
+            progress?.Report(EpochReport(metrics, _settings.Epochs));
             return test.Loss;
         }, cancellationToken);
         return outcome switch
         {
             EngineEnd.Cancelled => throw new OperationCanceledException(
                 $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}; nothing was saved", cancellationToken),
-            EngineEnd.Diverged => new TrainingResult(TrainingOutcome.Diverged, Finished.ToList(),
+            EngineEnd.Diverged => new TrainingResult(Finished.ToList(),
                 $"loss became NaN or infinite at epoch {epoch}, step {step + 1}; nothing was saved; a lower learning rate may help"),
-            _ => new TrainingResult(TrainingOutcome.Completed, Finished.ToList()),
+            _ => new TrainingResult(Finished.ToList()),
         };
     }
 
@@ -135,10 +149,10 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
         var metadata = new Dictionary<string, string>
         {
             ["epochs"] = Finished.Count.ToString(CultureInfo.InvariantCulture),
-            ["batch"] = _options.BatchSize.ToString(CultureInfo.InvariantCulture),
-            ["lr"] = _options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-            ["lr_schedule"] = _options.Schedule.ToString().ToLowerInvariant(),
-            ["seed"] = _options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["batch"] = _settings.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["lr"] = _settings.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["lr_schedule"] = _settings.Schedule.ToString().ToLowerInvariant(),
+            ["seed"] = _settings.Seed.ToString(CultureInfo.InvariantCulture),
             ["train_images"] = _train.Count.ToString(CultureInfo.InvariantCulture),
             ["dataset"] = _data.Name,
             ["image_height"] = _data.Height.ToString(CultureInfo.InvariantCulture),
@@ -153,7 +167,7 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
     /// <param name="step">Steps done.</param>
     /// <returns>The rate.</returns>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public float LearningRateAt(long step) => Alive(_options).LearningRateAt(step, (long)_options.Epochs * StepsPerEpoch);
+    public float LearningRateAt(long step) => Alive(_settings).LearningRateAt(step, (long)_settings.Epochs * StepsPerEpoch);
 
     void ITrainable.TrainingForward(ulong seed, ulong globalStep, float klWeight)
     {

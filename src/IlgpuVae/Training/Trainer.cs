@@ -33,15 +33,16 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
 
     /// <summary>Trains until every epoch is done, the token is cancelled (after the current step) or a loss stops being
     /// finite.</summary>
-    /// <param name="progress">Receives reports; null for none.</param>
+    /// <param name="progress">Receives reports: part "training" after every step and when an epoch ends, "testing" after
+    /// every test batch (see <see cref="WorkProgress"/>); null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step (a VAE trainer with a run directory saves
     /// a resumable state first).</param>
-    /// <returns>How the run ended (completed, or diverged) and the epochs it finished.</returns>
+    /// <returns>The epochs it finished, and whether the loss diverged (<see cref="TrainingResult.Diverged"/>).</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled; the message says where training stopped
     /// and what was saved. Every long operation of the library stops this way.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public TrainingResult Train(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var busy = Enter(cancellationToken);
         return TrainOnce(progress, busy.Token);
@@ -58,7 +59,7 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     /// Console.CancelKeyPress += (_, e) =&gt; { e.Cancel = true; cancel.Cancel(); };
     /// try
     /// {
-    ///     TrainingResult result = await trainer.TrainAsync(new Progress&lt;TrainingProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Step}")), cancel.Token);
+    ///     TrainingResult result = await trainer.TrainAsync(new Progress&lt;WorkProgress&gt;(p =&gt; Console.Write($"\r{p.Epoch}:{p.Done}")), cancel.Token);
     /// }
     /// catch (OperationCanceledException e)
     /// {
@@ -68,11 +69,11 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     /// </example>
     /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step.</param>
-    /// <returns>How the run ended and the epochs it finished.</returns>
+    /// <returns>The epochs it finished, and whether the loss diverged.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
-    public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public Task<TrainingResult> TrainAsync(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
         return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
@@ -115,7 +116,36 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
 
     /// <summary>One training call, holding the trainer; <paramref name="cancellationToken"/> also carries a stop from
     /// <see cref="DisposeAsync"/>.</summary>
-    private protected abstract TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken);
+    private protected abstract TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>The "training" report of a step.</summary>
+    private protected static WorkProgress StepReport(EngineReport r, int epochs) => new(TrainingPart, r.Step, r.StepsPerEpoch)
+    {
+        Epoch = r.Epoch,
+        Epochs = epochs,
+        TrainLoss = r.TrainLoss,
+        SamplesPerSecond = r.SamplesPerSecond,
+    };
+
+    /// <summary>The "testing" report after <paramref name="done"/> of <paramref name="batches"/> test batches.</summary>
+    private protected static WorkProgress TestReport(EpochSummary epoch, int epochs, int done, int batches) => new("testing", done, batches)
+    {
+        Epoch = epoch.Epoch,
+        Epochs = epochs,
+        SamplesPerSecond = epoch.SamplesPerSecond,
+    };
+
+    /// <summary>The "training" report that ends an epoch, with its metrics.</summary>
+    private protected WorkProgress EpochReport(EpochMetrics metrics, int epochs) => new(TrainingPart, StepsPerEpoch, StepsPerEpoch)
+    {
+        Epoch = metrics.Epoch,
+        Epochs = epochs,
+        TrainLoss = metrics.TrainLoss,
+        SamplesPerSecond = metrics.SamplesPerSecond,
+        Completed = metrics,
+    };
+
+    private const string TrainingPart = "training";
 
     /// <summary>Frees what the trainer holds; runs once, when nothing uses it.</summary>
     private protected abstract void DisposeParts();

@@ -80,9 +80,7 @@ internal sealed record EngineSettings
 /// <param name="StepsPerEpoch">Steps per epoch.</param>
 /// <param name="TrainLoss">Mean loss so far in the epoch, when read back at this report; null otherwise.</param>
 /// <param name="SamplesPerSecond">Throughput so far in this epoch.</param>
-/// <param name="Phase">Training or testing.</param>
-internal readonly record struct EngineReport(int Epoch, int Step, int StepsPerEpoch, double? TrainLoss, double SamplesPerSecond,
-    TrainingPhase Phase);
+internal readonly record struct EngineReport(int Epoch, int Step, int StepsPerEpoch, double? TrainLoss, double SamplesPerSecond);
 
 /// <summary>An epoch's training figures, before its test.</summary>
 /// <param name="Epoch">1-based epoch.</param>
@@ -204,7 +202,7 @@ internal sealed class TrainingEngine : IDisposable
                 }
                 // The step count is the host's: reporting it waits for nothing.
                 report?.Invoke(new EngineReport(epoch, done, steps, loss,
-                    (done - stepsAtStart) * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9), TrainingPhase.Training));
+                    (done - stepsAtStart) * (double)batchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
             double epochSeconds;
             lock (_device.Gate)

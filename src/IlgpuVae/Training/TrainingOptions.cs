@@ -77,11 +77,12 @@ public sealed record TrainingOptions : TrainingSettings
     /// </summary>
     public bool DynamicBinarization { get; init; }
 
-    /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
-    public void Validate()
+    /// <summary>Checks every value, the model's and the shared ones; throws <see cref="ArgumentException"/> with a
+    /// one-line message.</summary>
+    public override void Validate()
     {
         Model.Validate();
-        ValidateShared();
+        base.Validate();
         if (!Enum.IsDefined(Objective))
             throw new ArgumentException($"unknown objective {(int)Objective}");
         if (!Enum.IsDefined(Gradient))
@@ -103,61 +104,16 @@ public sealed record TrainingOptions : TrainingSettings
     }
 }
 
-/// <summary>The figures of one finished epoch (losses per image), for both trainers.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="TrainLoss">Mean training loss per image over the epoch. A VAE: summed BCE + KL (the negative ELBO),
-/// whatever beta trained it; a classifier: cross-entropy (as the weights changed).</param>
-/// <param name="TestLoss">Test loss per image after the epoch. A VAE: summed BCE + KL with one posterior sample; a
-/// classifier: cross-entropy.</param>
-/// <param name="EpochSeconds">Training time of the epoch (evaluation excluded).</param>
-/// <param name="SamplesPerSecond">Training images per second.</param>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double EpochSeconds, double SamplesPerSecond)
-{
-    /// <summary>A VAE's test reconstruction term (the BCE part of <see cref="TestLoss"/>); null for a classifier.</summary>
-    public double? TestReconstruction { get; init; }
-
-    /// <summary>A VAE's test KL term (the KL part of <see cref="TestLoss"/>); null for a classifier.</summary>
-    public double? TestKl { get; init; }
-
-    /// <summary>A classifier's test accuracy, in [0, 1]; null for a VAE.</summary>
-    public double? TestAccuracy { get; init; }
-}
-
-/// <summary>A progress report: after every training step, after every test batch, and after each epoch.</summary>
-/// <param name="Epoch">1-based epoch.</param>
-/// <param name="Epochs">Total epochs.</param>
-/// <param name="Step">Steps done in this epoch (in the testing phase: test batches done).</param>
-/// <param name="StepsPerEpoch">Steps per epoch (in the testing phase: test batches in all).</param>
-/// <param name="TrainLoss">Mean training loss so far in this epoch where it was read back from the device (every
-/// <see cref="TrainingSettings.ReportEverySteps"/> steps and at the epoch's end); null on the reports in between,
-/// which cost no device synchronisation.</param>
-/// <param name="SamplesPerSecond">Training throughput so far in this epoch.</param>
-/// <param name="Completed">The epoch's metrics once it is done, else null.</param>
-/// <param name="Phase">Whether the epoch is training or running its test pass.</param>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int StepsPerEpoch, double? TrainLoss,
-    double SamplesPerSecond, EpochMetrics? Completed, TrainingPhase Phase = TrainingPhase.Training);
-
-/// <summary>The part of an epoch a progress report comes from.</summary>
-public enum TrainingPhase
-{
-    /// <summary>Training steps.</summary>
-    Training,
-    /// <summary>The test pass after the epoch's training.</summary>
-    Testing,
-}
-
-/// <summary>How a run ended.</summary>
-public enum TrainingOutcome
-{
-    /// <summary>Every epoch trained.</summary>
-    Completed,
-    /// <summary>A loss became NaN or infinite; the last good checkpoint was kept.</summary>
-    Diverged,
-}
-
-/// <summary>The result of <see cref="Trainer.Train"/>, for both trainers.</summary>
-/// <param name="Outcome">How it ended.</param>
+/// <summary>
+/// The result of <see cref="Trainer.Train"/>, for both trainers: the run completed every epoch, or a loss became NaN or
+/// infinite (<see cref="Diverged"/>). A stop is not a result: the trainers throw
+/// <see cref="OperationCanceledException"/>, as every long operation of the library does.
+/// </summary>
 /// <param name="Epochs">Metrics of every epoch finished in this call.</param>
-/// <param name="Message">What happened, for Diverged. A stop is not a result: the trainers throw
-/// <see cref="OperationCanceledException"/>, as every long operation of the library does.</param>
-public sealed record TrainingResult(TrainingOutcome Outcome, IReadOnlyList<EpochMetrics> Epochs, string? Message = null);
+/// <param name="Divergence">Null when every epoch trained; else where the loss diverged and what was kept (a VAE
+/// trainer with a run directory keeps its last good checkpoint), in one line.</param>
+public sealed record TrainingResult(IReadOnlyList<EpochMetrics> Epochs, string? Divergence = null)
+{
+    /// <summary>Whether a loss became NaN or infinite and training stopped there (<see cref="Divergence"/> says where).</summary>
+    public bool Diverged => Divergence is not null;
+}

@@ -2,10 +2,12 @@ namespace IlgpuVae.Training;
 
 /// <summary>
 /// What every training run has, whatever the model: epochs, batches, Adam and its learning-rate schedule, the seed,
-/// a limit on the training images, and how often losses are read back. <see cref="TrainingOptions"/> (a VAE) and
-/// <see cref="Classification.ClassifierTrainingOptions"/> add their model's own.
+/// a limit on the training images, and how often losses are read back. A classifier trains with these alone
+/// (<see cref="Classification.ClassifierTrainer"/>, its architecture given beside them; its defaults,
+/// <see cref="Classification.ClassifierTrainer.DefaultSettings"/>, decay the rate by a cosine); a VAE's
+/// <see cref="TrainingOptions"/> add its model and objective. Compared by value.
 /// </summary>
-public abstract record TrainingSettings
+public record TrainingSettings
 {
     /// <summary>Epochs to train in total (a resumed run continues up to this count).</summary>
     public int Epochs { get; init; } = 10;
@@ -76,8 +78,8 @@ public abstract record TrainingSettings
         return stage;
     }
 
-    /// <summary>Checks the shared values; throws <see cref="ArgumentException"/> with a one-line message.</summary>
-    protected void ValidateShared()
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
+    public virtual void Validate()
     {
         if (Epochs <= 0)
             throw new ArgumentException($"epochs must be positive, got {Epochs}");

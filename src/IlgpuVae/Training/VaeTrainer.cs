@@ -266,20 +266,18 @@ public sealed class VaeTrainer : Trainer, ITrainable
     // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
     bool ITrainable.SumsLossTerms => true;
 
-    private protected override TrainingResult TrainOnce(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private protected override TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var finished = new List<EpochMetrics>();
         _run?.WriteConfig(_options);
-        Action<EngineReport>? report = progress is null ? null : r => progress.Report(new TrainingProgress(r.Epoch,
-            _options.Epochs, r.Step, r.StepsPerEpoch, r.TrainLoss, r.SamplesPerSecond, null, r.Phase));
+        Action<EngineReport>? report = progress is null ? null : r => progress.Report(StepReport(r, _options.Epochs));
         var (outcome, epoch, step) = _engine.Run(report, summary =>
         {
             int batches = _evaluator.Batches;
             Evaluation test;
             lock (_network.Device.Gate)
                 test = _evaluator.Evaluate((ulong)_options.Seed ^ EvaluationSalt, (ulong)summary.Epoch,
-                progress is null ? null : done => progress.Report(new TrainingProgress(summary.Epoch, _options.Epochs, done,
-                    batches, null, summary.SamplesPerSecond, null, TrainingPhase.Testing)));
+                progress is null ? null : done => progress.Report(TestReport(summary, _options.Epochs, done, batches)));
             if (!double.IsFinite(test.Loss))
                 return test.Loss;
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
@@ -289,8 +287,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
             SaveState();
             _epochCompleted?.Invoke(this, metrics);
-            progress?.Report(new TrainingProgress(summary.Epoch, _options.Epochs, StepsPerEpoch, StepsPerEpoch,
-                summary.TrainLoss, summary.SamplesPerSecond, metrics));
+            progress?.Report(EpochReport(metrics, _options.Epochs));
             return test.Loss;
         }, cancellationToken);
         switch (outcome)
@@ -311,10 +308,10 @@ public sealed class VaeTrainer : Trainer, ITrainable
                         : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help";
                 LibraryLog.TrainingDiverged(_network.Device.Logger, message);
-                return new TrainingResult(TrainingOutcome.Diverged, finished, message);
+                return new TrainingResult(finished, message);
             }
             default:
-                return new TrainingResult(TrainingOutcome.Completed, finished);
+                return new TrainingResult(finished);
         }
     }
 

@@ -1,9 +1,11 @@
 using IlgpuVae.Checkpoints;
 using IlgpuVae.Classification;
 using IlgpuVae.Compute;
+using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
 using Xunit;
 
 namespace IlgpuVae.Tests.Classification;
@@ -138,20 +140,28 @@ public sealed class ClassifierFileTests(ClassifierDevice fixture)
     [Fact]
     public void Options_Nonsense_AreRejectedWithOneLine()
     {
-        var bad = new[]
+        var defaults = ClassifierTrainer.DefaultSettings;
+        var settings = new[]
         {
-            new ClassifierTrainingOptions { Epochs = 0 }, new ClassifierTrainingOptions { BatchSize = 0 },
-            new ClassifierTrainingOptions { LearningRate = float.PositiveInfinity }, new ClassifierTrainingOptions { LearningRate = 0 },
-            new ClassifierTrainingOptions { Limit = -3 }, new ClassifierTrainingOptions { ReportEverySteps = 0 },
-            new ClassifierTrainingOptions { Model = new ClassifierConfig(784, [512, 0]) },
-            new ClassifierTrainingOptions { Model = new ClassifierConfig(0, [512]) },
-            new ClassifierTrainingOptions { Model = new ClassifierConfig(784, [512], 1) },
+            defaults with { Epochs = 0 }, defaults with { BatchSize = 0 },
+            defaults with { LearningRate = float.PositiveInfinity }, defaults with { LearningRate = 0 },
+            defaults with { Limit = -3 }, defaults with { ReportEverySteps = 0 },
+            new TrainingSettings { Epsilon = 0 }, new TrainingSettings { Schedule = (LearningRateSchedule)7 },
         };
-        foreach (var options in bad)
+        var configs = new[] { new ClassifierConfig(784, [512, 0]), new ClassifierConfig(0, [512]), new ClassifierConfig(784, [512], 1) };
+        // The trainer checks both before it touches the device or the images.
+        var data = new ImageData(new ImageSet(new byte[2 * 784], [0, 1], 28, 28), new ImageSet(new byte[784], [1], 28, 28));
+        var bad = settings.Select(s => (ClassifierConfig.Default, (TrainingSettings?)s))
+            .Concat(configs.Select(c => (c, (TrainingSettings?)null)));
+        foreach (var (config, training) in bad)
         {
-            var e = Assert.Throws<ArgumentException>(options.Validate);
+            var e = Assert.Throws<ArgumentException>(() => new ClassifierTrainer(Device, data, config, training));
             Assert.DoesNotContain('\n', e.Message);
         }
+        foreach (var s in settings)
+            Assert.Throws<ArgumentException>(s.Validate);
+        foreach (var c in configs)
+            Assert.Throws<ArgumentException>(c.Validate);
     }
 
     private static List<NamedTensor> Tensors(ClassifierConfig config)

@@ -17,10 +17,10 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     [MnistFact]
     public void Train_OneEpochOnTenThousandImages_ReachesNinetyPercentAndPredictAgrees()
     {
-        var options = new ClassifierTrainingOptions { Epochs = 1, BatchSize = 64, LearningRate = 2e-3f, Seed = 3 };
-        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, options);
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 1, BatchSize = 64, LearningRate = 2e-3f, Seed = 3 };
+        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, ClassifierConfig.Default, options);
         var result = trainer.Train();
-        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.Null(result.Divergence);
         var epoch = Assert.Single(result.Epochs);
         // Chance is 10% and an untrained network's loss ln 10 = 2.30; one epoch of 157 steps reaches 92.7% here
         // (92.9% with seed 4). The bound leaves room for other devices' rounding, not for a network that learns little.
@@ -42,10 +42,10 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     [MnistFact]
     public void Train_SameSeed_SameLossesAndWeights_OtherSeedDiffers()
     {
-        var options = new ClassifierTrainingOptions { Epochs = 1, Limit = 1000, Model = new ClassifierConfig(784, [32]), ReportEverySteps = 2, Seed = 5 };
-        EpochMetrics Run(ClassifierTrainingOptions o, out float[] weights)
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 1, Limit = 1000, ReportEverySteps = 2, Seed = 5 };
+        EpochMetrics Run(TrainingSettings o, out float[] weights)
         {
-            using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, o);
+            using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, new ClassifierConfig(784, [32]), o);
             var metrics = trainer.Train().Epochs[0];
             weights = trainer.Classifier.Network.ExportParameters()[0].Data;
             return metrics;
@@ -63,9 +63,9 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     {
         using var dir = new TempDirectory();
         string path = dir.File("classifier.safetensors");
-        var options = new ClassifierTrainingOptions { Epochs = 2, Limit = 2000, Model = new ClassifierConfig(784, [64]) };
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 2, Limit = 2000 };
         double accuracy;
-        using (var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, options))
+        using (var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, new ClassifierConfig(784, [64]), options))
         {
             accuracy = trainer.Train().Epochs[^1].TestAccuracy!.Value;
             trainer.Save(path);
@@ -84,20 +84,20 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     [MnistFact]
     public void Train_PoisonedWeight_StopsAsDiverged()
     {
-        var options = new ClassifierTrainingOptions { Epochs = 1, Limit = 500, Model = new ClassifierConfig(784, [16]), ReportEverySteps = 1 };
-        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, options);
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 1, Limit = 500, ReportEverySteps = 1 };
+        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, new ClassifierConfig(784, [16]), options);
         trainer.Classifier.Network.Parameters.SubView(0, 1).CopyFromCPU(new[] { float.NaN });
         var result = trainer.Train();
-        Assert.Equal(TrainingOutcome.Diverged, result.Outcome);
-        Assert.Contains("epoch 1, step 1", result.Message);
+        Assert.True(result.Diverged);
+        Assert.Contains("epoch 1, step 1", result.Divergence);
         Assert.Empty(result.Epochs);
     }
 
     [MnistFact]
     public void Train_Cancelled_StopsAfterAStep()
     {
-        var options = new ClassifierTrainingOptions { Epochs = 1, Limit = 500, Model = new ClassifierConfig(784, [16]) };
-        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, options);
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 1, Limit = 500 };
+        using var trainer = new ClassifierTrainer(fixture.Device, Mnist.Value, new ClassifierConfig(784, [16]), options);
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
         var stop = Assert.ThrowsAny<OperationCanceledException>(() => trainer.Train(null, cancel.Token));
@@ -108,13 +108,22 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
     public void LearningRate_CosineFallsFromTheRateTowardsZero_ConstantStays()
     {
         var data = new ImageData(Tiny(256), Tiny(10));
-        var options = new ClassifierTrainingOptions { Epochs = 2, BatchSize = 64, Model = new ClassifierConfig(784, [4]) };
-        using var cosine = new ClassifierTrainer(fixture.Device, data, options);
+        var config = new ClassifierConfig(784, [4]);
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 2, BatchSize = 64 };
+        using var cosine = new ClassifierTrainer(fixture.Device, data, config, options);
         Assert.Equal(1e-3f, cosine.LearningRateAt(0));
         Assert.Equal(0.5e-3f, cosine.LearningRateAt(4), 6);
         Assert.True(cosine.LearningRateAt(7) < 0.05e-3f);
-        using var constant = new ClassifierTrainer(fixture.Device, data, options with { Schedule = LearningRateSchedule.Constant });
+        using var constant = new ClassifierTrainer(fixture.Device, data, config, options with { Schedule = LearningRateSchedule.Constant });
         Assert.Equal(1e-3f, constant.LearningRateAt(7));
+        // Settings of one's own say their schedule (TrainingSettings' default: constant); none given are the classifier's
+        // defaults, cosine decay.
+        using var own = new ClassifierTrainer(fixture.Device, data, config, new TrainingSettings { Epochs = 2, BatchSize = 64 });
+        Assert.Equal(1e-3f, own.LearningRateAt(7));
+        using var byDefault = new ClassifierTrainer(fixture.Device, data, config);
+        Assert.Equal(ClassifierTrainer.DefaultSettings, byDefault.Settings);
+        Assert.Equal(LearningRateSchedule.Cosine, byDefault.Settings.Schedule);
+        Assert.Equal(new TrainingSettings() with { Schedule = LearningRateSchedule.Cosine }, byDefault.Settings);
     }
 
     private static ImageSet Tiny(int count) =>

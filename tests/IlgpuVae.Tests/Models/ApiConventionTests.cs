@@ -39,7 +39,11 @@ public sealed class ApiConventionTests
         foreach (var config in different)
             Assert.NotEqual(VaeConfig.Default, config);
         Assert.NotEqual(new TrainingOptions(), new TrainingOptions { Model = VaeConfig.Default with { Latent = 2 } });
-        Assert.Equal(new IlgpuVae.Classification.ClassifierTrainingOptions(), new IlgpuVae.Classification.ClassifierTrainingOptions());
+        Assert.Equal(IlgpuVae.Classification.ClassifierTrainer.DefaultSettings, IlgpuVae.Classification.ClassifierTrainer.DefaultSettings);
+        Assert.Equal(new TrainingSettings { Epochs = 3 }, new TrainingSettings { Epochs = 3 });
+        Assert.NotEqual(new TrainingSettings(), IlgpuVae.Classification.ClassifierTrainer.DefaultSettings);
+        // A VAE's options are settings and more: never equal to bare settings with the same shared values.
+        Assert.NotEqual<TrainingSettings>(new TrainingSettings(), new TrainingOptions());
         Assert.NotEqual(IlgpuVae.Classification.ClassifierConfig.Default, IlgpuVae.Classification.ClassifierConfig.Default with { Hidden = [512] });
     }
 

@@ -140,10 +140,10 @@ public sealed class ThreadSafetyTests
         Assert.Throws<ObjectDisposedException>(() => { _ = vae.TrainAsync(); });
         Assert.Throws<ObjectDisposedException>(() => model.Sample(1, 1));
 
-        var classifier = new ClassifierTrainer(device, data, new ClassifierTrainingOptions { Epochs = 1, BatchSize = 32, Model = new ClassifierConfig(784, [8]) });
+        var classifier = new ClassifierTrainer(device, data, new ClassifierConfig(784, [8]), ClassifierTrainer.DefaultSettings with { Epochs = 1, BatchSize = 32 });
         classifier.Dispose();
         Assert.Throws<ObjectDisposedException>(() => classifier.Classifier);
-        Assert.Throws<ObjectDisposedException>(() => classifier.Options);
+        Assert.Throws<ObjectDisposedException>(() => classifier.Settings);
         Assert.Throws<ObjectDisposedException>(() => classifier.StepsPerEpoch);
         Assert.Throws<ObjectDisposedException>(() => classifier.TrainCount);
         Assert.Throws<ObjectDisposedException>(() => classifier.History);
@@ -166,7 +166,7 @@ public sealed class ThreadSafetyTests
         using var trainer = new VaeTrainer(device, data, new TrainingOptions { Epochs = 1_000_000, BatchSize = 32, Model = new VaeConfig(784, [16], 2) });
         using var cancel = new CancellationTokenSource();
         var started = new TaskCompletionSource();
-        var training = trainer.TrainAsync(new SynchronousProgress<TrainingProgress>(_ => started.TrySetResult()), cancel.Token);
+        var training = trainer.TrainAsync(new SynchronousProgress<WorkProgress>(_ => started.TrySetResult()), cancel.Token);
         await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
 
         Assert.Throws<InvalidOperationException>(() => trainer.Train());

@@ -68,7 +68,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 300, testLimit: 100);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 100, Model = ConfigOf(kind), Seed = 7 };
         using var trainer = new VaeTrainer(OpsHarness.Device("opencl"), data, options);
-        Assert.Equal(TrainingOutcome.Completed, trainer.Train().Outcome);
+        Assert.Null(trainer.Train().Divergence);
         Compare(trainer.Model);
     }
 

@@ -1,5 +1,8 @@
+using IlgpuVae.Compute;
 using IlgpuVae.Data;
+using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
+using IlgpuVae.Training;
 using Xunit;
 
 namespace IlgpuVae.Tests.Packaging;
@@ -67,6 +70,34 @@ public sealed class ReadmeSampleTests
             Assert.True(code == 0, $"{commands[i]}: {err}");
             Assert.True(File.Exists(Path.Combine(dir.File($"run{i}"), "model.safetensors")));
         }
+    }
+
+    // "As a library": the progress block is ProgressSnippet's body, which runs on a small VAE.
+    [Fact]
+    public void Readme_ProgressSnippet_IsCompiledAndRuns()
+    {
+        string root = TestData.RepositoryRoot();
+        string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
+        int section = readme.IndexOf("## As a library", StringComparison.Ordinal);
+        Assert.True(section >= 0, "README has no 'As a library' section");
+        int at = readme.IndexOf("var progress = new Progress<WorkProgress>", section, StringComparison.Ordinal);
+        Assert.True(at >= 0, "README's 'As a library' has no progress snippet");
+        int start = readme.LastIndexOf("```csharp\n", at, StringComparison.Ordinal) + "```csharp\n".Length;
+        string block = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
+
+        string source = File.ReadAllText(Path.Combine(root, "tests", "IlgpuVae.Tests", "Packaging", "ProgressSnippet.cs")).ReplaceLineEndings("\n");
+        int begin = source.IndexOf("// README begin\n", StringComparison.Ordinal) + "// README begin\n".Length;
+        int stop = source.LastIndexOf('\n', source.IndexOf("// README end", StringComparison.Ordinal)) + 1;
+        string snippet = string.Concat(source[begin..stop].Split('\n').Select(line => line.Length >= 8 ? line[8..] + "\n" : line));
+        Assert.Equal(snippet.TrimEnd(), block.TrimEnd());
+
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var trainer = new VaeTrainer(device, SyntheticIdx.InMemory(200, 20),
+            new TrainingOptions { Epochs = 2, Model = new VaeConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], 2) });
+        var run = ProgressSnippet.Run(trainer);
+        Assert.False(run.Diverged);
+        Assert.Null(run.Divergence);
+        Assert.Equal([1, 2], run.Epochs.Select(e => e.Epoch));
     }
 
     [Fact]

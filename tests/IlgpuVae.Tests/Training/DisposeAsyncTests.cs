@@ -22,7 +22,7 @@ public sealed class DisposeAsyncTests
         var options = new TrainingOptions { Epochs = 1000, BatchSize = 10, Model = new VaeConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], 2) };
         var trainer = new VaeTrainer(device, Data, options, dir.Path);
         var started = new TaskCompletionSource();
-        var training = trainer.TrainAsync(new SyncProgress<TrainingProgress>(_ => started.TrySetResult()));
+        var training = trainer.TrainAsync(new SyncProgress<WorkProgress>(_ => started.TrySetResult()));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Throws<InvalidOperationException>(trainer.Dispose);
 
@@ -40,13 +40,10 @@ public sealed class DisposeAsyncTests
     public async Task ClassifierTrainer_DisposeAsync_StopsTheRun_AndFreesTheTrainer()
     {
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
-        var options = new ClassifierTrainingOptions
-        {
-            Epochs = 1000, BatchSize = 10, Model = new ClassifierConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], SyntheticIdx.Classes),
-        };
-        var trainer = new ClassifierTrainer(device, Data, options);
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 1000, BatchSize = 10 };
+        var trainer = new ClassifierTrainer(device, Data, new ClassifierConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], SyntheticIdx.Classes), options);
         var started = new TaskCompletionSource();
-        var training = trainer.TrainAsync(new SyncProgress<TrainingProgress>(_ => started.TrySetResult()));
+        var training = trainer.TrainAsync(new SyncProgress<WorkProgress>(_ => started.TrySetResult()));
         await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await trainer.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(60));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => training);

@@ -57,9 +57,9 @@ public sealed class LaunchCountTests
             var options = new TrainingOptions { Epochs = 1, BatchSize = batch, Model = config, ReportEverySteps = 1000, Seed = 1 };
             using var trainer = new VaeTrainer(device, data, options);
             var marks = new List<long>();
-            trainer.Train(new SyncProgress<TrainingProgress>(p =>
+            trainer.Train(new SyncProgress<WorkProgress>(p =>
             {
-                if (p.Phase == TrainingPhase.Training && p.Completed is null)
+                if (p.Part == "training" && p.Completed is null)
                     marks.Add(ops.Launches);
             }));
             // Between two step reports lies exactly one step; the first also holds the epoch's start.

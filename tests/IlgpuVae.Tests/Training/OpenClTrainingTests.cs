@@ -69,13 +69,10 @@ public sealed class OpenClTrainingTests(ITestOutputHelper output)
     [OpenClMnistFact]
     public void Classifier_SameLossesAndAccuracyAsTheVectorizedPath()
     {
-        var options = new ClassifierTrainingOptions
-        {
-            Epochs = 2, Limit = 1000, BatchSize = 100, Model = new ClassifierConfig(784, [32]), ReportEverySteps = 2, Seed = 5,
-        };
+        var options = ClassifierTrainer.DefaultSettings with { Epochs = 2, Limit = 1000, BatchSize = 100, ReportEverySteps = 2, Seed = 5 };
         EpochMetrics[] Run(ComputeDevice device)
         {
-            using var trainer = new ClassifierTrainer(device, Mnist.Value, options);
+            using var trainer = new ClassifierTrainer(device, Mnist.Value, new ClassifierConfig(784, [32]), options);
             return [.. trainer.Train().Epochs];
         }
         var expected = Run(OpsHarness.Device("vectorized"));
@@ -94,7 +91,7 @@ public sealed class OpenClTrainingTests(ITestOutputHelper output)
     {
         using var trainer = new VaeTrainer(device, Mnist.Value, options);
         var result = trainer.Train();
-        Assert.Equal(TrainingOutcome.Completed, result.Outcome);
+        Assert.Null(result.Divergence);
         return [.. result.Epochs];
     }
 

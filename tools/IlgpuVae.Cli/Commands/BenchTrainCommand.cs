@@ -71,7 +71,7 @@ public static class BenchTrainCommand
                 result = Benchmark.Train(device, data, training, last && options.Flag("--profile"), last, progress, token, out outcome);
             if (result is null)
             {
-                stderr.WriteLine(outcome.Message);
+                stderr.WriteLine(outcome.Divergence);
                 return 1; // diverged; a stop arrives as OperationCanceledException
             }
             ours.Add((result.LastEpochSeconds, result.LastEpochCpuSeconds));

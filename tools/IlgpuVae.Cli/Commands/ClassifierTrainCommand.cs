@@ -30,7 +30,7 @@ public static class ClassifierTrainCommand
     private static int Run(ParsedOptions options, CliContext cli)
     {
         var (stdout, stderr, token) = cli;
-        var training = new ClassifierTrainingOptions
+        var training = ClassifierTrainer.DefaultSettings with
         {
             Epochs = options.Int("--epochs", 1),
             BatchSize = options.Int("--batch", 1),
@@ -39,10 +39,11 @@ public static class ClassifierTrainCommand
             {
                 ["cosine"] = LearningRateSchedule.Cosine, ["constant"] = LearningRateSchedule.Constant,
             }),
-            Model = ClassifierConfig.Default with { Hidden = options.IntList("--hidden") },
             Seed = options.Int("--seed"),
             Limit = options.OptionalInt("--limit", 1),
         };
+        var model = ClassifierConfig.Default with { Hidden = options.IntList("--hidden") };
+        model.Validate();
         training.Validate();
         string output = options.RequiredString("--out");
         // Fail on an unwritable destination now, not after the training.
@@ -64,10 +65,10 @@ public static class ClassifierTrainCommand
         // Classes come from the labels; a data set with a single class has nothing to tell apart.
         if (data.Classes < 2)
             throw new UsageException($"the {data.Name} labels hold one class; a classifier needs at least two");
-        training = training with { Model = training.Model with { InputSize = data.Train.PixelsPerImage, Classes = data.Classes } };
+        model = model with { InputSize = data.Train.PixelsPerImage, Classes = data.Classes };
         var clock = Stopwatch.StartNew();
-        using var trainer = new ClassifierTrainer(device, data, training);
-        stdout.WriteLine($"training classifier {training.Model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");
+        using var trainer = new ClassifierTrainer(device, data, model, training);
+        stdout.WriteLine($"training classifier {model} on {trainer.TrainCount} images, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate} {training.Schedule.ToString().ToLowerInvariant()})");
         stdout.WriteLine($"device: {device.Description}");
         TrainingResult result;
         try
@@ -80,9 +81,9 @@ public static class ClassifierTrainCommand
             stderr.WriteLine(e.Message);
             return 130;
         }
-        if (result.Outcome == TrainingOutcome.Diverged)
+        if (result.Diverged)
         {
-            stderr.WriteLine($"error: {result.Message}{ErrorHints.Diverged}");
+            stderr.WriteLine($"error: {result.Divergence}{ErrorHints.Diverged}");
             return 1;
         }
         trainer.Save(output);

@@ -77,8 +77,8 @@ public static class SweepCommand
                 stderr.WriteLine(e.Message);
                 return 130;
             }
-            if (result.Outcome == TrainingOutcome.Diverged)
-                throw new InvalidDataException($"Z = {latent}: {result.Message}");
+            if (result.Diverged)
+                throw new InvalidDataException($"Z = {latent}: {result.Divergence}");
             log.WriteLine($"[Z = {latent}] evaluating: ELBO, log-likelihood (K = {samples}), clustering of the latent means");
             var assessment = ModelAssessment.Run(trainer.Model, data, new AssessmentOptions { Seed = seed, ImportanceSamples = samples },
                 cancellationToken: token);

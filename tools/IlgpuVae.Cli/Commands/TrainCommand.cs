@@ -259,9 +259,9 @@ public static class TrainCommand
             stderr.WriteLine(e.Message + $"; resume with '{Program.Name} train --resume {runDirectory}'");
             return 130;
         }
-        if (result.Outcome == TrainingOutcome.Diverged)
+        if (result.Diverged)
         {
-            stderr.WriteLine($"error: {result.Message}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
+            stderr.WriteLine($"error: {result.Divergence}{(resume is null ? ErrorHints.Diverged : ErrorHints.DivergedOnResume)}");
             return 1;
         }
         if (trainer.History.Count > 0)
