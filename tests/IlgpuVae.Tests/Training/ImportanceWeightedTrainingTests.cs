@@ -172,7 +172,7 @@ public sealed class ImportanceWeightedTrainingTests
         var options = Small(TrainingObjective.ImportanceWeighted, 2) with { Epochs = 1 };
         using var trainer = new VaeTrainer(device, Mnist.Value, options);
         var epoch = trainer.Train().Epochs[^1];
-        var assessment = ModelAssessment.Run(trainer.Model, Mnist.Value, new AssessmentOptions { ImportanceSamples = 0, Clustering = false });
+        var assessment = ModelAssessment.Run(trainer.Model, Mnist.Value, importanceSamples: 0, clustering: false);
         // The trainer tests on the same binarised set with another seed of noise: one-sample ELBOs within a nat.
         Assert.InRange(assessment.Elbo.Loss, epoch.TestLoss - 1, epoch.TestLoss + 1);
         // It is exactly the evaluation of the fixed binarisation, and not that of the grey levels.
