@@ -648,11 +648,11 @@ internal static class Spelling
     /// <param name="spell">The value's spelling.</param>
     /// <param name="value">The value, or default.</param>
     /// <returns>False when no value is spelt so.</returns>
-    public static bool TryParse<T>(string name, Func<T, string> spell, out T value) where T : struct, Enum
+    public static bool TryParse<T, TName>(TName name, Func<T, TName> spell, out T value) where T : struct, Enum
     {
         foreach (var candidate in Enum.GetValues<T>())
         {
-            if (spell(candidate) == name)
+            if (EqualityComparer<TName>.Default.Equals(spell(candidate), name))
             {
                 value = candidate;
                 return true;

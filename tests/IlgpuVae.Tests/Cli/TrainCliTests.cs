@@ -171,6 +171,20 @@ public sealed class ImportanceWeightedCliTests
     }
 
     [MnistFact]
+    public void TrainIwaeWithGradientDreg_TrainsTheDregObjective_RecordedAsIwaeAndDreg()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--objective", "iwae", "--samples", "2", "--gradient", "dreg", "--hidden", "16",
+            "--latent", "2", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "100", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("iwae, K = 2, DReG gradient", output);
+        Assert.Equal(TrainingObjective.ImportanceWeightedDreg, new RunDirectory(run).ReadConfig().Objective);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile)));
+        Assert.Equal(("iwae", "dreg"), (json.RootElement.GetProperty("objective").GetString(), json.RootElement.GetProperty("gradient").GetString()));
+    }
+
+    [MnistFact]
     public void TrainIwaeOnBinarisedImages_ThenEvaluate_ReportsTheBinarisedNll()
     {
         using var dir = new TempDirectory();

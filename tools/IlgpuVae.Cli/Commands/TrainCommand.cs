@@ -183,13 +183,10 @@ public static class TrainCommand
             });
             if (objective == TrainingObjective.ImportanceWeighted && (options.Given("--beta") || options.Given("--kl-warmup") || options.Given("--beta-start")))
                 throw new UsageException("--beta, --kl-warmup and --beta-start weight the ELBO's KL; the iwae objective has none");
-            var gradient = options.Choice("--gradient", new Dictionary<string, TrainingGradient>
-            {
-                ["standard"] = TrainingGradient.Standard, ["dreg"] = TrainingGradient.Dreg,
-            });
-            if (gradient == TrainingGradient.Dreg && objective != TrainingObjective.ImportanceWeighted)
+            bool dreg = options.Choice("--gradient", new Dictionary<string, bool> { ["standard"] = false, ["dreg"] = true });
+            if (dreg && objective != TrainingObjective.ImportanceWeighted)
                 throw new UsageException("--gradient dreg is for --objective iwae (the importance-weighted bound)");
-            if (gradient == TrainingGradient.Dreg && preset is { IsTwoLayer: true })
+            if (dreg && preset is { IsTwoLayer: true })
                 throw new UsageException("--gradient dreg is built for one stochastic layer; --preset burda2 trains on the bound's own gradient");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
@@ -204,8 +201,7 @@ public static class TrainCommand
                     ["burda"] = LearningRateSchedule.Burda,
                 }),
                 Model = configFor(null),
-                Objective = objective,
-                Gradient = gradient,
+                Objective = dreg ? TrainingObjective.ImportanceWeightedDreg : objective,
                 Samples = options.Int("--samples", 1),
                 DynamicBinarization = options.Flag("--binarize"),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : objective == TrainingObjective.ImportanceWeighted ? 1f : defaults.Beta,
@@ -237,8 +233,8 @@ public static class TrainCommand
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
         if (pictures is not null)
             trainer.EpochCompleted += pictures;
-        string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
-            ? $"iwae, K = {training.Samples}{(training.Gradient == TrainingGradient.Dreg ? ", DReG gradient" : "")}"
+        string objectiveText = training.Objective != TrainingObjective.Elbo
+            ? $"iwae, K = {training.Samples}{(training.Objective == TrainingObjective.ImportanceWeightedDreg ? ", DReG gradient" : "")}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
