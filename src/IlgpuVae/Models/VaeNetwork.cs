@@ -9,7 +9,7 @@ namespace IlgpuVae.Models;
 /// <summary>
 /// The (conditional) VAE as a layer graph: [x | onehot] -> encoder (Linear + ReLU) -> [mu | logvar] (one Linear for
 /// both heads) -> z = mu + eps exp(logvar / 2), with the KL -> [z | onehot] -> decoder (Linear + ReLU) -> logits,
-/// and a Bernoulli loss on the logits. With <see cref="DecoderConditioning.EveryLayer"/> every later decoder layer,
+/// and a Bernoulli loss on the logits. With <see cref="VaeConfig.ConditionEveryLayer"/> every later decoder layer,
 /// the output layer included, also reads [h | onehot]. Shapes: B rows, D inputs, H hidden, Z latent, C classes.
 /// A convolutional model puts convolutions before the encoder's dense layers and transposed convolutions after
 /// the decoder's (<see cref="VaeArchitecture.Convolutional"/>).

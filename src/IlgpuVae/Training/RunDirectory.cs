@@ -299,8 +299,9 @@ internal sealed class RunDirectory
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
                 // Runs written before the image size was recorded lack it: their images were square.
-                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))
+                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes)
                 {
+                    ConditionEveryLayer = ConditionEveryLayer(json.DecoderConditioning),
                     ImageHeight = json.ImageHeight ?? 0,
                     ImageWidth = json.ImageWidth ?? 0,
                     ImageChannels = json.ImageChannels ?? 1,
@@ -418,9 +419,9 @@ internal sealed class RunDirectory
     };
 
     // Runs written before the option existed lack it: their decoders read the label in the first layer only.
-    private static DecoderConditioning Conditioning(string? name) =>
-        name is null ? DecoderConditioning.FirstLayer
-        : VaeConfig.TryParseConditioning(name, out var conditioning) ? conditioning
+    private static bool ConditionEveryLayer(string? name) =>
+        name is null ? false
+        : VaeConfig.TryParseConditioning(name, out bool everyLayer) ? everyLayer
         : throw new InvalidDataException($"decoder_conditioning '{name}' is not first-layer or every-layer");
 
     /// <summary>Rewrites metrics.csv with every epoch so far.</summary>
@@ -496,7 +497,7 @@ internal sealed class RunDirectory
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
-        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
+        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.ConditionEveryLayer) : null,
         Architecture = o.Model.IsConvolutional ? "conv" : null,
         Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
         Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),

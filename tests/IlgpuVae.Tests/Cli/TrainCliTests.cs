@@ -67,8 +67,8 @@ public sealed class TrainCliTests
         var written = new RunDirectory(run).ReadConfig();
         Assert.Equal(1, written.Epochs);
         Assert.Equal(10, written.Model.Classes);
-        Assert.Equal((defaults.Beta, defaults.BetaStart, defaults.KlWarmupEpochs, defaults.Model.Latent, defaults.Model.Conditioning),
-            (written.Beta, written.BetaStart, written.KlWarmupEpochs, written.Model.Latent, written.Model.Conditioning));
+        Assert.Equal((defaults.Beta, defaults.BetaStart, defaults.KlWarmupEpochs, defaults.Model.Latent, defaults.Model.ConditionEveryLayer),
+            (written.Beta, written.BetaStart, written.KlWarmupEpochs, written.Model.Latent, written.Model.ConditionEveryLayer));
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile))))
             Assert.Equal("cvae", json.RootElement.GetProperty("model").GetString());
 

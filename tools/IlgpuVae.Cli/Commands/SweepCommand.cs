@@ -60,7 +60,7 @@ public static class SweepCommand
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)
         {
-            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, DecoderConditioning.FirstLayer, channels, data.ImageChannels), Seed = seed, Limit = limit };
+            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, conditionEveryLayer: false, channels, data.ImageChannels), Seed = seed, Limit = limit };
             training.Validate();
             string runDirectory = Path.Combine(directory, $"latent-{latent}");
             log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
