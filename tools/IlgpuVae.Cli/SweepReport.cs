@@ -26,7 +26,7 @@ public static class SweepReport
     public static string Markdown(IReadOnlyList<SweepRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        int? samples = rows.Select(r => r.Assessment.LogLikelihood?.Samples).FirstOrDefault(s => s is not null);
+        int? samples = rows.Select(r => r.Assessment.LogLikelihood is null ? (int?)null : r.Assessment.ImportanceSamples).FirstOrDefault(s => s is not null);
         int knnK = rows.Select(r => r.Assessment.Clustering?.KnnK).FirstOrDefault(k => k is not null) ?? 5;
         var text = new StringBuilder();
         text.AppendLine($"| Z | test loss | reconstruction | KL | log p(x), IW K={(samples is int k ? k.ToString(CultureInfo.InvariantCulture) : "-")} " +
@@ -38,7 +38,7 @@ public static class SweepReport
             var c = a.Clustering;
             text.AppendLine(string.Join(" | ",
                 $"| {row.Latent}", F(a.Elbo.Loss, 2), F(a.Elbo.Reconstruction, 2), F(a.Elbo.Kl, 2),
-                F(a.LogLikelihood?.LogLikelihood, 2), F(c?.KnnAccuracy, 3), F(c?.KMeansNmi, 3), F(c?.KMeansAri, 3),
+                F(a.LogLikelihood, 2), F(c?.KnnAccuracy, 3), F(c?.KMeansNmi, 3), F(c?.KMeansAri, 3),
                 F(c?.KMeansAccuracy, 3), F(c?.SilhouetteByLabel, 3), F(c?.SilhouetteByCluster, 3), F(row.TrainSeconds, 1)) + " |");
         }
         return text.ToString();
@@ -59,7 +59,7 @@ public static class SweepReport
             text.AppendLine(string.Join(",",
                 row.Latent.ToString(CultureInfo.InvariantCulture), row.Epochs.ToString(CultureInfo.InvariantCulture),
                 row.TrainImages.ToString(CultureInfo.InvariantCulture), R(a.Elbo.Loss), R(a.Elbo.Reconstruction), R(a.Elbo.Kl),
-                R(a.LogLikelihood?.LogLikelihood), a.LogLikelihood?.Samples.ToString(CultureInfo.InvariantCulture) ?? "",
+                R(a.LogLikelihood), a.LogLikelihood is null ? "" : a.ImportanceSamples.ToString(CultureInfo.InvariantCulture),
                 R(c?.KnnAccuracy), R(c?.KMeansNmi), R(c?.KMeansAri), R(c?.KMeansAccuracy), R(c?.SilhouetteByLabel),
                 R(c?.SilhouetteByCluster), R(row.TrainSeconds)));
         }

@@ -76,10 +76,12 @@ internal sealed class GaussianSample(int latent, int maxSamples = 1) : Posterior
             long sampleRows = (long)rows * context.Samples;
             context.Ops.ImportanceSampleBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, sampleRows * latent),
                 y.SubView(0, sampleRows * latent), dy.SubView(0, sampleRows * latent), Weights.SubView(0, sampleRows),
-                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective != TrainingObjective.ImportanceWeighted
-                    ? SampleGradient.Average
-                    : context.Gradient == TrainingGradient.Dreg ? SampleGradient.DoublyReparameterized
-                    : SampleGradient.ImportanceWeighted);
+                dstats.SubView(0, (long)rows * 2 * latent), latent, context.Objective switch
+                {
+                    TrainingObjective.ImportanceWeighted => SampleGradient.ImportanceWeighted,
+                    TrainingObjective.ImportanceWeightedDreg => SampleGradient.DoublyReparameterized,
+                    _ => SampleGradient.Average,
+                });
             return false;
         }
         context.Ops.ReparameterizeBackward(x.SubView(0, (long)rows * 2 * latent), Noise.SubView(0, (long)rows * latent),

@@ -61,14 +61,14 @@ internal sealed class PassContext
     /// </summary>
     public int Samples { get; set; } = 1;
 
-    /// <summary>The objective of a pass that draws <see cref="Samples"/> samples per image (or an importance-weighted one at K = 1).</summary>
+    /// <summary>
+    /// The objective of a pass that draws <see cref="Samples"/> samples per image (or an importance-weighted one at
+    /// K = 1), and for the importance-weighted bound the encoder's gradient estimator (DReG or the bound's own).
+    /// </summary>
     public TrainingObjective Objective { get; set; }
 
-    /// <summary>The encoder's gradient estimator for the importance-weighted objective (DReG or the bound's own).</summary>
-    public TrainingGradient Gradient { get; set; }
-
     /// <summary>Whether this pass runs the multi-sample path: K above 1, or the importance-weighted bound.</summary>
-    public bool MultiSample => Samples > 1 || Objective == TrainingObjective.ImportanceWeighted;
+    public bool MultiSample => Samples > 1 || Objective.IsImportanceWeighted();
 }
 
 /// <summary>

@@ -45,7 +45,7 @@ internal sealed class LikelihoodLoss : Loss
             long all = (long)rows * width;
             RowLosses(ops, output.SubView(0, all), context.Input.SubView(0, (long)images * width), _rowLoss.SubView(0, rows),
                 doutput.SubView(0, all), 1f);
-            bool importance = context.Objective == TrainingObjective.ImportanceWeighted;
+            bool importance = context.Objective.IsImportanceWeighted();
             ops.ImportanceWeights(_rowLoss.SubView(0, rows), posterior.LogRatio.SubView(0, rows), posterior.Weights.SubView(0, rows),
                 PerSample.SubView(0, images), posterior.Kl.SubView(0, images), importance);
             ops.ScaleRows(doutput.SubView(0, all), posterior.Weights.SubView(0, rows));

@@ -155,7 +155,7 @@ internal sealed class TwoLayerSample : PosteriorSample
         {
             context.Rows = rows;
         }
-        if (context.Objective == TrainingObjective.ImportanceWeighted)
+        if (context.Objective.IsImportanceWeighted())
             return;
         // The ELBO: KL term per image -1/K sum_k logRatio[k B + b], one GEMM of the (K, B) ratios with ones.
         var ones = _ones.SubView(0, samples);
@@ -193,7 +193,7 @@ internal sealed class TwoLayerSample : PosteriorSample
     {
         int rows = context.Rows, all = rows * context.Samples;
         var ops = context.Ops;
-        var weights = (context.Objective == TrainingObjective.ImportanceWeighted ? Weights : _ratioWeights).SubView(0, all);
+        var weights = (context.Objective.IsImportanceWeighted() ? Weights : _ratioWeights).SubView(0, all);
         var z1 = y.SubView(0, (long)all * _z1);
         var dz1 = dy.SubView(0, (long)all * _z1);
         context.Rows = all;

@@ -4,12 +4,6 @@ using IlgpuVae.Models;
 
 namespace IlgpuVae.Models;
 
-/// <summary>The importance-weighted log-likelihood estimate of a data set.</summary>
-/// <param name="LogLikelihood">Mean over images of logsumexp_k(log w_k) - log K, in nats per image.</param>
-/// <param name="Samples">K, posterior samples per image.</param>
-/// <param name="Images">Images averaged.</param>
-public sealed record LikelihoodEstimate(double LogLikelihood, int Samples, int Images);
-
 /// <summary>
 /// Estimates log p(x) with K importance samples from the encoder's posterior (Burda et al., 2015):
 /// <c>log p(x) ~ logsumexp_k [log p(x|z_k) + log p(z_k) - log q(z_k|x)] - log K</c> (with two stochastic layers,
@@ -56,8 +50,8 @@ internal sealed class LikelihoodEstimator : IDisposable
     /// <param name="batchDone">Called after each batch with (batches done, batches), or null.</param>
     /// <param name="cancellationToken">Checked before each posterior sample of each batch.</param>
     /// <param name="images">Receives each image's estimate of log p(x) in the set's order (one read-back per batch), or null.</param>
-    /// <returns>The estimate.</returns>
-    public LikelihoodEstimate Estimate(int samples, ulong seed, Action<int, int>? batchDone = null,
+    /// <returns>The estimate: the mean over images of logsumexp_k(log w_k) - log K, in nats per image.</returns>
+    public double Estimate(int samples, ulong seed, Action<int, int>? batchDone = null,
         CancellationToken cancellationToken = default, float[]? images = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
@@ -115,7 +109,7 @@ internal sealed class LikelihoodEstimator : IDisposable
         }
         ops.Synchronize();
         double total = _totals.GetAsArray1D()[0];
-        return new LikelihoodEstimate(total / _set.Count - Math.Log(samples), samples, _set.Count);
+        return total / _set.Count - Math.Log(samples);
     }
 
     /// <inheritdoc />

@@ -2,15 +2,6 @@ using System.Globalization;
 
 namespace IlgpuVae.Models;
 
-/// <summary>Which of a conditional VAE's decoder layers read the one-hot label.</summary>
-public enum DecoderConditioning
-{
-    /// <summary>Only the first: it takes [z | one-hot] (the common PyTorch recipe).</summary>
-    FirstLayer,
-    /// <summary>Every one, the output layer included: each takes [its usual input | one-hot].</summary>
-    EveryLayer,
-}
-
 /// <summary>The activation of every hidden layer (the output and the posterior heads have none).</summary>
 public enum HiddenActivation
 {
@@ -35,7 +26,7 @@ public enum VaeArchitecture
 /// <summary>
 /// The architecture of a (conditional) VAE: D inputs, encoder hidden layers, latent size Z, decoder hidden
 /// layers (the encoder's, reversed), C classes for conditioning (0 for a plain VAE), and which decoder layers
-/// read the label. The encoder's first layer reads [x | one-hot] in a conditional model.
+/// read the label (<see cref="ConditionEveryLayer"/>). The encoder's first layer reads [x | one-hot] in a conditional model.
 /// A convolutional model (<see cref="Convolutional"/>) puts <see cref="Channels"/> stride-2 convolutions of the
 /// ImageHeight x ImageWidth image before the dense layers <see cref="Hidden"/> and mirrors them with transposed
 /// convolutions after the decoder's dense layers; a conditional one reads the label in its dense layers only.
@@ -44,10 +35,15 @@ public enum VaeArchitecture
 /// <param name="Hidden">Encoder hidden widths from the input side, e.g. [400] or [512, 256].</param>
 /// <param name="Latent">Z.</param>
 /// <param name="Classes">C: 0 for a VAE, 10 for a CVAE on digits.</param>
-/// <param name="Conditioning">For a conditional model, which decoder layers read the label.</param>
-public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Latent, int Classes = 0,
-    DecoderConditioning Conditioning = DecoderConditioning.FirstLayer)
+public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Latent, int Classes = 0)
 {
+    /// <summary>
+    /// For a conditional model, whether every decoder layer, the output layer included, reads the one-hot label
+    /// ([its usual input | one-hot]); false (the default, the common PyTorch recipe): only the first, [z | one-hot].
+    /// Spelt "every-layer" or "first-layer" in metadata, config.json and <c>train --conditioning</c>.
+    /// </summary>
+    public bool ConditionEveryLayer { get; init; }
+
     /// <summary>pytorch/examples' VAE: 784-400-20.</summary>
     public static VaeConfig Default => new(784, [400], 20);
 
@@ -302,7 +298,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <param name="index">The decoder layer.</param>
     /// <returns>Whether it reads the label.</returns>
     public bool DecoderLayerReadsLabel(int index) =>
-        IsConditional && (index == 0 || Conditioning == DecoderConditioning.EveryLayer);
+        IsConditional && (index == 0 || ConditionEveryLayer);
 
     /// <summary>The model kind as written in metadata and configs: "vae", "cvae", "conv-vae" or "conv-cvae".</summary>
     public string Kind => (IsConvolutional ? "conv-" : "") + (IsConditional ? "cvae" : "vae");
@@ -317,7 +313,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     /// <returns>Whether they describe the same model.</returns>
     public bool Equals(VaeConfig? other) => other is not null && (ReferenceEquals(this, other) ||
         (InputSize == other.InputSize && Hidden.SequenceEqual(other.Hidden) && Latent == other.Latent && Classes == other.Classes
-         && Conditioning == other.Conditioning && Activation == other.Activation && Architecture == other.Architecture
+         && ConditionEveryLayer == other.ConditionEveryLayer && Activation == other.Activation && Architecture == other.Architecture
          && Channels.SequenceEqual(other.Channels) && ImageHeight == other.ImageHeight && ImageWidth == other.ImageWidth
          && ImageChannels == other.ImageChannels && Likelihood == other.Likelihood && Sigma == other.Sigma
          && SameValues(InputMean, other.InputMean) && SameValues(InputStd, other.InputStd)
@@ -335,7 +331,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             hash.Add(width);
         hash.Add(Latent);
         hash.Add(Classes);
-        hash.Add(Conditioning);
+        hash.Add(ConditionEveryLayer);
         hash.Add(Activation);
         hash.Add(Architecture);
         foreach (int channels in Channels)
@@ -392,9 +388,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
             throw new ArgumentException($"latent size must be positive, got {Latent}");
         if (Classes < 0)
             throw new ArgumentException($"class count must not be negative, got {Classes}");
-        if (!Enum.IsDefined(Conditioning))
-            throw new ArgumentException($"unknown decoder conditioning {(int)Conditioning}");
-        if (!IsConditional && Conditioning != DecoderConditioning.FirstLayer)
+        if (!IsConditional && ConditionEveryLayer)
             throw new ArgumentException("conditioning every decoder layer needs a conditional model (classes > 0)");
         if (ImageChannels is not (1 or 3))
             throw new ArgumentException($"image channels must be 1 (grey) or 3 (RGB), got {ImageChannels}");
@@ -469,22 +463,20 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     public static bool TryParseActivation(string name, out HiddenActivation activation) =>
         Spelling.TryParse(name, ActivationName, out activation);
 
-    /// <summary>The metadata and config.json spelling of <paramref name="conditioning"/>.</summary>
-    /// <param name="conditioning">The value.</param>
-    /// <returns>"first-layer" or "every-layer".</returns>
-    public static string ConditioningName(DecoderConditioning conditioning) => conditioning switch
-    {
-        DecoderConditioning.FirstLayer => "first-layer",
-        DecoderConditioning.EveryLayer => "every-layer",
-        _ => throw new ArgumentOutOfRangeException(nameof(conditioning)),
-    };
+    /// <summary>The metadata, config.json and option spelling of <see cref="ConditionEveryLayer"/>.</summary>
+    /// <param name="everyLayer">The value.</param>
+    /// <returns>"every-layer" or "first-layer".</returns>
+    internal static string ConditioningName(bool everyLayer) => everyLayer ? "every-layer" : "first-layer";
 
     /// <summary>Reads <see cref="ConditioningName"/>'s spelling back.</summary>
     /// <param name="name">"first-layer" or "every-layer".</param>
-    /// <param name="conditioning">The value.</param>
+    /// <param name="everyLayer">The value.</param>
     /// <returns>False for any other text.</returns>
-    public static bool TryParseConditioning(string name, out DecoderConditioning conditioning) =>
-        Spelling.TryParse(name, ConditioningName, out conditioning);
+    internal static bool TryParseConditioning(string name, out bool everyLayer)
+    {
+        everyLayer = name == ConditioningName(true);
+        return everyLayer || name == ConditioningName(false);
+    }
 
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
@@ -510,7 +502,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         if (ImageChannels != 1)
             metadata["image_channels"] = ImageChannels.ToString(CultureInfo.InvariantCulture);
         if (IsConditional)
-            metadata["decoder_conditioning"] = ConditioningName(Conditioning);
+            metadata["decoder_conditioning"] = ConditioningName(ConditionEveryLayer);
         // Written only when not ReLU, so the files of ReLU models read as before.
         if (Activation != HiddenActivation.Relu)
             metadata["activation"] = ActivationName(Activation);
@@ -570,12 +562,13 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
                 ? parsedSigma
                 : throw new InvalidDataException($"{source}: metadata 'sigma' is not a number: '{sigmaText}'");
         var hidden = Get("hidden").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(h => Int("hidden", h)).ToArray();
-        var conditioning = DecoderConditioning.FirstLayer;
-        if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out conditioning))
+        bool everyLayer = false;
+        if (metadata.TryGetValue("decoder_conditioning", out var name) && !TryParseConditioning(name, out everyLayer))
             throw new InvalidDataException($"{source}: metadata 'decoder_conditioning' is '{name}', not first-layer or every-layer");
         var config = new VaeConfig(Int("input_size", Get("input_size")), hidden, Int("latent", Get("latent")),
-            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0, conditioning)
+            metadata.TryGetValue("classes", out var c) ? Int("classes", c) : 0)
         {
+            ConditionEveryLayer = everyLayer,
             ImageHeight = metadata.TryGetValue("image_height", out var h) ? Int("image_height", h) : 0,
             ImageWidth = metadata.TryGetValue("image_width", out var w) ? Int("image_width", w) : 0,
             ImageChannels = metadata.TryGetValue("image_channels", out var ic) ? Int("image_channels", ic) : 1,
@@ -636,7 +629,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         (Likelihood != DecoderLikelihood.Bernoulli ? $" {LikelihoodName(Likelihood)}" : "") +
         (Sigma is float sigma ? $" sigma {sigma.ToString(CultureInfo.InvariantCulture)}" : "") +
         (IsVectors ? " (standardised vectors)" : "") +
-        (Conditioning == DecoderConditioning.EveryLayer ? " (label at every decoder layer)" : "") +
+        (ConditionEveryLayer ? " (label at every decoder layer)" : "") +
         (IsTwoLayer ? " (two stochastic layers)" : "");
 }
 
@@ -648,11 +641,11 @@ internal static class Spelling
     /// <param name="spell">The value's spelling.</param>
     /// <param name="value">The value, or default.</param>
     /// <returns>False when no value is spelt so.</returns>
-    public static bool TryParse<T>(string name, Func<T, string> spell, out T value) where T : struct, Enum
+    public static bool TryParse<T, TName>(TName name, Func<T, TName> spell, out T value) where T : struct, Enum
     {
         foreach (var candidate in Enum.GetValues<T>())
         {
-            if (spell(candidate) == name)
+            if (EqualityComparer<TName>.Default.Equals(spell(candidate), name))
             {
                 value = candidate;
                 return true;

@@ -6,6 +6,12 @@ namespace IlgpuVae.Models;
 /// <summary>Whole-set operations: the set goes to the device once and is run in batches of the network's capacity.</summary>
 public sealed partial class VaeModel
 {
+    /// <summary>
+    /// The most posterior samples per image (K) that <see cref="Score(ImageSet, int, int, CancellationToken)"/>, <see cref="EstimateLogLikelihood"/> and
+    /// <see cref="ModelAssessment.Run"/> take.
+    /// </summary>
+    public const int MaxImportanceSamples = LikelihoodEstimator.MaxSamples;
+
     /// <summary>The posterior mean of every image in a set (encoded with its label when the model is conditional).</summary>
     /// <param name="set">The images, e.g. the test set.</param>
     /// <example>
@@ -55,7 +61,7 @@ public sealed partial class VaeModel
     /// </code>
     /// </example>
     /// <param name="set">The images.</param>
-    /// <param name="importanceSamples">0 for the negative ELBO, else K, 1 to <see cref="AssessmentOptions.MaxImportanceSamples"/>.</param>
+    /// <param name="importanceSamples">0 for the negative ELBO, else K, 1 to <see cref="MaxImportanceSamples"/>.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="cancellationToken">Checked before each batch.</param>
     /// <returns>set.Count scores.</returns>
@@ -65,7 +71,7 @@ public sealed partial class VaeModel
     {
         CheckCompatible(set);
         ArgumentOutOfRangeException.ThrowIfNegative(importanceSamples);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(importanceSamples, AssessmentOptions.MaxImportanceSamples);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(importanceSamples, MaxImportanceSamples);
         using var held = Use();
         using var onDevice = new DeviceDataset(Network.Device, set, Config);
         var scores = new float[set.Count];
@@ -92,19 +98,20 @@ public sealed partial class VaeModel
     /// <example>
     /// <code>
     /// var progress = new Progress&lt;WorkProgress&gt;(p =&gt; Console.Write($"\r{p.Done}/{p.Total}"));
-    /// LikelihoodEstimate estimate = model.EstimateLogLikelihood(data.Test, samples: 50, seed: 1, progress, token);
-    /// Console.WriteLine($"log p(x) ~ {estimate.LogLikelihood:F2} nats per image");
+    /// double logLikelihood = model.EstimateLogLikelihood(data.Test, samples: 50, seed: 1, progress, token);
+    /// Console.WriteLine($"log p(x) ~ {logLikelihood:F2} nats per image");
     /// </code>
     /// </example>
     /// <param name="set">The images.</param>
-    /// <param name="samples">K, 1 to <see cref="AssessmentOptions.MaxImportanceSamples"/>.</param>
+    /// <param name="samples">K, 1 to <see cref="MaxImportanceSamples"/>.</param>
     /// <param name="seed">The noise seed.</param>
     /// <param name="progress">Receives (batches done, batches) after each batch; null for none.</param>
     /// <param name="cancellationToken">Checked before each batch.</param>
-    /// <returns>The estimate.</returns>
+    /// <returns>The mean over images of logsumexp_k(log w_k) - log K, in nats per image: the estimate of log p(x).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="samples"/> is not in 1 to <see cref="MaxImportanceSamples"/>.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
-    public LikelihoodEstimate EstimateLogLikelihood(ImageSet set, int samples, int seed,
+    public double EstimateLogLikelihood(ImageSet set, int samples, int seed,
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -113,7 +120,7 @@ public sealed partial class VaeModel
         using var estimator = new LikelihoodEstimator(Network, onDevice);
         var estimate = estimator.Estimate(samples, (ulong)seed, progress is null ? null : (done, total) =>
             progress.Report(new WorkProgress("log_likelihood", done, total)), cancellationToken);
-        CheckFinite(estimate.LogLikelihood, "log-likelihood estimate");
+        CheckFinite(estimate, "log-likelihood estimate");
         return estimate;
     }
 }

@@ -9,7 +9,7 @@ namespace IlgpuVae.Models;
 /// <summary>
 /// The (conditional) VAE as a layer graph: [x | onehot] -> encoder (Linear + ReLU) -> [mu | logvar] (one Linear for
 /// both heads) -> z = mu + eps exp(logvar / 2), with the KL -> [z | onehot] -> decoder (Linear + ReLU) -> logits,
-/// and a Bernoulli loss on the logits. With <see cref="DecoderConditioning.EveryLayer"/> every later decoder layer,
+/// and a Bernoulli loss on the logits. With <see cref="VaeConfig.ConditionEveryLayer"/> every later decoder layer,
 /// the output layer included, also reads [h | onehot]. Shapes: B rows, D inputs, H hidden, Z latent, C classes.
 /// A convolutional model puts convolutions before the encoder's dense layers and transposed convolutions after
 /// the decoder's (<see cref="VaeArchitecture.Convolutional"/>).
@@ -170,14 +170,12 @@ internal sealed class VaeNetwork : IDisposable
     /// <param name="beta">The KL weight for the gradient.</param>
     /// <param name="noise">How to get eps.</param>
     /// <param name="samples">K, posterior samples per image (the logits are then (K B, D), sample-major).</param>
-    /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound.</param>
-    /// <param name="gradient">The encoder's gradient estimator for the importance-weighted objective.</param>
+    /// <param name="objective">The ELBO (averaged over the K samples) or the importance-weighted bound (with the
+    /// bound's own or the doubly reparameterised encoder gradient).</param>
     public void Forward(int rows, ulong seed, ulong step, float beta, NoiseSource noise = NoiseSource.Draw, int samples = 1,
-        TrainingObjective objective = TrainingObjective.Elbo,
-        TrainingGradient gradient = TrainingGradient.Standard)
+        TrainingObjective objective = TrainingObjective.Elbo)
     {
         Set(rows, seed, step, noise, samples, objective);
-        Graph.Context.Gradient = gradient;
         Graph.Context.KlWeight = beta;
         Graph.Forward();
     }
@@ -245,7 +243,6 @@ internal sealed class VaeNetwork : IDisposable
         var context = Graph.Context;
         context.Samples = samples;
         context.Objective = objective;
-        context.Gradient = TrainingGradient.Standard;
         context.Rows = rows;
         context.Seed = seed;
         context.Step = step;

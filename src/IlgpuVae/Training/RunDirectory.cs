@@ -299,8 +299,9 @@ internal sealed class RunDirectory
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
                 // Runs written before the image size was recorded lack it: their images were square.
-                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes, Conditioning(json.DecoderConditioning))
+                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes)
                 {
+                    ConditionEveryLayer = ConditionEveryLayer(json.DecoderConditioning),
                     ImageHeight = json.ImageHeight ?? 0,
                     ImageWidth = json.ImageWidth ?? 0,
                     ImageChannels = json.ImageChannels ?? 1,
@@ -317,14 +318,8 @@ internal sealed class RunDirectory
                     Hidden2 = json.Hidden2 ?? [],
                     Latent2 = json.Latent2 ?? 0,
                 }),
-                Objective = json.Objective is null ? TrainingObjective.Elbo
-                    : TryParseObjective(json.Objective, out var objective) ? objective
-                    : throw new InvalidDataException($"objective '{json.Objective}' is not elbo or iwae"),
+                Objective = Objective(json.Objective, json.Gradient),
                 Samples = json.Samples ?? 1,
-                // Runs written before the option existed lack it: they trained on the bound's own gradient.
-                Gradient = json.Gradient is null ? TrainingGradient.Standard
-                    : TryParseGradient(json.Gradient, out var gradient) ? gradient
-                    : throw new InvalidDataException($"gradient '{json.Gradient}' is not standard or dreg"),
                 DynamicBinarization = json.Binarization switch
                 {
                     null => false,
@@ -363,39 +358,53 @@ internal sealed class RunDirectory
         : Enum.TryParse<LearningRateSchedule>(name, ignoreCase: true, out var schedule) && Enum.IsDefined(schedule) && !char.IsDigit(name[0]) ? schedule
         : throw new InvalidDataException($"lr_schedule '{name}' is not constant, cosine or burda");
 
-    /// <summary>The config.json, metadata and option spelling of an objective: "elbo" or "iwae".</summary>
+    /// <summary>
+    /// The config.json, metadata and option ("--objective") spelling of an objective's bound: "elbo" or "iwae" (for
+    /// both gradients of the importance-weighted bound; <see cref="GradientName"/> tells them apart).
+    /// </summary>
     /// <param name="objective">The objective.</param>
     /// <returns>The name.</returns>
     public static string ObjectiveName(TrainingObjective objective) => objective switch
     {
         TrainingObjective.Elbo => "elbo",
-        TrainingObjective.ImportanceWeighted => "iwae",
+        TrainingObjective.ImportanceWeighted or TrainingObjective.ImportanceWeightedDreg => "iwae",
         _ => throw new ArgumentOutOfRangeException(nameof(objective)),
     };
 
-    /// <summary>Reads <see cref="ObjectiveName"/>'s spelling back.</summary>
-    /// <param name="name">The name.</param>
+    /// <summary>
+    /// The config.json, metadata and option ("--gradient") spelling of an objective's encoder gradient: "dreg" for
+    /// <see cref="TrainingObjective.ImportanceWeightedDreg"/>, else "standard".
+    /// </summary>
     /// <param name="objective">The objective.</param>
-    /// <returns>False for any other text.</returns>
-    public static bool TryParseObjective(string name, out TrainingObjective objective) =>
-        Spelling.TryParse(name, ObjectiveName, out objective);
-
-    /// <summary>The config.json, metadata and option spelling of a gradient estimator: "standard" or "dreg".</summary>
-    /// <param name="gradient">The estimator.</param>
     /// <returns>The name.</returns>
-    public static string GradientName(TrainingGradient gradient) => gradient switch
+    public static string GradientName(TrainingObjective objective) => objective switch
     {
-        TrainingGradient.Standard => "standard",
-        TrainingGradient.Dreg => "dreg",
-        _ => throw new ArgumentOutOfRangeException(nameof(gradient)),
+        TrainingObjective.Elbo or TrainingObjective.ImportanceWeighted => "standard",
+        TrainingObjective.ImportanceWeightedDreg => "dreg",
+        _ => throw new ArgumentOutOfRangeException(nameof(objective)),
     };
 
-    /// <summary>Reads <see cref="GradientName"/>'s spelling back.</summary>
-    /// <param name="name">The name.</param>
-    /// <param name="gradient">The estimator.</param>
-    /// <returns>False for any other text.</returns>
-    public static bool TryParseGradient(string name, out TrainingGradient gradient) =>
-        Spelling.TryParse(name, GradientName, out gradient);
+    /// <summary>Reads the spellings of <see cref="ObjectiveName"/> and <see cref="GradientName"/> back.</summary>
+    /// <param name="name">The objective's name.</param>
+    /// <param name="gradient">The gradient's name; null for "standard".</param>
+    /// <param name="objective">The objective.</param>
+    /// <returns>False for any other text, and for the DReG gradient with the ELBO.</returns>
+    public static bool TryParseObjective(string name, string? gradient, out TrainingObjective objective) =>
+        Spelling.TryParse((name, gradient ?? "standard"), o => (ObjectiveName(o), GradientName(o)), out objective);
+
+    // Runs written before the options existed lack them: they trained on the one-sample ELBO, and an importance-weighted
+    // run on the bound's own gradient.
+    private static TrainingObjective Objective(string? name, string? gradient)
+    {
+        name ??= "elbo";
+        if (TryParseObjective(name, gradient, out var objective))
+            return objective;
+        if (!Spelling.TryParse(name, ObjectiveName, out TrainingObjective _))
+            throw new InvalidDataException($"objective '{name}' is not elbo or iwae");
+        if (!Spelling.TryParse(gradient!, GradientName, out TrainingObjective _))
+            throw new InvalidDataException($"gradient '{gradient}' is not standard or dreg");
+        throw new InvalidDataException("the DReG gradient is for the importance-weighted objective (iwae), not the ELBO");
+    }
 
     // Runs written before convolutional models existed lack "architecture": they are dense.
     private static VaeConfig Architecture(ConfigJson json, VaeConfig dense) => json.Architecture switch
@@ -410,9 +419,9 @@ internal sealed class RunDirectory
     };
 
     // Runs written before the option existed lack it: their decoders read the label in the first layer only.
-    private static DecoderConditioning Conditioning(string? name) =>
-        name is null ? DecoderConditioning.FirstLayer
-        : VaeConfig.TryParseConditioning(name, out var conditioning) ? conditioning
+    private static bool ConditionEveryLayer(string? name) =>
+        name is null ? false
+        : VaeConfig.TryParseConditioning(name, out bool everyLayer) ? everyLayer
         : throw new InvalidDataException($"decoder_conditioning '{name}' is not first-layer or every-layer");
 
     /// <summary>Rewrites metrics.csv with every epoch so far.</summary>
@@ -488,7 +497,7 @@ internal sealed class RunDirectory
         Hidden = o.Model.Hidden.ToArray(),
         Latent = o.Model.Latent,
         Classes = o.Model.Classes,
-        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.Conditioning) : null,
+        DecoderConditioning = o.Model.IsConditional ? VaeConfig.ConditioningName(o.Model.ConditionEveryLayer) : null,
         Architecture = o.Model.IsConvolutional ? "conv" : null,
         Channels = o.Model.IsConvolutional ? o.Model.Channels.ToArray() : null,
         Activation = o.Model.Activation == HiddenActivation.Relu ? null : VaeConfig.ActivationName(o.Model.Activation),
@@ -500,7 +509,7 @@ internal sealed class RunDirectory
         Latent2 = o.Model.IsTwoLayer ? o.Model.Latent2 : null,
         Objective = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : ObjectiveName(o.Objective),
         Samples = o.Objective == TrainingObjective.Elbo && o.Samples == 1 ? null : o.Samples,
-        Gradient = o.Gradient == TrainingGradient.Standard ? null : GradientName(o.Gradient),
+        Gradient = o.Objective == TrainingObjective.ImportanceWeightedDreg ? GradientName(o.Objective) : null,
         Binarization = o.DynamicBinarization ? "dynamic" : null,
         Epochs = o.Epochs,
         Batch = o.BatchSize,

@@ -48,15 +48,11 @@ public sealed record TrainingOptions : TrainingSettings
 
     /// <summary>
     /// What the training loss is: the ELBO (with <see cref="Samples"/> above 1, averaged over K posterior samples per
-    /// image: Burda et al.'s "VAE k"), or the importance-weighted bound of K samples (IWAE).
+    /// image: Burda et al.'s "VAE k"), or the importance-weighted bound of K samples (IWAE), whose encoder gradient is
+    /// the bound's own (<see cref="TrainingObjective.ImportanceWeighted"/>) or Tucker et al.'s (2019) doubly
+    /// reparameterised one (<see cref="TrainingObjective.ImportanceWeightedDreg"/>).
     /// </summary>
     public TrainingObjective Objective { get; init; } = TrainingObjective.Elbo;
-
-    /// <summary>
-    /// The encoder's gradient estimator: the bound's own, or, for the importance-weighted bound only, Tucker et al.'s
-    /// (2019) doubly reparameterised gradient (<see cref="TrainingGradient.Dreg"/>).
-    /// </summary>
-    public TrainingGradient Gradient { get; init; } = TrainingGradient.Standard;
 
     /// <summary>K, posterior samples per image in a training step (the decoder runs on K times the batch).</summary>
     public int Samples { get; init; } = 1;
@@ -85,15 +81,11 @@ public sealed record TrainingOptions : TrainingSettings
         base.Validate();
         if (!Enum.IsDefined(Objective))
             throw new ArgumentException($"unknown objective {(int)Objective}");
-        if (!Enum.IsDefined(Gradient))
-            throw new ArgumentException($"unknown gradient estimator {(int)Gradient}");
-        if (Gradient == TrainingGradient.Dreg && Objective != TrainingObjective.ImportanceWeighted)
-            throw new ArgumentException("the DReG gradient is for the importance-weighted objective (iwae), not the ELBO");
-        if (Gradient == TrainingGradient.Dreg && Model.IsTwoLayer)
+        if (Objective == TrainingObjective.ImportanceWeightedDreg && Model.IsTwoLayer)
             throw new ArgumentException("the DReG gradient is built for one stochastic layer; a model with two trains on the bound's own gradient (--gradient standard)");
         if (Samples < 1 || Samples > MaxSamples)
             throw new ArgumentException($"samples per image must be in 1-{MaxSamples}, got {Samples}");
-        if (Objective == TrainingObjective.ImportanceWeighted && (Beta != 1f || KlWarmupEpochs != 0))
+        if (Objective.IsImportanceWeighted() && (Beta != 1f || KlWarmupEpochs != 0))
             throw new ArgumentException("the importance-weighted bound has no KL weight: beta and the KL warm-up are for the ELBO objective");
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");

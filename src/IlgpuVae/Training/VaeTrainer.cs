@@ -322,7 +322,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             _network.Device.Ops.Bernoulli(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ BinarizationSalt, globalStep);
         if (_network.Graph.DequantizesInput)
             _network.Device.Ops.Dequantize(_network.Input.SubView(0, (long)rows * _options.Model.InputSize), seed ^ DequantizationSalt, globalStep);
-        _network.Forward(rows, seed, globalStep, klWeight, NoiseSource.Draw, _options.Samples, _options.Objective, _options.Gradient);
+        _network.Forward(rows, seed, globalStep, klWeight, NoiseSource.Draw, _options.Samples, _options.Objective);
     }
 
     // The stream of the training images' binarisation, apart from the posterior noise's.
@@ -346,8 +346,8 @@ public sealed class VaeTrainer : Trainer, ITrainable
             metadata["objective"] = RunFolder.ObjectiveName(options.Objective);
             metadata["samples"] = options.Samples.ToString(CultureInfo.InvariantCulture);
         }
-        if (options.Gradient == TrainingGradient.Dreg)
-            metadata["gradient"] = RunFolder.GradientName(options.Gradient);
+        if (options.Objective == TrainingObjective.ImportanceWeightedDreg)
+            metadata["gradient"] = RunFolder.GradientName(options.Objective);
         return metadata;
     }
 

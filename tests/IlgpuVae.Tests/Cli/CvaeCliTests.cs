@@ -13,7 +13,7 @@ namespace IlgpuVae.Tests.Cli;
 
 public sealed class CvaeCliTests
 {
-    private static readonly VaeConfig Cvae = new(784, [16], 2, 10, DecoderConditioning.EveryLayer);
+    private static readonly VaeConfig Cvae = new(784, [16], 2, 10) { ConditionEveryLayer = true };
 
     // An untrained model is enough to check files, shapes and labels.
     private static string WriteModel(TempDirectory dir, VaeConfig config, string name = "cvae.safetensors")

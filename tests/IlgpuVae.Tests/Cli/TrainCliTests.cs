@@ -67,8 +67,8 @@ public sealed class TrainCliTests
         var written = new RunDirectory(run).ReadConfig();
         Assert.Equal(1, written.Epochs);
         Assert.Equal(10, written.Model.Classes);
-        Assert.Equal((defaults.Beta, defaults.BetaStart, defaults.KlWarmupEpochs, defaults.Model.Latent, defaults.Model.Conditioning),
-            (written.Beta, written.BetaStart, written.KlWarmupEpochs, written.Model.Latent, written.Model.Conditioning));
+        Assert.Equal((defaults.Beta, defaults.BetaStart, defaults.KlWarmupEpochs, defaults.Model.Latent, defaults.Model.ConditionEveryLayer),
+            (written.Beta, written.BetaStart, written.KlWarmupEpochs, written.Model.Latent, written.Model.ConditionEveryLayer));
         using (var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile))))
             Assert.Equal("cvae", json.RootElement.GetProperty("model").GetString());
 
@@ -168,6 +168,20 @@ public sealed class ImportanceWeightedCliTests
         var (code, _, err) = Run(["train", .. args.Split(' ')]);
         Assert.Equal(2, code);
         AssertOneLineError(err, fragment);
+    }
+
+    [MnistFact]
+    public void TrainIwaeWithGradientDreg_TrainsTheDregObjective_RecordedAsIwaeAndDreg()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--objective", "iwae", "--samples", "2", "--gradient", "dreg", "--hidden", "16",
+            "--latent", "2", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "100", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("iwae, K = 2, DReG gradient", output);
+        Assert.Equal(TrainingObjective.ImportanceWeightedDreg, new RunDirectory(run).ReadConfig().Objective);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile)));
+        Assert.Equal(("iwae", "dreg"), (json.RootElement.GetProperty("objective").GetString(), json.RootElement.GetProperty("gradient").GetString()));
     }
 
     [MnistFact]

@@ -12,7 +12,7 @@ namespace IlgpuVae.Tests.Conditional;
 public sealed class ConditionalTests
 {
     private static readonly Lazy<ImageData> Mnist = new(() => ImageData.Load(TestData.MnistDirectory!, trainLimit: 10_000, testLimit: 1000));
-    private static readonly VaeConfig Tiny = new(6, [5], 3, 3, DecoderConditioning.EveryLayer);
+    private static readonly VaeConfig Tiny = new(6, [5], 3, 3) { ConditionEveryLayer = true };
 
     [Fact]
     public void Agreement_FromConfusion_CountsTheDiagonalPerRequestedClass()

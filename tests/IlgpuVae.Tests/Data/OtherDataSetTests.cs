@@ -160,7 +160,7 @@ public sealed class OtherDataSetTests
         Assert.Equal(("12", "16", "bands"), (model.Metadata["image_height"], model.Metadata["image_width"], model.Metadata["dataset"]));
         var five = model.Sample(5, 1);
         Assert.Equal((5, 1, H, W, 5 * H * W), (five.Count, five.Channels, five.Height, five.Width, five.Values.Length));
-        var assessment = ModelAssessment.Run(model, data, new AssessmentOptions { ImportanceSamples = 0 });
+        var assessment = ModelAssessment.Run(model, data, importanceSamples: 0);
         Assert.True(double.IsFinite(assessment.Elbo.Loss));
         Assert.NotNull(assessment.Clustering);
 
@@ -188,7 +188,7 @@ public sealed class OtherDataSetTests
         using (var trainer = new VaeTrainer(device, data, vae))
         {
             Assert.Null(trainer.Train().Divergence);
-            Assert.Null(ModelAssessment.Run(trainer.Model, data, new AssessmentOptions { ImportanceSamples = 0 }).Clustering);
+            Assert.Null(ModelAssessment.Run(trainer.Model, data, importanceSamples: 0).Clustering);
         }
 
         var cvae = vae with { Model = new VaeConfig(H * W, [16], 2, Classes: 3) };

@@ -113,7 +113,7 @@ public sealed class LayerGradientTests
     [Fact]
     public void VaeLayout_KeepsVersion1Names_InVersion1Order()
     {
-        var layout = VaeNetwork.LayoutOf(new VaeConfig(784, [400], 20, 10, DecoderConditioning.EveryLayer));
+        var layout = VaeNetwork.LayoutOf(new VaeConfig(784, [400], 20, 10) { ConditionEveryLayer = true });
         Assert.Equal(["encoder.0.weight", "encoder.0.bias", "mu.weight", "logvar.weight", "mu.bias", "logvar.bias",
             "decoder.0.weight", "decoder.0.bias", "out.weight", "out.bias"], layout.Slots.Select(s => s.Name).ToArray());
         Assert.Equal([400, 794], layout["encoder.0.weight"].Shape);

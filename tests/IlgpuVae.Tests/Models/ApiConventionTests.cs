@@ -28,7 +28,7 @@ public sealed class ApiConventionTests
             VaeConfig.Default with { Hidden = [400, 400] },
             VaeConfig.Default with { Latent = 2 },
             VaeConfig.Default with { Classes = 10 },
-            VaeConfig.Default with { Conditioning = DecoderConditioning.EveryLayer },
+            VaeConfig.Default with { ConditionEveryLayer = true },
             VaeConfig.Default with { Activation = HiddenActivation.Tanh },
             VaeConfig.Default.ForImages(14, 56),
             VaeConfig.Default.ForImages(28, 28, 3),
@@ -53,7 +53,7 @@ public sealed class ApiConventionTests
     {
         var settable = typeof(VaeConfig).GetProperties()
             .Where(p => p.SetMethod is not null && p.Name != "EqualityContract").Select(p => p.Name).Order().ToArray();
-        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "Conditioning", "Hidden", "Hidden2", "ImageChannels", "ImageHeight", "ImageWidth",
+        Assert.Equal(["Activation", "Architecture", "Channels", "Classes", "ConditionEveryLayer", "Hidden", "Hidden2", "ImageChannels", "ImageHeight", "ImageWidth",
             "InputMean", "InputSize", "InputStd", "Latent", "Latent2", "Likelihood", "Sigma"], settable);
     }
 

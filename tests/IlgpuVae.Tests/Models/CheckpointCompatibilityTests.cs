@@ -40,7 +40,7 @@ public sealed class CheckpointCompatibilityTests
         _ = config;
         var data = ImageData.Load(TestData.MnistDirectory!, trainLimit: 1);
         using var model = VaeModel.Load(OpsHarness.Device("vectorized"), Fixture(file));
-        var result = ModelAssessment.Run(model, data, new AssessmentOptions { ImportanceSamples = 0, Clustering = false });
+        var result = ModelAssessment.Run(model, data, importanceSamples: 0, clustering: false);
         // The same kernels in the same order: the same float sums, so the same doubles.
         Assert.Equal(testLoss, result.Elbo.Loss, 1e-9);
         Assert.Equal(testKl, result.Elbo.Kl!.Value, 1e-9);

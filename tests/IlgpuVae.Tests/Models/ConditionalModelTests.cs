@@ -12,12 +12,12 @@ namespace IlgpuVae.Tests.Models;
 [Collection(SharedDevices.Name)]
 public sealed class ConditionalModelTests
 {
-    private static readonly VaeConfig EveryLayer = new(6, [5, 4], 3, 3, DecoderConditioning.EveryLayer);
+    private static readonly VaeConfig EveryLayer = new(6, [5, 4], 3, 3) { ConditionEveryLayer = true };
 
     [Fact]
     public void Layout_EveryLayer_WidensEachDecoderLayerByTheClasses()
     {
-        var first = VaeNetwork.LayoutOf(EveryLayer with { Conditioning = DecoderConditioning.FirstLayer });
+        var first = VaeNetwork.LayoutOf(EveryLayer with { ConditionEveryLayer = false });
         var every = VaeNetwork.LayoutOf(EveryLayer);
         Assert.Equal([5, 6 + 3], first["encoder.0.weight"].Shape);
         Assert.Equal([5, 6 + 3], every["encoder.0.weight"].Shape);
@@ -34,7 +34,7 @@ public sealed class ConditionalModelTests
     [Fact]
     public void Config_EveryLayerWithoutClasses_IsRejected()
     {
-        var e = Assert.Throws<ArgumentException>(() => new VaeConfig(784, [400], 20, 0, DecoderConditioning.EveryLayer).Validate());
+        var e = Assert.Throws<ArgumentException>(() => new VaeConfig(784, [400], 20) { ConditionEveryLayer = true }.Validate());
         Assert.Contains("needs a conditional model", e.Message);
     }
 
@@ -47,7 +47,9 @@ public sealed class ConditionalModelTests
         Assert.Equal(EveryLayer.ToString(), VaeConfig.FromMetadata(metadata, "m").ToString());
 
         metadata.Remove("decoder_conditioning");
-        Assert.Equal(DecoderConditioning.FirstLayer, VaeConfig.FromMetadata(metadata, "old").Conditioning);
+        Assert.False(VaeConfig.FromMetadata(metadata, "old").ConditionEveryLayer);
+        metadata["decoder_conditioning"] = "first-layer";
+        Assert.Equal(EveryLayer with { ConditionEveryLayer = false }, VaeConfig.FromMetadata(metadata, "m"));
         Assert.DoesNotContain("decoder_conditioning", VaeConfig.Default.ToMetadata().Keys);
 
         metadata["decoder_conditioning"] = "sideways";
@@ -61,23 +63,23 @@ public sealed class ConditionalModelTests
     {
         using var dir = new TempDirectory();
         var run = new RunDirectory(dir.Path);
-        run.WriteConfig(new TrainingOptions { Model = new VaeConfig(784, [400], 8, 10, DecoderConditioning.EveryLayer) });
-        Assert.Equal(DecoderConditioning.EveryLayer, run.ReadConfig().Model.Conditioning);
+        run.WriteConfig(new TrainingOptions { Model = new VaeConfig(784, [400], 8, 10) { ConditionEveryLayer = true } });
+        Assert.True(run.ReadConfig().Model.ConditionEveryLayer);
         string text = File.ReadAllText(dir.File(RunDirectory.ConfigFile));
         Assert.Contains("\"decoder_conditioning\": \"every-layer\"", text);
         File.WriteAllText(dir.File(RunDirectory.ConfigFile), text.Replace("\"decoder_conditioning\": \"every-layer\",", ""));
-        Assert.Equal(DecoderConditioning.FirstLayer, run.ReadConfig().Model.Conditioning);
+        Assert.False(run.ReadConfig().Model.ConditionEveryLayer);
         Assert.Equal(10, run.ReadConfig().Model.Classes);
     }
 
     [Theory]
-    [InlineData("vectorized", DecoderConditioning.FirstLayer)]
-    [InlineData("vectorized", DecoderConditioning.EveryLayer)]
-    [InlineData("kernels", DecoderConditioning.EveryLayer)]
-    [OpenClInlineData(DecoderConditioning.EveryLayer)]
-    public void Decode_MatchesDoubleReferenceWithTheOneHotAtEachReadingLayer(string impl, DecoderConditioning conditioning)
+    [InlineData("vectorized", false)]
+    [InlineData("vectorized", true)]
+    [InlineData("kernels", true)]
+    [OpenClInlineData(true)]
+    public void Decode_MatchesDoubleReferenceWithTheOneHotAtEachReadingLayer(string impl, bool everyLayer)
     {
-        var config = EveryLayer with { Conditioning = conditioning };
+        var config = EveryLayer with { ConditionEveryLayer = everyLayer };
         using var model = VaeModel.Create(Device(impl), config, seed: 4, capacity: 4);
         var parameters = model.Network.ExportParameters();
         var layout = model.Network.Layout;

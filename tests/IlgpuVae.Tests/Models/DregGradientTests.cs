@@ -135,18 +135,18 @@ public sealed class DregGradientTests
         {
             using var network = new VaeNetwork(Device(impl), config, capacity: 4, seed: 5, maxSamples: 3);
             var parameters = GradientCheckTests.Prepare(network, x, eps);
-            float[] GradientOf(TrainingGradient estimator)
+            float[] GradientOf(TrainingObjective objective)
             {
                 network.ZeroGradients();
-                network.Forward(rows, 0, 0, 1f, NoiseSource.Keep, samples, TrainingObjective.ImportanceWeighted, estimator);
+                network.Forward(rows, 0, 0, 1f, NoiseSource.Keep, samples, objective);
                 network.Backward();
                 ops.Synchronize();
                 var gradient = new float[parameters.Length];
                 network.Gradients.SubView(0, gradient.Length).CopyToCPU(gradient);
                 return gradient;
             }
-            var dreg = GradientOf(TrainingGradient.Dreg);
-            var standard = GradientOf(TrainingGradient.Standard);
+            var dreg = GradientOf(TrainingObjective.ImportanceWeightedDreg);
+            var standard = GradientOf(TrainingObjective.ImportanceWeighted);
             var p = parameters.Select(v => (double)v).ToArray();
             var surrogate = ReferenceVae.FiniteDifferences(p, q => Surrogate(config, q, p, x, eps, samples));
             var bound = ReferenceVae.FiniteDifferences(p, q => MultiSampleGradientTests.Loss(config, q, x, eps, samples,

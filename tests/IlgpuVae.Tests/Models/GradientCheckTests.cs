@@ -72,20 +72,20 @@ public sealed class GradientCheckTests
         });
     }
 
-    public static TheoryData<string, int, float, DecoderConditioning> ModelCases() => new()
+    public static TheoryData<string, int, float, bool> ModelCases() => new()
     {
-        { "vectorized", 0, 1f, DecoderConditioning.FirstLayer }, { "kernels", 0, 1f, DecoderConditioning.FirstLayer },
-        { "vectorized", 0, 0.3f, DecoderConditioning.FirstLayer },
-        { "vectorized", 3, 1f, DecoderConditioning.FirstLayer }, { "kernels", 3, 0.5f, DecoderConditioning.FirstLayer },
-        { "vectorized", 3, 1f, DecoderConditioning.EveryLayer }, { "kernels", 3, 2f, DecoderConditioning.EveryLayer },
+        { "vectorized", 0, 1f, false }, { "kernels", 0, 1f, false },
+        { "vectorized", 0, 0.3f, false },
+        { "vectorized", 3, 1f, false }, { "kernels", 3, 0.5f, false },
+        { "vectorized", 3, 1f, true }, { "kernels", 3, 2f, true },
     };
 
     [Theory]
     [MemberData(nameof(ModelCases))]
     [OpenClData(nameof(ModelCases))]
-    public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, DecoderConditioning conditioning)
+    public void WholeLoss_DeviceBackward_MatchesFiniteDifferences(string impl, int classes, float beta, bool everyLayer)
     {
-        CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes, conditioning), beta);
+        CheckWholeLoss(impl, new VaeConfig(6, [5, 4], 3, classes) { ConditionEveryLayer = everyLayer }, beta);
     }
 
     public static TheoryData<string, DecoderLikelihood, float?, int> LikelihoodCases()

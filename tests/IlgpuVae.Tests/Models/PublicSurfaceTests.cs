@@ -78,7 +78,7 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
     public void Core_NamespaceGraph_HasNoCycle()
     {
         // From signatures and the types and members that method bodies name (NamespaceGraph). The root namespace holds
-        // only the vocabulary every part shares (TrainingObjective, TrainingGradient) and uses nothing.
+        // only the vocabulary every part shares (TrainingObjective, DecoderLikelihood) and uses nothing.
         var edges = NamespaceGraph.Edges(Core, "IlgpuVae");
         foreach (var (from, to) in edges)
             output.WriteLine($"{from} -> {to}");

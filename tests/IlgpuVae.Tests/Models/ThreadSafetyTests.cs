@@ -86,7 +86,7 @@ public sealed class ThreadSafetyTests
         Assert.Throws<ObjectDisposedException>(() => model.Evaluate(set, 1));
         Assert.Throws<ObjectDisposedException>(() => model.EstimateLogLikelihood(set, 2, 1));
         Assert.Throws<ObjectDisposedException>(() => model.Save(Path.Combine(Path.GetTempPath(), "never.safetensors")));
-        Assert.Throws<ObjectDisposedException>(() => ModelAssessment.Run(model, new ImageData(set, set), new AssessmentOptions()));
+        Assert.Throws<ObjectDisposedException>(() => ModelAssessment.Run(model, new ImageData(set, set)));
     }
 
     [Fact]
@@ -196,7 +196,7 @@ public sealed class ThreadSafetyTests
         });
 
         Assert.ThrowsAny<OperationCanceledException>(() =>
-            ModelAssessment.Run(model, data, new AssessmentOptions { ImportanceSamples = 3 }, progress, cancel.Token));
+            ModelAssessment.Run(model, data, importanceSamples: 3, progress: progress, cancellationToken: cancel.Token));
 
         Assert.Equal(new WorkProgress("elbo", 5, 5), seen.Last(p => p.Part == "elbo"));
         Assert.Equal(new WorkProgress("log_likelihood", 2, 5), seen[^1]);

@@ -40,7 +40,7 @@ public sealed class OnnxCheckerTests(ITestOutputHelper output)
         VaeConfig[] kinds =
         [
             new VaeConfig(784, [16], 2) { Activation = HiddenActivation.Tanh },
-            new VaeConfig(784, [16], 2, 10, DecoderConditioning.FirstLayer),
+            new VaeConfig(784, [16], 2, 10),
             VaeConfig.Convolutional(latent: 2, channels: [4, 8], dense: [16]),
             ..OnnxOpsetTests.EveryOperator,
         ];

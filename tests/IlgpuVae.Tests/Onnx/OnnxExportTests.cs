@@ -37,10 +37,10 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     private static VaeConfig ConfigOf(string kind) => kind switch
     {
         "vae" => new VaeConfig(784, [256, 64], 8),
-        "cvae-first-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.FirstLayer),
-        "cvae-every-layer" => new VaeConfig(784, [256, 64], 8, 10, DecoderConditioning.EveryLayer),
+        "cvae-first-layer" => new VaeConfig(784, [256, 64], 8, 10),
+        "cvae-every-layer" => new VaeConfig(784, [256, 64], 8, 10) { ConditionEveryLayer = true },
         "conv-vae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64]),
-        "conv-cvae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64], classes: 10) with { Conditioning = DecoderConditioning.EveryLayer },
+        "conv-cvae" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64], classes: 10) with { ConditionEveryLayer = true },
         "vae-continuous-bernoulli" => new VaeConfig(784, [256, 64], 8) { Likelihood = DecoderLikelihood.ContinuousBernoulli },
         "vae-gaussian" => new VaeConfig(784, [256, 64], 8) { Likelihood = DecoderLikelihood.Gaussian },
         "conv-vae-gaussian-sigma" => VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64])
@@ -183,7 +183,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     [Fact]
     public void Export_WritesFloat32DynamicBatchCurrentOpsetAndTheConfig()
     {
-        var config = new VaeConfig(784, [32], 2, 10, DecoderConditioning.EveryLayer);
+        var config = new VaeConfig(784, [32], 2, 10) { ConditionEveryLayer = true };
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var model = VaeModel.Create(device, config, seed: 3, capacity: 8);
         using var directory = new TempDirectory();

@@ -21,8 +21,8 @@ public sealed class OnnxOpsetTests
     /// ConvTranspose, Reshape, Flatten, Concat, Split, Identity.</summary>
     internal static VaeConfig[] EveryOperator =>
     [
-        new VaeConfig(784, [16], 2, 10, DecoderConditioning.EveryLayer) { Activation = HiddenActivation.Tanh },
-        VaeConfig.Convolutional(latent: 2, channels: [4], dense: [16], classes: 10) with { Conditioning = DecoderConditioning.EveryLayer },
+        new VaeConfig(784, [16], 2, 10) { ConditionEveryLayer = true, Activation = HiddenActivation.Tanh },
+        VaeConfig.Convolutional(latent: 2, channels: [4], dense: [16], classes: 10) with { ConditionEveryLayer = true },
     ];
 
     [Fact]

@@ -101,9 +101,9 @@ public sealed class ImportanceWeightedTrainingTests
     {
         var device = OpsHarness.Device("vectorized");
         using var dir = new TempDirectory();
-        var options = Small(TrainingObjective.ImportanceWeighted, 3) with
+        var options = Small(TrainingObjective.ImportanceWeightedDreg, 3) with
         {
-            Limit = 1000, Schedule = LearningRateSchedule.Constant, Gradient = TrainingGradient.Dreg,
+            Limit = 1000, Schedule = LearningRateSchedule.Constant,
         };
         List<EpochMetrics> straight, standard;
         using (var trainer = new VaeTrainer(device, Mnist.Value, options, dir.File("straight")))
@@ -111,7 +111,7 @@ public sealed class ImportanceWeightedTrainingTests
         Assert.InRange(straight[^1].TestLoss, 100, 350);
         Assert.True(straight[^1].TrainLoss < straight[0].TrainLoss);
         // Another estimator of the encoder's gradient: the same seed and noise train other weights.
-        using (var trainer = new VaeTrainer(device, Mnist.Value, options with { Gradient = TrainingGradient.Standard }, dir.File("standard")))
+        using (var trainer = new VaeTrainer(device, Mnist.Value, options with { Objective = TrainingObjective.ImportanceWeighted }, dir.File("standard")))
             standard = [.. trainer.Train().Epochs];
         Assert.NotEqual(straight[^1].TestLoss, standard[^1].TestLoss);
         Assert.Contains("\"gradient\": \"dreg\"", File.ReadAllText(Path.Combine(dir.File("straight"), RunDirectory.ConfigFile)));
@@ -120,7 +120,7 @@ public sealed class ImportanceWeightedTrainingTests
             Assert.Equal("dreg", model.Metadata["gradient"]);
         using (var trainer = new VaeTrainer(device, Mnist.Value, options with { Epochs = 1 }, dir.File("resumed")))
             trainer.Train();
-        Assert.Equal(TrainingGradient.Dreg, new RunDirectory(dir.File("resumed")).ReadCheckpoint().Options.Gradient);
+        Assert.Equal(TrainingObjective.ImportanceWeightedDreg, new RunDirectory(dir.File("resumed")).ReadCheckpoint().Options.Objective);
         using (var trainer = VaeTrainer.Resume(device, Mnist.Value, dir.File("resumed"), 2))
             trainer.Train();
         var resumed = new RunDirectory(dir.File("resumed")).ReadMetrics();
@@ -128,17 +128,30 @@ public sealed class ImportanceWeightedTrainingTests
     }
 
     [Fact]
-    public void Dreg_WithTheElbo_IsRefused_AndRoundTripsThroughConfig()
+    public void Dreg_RoundTripsThroughConfig_AsIwaeWithGradientDreg_AndWithTheElboIsRefused()
     {
-        var error = Assert.Throws<ArgumentException>(() =>
-            new TrainingOptions { Gradient = TrainingGradient.Dreg, Samples = 5 }.Validate());
-        Assert.Contains("the DReG gradient is for the importance-weighted objective", error.Message);
-        var options = new TrainingOptions { Objective = TrainingObjective.ImportanceWeighted, Samples = 5, Gradient = TrainingGradient.Dreg };
+        var options = new TrainingOptions { Objective = TrainingObjective.ImportanceWeightedDreg, Samples = 5 };
         options.Validate();
-        Assert.Equal(TrainingGradient.Dreg, RunDirectory.ParseConfig(RunDirectory.ConfigText(options), "config.json").Gradient);
+        string text = RunDirectory.ConfigText(options);
+        // The spellings of the runs written before the objective took the gradient in: "objective" and "gradient".
+        Assert.Contains("\"objective\": \"iwae\"", text);
+        Assert.Contains("\"gradient\": \"dreg\"", text);
+        Assert.Equal(TrainingObjective.ImportanceWeightedDreg, RunDirectory.ParseConfig(text, "config.json").Objective);
+        var iwae = options with { Objective = TrainingObjective.ImportanceWeighted };
+        Assert.DoesNotContain("gradient", RunDirectory.ConfigText(iwae));
+        Assert.Equal(iwae, RunDirectory.ParseConfig(RunDirectory.ConfigText(iwae), "config.json"));
+        // "standard", written by no version but accepted, is the bound's own gradient.
+        Assert.Equal(TrainingObjective.ImportanceWeighted,
+            RunDirectory.ParseConfig(text.Replace("\"dreg\"", "\"standard\""), "config.json").Objective);
         var bad = Assert.Throws<InvalidDataException>(() =>
-            RunDirectory.ParseConfig(RunDirectory.ConfigText(options).Replace("\"dreg\"", "\"score\""), "config.json"));
+            RunDirectory.ParseConfig(text.Replace("\"dreg\"", "\"score\""), "config.json"));
         Assert.Contains("gradient 'score' is not standard or dreg", bad.Message);
+        var elbo = Assert.Throws<InvalidDataException>(() =>
+            RunDirectory.ParseConfig(text.Replace("\"iwae\"", "\"elbo\""), "config.json"));
+        Assert.Contains("the DReG gradient is for the importance-weighted objective (iwae), not the ELBO", elbo.Message);
+        Assert.DoesNotContain('\n', elbo.Message);
+        Assert.Contains("objective 'vae' is not elbo or iwae", Assert.Throws<InvalidDataException>(() =>
+            RunDirectory.ParseConfig(text.Replace("\"iwae\"", "\"vae\""), "config.json")).Message);
     }
 
     [Theory]
@@ -172,7 +185,7 @@ public sealed class ImportanceWeightedTrainingTests
         var options = Small(TrainingObjective.ImportanceWeighted, 2) with { Epochs = 1 };
         using var trainer = new VaeTrainer(device, Mnist.Value, options);
         var epoch = trainer.Train().Epochs[^1];
-        var assessment = ModelAssessment.Run(trainer.Model, Mnist.Value, new AssessmentOptions { ImportanceSamples = 0, Clustering = false });
+        var assessment = ModelAssessment.Run(trainer.Model, Mnist.Value, importanceSamples: 0, clustering: false);
         // The trainer tests on the same binarised set with another seed of noise: one-sample ELBOs within a nat.
         Assert.InRange(assessment.Elbo.Loss, epoch.TestLoss - 1, epoch.TestLoss + 1);
         // It is exactly the evaluation of the fixed binarisation, and not that of the grey levels.

@@ -26,24 +26,30 @@ public sealed class ModelAssessmentTests(TrainedModelFixture fixture, ITestOutpu
     [MnistFact]
     public void Run_TrainedModel_ReportsConsistentFigures()
     {
-        var options = new AssessmentOptions { ImportanceSamples = 10, Restarts = 3, Seed = 2 };
-        var result = ModelAssessment.Run(fixture.Model!, fixture.Data!, options);
+        var result = ModelAssessment.Run(fixture.Model!, fixture.Data!, importanceSamples: 10, seed: 2);
         output.WriteLine($"{result.Elbo} {result.LogLikelihood} {result.Clustering}");
         Assert.Equal(result.Elbo.Reconstruction!.Value + result.Elbo.Kl!.Value, result.Elbo.Loss, 9);
-        Assert.True(result.LogLikelihood!.LogLikelihood > -result.Elbo.Loss);
-        Assert.Equal((10, 1000), (result.LogLikelihood.Samples, result.LogLikelihood.Images));
+        Assert.True(result.LogLikelihood!.Value > -result.Elbo.Loss);
+        Assert.Equal((10, 1000), (result.ImportanceSamples, result.Elbo.Count));
+        // The importance-weighted figure is the one the model's own estimate gives with the same K and seed.
+        Assert.Equal(fixture.Model!.EstimateLogLikelihood(fixture.Data!.Test, 10, 2), result.LogLikelihood.Value);
         var clustering = result.Clustering!;
         // A 3-epoch, 4-D model already separates digits far beyond chance (0.1) by its neighbours.
         Assert.InRange(clustering.KnnAccuracy, 0.5, 1);
         Assert.InRange(clustering.KMeansNmi, 0.1, 1);
         Assert.InRange(clustering.KMeansAccuracy, 0.2, 1);
+        Assert.Equal((ModelAssessment.KnnNeighbours, ModelAssessment.KMeansClusters, ModelAssessment.KMeansRestarts),
+            (clustering.KnnK, clustering.Clusters, clustering.Restarts));
         Assert.Equal(1000 * 4, result.TestMeans!.Length);
         Assert.Contains("clustering", result.Seconds.Keys);
 
-        var bare = ModelAssessment.Run(fixture.Model!, fixture.Data!, options with { ImportanceSamples = 0, Clustering = false });
+        var bare = ModelAssessment.Run(fixture.Model!, fixture.Data!, importanceSamples: 0, clustering: false, seed: 2);
         Assert.Equal(result.Elbo, bare.Elbo);
         Assert.Null(bare.LogLikelihood);
+        Assert.Equal(0, bare.ImportanceSamples);
         Assert.Null(bare.Clustering);
-        Assert.Throws<ArgumentException>(() => ModelAssessment.Run(fixture.Model!, fixture.Data!, options with { ImportanceSamples = -1 }));
+        var e = Assert.Throws<ArgumentException>(() => ModelAssessment.Run(fixture.Model!, fixture.Data!, importanceSamples: -1));
+        Assert.Equal($"importance samples must be in 0-{VaeModel.MaxImportanceSamples}, got -1", e.Message);
+        Assert.Throws<ArgumentException>(() => ModelAssessment.Run(fixture.Model!, fixture.Data!, VaeModel.MaxImportanceSamples + 1));
     }
 }

@@ -37,7 +37,7 @@ public sealed class OpenClTrainingTests(ITestOutputHelper output)
         "cvae" => Mlp(new VaeConfig(784, [64], 8, Classes: 10)),
         "conv-vae" => Mlp(VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64])) with { Limit = 400, Epochs = 1 },
         "conv-cvae" => Mlp(VaeConfig.Convolutional(latent: 8, channels: [8, 16], dense: [64], classes: 10)
-            with { Conditioning = DecoderConditioning.EveryLayer }) with { Limit = 400, Epochs = 1 },
+            with { ConditionEveryLayer = true }) with { Limit = 400, Epochs = 1 },
         // Burda et al.'s protocol, small: tanh, dynamic binarisation on the device, K samples through the decoder.
         "iwae" => Burda(TrainingObjective.ImportanceWeighted, 5),
         "elbo-k3" => Burda(TrainingObjective.Elbo, 3),

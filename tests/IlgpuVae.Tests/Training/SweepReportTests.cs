@@ -10,7 +10,7 @@ public sealed class SweepReportTests
 {
     private static SweepRow Row(int latent, bool measured) => new(latent, 10, 60000, 21.26,
         new ModelAssessment(new Evaluation(105.5, 80.25, 25.25),
-            measured ? new LikelihoodEstimate(-100.126, 500, 10000) : null,
+            measured ? -100.126 : null, measured ? 500 : 0,
             measured ? new ClusteringReport(0.974, 5, 0.591, 0.495, 0.6, 0.075, 0.2, 10, 10) : null,
             null, [], new Dictionary<string, double>()));
 

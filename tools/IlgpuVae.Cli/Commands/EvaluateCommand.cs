@@ -31,14 +31,10 @@ public static class EvaluateCommand
     private static int Run(ParsedOptions options, CliContext cli)
     {
         var (stdout, stderr, token) = cli;
-        var assessmentOptions = new AssessmentOptions
-        {
-            Seed = options.Int("--seed"),
-            ImportanceSamples = options.Int("--iw-samples", 0),
-            Clustering = !options.Flag("--no-clustering"),
-        };
-        if (assessmentOptions.ImportanceSamples > AssessmentOptions.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {assessmentOptions.ImportanceSamples}");
+        int seed = options.Int("--seed"), importanceSamples = options.Int("--iw-samples", 0);
+        bool clustering = !options.Flag("--no-clustering");
+        if (importanceSamples > VaeModel.MaxImportanceSamples)
+            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {importanceSamples}");
         string path = options.RequiredString("--model");
         RequireInputFile(path, "model");
         string? classifierPath = options.String("--classifier");
@@ -51,18 +47,19 @@ public static class EvaluateCommand
         model.CheckCompatible(data.Test);
         if (classifierPath is not null && !model.Config.IsConditional)
             throw new UsageException($"--classifier judges a conditional model's samples; {path} holds a plain {model.Config}");
-        var assessment = ModelAssessment.Run(model, data, assessmentOptions, cancellationToken: token);
+        var assessment = ModelAssessment.Run(model, data, importanceSamples, clustering, seed, cancellationToken: token);
         Models.Evaluation? agreement = null;
         if (classifierPath is not null)
         {
             using var classifier = Classifier.Load(device, classifierPath);
             classifier.CheckCompatible(data.Test);
-            agreement = classifier.Agreement(model, agreementSamples, assessmentOptions.Seed,
+            agreement = classifier.Agreement(model, agreementSamples, seed,
                 cancellationToken: token);
         }
         var result = assessment.Elbo;
-        var likelihood = assessment.LogLikelihood;
-        var clustering = assessment.Clustering;
+        double? likelihood = assessment.LogLikelihood;
+        int? samples = likelihood is null ? null : assessment.ImportanceSamples;
+        var scores = assessment.Clustering;
         if (options.Flag("--json"))
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
@@ -70,16 +67,16 @@ public static class EvaluateCommand
                 model = path, config = model.Config.ToString(), dataset = data.Name, test_images = data.Test.Count,
                 binarized_test_set = model.TrainedOnBinaryImages,
                 test_loss = result.Loss, test_reconstruction = result.Reconstruction, test_kl = result.Kl,
-                log_likelihood = likelihood?.LogLikelihood, iw_samples = likelihood?.Samples,
+                log_likelihood = likelihood, iw_samples = samples,
                 likelihood = VaeConfig.LikelihoodName(model.Config.Likelihood),
-                test_nll_nats = -(likelihood?.LogLikelihood ?? -result.Loss),
-                test_nll_bits_per_dim = model.Config.BitsPerDimension(-(likelihood?.LogLikelihood ?? -result.Loss)),
-                clustering = clustering is null ? null : new
+                test_nll_nats = -(likelihood ?? -result.Loss),
+                test_nll_bits_per_dim = model.Config.BitsPerDimension(-(likelihood ?? -result.Loss)),
+                clustering = scores is null ? null : new
                 {
-                    reference_images = data.Train.Count, knn_k = clustering.KnnK, knn_accuracy = clustering.KnnAccuracy,
-                    kmeans_k = clustering.Clusters, kmeans_restarts = clustering.Restarts, kmeans_nmi = clustering.KMeansNmi,
-                    kmeans_ari = clustering.KMeansAri, kmeans_accuracy = clustering.KMeansAccuracy,
-                    silhouette_label = clustering.SilhouetteByLabel, silhouette_kmeans = clustering.SilhouetteByCluster,
+                    reference_images = data.Train.Count, knn_k = scores.KnnK, knn_accuracy = scores.KnnAccuracy,
+                    kmeans_k = scores.Clusters, kmeans_restarts = scores.Restarts, kmeans_nmi = scores.KMeansNmi,
+                    kmeans_ari = scores.KMeansAri, kmeans_accuracy = scores.KMeansAccuracy,
+                    silhouette_label = scores.SilhouetteByLabel, silhouette_kmeans = scores.SilhouetteByCluster,
                 },
                 agreement = agreement is null ? null : new
                 {
@@ -96,21 +93,21 @@ public static class EvaluateCommand
         stdout.WriteLine($"  test loss      {F(result.Loss, "F4")} per image (negative ELBO, one posterior sample)");
         stdout.WriteLine($"  reconstruction {F(result.Reconstruction, "F4")} ({(vectors ? "summed Gaussian negative log density of the standardised rows" : ReconstructionName(model.Config.Likelihood))})");
         stdout.WriteLine($"  KL             {F(result.Kl, "F4")}");
-        if (likelihood is not null)
-            stdout.WriteLine($"  log p(x)       {F(likelihood.LogLikelihood, "F4")} per image (importance-weighted, K = {likelihood.Samples}; the ELBO is {F(-result.Loss, "F4")})" +
-                (model.TrainedOnBinaryImages ? $"; test NLL {F(-likelihood.LogLikelihood, "F2")} nats" : ""));
+        if (likelihood is double logLikelihood)
+            stdout.WriteLine($"  log p(x)       {F(logLikelihood, "F4")} per image (importance-weighted, K = {samples}; the ELBO is {F(-result.Loss, "F4")})" +
+                (model.TrainedOnBinaryImages ? $"; test NLL {F(-logLikelihood, "F2")} nats" : ""));
         // The test NLL: the importance-weighted estimate where there is one, else the negative ELBO (an upper bound).
-        double nll = -(likelihood?.LogLikelihood ?? -result.Loss);
+        double nll = -(likelihood ?? -result.Loss);
         stdout.WriteLine($"  test NLL       {F(nll, "F4")} nats, {F(model.Config.BitsPerDimension(nll), "F4")} bits/dim " +
             $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {(vectors ? "NLL / (D ln 2) of the rows standardised by the training set's column means and standard deviations" : BitsConvention(model.Config.Likelihood))})");
-        if (clustering is null && !data.HasLabels && !options.Flag("--no-clustering"))
+        if (scores is null && !data.HasLabels && clustering)
             stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
-        if (clustering is not null)
+        if (scores is not null)
         {
             stdout.WriteLine($"  test-set latent means, clustered by {(vectors ? "label" : "digit")}:");
-            stdout.WriteLine($"    kNN accuracy (k = {clustering.KnnK}, on {data.Train.Count} training means)  {F(clustering.KnnAccuracy, "F4")}");
-            stdout.WriteLine($"    k-means (k = {clustering.Clusters}, best of {clustering.Restarts}): NMI {F(clustering.KMeansNmi, "F4")}, ARI {F(clustering.KMeansAri, "F4")}, best-match accuracy {F(clustering.KMeansAccuracy, "F4")}");
-            stdout.WriteLine($"    silhouette: by {(vectors ? "label" : "digit")} {F(clustering.SilhouetteByLabel, "F4")}, by k-means cluster {F(clustering.SilhouetteByCluster, "F4")}");
+            stdout.WriteLine($"    kNN accuracy (k = {scores.KnnK}, on {data.Train.Count} training means)  {F(scores.KnnAccuracy, "F4")}");
+            stdout.WriteLine($"    k-means (k = {scores.Clusters}, best of {scores.Restarts}): NMI {F(scores.KMeansNmi, "F4")}, ARI {F(scores.KMeansAri, "F4")}, best-match accuracy {F(scores.KMeansAccuracy, "F4")}");
+            stdout.WriteLine($"    silhouette: by {(vectors ? "label" : "digit")} {F(scores.SilhouetteByLabel, "F4")}, by k-means cluster {F(scores.SilhouetteByCluster, "F4")}");
         }
         if (agreement is not null)
         {

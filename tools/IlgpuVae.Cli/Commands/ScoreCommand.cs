@@ -32,8 +32,8 @@ public static class ScoreCommand
         var (stdout, stderr, token) = cli;
         bool train = options.Choice("--set", new Dictionary<string, bool> { ["test"] = false, ["train"] = true });
         int samples = options.Int("--iw-samples", 0);
-        if (samples > Training.AssessmentOptions.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {Training.AssessmentOptions.MaxImportanceSamples}, got {samples}");
+        if (samples > VaeModel.MaxImportanceSamples)
+            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {samples}");
         int seed = options.Int("--seed");
         bool mean = options.Flag("--posterior-mean");
         if (mean && samples > 0)

@@ -45,8 +45,8 @@ public static class SweepCommand
             throw new UsageException("--channels is for --kind conv-vae");
         var channels = options.IntList("--channels");
         int samples = options.Int("--iw-samples", 0);
-        if (samples > AssessmentOptions.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {AssessmentOptions.MaxImportanceSamples}, got {samples}");
+        if (samples > VaeModel.MaxImportanceSamples)
+            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {samples}");
         if (tsne > LatentPlots.MaxTsnePoints)
             throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points, got {tsne}");
         string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");
@@ -60,7 +60,7 @@ public static class SweepCommand
         var plots = new Dictionary<int, IReadOnlyList<LatentPlot>>();
         foreach (int latent in sizes)
         {
-            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, DecoderConditioning.FirstLayer, channels, data.ImageChannels), Seed = seed, Limit = limit };
+            var training = new TrainingOptions { Epochs = epochs, Model = TrainCommand.ConfigOf(kind, data.Train.Rows, data.Train.Cols, hidden, latent, 0, conditionEveryLayer: false, channels, data.ImageChannels), Seed = seed, Limit = limit };
             training.Validate();
             string runDirectory = Path.Combine(directory, $"latent-{latent}");
             log.WriteLine($"[Z = {latent}] training {training.Model} into {runDirectory}");
@@ -80,8 +80,7 @@ public static class SweepCommand
             if (result.Diverged)
                 throw new InvalidDataException($"Z = {latent}: {result.Divergence}");
             log.WriteLine($"[Z = {latent}] evaluating: ELBO, log-likelihood (K = {samples}), clustering of the latent means");
-            var assessment = ModelAssessment.Run(trainer.Model, data, new AssessmentOptions { Seed = seed, ImportanceSamples = samples },
-                cancellationToken: token);
+            var assessment = ModelAssessment.Run(trainer.Model, data, samples, seed: seed, cancellationToken: token);
             plots[latent] = LatentPlots.Write(Path.Combine(runDirectory, "latent.png"), assessment.TestMeans!, assessment.TestLabels,
                 latent, $"{training.Model}, {Epochs(epochs)}: test-set latent means", tsne, seed);
             rows.Add(new SweepRow(latent, epochs, trainer.TrainCount, result.Epochs.Sum(e => e.EpochSeconds), assessment));
@@ -98,7 +97,8 @@ public static class SweepCommand
                 {
                     latent = r.Latent, epochs = r.Epochs, train_images = r.TrainImages, train_seconds = r.TrainSeconds,
                     test_loss = r.Assessment.Elbo.Loss, test_reconstruction = r.Assessment.Elbo.Reconstruction, test_kl = r.Assessment.Elbo.Kl,
-                    log_likelihood = r.Assessment.LogLikelihood?.LogLikelihood, iw_samples = r.Assessment.LogLikelihood?.Samples,
+                    log_likelihood = r.Assessment.LogLikelihood,
+                    iw_samples = r.Assessment.LogLikelihood is null ? (int?)null : r.Assessment.ImportanceSamples,
                     clustering = r.Assessment.Clustering is { } c ? new
                     {
                         knn_k = c.KnnK, knn_accuracy = c.KnnAccuracy, kmeans_nmi = c.KMeansNmi, kmeans_ari = c.KMeansAri,

@@ -24,11 +24,12 @@ public static class TrainCommand
     /// <paramref name="channels"/> before the dense layers <paramref name="hidden"/>.
     /// </summary>
     internal static VaeConfig ConfigOf(string kind, int rows, int cols, int[] hidden, int latent, int classes,
-        DecoderConditioning conditioning, int[] channels, int imageChannels = 1) =>
-        kind.StartsWith("conv-", StringComparison.Ordinal)
-            ? VaeConfig.Convolutional(latent, channels, hidden, classes, rows, cols, imageChannels) with { Conditioning = conditioning }
-            : imageChannels == 1 ? new VaeConfig(rows * cols, hidden, latent, classes, conditioning)
-            : new VaeConfig(rows * cols, hidden, latent, classes, conditioning).ForImages(rows, cols, imageChannels);
+        bool conditionEveryLayer, int[] channels, int imageChannels = 1) =>
+        (kind.StartsWith("conv-", StringComparison.Ordinal)
+            ? VaeConfig.Convolutional(latent, channels, hidden, classes, rows, cols, imageChannels)
+            : imageChannels == 1 ? new VaeConfig(rows * cols, hidden, latent, classes)
+            : new VaeConfig(rows * cols, hidden, latent, classes).ForImages(rows, cols, imageChannels))
+        with { ConditionEveryLayer = conditionEveryLayer };
 
     /// <summary>
     /// The MLP for a file of real-valued vectors: D-hidden-Z with a Gaussian decoder (the default for vectors), the columns
@@ -140,9 +141,9 @@ public static class TrainCommand
             if (options.Given("--kind") && options.Given("--model") && options.String("--kind") != options.String("--model"))
                 throw new UsageException("--model is the old name of --kind; give one of them");
             string kind = options.Given("--model") ? options.Choice("--model", Kinds) : options.Choice("--kind", Kinds);
-            var conditioning = options.Choice("--conditioning", new Dictionary<string, DecoderConditioning>
+            bool everyLayer = options.Choice("--conditioning", new Dictionary<string, bool>
             {
-                ["first-layer"] = DecoderConditioning.FirstLayer, ["every-layer"] = DecoderConditioning.EveryLayer,
+                ["first-layer"] = false, ["every-layer"] = true,
             });
             bool conditional = kind.EndsWith("cvae", StringComparison.Ordinal);
             if (!conditional && options.Given("--conditioning"))
@@ -174,7 +175,7 @@ public static class TrainCommand
             bool likelihoodGiven = options.Given("--likelihood");
             configFor = data => (data is { Train.IsVectors: true } ? VectorConfig(data, kind, hidden, latent, activation,
                 likelihoodGiven ? likelihood : DecoderLikelihood.Gaussian, sigma, options.Flag("--binarize")) : ConfigOf(kind, data?.Train.Rows ?? 28, data?.Train.Cols ?? 28, hidden, latent,
-                conditional ? data?.Classes ?? defaults.Model.Classes : 0, conditioning, channels, data?.ImageChannels ?? 1)
+                conditional ? data?.Classes ?? defaults.Model.Classes : 0, everyLayer, channels, data?.ImageChannels ?? 1)
                 with { Activation = activation, Likelihood = likelihood, Sigma = sigma })
                 with { Hidden2 = preset?.Hidden2 ?? [], Latent2 = preset?.Latent2 ?? 0 };
             var objective = options.Choice("--objective", new Dictionary<string, TrainingObjective>
@@ -183,13 +184,10 @@ public static class TrainCommand
             });
             if (objective == TrainingObjective.ImportanceWeighted && (options.Given("--beta") || options.Given("--kl-warmup") || options.Given("--beta-start")))
                 throw new UsageException("--beta, --kl-warmup and --beta-start weight the ELBO's KL; the iwae objective has none");
-            var gradient = options.Choice("--gradient", new Dictionary<string, TrainingGradient>
-            {
-                ["standard"] = TrainingGradient.Standard, ["dreg"] = TrainingGradient.Dreg,
-            });
-            if (gradient == TrainingGradient.Dreg && objective != TrainingObjective.ImportanceWeighted)
+            bool dreg = options.Choice("--gradient", new Dictionary<string, bool> { ["standard"] = false, ["dreg"] = true });
+            if (dreg && objective != TrainingObjective.ImportanceWeighted)
                 throw new UsageException("--gradient dreg is for --objective iwae (the importance-weighted bound)");
-            if (gradient == TrainingGradient.Dreg && preset is { IsTwoLayer: true })
+            if (dreg && preset is { IsTwoLayer: true })
                 throw new UsageException("--gradient dreg is built for one stochastic layer; --preset burda2 trains on the bound's own gradient");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
@@ -204,8 +202,7 @@ public static class TrainCommand
                     ["burda"] = LearningRateSchedule.Burda,
                 }),
                 Model = configFor(null),
-                Objective = objective,
-                Gradient = gradient,
+                Objective = dreg ? TrainingObjective.ImportanceWeightedDreg : objective,
                 Samples = options.Int("--samples", 1),
                 DynamicBinarization = options.Flag("--binarize"),
                 Beta = options.Given("--beta") ? options.Float("--beta", 0) : objective == TrainingObjective.ImportanceWeighted ? 1f : defaults.Beta,
@@ -237,8 +234,8 @@ public static class TrainCommand
             : new VaeTrainer(device, data, training, runDirectory, overwrite: options.Flag("--overwrite"));
         if (pictures is not null)
             trainer.EpochCompleted += pictures;
-        string objectiveText = training.Objective == TrainingObjective.ImportanceWeighted
-            ? $"iwae, K = {training.Samples}{(training.Gradient == TrainingGradient.Dreg ? ", DReG gradient" : "")}"
+        string objectiveText = training.Objective != TrainingObjective.Elbo
+            ? $"iwae, K = {training.Samples}{(training.Objective == TrainingObjective.ImportanceWeightedDreg ? ", DReG gradient" : "")}"
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
