@@ -57,7 +57,11 @@ public static class Common
 
     /// <summary>Finds, fetches or reads the data the user named and loads it: a known data set (verified by SHA-256),
     /// or any IDX image set in a directory or in named files (checked for structure only).</summary>
-    public static ImageData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
+    /// <remarks>What the library throws about the data comes out as a <see cref="DataLoadException"/>.</remarks>
+    public static ImageData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default) =>
+        DataLoadException.Run(() => LoadNamedData(options, log, trainLimit, token));
+
+    private static ImageData LoadNamedData(ParsedOptions options, TextWriter log, int? trainLimit, CancellationToken token)
     {
         string? dataset = options.String("--dataset"), given = options.String("--data");
         string[] fileOptions = ["--train-images", "--train-labels", "--test-images", "--test-labels"];

@@ -18,14 +18,15 @@ public sealed record DataFiles(string TrainImages, string? TrainLabels = null, s
     /// </summary>
     /// <param name="directory">The directory.</param>
     /// <returns>The files found.</returns>
-    /// <exception cref="DataUnavailableException">The directory or its training images do not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The directory holds no training images.</exception>
     public static DataFiles InDirectory(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (!Directory.Exists(directory))
-            throw new DataUnavailableException($"data directory {directory} does not exist");
+            throw new DirectoryNotFoundException($"data directory {directory} does not exist");
         string trainImages = MnistFiles.Find(directory, MnistFiles.TrainImages)
-            ?? throw new DataUnavailableException($"{Path.Combine(directory, MnistFiles.TrainImages)}(.gz) not found");
+            ?? throw new FileNotFoundException($"{Path.Combine(directory, MnistFiles.TrainImages)}(.gz) not found", Path.Combine(directory, MnistFiles.TrainImages));
         return new DataFiles(trainImages, MnistFiles.Find(directory, MnistFiles.TrainLabels),
             MnistFiles.Find(directory, MnistFiles.TestImages), MnistFiles.Find(directory, MnistFiles.TestLabels));
     }

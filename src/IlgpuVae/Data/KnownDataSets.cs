@@ -83,8 +83,8 @@ public static class KnownDataSets
     /// <returns>The directory that holds the four verified files.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
     /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
-    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
-    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
+    /// <exception cref="InvalidDataException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="FileNotFoundException">A missing file could not be fetched from any source.</exception>
     public static async Task<string> EnsureAsync(string name, string? directory = null, IProgress<string>? log = null,
         CancellationToken cancellationToken = default)
     {
@@ -103,7 +103,7 @@ public static class KnownDataSets
                 if (MnistFiles.Find(folder, file) is not string path)
                     complete = false;
                 else if (!await VerifiedFiles.IsGenuineAsync(name, path, file, cancellationToken).ConfigureAwait(false))
-                    throw new DataFormatException($"{path}: does not match the SHA-256 of {name}'s {file} (corrupt, truncated or another data set)");
+                    throw new InvalidDataException($"{path}: does not match the SHA-256 of {name}'s {file} (corrupt, truncated or another data set)");
             }
         }
         // The fetcher checks (again) what is present and fetches what is missing or wrong.
@@ -124,8 +124,8 @@ public static class KnownDataSets
     /// <returns>The training and test sets.</returns>
     /// <exception cref="ArgumentException">The name is not known, or the options give a test fraction.</exception>
     /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
-    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
-    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
+    /// <exception cref="InvalidDataException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="FileNotFoundException">A missing file could not be fetched from any source.</exception>
     public static async Task<ImageData> LoadAsync(string name, string? directory = null, DataLoadOptions? options = null,
         IProgress<string>? log = null, CancellationToken cancellationToken = default)
     {

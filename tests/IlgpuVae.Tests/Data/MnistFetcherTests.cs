@@ -132,7 +132,7 @@ public class MnistFetcherTests
         IdxWriter.WriteLabels(wrong, [1, 2, 3]);
         byte[] before = File.ReadAllBytes(wrong);
 
-        var ex = await Assert.ThrowsAsync<DataFormatException>(() => KnownDataSets.EnsureAsync(KnownDataSets.Mnist, temp.Path));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => KnownDataSets.EnsureAsync(KnownDataSets.Mnist, temp.Path));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.Equal(before, File.ReadAllBytes(wrong));
@@ -166,7 +166,7 @@ public class MnistFetcherTests
         string corrupt = temp.File(MnistFiles.TrainLabels + ".gz");
         File.WriteAllBytes(corrupt, IdxReaderTests.Gzip(labels));
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, Offline));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, Offline));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.DoesNotContain(MnistFiles.TestLabels, ex.Message);
@@ -218,7 +218,7 @@ public class MnistFetcherTests
         using var server = new LocalMirror(_ => IdxReaderTests.Gzip(IdxReaderTests.Idx(0x08, [3], 3)));
         var options = new MnistFetchOptions { Mirrors = [server.Url], NpmPackage = null };
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.Contains("SHA-256", ex.Message);
         Assert.Contains("127.0.0.1", ex.Message);
@@ -232,7 +232,7 @@ public class MnistFetcherTests
         var options = new MnistFetchOptions { Mirrors = [ClosedPortUrl(), ClosedPortUrl()], NpmPackage = null };
         var clock = Stopwatch.StartNew();
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         foreach (string name in MnistFiles.All)
@@ -259,7 +259,7 @@ public class MnistFetcherTests
             };
             var clock = Stopwatch.StartNew();
 
-            var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+            var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
             Assert.Contains("timed out", ex.Message);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");

@@ -49,7 +49,7 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         var files = DataFiles.InDirectory(temp.Path) with { TestImages = null, TestLabels = null };
 
-        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(files));
+        var ex = Assert.Throws<ArgumentException>(() => ImageData.Load(files));
 
         Assert.Contains("no test images", ex.Message);
         Assert.DoesNotContain("--", ex.Message);
@@ -78,7 +78,7 @@ public sealed class OtherDataSetTests
         string test = temp.File(MnistFiles.TestImages + ".gz");
         IdxWriter.WriteImages(test, new byte[60 * H * W], 60, W, H);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{test}: images are 16x12, but the training images ({temp.File(MnistFiles.TrainImages)}) are 12x16", ex.Message);
     }
@@ -91,7 +91,7 @@ public sealed class OtherDataSetTests
         string labels = temp.File(MnistFiles.TestLabels);
         IdxWriter.WriteLabels(labels, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.StartsWith($"{labels}: 240 labels for the 60 images of ", ex.Message);
         Assert.Contains("another set", ex.Message);
@@ -107,7 +107,7 @@ public sealed class OtherDataSetTests
         bad[17] = 3;
         IdxWriter.WriteLabels(labels, bad);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{labels}: label 3 at index 17 is outside the training labels' classes 0-2", ex.Message);
     }
@@ -119,7 +119,7 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         File.Delete(temp.File(MnistFiles.TestLabels));
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Contains(MnistFiles.TestImages, ex.Message);
         Assert.Contains("no test labels", ex.Message);
@@ -134,7 +134,7 @@ public sealed class OtherDataSetTests
         // Labels where images belong: one dimension, not three.
         IdxWriter.WriteLabels(images, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{images}: wrong number of dimensions: header says 1, expected 3", ex.Message);
     }
@@ -223,7 +223,7 @@ public sealed class FashionMnistTests
         {
             await MnistFetcher.EnsureDataSetAsync(KnownDataSets.FashionMnist, directory);
         }
-        catch (DataUnavailableException e)
+        catch (FileNotFoundException e)
         {
             Console.Error.WriteLine($"Fashion-MNIST test skips its checks: {e.Message}");
             return;
