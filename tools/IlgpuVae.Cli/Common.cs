@@ -14,9 +14,10 @@ public static class Common
         ["auto"] = DeviceChoice.Auto, ["cuda"] = DeviceChoice.Cuda, ["opencl"] = DeviceChoice.OpenCL, ["cpu"] = DeviceChoice.Cpu,
     };
 
-    public static readonly Dictionary<string, CpuOpsMode> CpuOpsChoices = new()
+    /// <summary>--cpu-ops: whether the CPU accelerator runs the ILGPU kernels (ComputeDevice.Open's cpuKernels).</summary>
+    public static readonly Dictionary<string, bool> CpuOpsChoices = new()
     {
-        ["vectorized"] = CpuOpsMode.Vectorized, ["kernels"] = CpuOpsMode.Kernels,
+        ["vectorized"] = false, ["kernels"] = true,
     };
 
     public static OptionSpec DeviceOption => new("--device", "accelerator: auto (a CUDA or OpenCL GPU, else the CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
@@ -53,7 +54,7 @@ public static class Common
     public static OptionSpec BatchOption => new("--batch", "images per step", "N", "128") { Aliases = ["-b"] };
 
     public static ComputeDevice OpenDevice(ParsedOptions options) =>
-        ComputeDevice.Open(options.Choice("--device", DeviceChoices), options.Choice("--cpu-ops", CpuOpsChoices));
+        ComputeDevice.Open(options.Choice("--device", DeviceChoices), cpuKernels: options.Choice("--cpu-ops", CpuOpsChoices));
 
     /// <summary>Finds, fetches or reads the data the user named and loads it: a known data set (verified by SHA-256),
     /// or any IDX image set in a directory or in named files (checked for structure only).</summary>

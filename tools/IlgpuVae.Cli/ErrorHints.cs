@@ -11,7 +11,8 @@ namespace IlgpuVae.Cli;
 public static class ErrorHints
 {
     public static bool IsExpected(Exception e) => e is DataLoadException
-        or DeviceUnavailableException or InvalidDataException or IOException
+        // PlatformNotSupportedException too (a NotSupportedException): a device the machine lacks.
+        or InvalidDataException or IOException
         or UnauthorizedAccessException or ArgumentException or OperationCanceledException
         // A model the ONNX exporter cannot map (a layer type it does not know yet).
         or NotSupportedException;
@@ -23,7 +24,8 @@ public static class ErrorHints
     /// <summary>"; use --device ..." and the like, or "" when no flag helps.</summary>
     public static string For(Exception e) => e switch
     {
-        DeviceUnavailableException => "; use --device auto or --device cpu",
+        // ComputeDevice.Open: the machine has no device of the kind asked for.
+        PlatformNotSupportedException => "; use --device auto or --device cpu",
         DataLoadException { InnerException: ArgumentException } noTest when noTest.Message.Contains("no test images", StringComparison.Ordinal) => "; give --test-images or --test-fraction F",
         DataLoadException { InnerException: FileNotFoundException } => $"; pass --data DIR, --dataset NAME or set {KnownDataSets.DataEnvironmentVariable}",
         _ => "",

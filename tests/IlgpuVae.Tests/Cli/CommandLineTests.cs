@@ -139,7 +139,7 @@ public sealed class CommandLineTests
     [Fact]
     public void ErrorHints_AddTheFlagThatHelps()
     {
-        Assert.Contains("--device auto", ErrorHints.For(new DeviceUnavailableException("no CUDA device found")));
+        Assert.Contains("--device auto", ErrorHints.For(new PlatformNotSupportedException("no CUDA device found")));
         Assert.Contains("--data DIR", ErrorHints.For(new DataLoadException(new FileNotFoundException("MNIST not found"))));
         Assert.Contains("--test-fraction", ErrorHints.For(new DataLoadException(new ArgumentException("no test images beside x"))));
         // The library throws FileNotFoundException for a model file too: only a data load gets the data hint.
