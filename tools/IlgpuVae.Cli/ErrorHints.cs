@@ -27,7 +27,7 @@ public static class ErrorHints
         // ComputeDevice.Open: the machine has no device of the kind asked for.
         PlatformNotSupportedException => "; use --device auto or --device cpu",
         DataLoadException { InnerException: ArgumentException } noTest when noTest.Message.Contains("no test images", StringComparison.Ordinal) => "; give --test-images or --test-fraction F",
-        DataLoadException { InnerException: FileNotFoundException } => $"; pass --data DIR, --dataset NAME or set {KnownDataSets.DataEnvironmentVariable}",
+        DataLoadException { InnerException: FileNotFoundException } => $"; pass --data DIR, --dataset NAME or set {DataFiles.DataEnvironmentVariable}",
         _ => "",
     };
 

@@ -3,10 +3,10 @@ using System.Globalization;
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// The training and test splits of an image data set: MNIST or Fashion-MNIST (<see cref="KnownDataSets.LoadAsync"/>),
+/// The training and test splits of an image data set: MNIST or Fashion-MNIST (<see cref="LoadKnownAsync"/>),
 /// any set of IDX files in their format (unsigned-byte images N x H x W of any H and W, labels optional), a folder of
 /// pictures, a .npy array, or arrays of one's own. Loading checks the structure of the files, not their checksums;
-/// <see cref="KnownDataSets"/> is what checks that files are a known data set.
+/// <see cref="DataFiles.EnsureKnownAsync"/> is what checks that files are a known data set.
 /// </summary>
 public sealed class ImageData
 {
@@ -117,6 +117,31 @@ public sealed class ImageData
     /// <exception cref="InvalidDataException">A file is malformed, or the files do not agree.</exception>
     public static ImageData Load(string directory, int? trainLimit = null, int? testLimit = null) =>
         Load(DataFiles.InDirectory(directory), new DataLoadOptions { TrainLimit = trainLimit, TestLimit = testLimit, Name = "mnist" });
+
+    /// <summary>Gets a known data set's files as <see cref="DataFiles.EnsureKnownAsync"/> does (the directory given,
+    /// <c>$ILGPU_VAE_DATA</c> for MNIST, else the per-user cache; verified, and fetched where missing), and loads them.</summary>
+    /// <example><code>
+    /// ImageData data = await ImageData.LoadKnownAsync(DataFiles.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
+    /// </code></example>
+    /// <param name="name">A name from <see cref="DataFiles.KnownSets"/>.</param>
+    /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
+    /// <param name="options">Limits (a known set has its own test split, so no test fraction); the name is the set's.</param>
+    /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
+    /// <returns>The training and test sets.</returns>
+    /// <exception cref="ArgumentException">The name is not known, or the options give a test fraction.</exception>
+    /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="FileNotFoundException">A missing file could not be fetched from any source.</exception>
+    public static async Task<ImageData> LoadKnownAsync(string name, string? directory = null, DataLoadOptions? options = null,
+        IProgress<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        _ = DataFiles.KnownSetSha256(name);
+        if (options?.TestFraction is not null)
+            throw new ArgumentException($"a test fraction is for data without a test split; {name} has one", nameof(options));
+        var files = await DataFiles.EnsureKnownAsync(name, directory, log, cancellationToken).ConfigureAwait(false);
+        return Load(files, (options ?? new DataLoadOptions()) with { Name = name });
+    }
 
     /// <summary>
     /// Loads a data set from its IDX files, checking their structure: the IDX header (magic, element type, number of

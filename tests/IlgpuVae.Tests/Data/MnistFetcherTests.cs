@@ -111,20 +111,20 @@ public class MnistFetcherTests
     }
 
     [Fact]
-    public async Task KnownDataSets_ChosenDirectory_MustExistAndIsNeverCreated()
+    public async Task KnownSets_ChosenDirectory_MustExistAndIsNeverCreated()
     {
         using var temp = new TempDirectory();
         string absent = temp.File("absent");
-        var ex = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, absent));
+        var ex = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => ImageData.LoadKnownAsync(DataFiles.Mnist, absent));
         Assert.Contains("create it first", ex.Message);
         Assert.False(Directory.Exists(absent));
-        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync("cifar", temp.Path));
-        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, temp.Path,
+        await Assert.ThrowsAsync<ArgumentException>(() => ImageData.LoadKnownAsync("cifar", temp.Path));
+        await Assert.ThrowsAsync<ArgumentException>(() => ImageData.LoadKnownAsync(DataFiles.Mnist, temp.Path,
             new DataLoadOptions { TestFraction = 0.1 }));
     }
 
     [Fact]
-    public async Task KnownDataSets_ChosenDirectory_AWrongFileIsAnErrorAndStaysAsItWas()
+    public async Task KnownSets_ChosenDirectory_AWrongFileIsAnErrorAndStaysAsItWas()
     {
         // The user's own directory is verified, never repaired: the wrong file is named and left alone, before any fetch.
         using var temp = new TempDirectory();
@@ -132,12 +132,12 @@ public class MnistFetcherTests
         IdxWriter.WriteLabels(wrong, [1, 2, 3]);
         byte[] before = File.ReadAllBytes(wrong);
 
-        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => KnownDataSets.EnsureAsync(KnownDataSets.Mnist, temp.Path));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => DataFiles.EnsureKnownAsync(DataFiles.Mnist, temp.Path));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.Equal(before, File.ReadAllBytes(wrong));
         Assert.Single(Directory.GetFiles(temp.Path));
-        Assert.Equal(Path.GetFullPath(temp.Path), KnownDataSets.DirectoryOf(KnownDataSets.Mnist, temp.Path));
+        Assert.Equal(Path.GetFullPath(temp.Path), DataFiles.KnownSetDirectory(DataFiles.Mnist, temp.Path));
     }
 
     [MnistFact]
@@ -154,6 +154,11 @@ public class MnistFetcherTests
 
         Assert.Equal(4, log.Count(line => line.EndsWith("present and verified", StringComparison.Ordinal)));
         Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
+
+        // The public policy says where the verified files are, each as it is stored (raw or .gz).
+        var files = await DataFiles.EnsureKnownAsync(DataFiles.Mnist, temp.Path);
+        Assert.Equal(DataFiles.InDirectory(Path.GetFullPath(temp.Path)), files);
+        Assert.Equal(temp.File(MnistFiles.TestLabels), files.TestLabels);
     }
 
     [MnistFact]

@@ -218,10 +218,10 @@ public sealed class FashionMnistTests
     [Fact]
     public async Task FashionMnist_FetchedIntoTheCache_VerifiedAndBalanced()
     {
-        string directory = DataCache.CacheDirectory(KnownDataSets.FashionMnist);
+        string directory = DataCache.CacheDirectory(DataFiles.FashionMnist);
         try
         {
-            await MnistFetcher.EnsureDataSetAsync(KnownDataSets.FashionMnist, directory);
+            await MnistFetcher.EnsureDataSetAsync(DataFiles.FashionMnist, directory);
         }
         catch (FileNotFoundException e)
         {
@@ -229,14 +229,14 @@ public sealed class FashionMnistTests
             return;
         }
 
-        var data = ImageData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = KnownDataSets.FashionMnist });
+        var data = ImageData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = DataFiles.FashionMnist });
 
         Assert.Equal((60000, 10000, 28, 28, 10), (data.Train.Count, data.Test.Count, data.ImageHeight, data.ImageWidth, data.Classes));
         Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(6000, data.Train.Labels.Count(l => l == c)));
         // Classes interleaved: any prefix holds every class.
         Assert.Equal(Enumerable.Range(0, 10).Select(c => (byte)c), data.Train.Labels[..10]);
         foreach (string name in MnistFiles.All)
-            Assert.True(await VerifiedFiles.IsGenuineAsync(KnownDataSets.FashionMnist, MnistFiles.Find(directory, name)!, name));
-        Assert.False(await VerifiedFiles.IsGenuineAsync(KnownDataSets.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
+            Assert.True(await VerifiedFiles.IsGenuineAsync(DataFiles.FashionMnist, MnistFiles.Find(directory, name)!, name));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(DataFiles.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
     }
 }
