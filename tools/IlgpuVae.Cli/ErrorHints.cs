@@ -1,5 +1,4 @@
 using IlgpuVae.Checkpoints;
-using IlgpuVae.Compute;
 using IlgpuVae.Data;
 
 namespace IlgpuVae.Cli;
