@@ -4,7 +4,7 @@ using IlgpuVae.Models;
 using IlgpuVae.Training;
 
 // MNIST from $ILGPU_VAE_DATA, else the per-user cache; fetched and verified on first use.
-ImageData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000, TestLimit = 1000 });
+ImageData data = await ImageData.LoadKnownAsync(DataFiles.Mnist, options: new DataLoadOptions { TrainLimit = 6000, TestLimit = 1000 });
 
 using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);    // a CUDA or OpenCL GPU, else the CPU
 Console.WriteLine($"device: {device.Description}");

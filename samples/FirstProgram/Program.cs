@@ -5,7 +5,7 @@ using IlgpuVae.Onnx;
 using IlgpuVae.Training;
 
 // MNIST from $ILGPU_VAE_DATA, else a per-user cache; fetched and SHA-256 verified on first use
-ImageData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 2000, TestLimit = 500 });
+ImageData data = await ImageData.LoadKnownAsync(DataFiles.Mnist, options: new DataLoadOptions { TrainLimit = 2000, TestLimit = 500 });
 
 using ComputeDevice device = ComputeDevice.Open(DeviceChoice.Auto);     // a CUDA or OpenCL GPU, else the CPU
 var options = new TrainingOptions { Epochs = 1, Model = new VaeConfig(784, [256], 2) };

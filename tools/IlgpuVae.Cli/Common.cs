@@ -14,9 +14,10 @@ public static class Common
         ["auto"] = DeviceChoice.Auto, ["cuda"] = DeviceChoice.Cuda, ["opencl"] = DeviceChoice.OpenCL, ["cpu"] = DeviceChoice.Cpu,
     };
 
-    public static readonly Dictionary<string, CpuOpsMode> CpuOpsChoices = new()
+    /// <summary>--cpu-ops: whether the CPU accelerator runs the ILGPU kernels (ComputeDevice.Open's cpuKernels).</summary>
+    public static readonly Dictionary<string, bool> CpuOpsChoices = new()
     {
-        ["vectorized"] = CpuOpsMode.Vectorized, ["kernels"] = CpuOpsMode.Kernels,
+        ["vectorized"] = false, ["kernels"] = true,
     };
 
     public static OptionSpec DeviceOption => new("--device", "accelerator: auto (a CUDA or OpenCL GPU, else the CPU), cuda, opencl or cpu", "KIND", "auto") { Aliases = ["-d"] };
@@ -29,8 +30,8 @@ public static class Common
             "or a NumPy .npy file of images (N x H x W, N x H x W x C or N x C x H x W; uint8 or float32 in [0, 1]); " +
             "or real-valued vectors: a CSV file (a header row, numeric columns) or an N x D float32 .npy array (a VAE over D " +
             "values, columns standardised by the training rows' mean and standard deviation); " +
-            $"with --dataset, where that set is kept (default: ${KnownDataSets.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
-        new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", KnownDataSets.Names)} (default: mnist, when no data is named)", "NAME"),
+            $"with --dataset, where that set is kept (default: ${DataFiles.DataEnvironmentVariable} for mnist, else a per-user cache)", "DIR|FILE"),
+        new("--dataset", $"a data set by name, fetched and SHA-256 checked: {string.Join(", ", DataFiles.KnownSets)} (default: mnist, when no data is named)", "NAME"),
         new("--train-images", "IDX file of training images (N x H x W bytes), for files not named like MNIST's", "FILE"),
         new("--train-labels", "IDX file of the training images' labels", "FILE"),
         new("--test-images", "IDX file of test images", "FILE"),
@@ -53,11 +54,15 @@ public static class Common
     public static OptionSpec BatchOption => new("--batch", "images per step", "N", "128") { Aliases = ["-b"] };
 
     public static ComputeDevice OpenDevice(ParsedOptions options) =>
-        ComputeDevice.Open(options.Choice("--device", DeviceChoices), options.Choice("--cpu-ops", CpuOpsChoices));
+        ComputeDevice.Open(options.Choice("--device", DeviceChoices), cpuKernels: options.Choice("--cpu-ops", CpuOpsChoices));
 
     /// <summary>Finds, fetches or reads the data the user named and loads it: a known data set (verified by SHA-256),
     /// or any IDX image set in a directory or in named files (checked for structure only).</summary>
-    public static ImageData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default)
+    /// <remarks>What the library throws about the data comes out as a <see cref="DataLoadException"/>.</remarks>
+    public static ImageData LoadData(ParsedOptions options, TextWriter log, int? trainLimit = null, CancellationToken token = default) =>
+        DataLoadException.Run(() => LoadNamedData(options, log, trainLimit, token));
+
+    private static ImageData LoadNamedData(ParsedOptions options, TextWriter log, int? trainLimit, CancellationToken token)
     {
         string? dataset = options.String("--dataset"), given = options.String("--data");
         string[] fileOptions = ["--train-images", "--train-labels", "--test-images", "--test-labels"];
@@ -66,12 +71,12 @@ public static class Common
         // A usage error before anything is read (it was found only after the data loaded, as a runtime error).
         if (testFraction >= 1)
             throw new UsageException($"option '--test-fraction' must be less than 1, got {options.String("--test-fraction")}");
-        if (dataset is not null && !KnownDataSets.IsKnown(dataset))
-            throw new UsageException($"--dataset: unknown data set '{dataset}'; known: {string.Join(", ", KnownDataSets.Names)}");
+        if (dataset is not null && !DataFiles.IsKnownSet(dataset))
+            throw new UsageException($"--dataset: unknown data set '{dataset}'; known: {string.Join(", ", DataFiles.KnownSets)}");
         if (dataset is not null && filesGiven.Length > 0)
             throw new UsageException($"--dataset names a whole data set; {filesGiven[0]} is for files of your own");
         if (dataset is null && given is null && filesGiven.Length == 0)
-            dataset = KnownDataSets.Mnist;
+            dataset = DataFiles.Mnist;
         var load = new DataLoadOptions { TestFraction = testFraction, TrainLimit = trainLimit, Name = dataset };
         // Given first: fetch-data shares this loader without these options.
         string? labelsFile = options.Given("--labels") ? options.String("--labels") : null;
@@ -127,7 +132,7 @@ public static class Common
 
         if (testFraction is not null)
             throw new UsageException($"--test-fraction is for data without a test split; {dataset} has one");
-        return KnownDataSets.LoadAsync(dataset, given, load, new LineLog(log), token).GetAwaiter().GetResult();
+        return ImageData.LoadKnownAsync(dataset, given, load, new LineLog(log), token).GetAwaiter().GetResult();
     }
 
     /// <summary>--image-size's HxW, e.g. 32x32.</summary>
@@ -144,7 +149,7 @@ public static class Common
 
     /// <summary>The directory a known data set is kept in, as <see cref="LoadData"/> resolves it.</summary>
     public static string DataDirectory(ParsedOptions options, string dataset) =>
-        KnownDataSets.DirectoryOf(dataset, options.String("--data"));
+        DataFiles.KnownSetDirectory(dataset, options.String("--data"));
 
     /// <summary>Stops a command that needs labels (the CVAE, the classifier) on unlabelled data, saying what to give.</summary>
     public static void RequireLabels(ImageData data, string what)

@@ -131,7 +131,7 @@ public static class Program
             stderr.WriteLine($"error: {e.Message}; run '{ParseErrors.CommandPath(parsed)} --help'");
             return 2;
         }
-        catch (IlgpuVae.Data.DataFormatException e)
+        catch (Exception e) when (ErrorHints.IsBadInput(e))
         {
             // Bad data (a corrupt or mismatched file, named in the message) is the user's input to fix, as a usage error is.
             stderr.WriteLine($"error: {ErrorHints.OneLine(e.Message)}{ErrorHints.For(e)}");

@@ -62,22 +62,25 @@ public static class DigitFigures
     }
 
     /// <summary>
-    /// Decoded latent paths, one row per path and kind, t = 0 to 1 across; when every path has its end images,
-    /// they frame the row (columns "test").
+    /// Decoded latent paths, t = 0 to 1 across: for each path a row along the straight line
+    /// (<see cref="LatentPaths.Line"/>) and then one along the arc (<see cref="LatentPaths.Slerp"/>), as asked; when
+    /// every path has its end images, they frame the row (columns "test").
     /// </summary>
     /// <param name="model">Decodes the paths' codes.</param>
     /// <param name="paths">The paths.</param>
     /// <param name="steps">Points per path, ends included (at least 2).</param>
-    /// <param name="kinds">The interpolations, each a row per path.</param>
+    /// <param name="linear">Whether each path has a row along the straight line ("lin").</param>
+    /// <param name="spherical">Whether each path has a row along the arc ("slerp"); at least one of the two.</param>
     /// <param name="label">For a conditional model, the digit decoded; else null.</param>
     /// <param name="title">The figure's title.</param>
     /// <returns>The figure; its row labels are "<c>label</c> lin" or "<c>label</c> slerp".</returns>
     public static DigitFigure Interpolations(VaeModel model, IReadOnlyList<LatentPathEnds> paths, int steps,
-        IReadOnlyList<PathKind> kinds, int? label, string? title)
+        bool linear, bool spherical, int? label, string? title)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(paths);
-        ArgumentNullException.ThrowIfNull(kinds);
+        if (!linear && !spherical)
+            throw new ArgumentException("no path to draw: ask for the straight line, the arc or both", nameof(spherical));
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 2);
         int d = model.Config.InputSize;
         bool framed = paths.Count > 0 && paths.All(p => p.FromImage is not null && p.ToImage is not null);
@@ -87,15 +90,15 @@ public static class DigitFigures
         int[]? labels = label is int l ? Enumerable.Repeat(l, steps).ToArray() : null;
         foreach (var path in paths)
         {
-            foreach (var kind in kinds)
+            foreach (bool arc in new[] { false, true }.Where(arc => arc ? spherical : linear))
             {
-                var decoded = model.Decode(LatentPaths.Interpolate(path.From, path.To, steps, kind), labels);
+                var decoded = model.Decode(arc ? LatentPaths.Slerp(path.From, path.To, steps) : LatentPaths.Line(path.From, path.To, steps), labels);
                 if (framed)
                     cells.AddRange(path.FromImage!);
                 cells.AddRange(decoded);
                 if (framed)
                     cells.AddRange(path.ToImage!);
-                rowLabels.Add($"{path.Label} {(kind == PathKind.Linear ? "lin" : "slerp")}");
+                rowLabels.Add($"{path.Label} {(arc ? "slerp" : "lin")}");
             }
         }
         var columnLabels = Enumerable.Range(0, steps)

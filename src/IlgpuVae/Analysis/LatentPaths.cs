@@ -1,20 +1,5 @@
 namespace IlgpuVae.Analysis;
 
-/// <summary>How to walk from one latent code to another.</summary>
-public enum PathKind
-{
-    /// <summary>A straight line: <c>(1 - t) a + t b</c>.</summary>
-    Linear,
-
-    /// <summary>
-    /// Spherical linear interpolation (slerp, Shoemake 1985; for generative models White 2016):
-    /// <c>sin((1 - t) W) / sin W a + sin(t W) / sin W b</c> with W the angle between a and b. Under a Gaussian prior
-    /// a straight line between two typical codes passes through the low-norm centre, where few codes lie; slerp
-    /// keeps the norm (exactly, for codes of equal norm).
-    /// </summary>
-    Spherical,
-}
-
 /// <summary>
 /// Latent codes to decode: paths between two codes, class mean codes, and planes of codes spanned by two directions
 /// (the latent manifold). Codes are row-major float rows of Z values.
@@ -25,16 +10,34 @@ public static class LatentPaths
     public const double MinimumAngle = 1e-6;
 
     /// <summary>
-    /// <paramref name="steps"/> codes along the path from <paramref name="from"/> (t = 0) to <paramref name="to"/>
-    /// (t = 1) at t = i / (steps - 1). Slerp falls back to the straight line when either endpoint is zero or the
-    /// angle between them is below <see cref="MinimumAngle"/>.
+    /// <paramref name="steps"/> codes along the straight line from <paramref name="from"/> (t = 0) to
+    /// <paramref name="to"/> (t = 1): <c>(1 - t) from + t to</c> at t = i / (steps - 1).
     /// </summary>
     /// <param name="from">The start code (Z values).</param>
     /// <param name="to">The end code (Z values).</param>
     /// <param name="steps">Codes on the path, at least 2.</param>
-    /// <param name="kind">Linear or spherical.</param>
     /// <returns>Row-major steps x Z codes.</returns>
-    public static float[] Interpolate(ReadOnlySpan<float> from, ReadOnlySpan<float> to, int steps, PathKind kind)
+    /// <exception cref="ArgumentException">The endpoints differ in length or are empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is below 2.</exception>
+    public static float[] Line(ReadOnlySpan<float> from, ReadOnlySpan<float> to, int steps) => Interpolate(from, to, steps, spherical: false);
+
+    /// <summary>
+    /// <paramref name="steps"/> codes along the great-circle arc from <paramref name="from"/> (t = 0) to
+    /// <paramref name="to"/> (t = 1) at t = i / (steps - 1): spherical linear interpolation (slerp, Shoemake 1985; for
+    /// generative models White 2016), <c>sin((1 - t) W) / sin W from + sin(t W) / sin W to</c> with W the angle between
+    /// the endpoints. Under a Gaussian prior a straight line between two typical codes passes through the low-norm
+    /// centre, where few codes lie; slerp keeps the norm (exactly, for codes of equal norm). It falls back to
+    /// <see cref="Line"/> when either endpoint is zero or the angle between them is below <see cref="MinimumAngle"/>.
+    /// </summary>
+    /// <param name="from">The start code (Z values).</param>
+    /// <param name="to">The end code (Z values).</param>
+    /// <param name="steps">Codes on the path, at least 2.</param>
+    /// <returns>Row-major steps x Z codes.</returns>
+    /// <exception cref="ArgumentException">The endpoints differ in length or are empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> is below 2.</exception>
+    public static float[] Slerp(ReadOnlySpan<float> from, ReadOnlySpan<float> to, int steps) => Interpolate(from, to, steps, spherical: true);
+
+    private static float[] Interpolate(ReadOnlySpan<float> from, ReadOnlySpan<float> to, int steps, bool spherical)
     {
         if (from.Length != to.Length || from.Length == 0)
             throw new ArgumentException($"endpoints of {from.Length} and {to.Length} values; both need the same Z > 0", nameof(to));
@@ -50,7 +53,7 @@ public static class LatentPaths
         double angle = fromNorm > 0 && toNorm > 0
             ? Math.Acos(Math.Clamp(dot / Math.Sqrt(fromNorm * toNorm), -1.0, 1.0))
             : 0;
-        bool spherical = kind == PathKind.Spherical && angle >= MinimumAngle;
+        spherical = spherical && angle >= MinimumAngle;
         var codes = new float[steps * z];
         for (int i = 0; i < steps; i++)
         {

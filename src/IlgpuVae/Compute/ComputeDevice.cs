@@ -24,15 +24,6 @@ public enum DeviceChoice
     Cpu,
 }
 
-/// <summary>How ops run on the CPU accelerator.</summary>
-public enum CpuOpsMode
-{
-    /// <summary>Vectorised host code on the CPU accelerator's buffers (the fast default).</summary>
-    Vectorized,
-    /// <summary>The ILGPU kernels, as they run on a GPU: how their logic gets tested without one.</summary>
-    Kernels,
-}
-
 /// <summary>What <c>ilgpu-vae devices</c> reports about one accelerator.</summary>
 /// <param name="Name">The device's name.</param>
 /// <param name="Kind">CUDA, OpenCL or CPU.</param>
@@ -47,10 +38,6 @@ public sealed record DeviceInfo(string Name, DeviceChoice Kind, long MemoryBytes
     /// <summary>Whether the device is a GPU, which <see cref="DeviceChoice.Auto"/> prefers to the CPU.</summary>
     public bool IsGpu => Type == "gpu";
 }
-
-/// <summary>Thrown when the requested device is absent or unusable; the message is one line for the user.</summary>
-/// <param name="message">What is wrong.</param>
-public sealed class DeviceUnavailableException(string message) : Exception(message);
 
 /// <summary>
 /// One ILGPU context and accelerator, with the ops that run on it. Create one per process and dispose it last.
@@ -67,14 +54,14 @@ public sealed class ComputeDevice : IDisposable
     private readonly DeviceChoice _kind;
     private bool _disposed;
 
-    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, CpuOpsMode cpuOps, ILogger logger, string reason)
+    private ComputeDevice(Context context, Accelerator accelerator, DeviceChoice kind, bool cpuKernels, ILogger logger, string reason)
     {
         _context = context;
         Accelerator = accelerator;
         _kind = kind;
         Logger = logger;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        Ops = kind == DeviceChoice.Cpu && cpuOps == CpuOpsMode.Vectorized
+        Ops = kind == DeviceChoice.Cpu && !cpuKernels
             ? new CpuOps((CPUAccelerator)accelerator)
             : new KernelOps(accelerator);
         LibraryLog.DeviceOpened(logger, $"{accelerator.Name} [{kind}], {Ops.Name} ops", reason, clock.Elapsed.TotalMilliseconds);
@@ -195,15 +182,20 @@ public sealed class ComputeDevice : IDisposable
     /// </code>
     /// </example>
     /// <param name="choice">Which device.</param>
-    /// <param name="cpuOps">How ops run when the device is the CPU accelerator.</param>
+    /// <param name="cpuKernels">
+    /// When the device is the CPU accelerator: false (the default) runs the ops as vectorised host code on its buffers,
+    /// the fast way; true runs the ILGPU kernels there, as a GPU runs them, which tests their logic without a GPU.
+    /// Ignored on a GPU.
+    /// </param>
     /// <param name="loggerFactory">
     /// Gives the logger (category "IlgpuVae") for the device chosen and why, a fallback to the CPU, and later each
     /// epoch, checkpoint, saved model, stop and divergence of the models and trainers on this device, each with its
     /// own event id; null for none. The library never writes to the console.
     /// </param>
     /// <returns>The open device.</returns>
-    /// <exception cref="DeviceUnavailableException">The device is absent.</exception>
-    public static ComputeDevice Open(DeviceChoice choice = DeviceChoice.Auto, CpuOpsMode cpuOps = CpuOpsMode.Vectorized,
+    /// <exception cref="PlatformNotSupportedException">The machine has no device of the kind <paramref name="choice"/> asks
+    /// for (no CUDA device, or no OpenCL device ILGPU accepts); the message is one line for the user.</exception>
+    public static ComputeDevice Open(DeviceChoice choice = DeviceChoice.Auto, bool cpuKernels = false,
         ILoggerFactory? loggerFactory = null)
     {
         var context = CreateContext();
@@ -217,7 +209,7 @@ public sealed class ComputeDevice : IDisposable
             if (choice == DeviceChoice.Auto && kind == DeviceChoice.Cpu)
                 LibraryLog.DeviceFallback(logger);
             var accelerator = device.CreateAccelerator(context);
-            return new ComputeDevice(context, accelerator, kind, cpuOps, logger, reason);
+            return new ComputeDevice(context, accelerator, kind, cpuKernels, logger, reason);
         }
         catch
         {
@@ -301,9 +293,9 @@ public sealed class ComputeDevice : IDisposable
         {
             // A CPU OpenCL device runs our kernels ~20x slower than the vectorised ops on the same cores: by name only.
             DeviceChoice.Auto => cuda ?? openClGpu ?? cpu,
-            DeviceChoice.Cuda => cuda ?? throw new DeviceUnavailableException(
+            DeviceChoice.Cuda => cuda ?? throw new PlatformNotSupportedException(
                 "no CUDA device found (is the NVIDIA driver installed and libcuda.so on the library path?)"),
-            DeviceChoice.OpenCL => openClGpu ?? openCl.FirstOrDefault() ?? throw new DeviceUnavailableException(
+            DeviceChoice.OpenCL => openClGpu ?? openCl.FirstOrDefault() ?? throw new PlatformNotSupportedException(
                 "no OpenCL device that ILGPU accepts (it needs OpenCL 2.0, or 3.0 with the generic address space)"),
             _ => cpu,
         };

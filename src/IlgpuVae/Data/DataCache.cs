@@ -73,13 +73,13 @@ internal static class DataCache
     /// The per-user cache directory of a known data set: MNIST's is <see cref="DefaultCacheDirectory()"/>, and the
     /// others lie beside it, named as the set (<c>~/.cache/ilgpu-vae/fashion-mnist</c>).
     /// </summary>
-    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <param name="dataSet">A name from <see cref="DataFiles.KnownSets"/>.</param>
     /// <returns>An absolute path; the directory may not exist yet.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
     internal static string CacheDirectory(string dataSet)
     {
-        _ = KnownDataSets.Sha256(dataSet);
+        _ = DataFiles.KnownSetSha256(dataSet);
         string mnist = DefaultCacheDirectory();
-        return dataSet == KnownDataSets.Mnist ? mnist : Path.Combine(Path.GetDirectoryName(mnist)!, dataSet);
+        return dataSet == DataFiles.Mnist ? mnist : Path.Combine(Path.GetDirectoryName(mnist)!, dataSet);
     }
 }

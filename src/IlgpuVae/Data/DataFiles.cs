@@ -4,13 +4,15 @@ namespace IlgpuVae.Data;
 /// The IDX files of one image data set: training images, and where the data set has them, training labels, test
 /// images and test labels. Each file may be raw or gzip-compressed. Without test images, <see cref="ImageData.Load(DataFiles, DataLoadOptions?)"/>
 /// holds out a fraction of the training set instead; without labels, only a plain VAE can train.
+/// The data sets that come by name (<see cref="KnownSets"/>: MNIST, Fashion-MNIST) get their files through the one
+/// data-source policy, <see cref="EnsureKnownAsync"/>: where they are kept, verified and fetched.
 /// </summary>
 /// <param name="TrainImages">Training images: an IDX file of unsigned bytes, N x H x W.</param>
 /// <param name="TrainLabels">Training labels: an IDX file of N unsigned bytes, or null for an unlabelled set.</param>
 /// <param name="TestImages">Test images, M x H x W (the same H and W), or null.</param>
 /// <param name="TestLabels">Test labels, M of them, or null; present exactly when <paramref name="TrainLabels"/> is
 /// and there are test images.</param>
-public sealed record DataFiles(string TrainImages, string? TrainLabels = null, string? TestImages = null, string? TestLabels = null)
+public sealed partial record DataFiles(string TrainImages, string? TrainLabels = null, string? TestImages = null, string? TestLabels = null)
 {
     /// <summary>
     /// The files of a directory laid out like MNIST's distribution: <see cref="MnistFiles.TrainImages"/> and, where
@@ -18,14 +20,15 @@ public sealed record DataFiles(string TrainImages, string? TrainLabels = null, s
     /// </summary>
     /// <param name="directory">The directory.</param>
     /// <returns>The files found.</returns>
-    /// <exception cref="DataUnavailableException">The directory or its training images do not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">The directory holds no training images.</exception>
     public static DataFiles InDirectory(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (!Directory.Exists(directory))
-            throw new DataUnavailableException($"data directory {directory} does not exist");
+            throw new DirectoryNotFoundException($"data directory {directory} does not exist");
         string trainImages = MnistFiles.Find(directory, MnistFiles.TrainImages)
-            ?? throw new DataUnavailableException($"{Path.Combine(directory, MnistFiles.TrainImages)}(.gz) not found");
+            ?? throw new FileNotFoundException($"{Path.Combine(directory, MnistFiles.TrainImages)}(.gz) not found", Path.Combine(directory, MnistFiles.TrainImages));
         return new DataFiles(trainImages, MnistFiles.Find(directory, MnistFiles.TrainLabels),
             MnistFiles.Find(directory, MnistFiles.TestImages), MnistFiles.Find(directory, MnistFiles.TestLabels));
     }

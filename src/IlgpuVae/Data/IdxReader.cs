@@ -14,20 +14,20 @@ internal sealed record IdxHeader(IdxElementType ElementType, int[] Dimensions, b
 /// <summary>
 /// Reads IDX files (the format of the MNIST distribution), raw or gzip-compressed, and checks
 /// them strictly: a file that is truncated, has trailing bytes, or has an unexpected header is
-/// rejected with a <see cref="DataFormatException"/> rather than silently misread.
+/// rejected with a <see cref="InvalidDataException"/> rather than silently misread.
 /// </summary>
 internal static class IdxReader
 {
     /// <summary>Reads an IDX file of unsigned-byte images (3 dimensions: count, rows, cols).</summary>
     /// <param name="path">The file, raw or gzip-compressed.</param>
     /// <returns>The dimensions and pixels.</returns>
-    /// <exception cref="DataFormatException">The file is not a well-formed 3-dimensional unsigned-byte IDX file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed 3-dimensional unsigned-byte IDX file.</exception>
     public static IdxArray ReadImages(string path) => Read(path, expectedDimensions: 3, contentName: "pixels");
 
     /// <summary>Reads an IDX file of unsigned-byte labels (1 dimension: count).</summary>
     /// <param name="path">The file, raw or gzip-compressed.</param>
     /// <returns>The dimensions and labels.</returns>
-    /// <exception cref="DataFormatException">The file is not a well-formed 1-dimensional unsigned-byte IDX file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed 1-dimensional unsigned-byte IDX file.</exception>
     public static IdxArray ReadLabels(string path) => Read(path, expectedDimensions: 1, contentName: "labels");
 
     /// <summary>Reads an IDX file, raw or gzip-compressed (recognised by its content, not its name).</summary>
@@ -38,7 +38,7 @@ internal static class IdxReader
     /// </param>
     /// <param name="contentName">What the elements are, for error messages ("pixels", "labels").</param>
     /// <returns>The dimensions and the elements as raw bytes.</returns>
-    /// <exception cref="DataFormatException">
+    /// <exception cref="InvalidDataException">
     /// The path is not a regular file, the header is malformed, the type or dimension count is not the expected one,
     /// a dimension is not positive, the data is shorter or longer than the dimensions say, or the gzip stream is
     /// corrupt, truncated or followed by bytes that are not gzip.
@@ -46,11 +46,8 @@ internal static class IdxReader
     public static IdxArray Read(string path, int expectedDimensions, bool allowAnyElementType = false, string contentName = "data")
     {
         using var source = Source.Open(path, expectedDimensions);
-        return source.Run(() =>
-        {
-            IdxHeader header = source.ReadHeader(expectedDimensions, allowAnyElementType, contentName);
-            return source.ReadBody(header, contentName);
-        });
+        IdxHeader header = source.ReadHeader(expectedDimensions, allowAnyElementType, contentName);
+        return source.ReadBody(header, contentName);
     }
 
     /// <summary>
@@ -59,11 +56,11 @@ internal static class IdxReader
     /// header itself: a raw file must hold exactly the bytes the dimensions say; a gzip file must be able to hold
     /// them (deflate expands at most 1032:1), and a single-member gzip file's trailer must state that size.
     /// </summary>
-    /// <exception cref="DataFormatException">As <see cref="Read"/>, for what the header and the file's size show.</exception>
+    /// <exception cref="InvalidDataException">As <see cref="Read"/>, for what the header and the file's size show.</exception>
     public static IdxHeader ReadHeader(string path, int expectedDimensions, bool allowAnyElementType = false, string contentName = "data")
     {
         using var source = Source.Open(path, expectedDimensions);
-        return source.Run(() => source.ReadHeader(expectedDimensions, allowAnyElementType, contentName));
+        return source.ReadHeader(expectedDimensions, allowAnyElementType, contentName);
     }
 
     /// <summary>Whether the stream starts with the gzip magic bytes 1f 8b; the position is restored.</summary>
@@ -105,7 +102,9 @@ internal static class IdxReader
         _ => 0,
     };
 
-    private static void RequireRegular(string path)
+    /// <summary>Refuses what is not a regular file (a FIFO would block the read, a directory is no data file).</summary>
+    /// <exception cref="InvalidDataException">The path is not a regular file.</exception>
+    internal static void RequireRegular(string path)
     {
         if (RegularFile.Problem(path) is string problem)
             throw Error(path, problem);
@@ -116,9 +115,9 @@ internal static class IdxReader
     {
         private readonly string _path;
         private readonly FileStream _file;
-        private readonly GZipStream? _gzip;
+        private readonly DiagnosedGzipStream? _gzip;
 
-        private Source(string path, FileStream file, GZipStream? gzip)
+        private Source(string path, FileStream file, DiagnosedGzipStream? gzip)
         {
             _path = path;
             _file = file;
@@ -141,25 +140,12 @@ internal static class IdxReader
                     return new Source(path, file, null);
                 if (file.Length < GzipChecks.MinLength)
                     throw Error(path, $"corrupt gzip data: truncated, {file.Length} bytes is shorter than any gzip stream");
-                return new Source(path, file, new GZipStream(file, CompressionMode.Decompress, leaveOpen: true));
+                return new Source(path, file, new DiagnosedGzipStream(path, file));
             }
             catch
             {
                 file.Dispose();
                 throw;
-            }
-        }
-
-        /// <summary>Runs a read, turning a gzip data error into one line that says what it was.</summary>
-        public T Run<T>(Func<T> read)
-        {
-            try
-            {
-                return read();
-            }
-            catch (InvalidDataException ex) when (_gzip is not null)
-            {
-                throw new DataFormatException($"{_path}: {GzipChecks.Diagnose(_file)}", ex);
             }
         }
 
@@ -333,7 +319,7 @@ internal static class IdxReader
         return count;
     }
 
-    private static DataFormatException SizeError(string path, int expected, long found, string contentName, bool atLeast = false) =>
+    private static InvalidDataException SizeError(string path, int expected, long found, string contentName, bool atLeast = false) =>
         found < expected
             ? Error(path, $"truncated: expected {expected} bytes of {contentName}, found {found}")
             : Error(path, $"trailing bytes: expected {expected} bytes of {contentName}, found {(atLeast ? "at least " : "")}{found} ({(atLeast ? "at least " : "")}{found - expected} extra)");
@@ -341,6 +327,46 @@ internal static class IdxReader
     private static string FormatDimensions(int[] dimensions, int count) =>
         string.Join('x', dimensions.Take(count).Select(d => d.ToString(CultureInfo.InvariantCulture)));
 
-    private static DataFormatException Error(string path, string problem) => new($"{path}: {problem}");
+    private static InvalidDataException Error(string path, string problem) => new($"{path}: {problem}");
+
+    /// <summary>
+    /// A file's gzip decompression whose data errors say in one line, naming the file, what is wrong
+    /// (<see cref="GzipChecks.Diagnose"/>): the reader's own structural errors pass through it unchanged.
+    /// </summary>
+    private sealed class DiagnosedGzipStream(string path, FileStream file) : Stream
+    {
+        private readonly GZipStream _gzip = new(file, CompressionMode.Decompress, leaveOpen: true);
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(Span<byte> buffer)
+        {
+            try
+            {
+                return _gzip.Read(buffer);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"{path}: {GzipChecks.Diagnose(file)}", ex);
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                _gzip.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 
 }

@@ -3,10 +3,10 @@ using System.Globalization;
 namespace IlgpuVae.Data;
 
 /// <summary>
-/// The training and test splits of an image data set: MNIST or Fashion-MNIST (<see cref="KnownDataSets.LoadAsync"/>),
+/// The training and test splits of an image data set: MNIST or Fashion-MNIST (<see cref="LoadKnownAsync"/>),
 /// any set of IDX files in their format (unsigned-byte images N x H x W of any H and W, labels optional), a folder of
 /// pictures, a .npy array, or arrays of one's own. Loading checks the structure of the files, not their checksums;
-/// <see cref="KnownDataSets"/> is what checks that files are a known data set.
+/// <see cref="DataFiles.EnsureKnownAsync"/> is what checks that files are a known data set.
 /// </summary>
 public sealed class ImageData
 {
@@ -112,10 +112,36 @@ public sealed class ImageData
     /// <param name="trainLimit">If set, keep only the first this many training images.</param>
     /// <param name="testLimit">If set, keep only the first this many test images.</param>
     /// <returns>The loaded splits, named "mnist".</returns>
-    /// <exception cref="DataUnavailableException">The directory or one of the files does not exist.</exception>
-    /// <exception cref="DataFormatException">A file is malformed, or the files do not agree.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">One of the files does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, or the files do not agree.</exception>
     public static ImageData Load(string directory, int? trainLimit = null, int? testLimit = null) =>
         Load(DataFiles.InDirectory(directory), new DataLoadOptions { TrainLimit = trainLimit, TestLimit = testLimit, Name = "mnist" });
+
+    /// <summary>Gets a known data set's files as <see cref="DataFiles.EnsureKnownAsync"/> does (the directory given,
+    /// <c>$ILGPU_VAE_DATA</c> for MNIST, else the per-user cache; verified, and fetched where missing), and loads them.</summary>
+    /// <example><code>
+    /// ImageData data = await ImageData.LoadKnownAsync(DataFiles.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
+    /// </code></example>
+    /// <param name="name">A name from <see cref="DataFiles.KnownSets"/>.</param>
+    /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
+    /// <param name="options">Limits (a known set has its own test split, so no test fraction); the name is the set's.</param>
+    /// <param name="log">Receives one-line progress messages, or null.</param>
+    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
+    /// <returns>The training and test sets.</returns>
+    /// <exception cref="ArgumentException">The name is not known, or the options give a test fraction.</exception>
+    /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
+    /// <exception cref="InvalidDataException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="FileNotFoundException">A missing file could not be fetched from any source.</exception>
+    public static async Task<ImageData> LoadKnownAsync(string name, string? directory = null, DataLoadOptions? options = null,
+        IProgress<string>? log = null, CancellationToken cancellationToken = default)
+    {
+        _ = DataFiles.KnownSetSha256(name);
+        if (options?.TestFraction is not null)
+            throw new ArgumentException($"a test fraction is for data without a test split; {name} has one", nameof(options));
+        var files = await DataFiles.EnsureKnownAsync(name, directory, log, cancellationToken).ConfigureAwait(false);
+        return Load(files, (options ?? new DataLoadOptions()) with { Name = name });
+    }
 
     /// <summary>
     /// Loads a data set from its IDX files, checking their structure: the IDX header (magic, element type, number of
@@ -125,8 +151,10 @@ public sealed class ImageData
     /// <param name="files">The files.</param>
     /// <param name="options">Hold-out fraction, limits and name; null for none.</param>
     /// <returns>The splits.</returns>
-    /// <exception cref="DataUnavailableException">A file does not exist, or there is no test split and no fraction to hold out.</exception>
-    /// <exception cref="DataFormatException">A file is malformed or the files do not agree; the one-line message names the file and the fault.</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="ArgumentException">There are no test images and <paramref name="options"/> gives no fraction to hold
+    /// out (or gives one although there are test images).</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or the files do not agree; the one-line message names the file and the fault.</exception>
     public static ImageData Load(DataFiles files, DataLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(files);
@@ -140,11 +168,11 @@ public sealed class ImageData
         if (files.TestImages is null)
         {
             if (options.TestFraction is not double fraction)
-                throw new DataUnavailableException($"no test images beside {files.TrainImages}: name a test image file or hold out a fraction of the training images");
+                throw new ArgumentException($"no test images beside {files.TrainImages}: name a test image file or hold out a fraction of the training images");
             // Rounded, not ceiled: 0.2 read as a float is a hair above 0.2, and 100 images should still give 20.
             int held = Math.Max(1, (int)Math.Round(fraction * train.Count));
             if (held >= train.Count)
-                throw new DataFormatException($"{files.TrainImages}: holding out {held} of {train.Count} images leaves none to train on");
+                throw new InvalidDataException($"{files.TrainImages}: holding out {held} of {train.Count} images leaves none to train on");
             test = train.Slice(train.Count - held, held);
             train = train.Slice(0, train.Count - held);
         }
@@ -155,18 +183,18 @@ public sealed class ImageData
             if ((files.TrainLabels is null) != (files.TestLabels is null))
             {
                 throw files.TrainLabels is null
-                    ? new DataFormatException($"{files.TestLabels}: test labels, but the training images {files.TrainImages} have none")
-                    : new DataFormatException($"{files.TestImages}: no test labels, but the training images have {files.TrainLabels}");
+                    ? new InvalidDataException($"{files.TestLabels}: test labels, but the training images {files.TrainImages} have none")
+                    : new InvalidDataException($"{files.TestImages}: no test labels, but the training images have {files.TrainLabels}");
             }
             test = LoadSet(files.TestImages, files.TestLabels);
             if (test.Rows != train.Rows || test.Cols != train.Cols)
-                throw new DataFormatException($"{files.TestImages}: images are {test.Rows}x{test.Cols}, but the training images ({files.TrainImages}) are {train.Rows}x{train.Cols}");
+                throw new InvalidDataException($"{files.TestImages}: images are {test.Rows}x{test.Cols}, but the training images ({files.TrainImages}) are {train.Rows}x{train.Cols}");
             if (files.TrainLabels is not null)
             {
                 int classes = ClassCount(train.Labels, []);
                 int bad = Array.FindIndex(test.Labels, label => label >= classes);
                 if (bad >= 0)
-                    throw new DataFormatException($"{files.TestLabels}: label {test.Labels[bad]} at index {bad} is outside the training labels' classes 0-{classes - 1}");
+                    throw new InvalidDataException($"{files.TestLabels}: label {test.Labels[bad]} at index {bad} is outside the training labels' classes 0-{classes - 1}");
             }
         }
 
@@ -188,8 +216,10 @@ public sealed class ImageData
     /// <param name="directory">The folder.</param>
     /// <param name="options">Hold-out fraction, image size, channels, limits and name; null for none.</param>
     /// <returns>The splits, named after the folder unless a name is given.</returns>
-    /// <exception cref="DataUnavailableException">The folder does not exist, or it has no test split and no fraction is given.</exception>
-    /// <exception cref="DataFormatException">A file is no decodable picture, sizes differ without an image size, a class
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="ArgumentException">The folder has no test split and <paramref name="options"/> gives no fraction to
+    /// hold out (or gives one although it has a split).</exception>
+    /// <exception cref="InvalidDataException">A file is no decodable picture, sizes differ without an image size, a class
     /// folder is empty, the folder holds no pictures, or the splits' classes differ; the message names the file or folder.</exception>
     public static ImageData LoadFolder(string directory, DataLoadOptions? options = null)
     {
@@ -197,7 +227,7 @@ public sealed class ImageData
         options ??= new DataLoadOptions();
         CheckOptions(options);
         if (!Directory.Exists(directory))
-            throw new DataUnavailableException($"data directory {directory} does not exist");
+            throw new DirectoryNotFoundException($"data directory {directory} does not exist");
         string trainDirectory = Path.Combine(directory, "train"), testDirectory = Path.Combine(directory, "test");
         ImageSet train, test;
         string[]? classes;
@@ -208,7 +238,7 @@ public sealed class ImageData
             var trainFiles = ImageFolder.List(trainDirectory, out classes);
             var testFiles = ImageFolder.List(testDirectory, out var testClasses);
             if (!(classes ?? []).SequenceEqual(testClasses ?? []) || (classes is null) != (testClasses is null))
-                throw new DataFormatException($"{testDirectory}: class folders [{string.Join(", ", testClasses ?? [])}] differ from {trainDirectory}'s [{string.Join(", ", classes ?? [])}]");
+                throw new InvalidDataException($"{testDirectory}: class folders [{string.Join(", ", testClasses ?? [])}] differ from {trainDirectory}'s [{string.Join(", ", classes ?? [])}]");
             // One size and one channel count for both splits: read as one list, then cut.
             var both = ImageFolder.Read([.. trainFiles, .. testFiles], classes is not null, options.ImageSize, options.ImageChannels);
             train = both.Slice(0, trainFiles.Count);
@@ -218,7 +248,7 @@ public sealed class ImageData
         {
             var files = ImageFolder.List(directory, out classes);
             if (options.TestFraction is not double fraction)
-                throw new DataUnavailableException($"no test images in {directory} (no train/ and test/ sub-folders): hold out a fraction of the pictures");
+                throw new ArgumentException($"no test images in {directory} (no train/ and test/ sub-folders): hold out a fraction of the pictures");
             var all = ImageFolder.Read(files, classes is not null, options.ImageSize, options.ImageChannels);
             (train, test) = HoldOut(all, fraction, directory);
         }
@@ -236,8 +266,9 @@ public sealed class ImageData
     /// <param name="labelsPath">The labels' .npy file, or null for unlabelled images.</param>
     /// <param name="options">The test fraction (required), limits and name.</param>
     /// <returns>The splits, named after the file unless a name is given.</returns>
-    /// <exception cref="DataUnavailableException">A file does not exist, or no test fraction is given.</exception>
-    /// <exception cref="DataFormatException">A file is no .npy array of a shape and type above, or the two do not agree.</exception>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> gives no test fraction, or gives an image size or channels.</exception>
+    /// <exception cref="InvalidDataException">A file is no .npy array of a shape and type above, or the two do not agree.</exception>
     public static ImageData LoadNpy(string imagesPath, string? labelsPath, DataLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(imagesPath);
@@ -247,7 +278,7 @@ public sealed class ImageData
             throw new ArgumentException("an image size or channel count is for pictures; a .npy array has its own shape", nameof(options));
         var all = ReadNpySet(imagesPath, labelsPath);
         if (options.TestFraction is not double fraction)
-            throw new DataUnavailableException($"no test images beside {imagesPath}: hold out a fraction of the training images");
+            throw new ArgumentException($"no test images beside {imagesPath}: hold out a fraction of the training images");
         var (train, test) = HoldOut(all, fraction, imagesPath);
         return Finish(train, test, options, Path.GetFileNameWithoutExtension(imagesPath), null);
     }
@@ -260,8 +291,8 @@ public sealed class ImageData
     /// <param name="path">The .csv or .npy file.</param>
     /// <param name="labelColumn">The CSV label column's name, or null for none.</param>
     /// <returns>The set (<see cref="ImageSet.IsVectors"/>).</returns>
-    /// <exception cref="DataUnavailableException">The file does not exist.</exception>
-    /// <exception cref="DataFormatException">
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
     /// A missing value, text in a numeric column, a value that is not finite, a row of another length or a constant column;
     /// the message is one line naming the row and the column.
     /// </exception>
@@ -279,15 +310,16 @@ public sealed class ImageData
     /// <param name="labelColumn">The CSV label column's name, or null for none.</param>
     /// <param name="options">The test fraction (required), limits and name.</param>
     /// <returns>The splits, named after the file unless a name is given.</returns>
-    /// <exception cref="DataUnavailableException">The file does not exist, or no test fraction is given.</exception>
-    /// <exception cref="DataFormatException">As for <see cref="LoadVectorSet"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> gives no test fraction.</exception>
+    /// <exception cref="InvalidDataException">As for <see cref="LoadVectorSet"/>.</exception>
     public static ImageData LoadVectors(string path, string? labelColumn = null, DataLoadOptions? options = null)
     {
         options ??= new DataLoadOptions();
         CheckOptions(options);
         var all = LoadVectorSet(path, labelColumn);
         if (options.TestFraction is not double fraction)
-            throw new DataUnavailableException($"{path}: no test rows: hold out a fraction of the rows (--test-fraction)");
+            throw new ArgumentException($"{path}: no test rows: hold out a fraction of the rows (--test-fraction)");
         var (train, test) = HoldOut(all, fraction, path);
         return Finish(train, test, options, Path.GetFileNameWithoutExtension(path), null);
     }
@@ -313,10 +345,10 @@ public sealed class ImageData
                 (count, channels, height, width) = (n, c, h, w);
                 break;
             default:
-                throw new DataFormatException($"{imagesPath}: shape {shape} is not N x H x W, N x H x W x C or N x C x H x W with C = 1 or 3");
+                throw new InvalidDataException($"{imagesPath}: shape {shape} is not N x H x W, N x H x W x C or N x C x H x W with C = 1 or 3");
         }
         if (count == 0 || height == 0 || width == 0)
-            throw new DataFormatException($"{imagesPath}: shape {shape} holds no images");
+            throw new InvalidDataException($"{imagesPath}: shape {shape} holds no images");
         byte[] bytes;
         if (array.Type == "u1")
         {
@@ -326,12 +358,12 @@ public sealed class ImageData
         {
             var floats = array.Floats();
             if (Pixels.FirstOutsideUnit(floats) is int bad)
-                throw new DataFormatException($"{imagesPath}: value {floats[bad].ToString(CultureInfo.InvariantCulture)} at index {bad} is outside [0, 1] (float32 images must lie in [0, 1]; uint8 ones in 0-255)");
+                throw new InvalidDataException($"{imagesPath}: value {floats[bad].ToString(CultureInfo.InvariantCulture)} at index {bad} is outside [0, 1] (float32 images must lie in [0, 1]; uint8 ones in 0-255)");
             bytes = Pixels.ToBytes(floats);
         }
         else
         {
-            throw new DataFormatException($"{imagesPath}: images of {array.Type}; give uint8 (0-255) or float32 (0-1)");
+            throw new InvalidDataException($"{imagesPath}: images of {array.Type}; give uint8 (0-255) or float32 (0-1)");
         }
         if (channelsLast && channels > 1)
             bytes = ChannelsFirst(bytes, count, height * width, channels);
@@ -344,13 +376,13 @@ public sealed class ImageData
         {
             var labelArray = Npy.Read(labelsPath);
             if (labelArray.Shape is not [int labelCount] || labelArray.Type == "f4")
-                throw new DataFormatException($"{labelsPath}: labels must be one integer per image, a 1-dimensional integer array; got ({string.Join(", ", labelArray.Shape)}) of {labelArray.Type}");
+                throw new InvalidDataException($"{labelsPath}: labels must be one integer per image, a 1-dimensional integer array; got ({string.Join(", ", labelArray.Shape)}) of {labelArray.Type}");
             if (labelCount != count)
-                throw new DataFormatException($"{labelsPath}: {labelCount} labels for the {count} images of {imagesPath}");
+                throw new InvalidDataException($"{labelsPath}: {labelCount} labels for the {count} images of {imagesPath}");
             var values = labelArray.Integers();
             int outside = Array.FindIndex(values, v => v is < 0 or > 255);
             if (outside >= 0)
-                throw new DataFormatException($"{labelsPath}: label {values[outside]} at index {outside} is outside 0-255");
+                throw new InvalidDataException($"{labelsPath}: label {values[outside]} at index {outside} is outside 0-255");
             return values.Select(v => (byte)v).ToArray();
         }
     }
@@ -376,7 +408,7 @@ public sealed class ImageData
     {
         int held = Math.Max(1, (int)Math.Round(fraction * all.Count));
         if (held >= all.Count)
-            throw new DataFormatException($"{source}: holding out {held} of {all.Count} images leaves none to train on");
+            throw new InvalidDataException($"{source}: holding out {held} of {all.Count} images leaves none to train on");
         return all.Split(fraction, DataLoadOptions.HoldOutSeed);
     }
 
@@ -413,7 +445,7 @@ public sealed class ImageData
     /// <param name="labelsPath">IDX file of N unsigned-byte labels, raw or gzip, or null for unlabelled images.</param>
     /// <param name="limit">If set, keep only the first this many images.</param>
     /// <returns>The split.</returns>
-    /// <exception cref="DataFormatException">A file is malformed or the files hold different numbers of items.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or the files hold different numbers of items.</exception>
     public static ImageSet LoadSet(string imagesPath, string? labelsPath, int? limit = null)
     {
         if (limit is int l)
@@ -455,7 +487,7 @@ public sealed class ImageData
         return limit is int n ? set.Take(n) : set;
     }
 
-    private static DataFormatException CountMismatch(string imagesPath, string labelsPath, int images, int labels) =>
+    private static InvalidDataException CountMismatch(string imagesPath, string labelsPath, int images, int labels) =>
         new($"{labelsPath}: {labels} labels for the {images} images of {imagesPath} (labels of another set?)");
 
     private static void RequireFile(string path)
@@ -463,7 +495,7 @@ public sealed class ImageData
         ArgumentNullException.ThrowIfNull(path);
         // Path.Exists, not File.Exists: a directory given as a data file is reported as one by the reader, not as missing.
         if (!Path.Exists(path))
-            throw new DataUnavailableException($"{path} not found");
+            throw new FileNotFoundException($"{path} not found", path);
     }
 
     // Checked over whole files, not just a kept prefix, so the class count does not depend on a limit.

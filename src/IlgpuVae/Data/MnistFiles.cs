@@ -43,7 +43,7 @@ internal static class MnistFiles
     /// <param name="directory">The directory to look in.</param>
     /// <param name="name">A base name from <see cref="All"/>.</param>
     /// <returns>The existing file, or null.</returns>
-    /// <exception cref="DataFormatException">Both exist and hold different data, or one cannot be read to compare.</exception>
+    /// <exception cref="InvalidDataException">Both exist and hold different data, or one cannot be read to compare.</exception>
     public static string? Find(string directory, string name)
     {
         ArgumentNullException.ThrowIfNull(directory);
@@ -52,13 +52,16 @@ internal static class MnistFiles
         string gz = raw + ".gz";
         bool rawExists = Path.Exists(raw), gzExists = Path.Exists(gz);
         if (rawExists && gzExists && File.Exists(raw) && File.Exists(gz) && !SameData(raw, gz))
-            throw new DataFormatException($"{raw} and {gz} both exist and hold different data; remove the one that is wrong");
+            throw new InvalidDataException($"{raw} and {gz} both exist and hold different data; remove the one that is wrong");
         return rawExists ? raw : gzExists ? gz : null;
     }
 
     /// <summary>Whether two files hold the same data once each is decompressed (if it is gzip).</summary>
     private static bool SameData(string first, string second)
     {
+        // Not a regular file: reported as such, not as corrupt gzip data.
+        IdxReader.RequireRegular(first);
+        IdxReader.RequireRegular(second);
         try
         {
             using Stream a = IdxReader.OpenDecompressed(first);
@@ -76,7 +79,7 @@ internal static class MnistFiles
         }
         catch (InvalidDataException e)
         {
-            throw new DataFormatException($"{first} and {second} both exist, and they cannot be compared (corrupt gzip data); remove the one that is wrong", e);
+            throw new InvalidDataException($"{first} and {second} both exist, and they cannot be compared (corrupt gzip data); remove the one that is wrong", e);
         }
     }
 }

@@ -61,41 +61,41 @@ internal static class Npy
     /// <summary>Reads a .npy file.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The array.</returns>
-    /// <exception cref="DataUnavailableException">The file does not exist.</exception>
-    /// <exception cref="DataFormatException">It is not a .npy file this reader takes; the message names the file and the fault.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">It is not a .npy file this reader takes; the message names the file and the fault.</exception>
     public static NpyArray Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
-            throw new DataUnavailableException($"{path} not found");
+            throw new FileNotFoundException($"{path} not found", path);
         if (RegularFile.Problem(path) is string problem)
-            throw new DataFormatException($"{path}: {problem}");
+            throw new InvalidDataException($"{path}: {problem}");
         using var stream = File.OpenRead(path);
         Span<byte> start = stackalloc byte[8];
         if (stream.ReadAtLeast(start, 8, throwOnEndOfStream: false) < 8 || !start[..6].SequenceEqual(Magic))
-            throw new DataFormatException($"{path}: not a .npy file (no \\x93NUMPY magic)");
+            throw new InvalidDataException($"{path}: not a .npy file (no \\x93NUMPY magic)");
         int major = start[6];
         if (major is < 1 or > 3)
-            throw new DataFormatException($"{path}: .npy version {major}.{start[7]}; this reader takes versions 1 to 3");
+            throw new InvalidDataException($"{path}: .npy version {major}.{start[7]}; this reader takes versions 1 to 3");
         Span<byte> lengthBytes = stackalloc byte[4];
         int lengthSize = major == 1 ? 2 : 4;
         if (stream.ReadAtLeast(lengthBytes[..lengthSize], lengthSize, throwOnEndOfStream: false) < lengthSize)
-            throw new DataFormatException($"{path}: truncated .npy header");
+            throw new InvalidDataException($"{path}: truncated .npy header");
         long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
         if (headerLength > 1 << 20 || headerLength > stream.Length)
-            throw new DataFormatException($"{path}: .npy header of {headerLength} bytes is longer than the file");
+            throw new InvalidDataException($"{path}: .npy header of {headerLength} bytes is longer than the file");
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerBytes.Length, throwOnEndOfStream: false) < headerBytes.Length)
-            throw new DataFormatException($"{path}: truncated .npy header");
+            throw new InvalidDataException($"{path}: truncated .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
         var (shape, type) = ParseHeader(header, path);
         long count = shape.Aggregate(1L, (product, dimension) => product * dimension);
         long bytes = count * ItemSizes[type];
         long body = stream.Length - stream.Position;
         if (body != bytes)
-            throw new DataFormatException($"{path}: shape ({string.Join(", ", shape)}) of {type} needs {bytes} bytes of data, the file has {body}");
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) of {type} needs {bytes} bytes of data, the file has {body}");
         if (bytes > Array.MaxLength)
-            throw new DataFormatException($"{path}: {bytes} bytes of data do not fit in one array");
+            throw new InvalidDataException($"{path}: {bytes} bytes of data do not fit in one array");
         var data = new byte[bytes];
         stream.ReadExactly(data);
         return new NpyArray(shape, type, data);
@@ -133,22 +133,22 @@ internal static class Npy
         string order = Field(header, "fortran_order", "(True|False)", path);
         string shapeText = Field(header, "shape", @"\(([^)]*)\)", path);
         if (order == "True")
-            throw new DataFormatException($"{path}: fortran_order is True; save the array in C order (numpy.ascontiguousarray)");
+            throw new InvalidDataException($"{path}: fortran_order is True; save the array in C order (numpy.ascontiguousarray)");
         // '<' little-endian, '|' not applicable (one byte), '=' native (little-endian on every machine this runs on).
         string type = descr.Length == 3 && descr[0] is '<' or '|' or '=' ? descr[1..] : descr;
         if (!ItemSizes.ContainsKey(type))
-            throw new DataFormatException($"{path}: element type '{descr}'; this reader takes little-endian uint8, int8, int32, int64 and float32");
+            throw new InvalidDataException($"{path}: element type '{descr}'; this reader takes little-endian uint8, int8, int32, int64 and float32");
         var parts = shapeText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var shape = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
-                throw new DataFormatException($"{path}: shape ({shapeText}) is not a tuple of sizes up to {int.MaxValue}");
+                throw new InvalidDataException($"{path}: shape ({shapeText}) is not a tuple of sizes up to {int.MaxValue}");
         return (shape, type);
     }
 
     private static string Field(string header, string key, string value, string path)
     {
         var match = Regex.Match(header, $@"'{key}'\s*:\s*{value}");
-        return match.Success ? match.Groups[1].Value : throw new DataFormatException($"{path}: the .npy header lacks '{key}'");
+        return match.Success ? match.Groups[1].Value : throw new InvalidDataException($"{path}: the .npy header lacks '{key}'");
     }
 }

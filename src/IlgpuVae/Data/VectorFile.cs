@@ -18,15 +18,15 @@ internal static class VectorFile
     /// <param name="path">The file.</param>
     /// <param name="labelColumn">For CSV, the name of the label column (integers 0-255), or null for none.</param>
     /// <returns>The set of vectors, in file order.</returns>
-    /// <exception cref="DataFormatException">The file is malformed; the message names the row and column.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed; the message names the row and column.</exception>
     public static ImageSet Read(string path, string? labelColumn)
     {
         if (!Path.Exists(path))
-            throw new DataUnavailableException($"{path} not found");
+            throw new FileNotFoundException($"{path} not found", path);
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
             if (labelColumn is not null)
-                throw new DataFormatException($"{path}: a .npy array has no named columns; a label column is for CSV files");
+                throw new InvalidDataException($"{path}: a .npy array has no named columns; a label column is for CSV files");
             return FromNpy(path, Npy.Read(path), null);
         }
         return ReadCsv(path, labelColumn);
@@ -36,13 +36,13 @@ internal static class VectorFile
     public static ImageSet FromNpy(string path, NpyArray array, byte[]? labels)
     {
         if (array.Shape is not [int count, int dims] || count == 0 || dims == 0)
-            throw new DataFormatException($"{path}: vectors are an N x D array; got ({string.Join(", ", array.Shape)})");
+            throw new InvalidDataException($"{path}: vectors are an N x D array; got ({string.Join(", ", array.Shape)})");
         if (array.Type != "f4")
-            throw new DataFormatException($"{path}: vectors of {array.Type}; give float32");
+            throw new InvalidDataException($"{path}: vectors of {array.Type}; give float32");
         var values = array.Floats();
         for (int i = 0; i < values.Length; i++)
             if (!float.IsFinite(values[i]))
-                throw new DataFormatException($"{path}: row {i / dims + 1}, column {i % dims + 1}: {Text(values[i])} is not a finite number");
+                throw new InvalidDataException($"{path}: row {i / dims + 1}, column {i % dims + 1}: {Text(values[i])} is not a finite number");
         CheckVaries(path, values, dims, c => $"column {c + 1}");
         return ImageSet.FromVectors(values, dims, labels);
     }
@@ -52,18 +52,18 @@ internal static class VectorFile
         using var reader = new StreamReader(path);
         string? header = reader.ReadLine();
         if (header is null || header.Trim().Length == 0)
-            throw new DataFormatException($"{path}: empty; a CSV file of vectors starts with a header row of column names");
+            throw new InvalidDataException($"{path}: empty; a CSV file of vectors starts with a header row of column names");
         var names = Fields(header);
         int label = -1;
         if (labelColumn is not null)
         {
             label = Array.IndexOf(names, labelColumn);
             if (label < 0)
-                throw new DataFormatException($"{path}: no column '{labelColumn}' in the header ({string.Join(", ", names)})");
+                throw new InvalidDataException($"{path}: no column '{labelColumn}' in the header ({string.Join(", ", names)})");
         }
         int dims = names.Length - (label >= 0 ? 1 : 0);
         if (dims == 0)
-            throw new DataFormatException($"{path}: no numeric column besides the label");
+            throw new InvalidDataException($"{path}: no numeric column besides the label");
         var values = new List<float>();
         var labels = new List<byte>();
         int line = 1, row = 0;
@@ -75,28 +75,28 @@ internal static class VectorFile
             row++;
             var fields = Fields(text);
             if (fields.Length != names.Length)
-                throw new DataFormatException($"{path}: row {row} (line {line}) has {fields.Length} columns; the header has {names.Length}");
+                throw new InvalidDataException($"{path}: row {row} (line {line}) has {fields.Length} columns; the header has {names.Length}");
             for (int c = 0; c < fields.Length; c++)
             {
                 string where = $"{path}: row {row} (line {line}), column '{names[c]}'";
                 if (fields[c].Length == 0)
-                    throw new DataFormatException($"{where}: missing value");
+                    throw new InvalidDataException($"{where}: missing value");
                 if (c == label)
                 {
                     if (!byte.TryParse(fields[c], NumberStyles.Integer, CultureInfo.InvariantCulture, out byte l))
-                        throw new DataFormatException($"{where}: label '{fields[c]}' is not an integer 0-255");
+                        throw new InvalidDataException($"{where}: label '{fields[c]}' is not an integer 0-255");
                     labels.Add(l);
                     continue;
                 }
                 if (!float.TryParse(fields[c], NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
-                    throw new DataFormatException($"{where}: '{fields[c]}' is not a number");
+                    throw new InvalidDataException($"{where}: '{fields[c]}' is not a number");
                 if (!float.IsFinite(v))
-                    throw new DataFormatException($"{where}: {fields[c]} is not a finite number");
+                    throw new InvalidDataException($"{where}: {fields[c]} is not a finite number");
                 values.Add(v);
             }
         }
         if (row == 0)
-            throw new DataFormatException($"{path}: a header and no rows");
+            throw new InvalidDataException($"{path}: a header and no rows");
         var array = values.ToArray();
         var numeric = Enumerable.Range(0, names.Length).Where(c => c != label).ToArray();
         CheckVaries(path, array, dims, c => $"column '{names[numeric[c]]}'");
@@ -114,7 +114,7 @@ internal static class VectorFile
             for (int r = 1; r < count && !varies; r++)
                 varies = values[r * dims + c] != first;
             if (!varies)
-                throw new DataFormatException($"{path}: rows 1-{count}, {column(c)}: constant ({Text(first)} in every row); drop it");
+                throw new InvalidDataException($"{path}: rows 1-{count}, {column(c)}: constant ({Text(first)} in every row); drop it");
         }
     }
 

@@ -11,15 +11,18 @@ internal static class VerifiedFiles
     private const long MaxDownloadBytes = 128L << 20;
 
     /// <summary>Whether a file's uncompressed content is the file <paramref name="name"/> of the known data set <paramref name="dataSet"/>.</summary>
-    /// <param name="dataSet">A name from <see cref="KnownDataSets.Names"/>.</param>
+    /// <param name="dataSet">A name from <see cref="DataFiles.KnownSets"/>.</param>
     /// <param name="path">The file, raw or gzip.</param>
     /// <param name="name">A base name from <see cref="MnistFiles.All"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>True if the SHA-256 matches; false if it differs or the file is unreadable or corrupt gzip.</returns>
+    /// <exception cref="InvalidDataException">The path is not a regular file.</exception>
     internal static async Task<bool> IsGenuineAsync(string dataSet, string path, string name, CancellationToken cancellationToken = default)
     {
-        if (!KnownDataSets.Sha256(dataSet).TryGetValue(name, out string? expected))
+        if (!DataFiles.KnownSetSha256(dataSet).TryGetValue(name, out string? expected))
             throw new ArgumentException($"{name} is not a standard file name", nameof(name));
+        // Not a regular file (a FIFO, a directory): an error to report, not a mismatch to repair.
+        IdxReader.RequireRegular(path);
         try
         {
             return await ComputeSha256Async(path, cancellationToken).ConfigureAwait(false) == expected;
@@ -50,6 +53,7 @@ internal static class VerifiedFiles
     /// <param name="name">A base name from <see cref="MnistFiles.All"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>True if the SHA-256 matches; false if it differs or the file is unreadable or corrupt gzip.</returns>
+    /// <exception cref="InvalidDataException">The path is not a regular file.</exception>
     internal static async Task<bool> IsGenuineAsync(string path, string name, CancellationToken cancellationToken = default)
     {
         if (!MnistFiles.Sha256.TryGetValue(name, out string? expected))
@@ -57,6 +61,8 @@ internal static class VerifiedFiles
             throw new ArgumentException($"{name} is not a standard MNIST file name", nameof(name));
         }
 
+        // Not a regular file (a FIFO, a directory): an error to report, not a mismatch to repair.
+        IdxReader.RequireRegular(path);
         try
         {
             return await ComputeSha256Async(path, cancellationToken).ConfigureAwait(false) == expected;

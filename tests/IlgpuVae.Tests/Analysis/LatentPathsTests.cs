@@ -14,12 +14,12 @@ public sealed class LatentPathsTests
     }
 
     [Theory]
-    [InlineData(PathKind.Linear)]
-    [InlineData(PathKind.Spherical)]
-    public void Interpolate_EndsAtTheEndpoints(PathKind kind)
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LineAndSlerp_EndAtTheEndpoints(bool slerp)
     {
         float[] a = [1f, -2f, 0.5f], b = [-0.5f, 3f, 2f];
-        var path = LatentPaths.Interpolate(a, b, 7, kind);
+        var path = slerp ? LatentPaths.Slerp(a, b, 7) : LatentPaths.Line(a, b, 7);
         Assert.Equal(21, path.Length);
         for (int j = 0; j < 3; j++)
         {
@@ -29,29 +29,29 @@ public sealed class LatentPathsTests
     }
 
     [Fact]
-    public void Interpolate_Linear_IsEvenlySpaced()
+    public void Line_IsEvenlySpaced()
     {
-        var path = LatentPaths.Interpolate([0f, 0f], [3f, -6f], 4, PathKind.Linear);
+        var path = LatentPaths.Line([0f, 0f], [3f, -6f], 4);
         Assert.Equal([0f, 0f, 1f, -2f, 2f, -4f, 3f, -6f], path);
     }
 
     [Fact]
-    public void Interpolate_SphericalBetweenOrthogonalUnitVectors_StaysOnTheCircle()
+    public void Slerp_BetweenOrthogonalUnitVectors_StaysOnTheCircle()
     {
         // Quarter circle: at t the point is (cos(t pi/2), sin(t pi/2)), always of norm 1, where the line dips to 0.71.
-        var path = LatentPaths.Interpolate([1f, 0f], [0f, 1f], 5, PathKind.Spherical);
+        var path = LatentPaths.Slerp([1f, 0f], [0f, 1f], 5);
         for (int i = 0; i < 5; i++)
         {
             double angle = i / 4.0 * Math.PI / 2;
             Assert.Equal(Math.Cos(angle), path[2 * i], 6);
             Assert.Equal(Math.Sin(angle), path[2 * i + 1], 6);
         }
-        var line = LatentPaths.Interpolate([1f, 0f], [0f, 1f], 5, PathKind.Linear);
+        var line = LatentPaths.Line([1f, 0f], [0f, 1f], 5);
         Assert.Equal(Math.Sqrt(0.5), Norm(line.AsSpan(4, 2)), 6);
     }
 
     [Fact]
-    public void Interpolate_SphericalWithEqualNorms_KeepsTheNorm()
+    public void Slerp_WithEqualNorms_KeepsTheNorm()
     {
         var random = new Random(4);
         var a = Enumerable.Range(0, 20).Select(_ => (float)AnalysisData.Gaussian(random)).ToArray();
@@ -59,25 +59,27 @@ public sealed class LatentPathsTests
         double scale = Norm(a) / Norm(b);
         for (int j = 0; j < 20; j++)
             b[j] = (float)(b[j] * scale);
-        var path = LatentPaths.Interpolate(a, b, 9, PathKind.Spherical);
+        var path = LatentPaths.Slerp(a, b, 9);
         for (int i = 0; i < 9; i++)
             Assert.Equal(Norm(a), Norm(path.AsSpan(i * 20, 20)), 4);
     }
 
     [Fact]
-    public void Interpolate_SphericalDegenerate_FallsBackToTheLine()
+    public void Slerp_Degenerate_FallsBackToTheLine()
     {
         // Parallel endpoints and a zero endpoint have no angle to walk along.
-        Assert.Equal(LatentPaths.Interpolate([1f, 1f], [2f, 2f], 3, PathKind.Linear), LatentPaths.Interpolate([1f, 1f], [2f, 2f], 3, PathKind.Spherical));
-        Assert.Equal(LatentPaths.Interpolate([0f, 0f], [2f, 1f], 3, PathKind.Linear), LatentPaths.Interpolate([0f, 0f], [2f, 1f], 3, PathKind.Spherical));
-        Assert.All(LatentPaths.Interpolate([1f, 0f], [-1f, 0f], 5, PathKind.Spherical), v => Assert.True(float.IsFinite(v)));
+        Assert.Equal(LatentPaths.Line([1f, 1f], [2f, 2f], 3), LatentPaths.Slerp([1f, 1f], [2f, 2f], 3));
+        Assert.Equal(LatentPaths.Line([0f, 0f], [2f, 1f], 3), LatentPaths.Slerp([0f, 0f], [2f, 1f], 3));
+        Assert.All(LatentPaths.Slerp([1f, 0f], [-1f, 0f], 5), v => Assert.True(float.IsFinite(v)));
     }
 
     [Fact]
-    public void Interpolate_BadArguments_Throw()
+    public void LineAndSlerp_BadArguments_Throw()
     {
-        Assert.Throws<ArgumentException>(() => LatentPaths.Interpolate([1f], [1f, 2f], 3, PathKind.Linear));
-        Assert.Throws<ArgumentOutOfRangeException>(() => LatentPaths.Interpolate([1f], [2f], 1, PathKind.Linear));
+        Assert.Throws<ArgumentException>(() => LatentPaths.Line([1f], [1f, 2f], 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatentPaths.Line([1f], [2f], 1));
+        Assert.Throws<ArgumentException>(() => LatentPaths.Slerp([], [], 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatentPaths.Slerp([1f], [2f], 1));
     }
 
     [Fact]

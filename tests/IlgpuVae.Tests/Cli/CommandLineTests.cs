@@ -139,8 +139,13 @@ public sealed class CommandLineTests
     [Fact]
     public void ErrorHints_AddTheFlagThatHelps()
     {
-        Assert.Contains("--device auto", ErrorHints.For(new DeviceUnavailableException("no CUDA device found")));
-        Assert.Contains("--data DIR", ErrorHints.For(new DataUnavailableException("MNIST not found")));
+        Assert.Contains("--device auto", ErrorHints.For(new PlatformNotSupportedException("no CUDA device found")));
+        Assert.Contains("--data DIR", ErrorHints.For(new DataLoadException(new FileNotFoundException("MNIST not found"))));
+        Assert.Contains("--test-fraction", ErrorHints.For(new DataLoadException(new ArgumentException("no test images beside x"))));
+        // The library throws FileNotFoundException for a model file too: only a data load gets the data hint.
+        Assert.Equal("", ErrorHints.For(new FileNotFoundException("m.safetensors: no such model file")));
+        Assert.True(ErrorHints.IsBadInput(new DataLoadException(new InvalidDataException("x: truncated"))));
+        Assert.False(ErrorHints.IsBadInput(new InvalidDataException("m.safetensors: checksum mismatch")));
         Assert.Equal("", ErrorHints.For(new IOException("disk full")));
     }
 

@@ -113,7 +113,7 @@ public sealed class VectorCliTests
         Assert.Equal(2, code);
         AssertOneLineError(err, fragment);
         Assert.False(Directory.Exists(dir.File("run")));
-        Assert.Throws<DataFormatException>(() => ImageData.LoadVectorSet(csv));
+        Assert.Throws<InvalidDataException>(() => ImageData.LoadVectorSet(csv));
     }
 
     [Theory]

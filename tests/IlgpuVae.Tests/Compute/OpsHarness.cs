@@ -16,7 +16,7 @@ namespace IlgpuVae.Tests.Compute;
 public static class OpsHarness
 {
     private static readonly Lazy<ComputeDevice> VectorizedDevice = new(() => ComputeDevice.Open(DeviceChoice.Cpu));
-    private static readonly Lazy<ComputeDevice> KernelDevice = new(() => ComputeDevice.Open(DeviceChoice.Cpu, CpuOpsMode.Kernels));
+    private static readonly Lazy<ComputeDevice> KernelDevice = new(() => ComputeDevice.Open(DeviceChoice.Cpu, cpuKernels: true));
     // The tiled GEMM's 16 x 16 groups need a CPU device with 256 threads per multiprocessor.
     private static readonly Lazy<(Accelerator Accelerator, KernelOps Ops)> Tiled = new(() =>
     {
@@ -33,7 +33,7 @@ public static class OpsHarness
         {
             return ComputeDevice.Open(DeviceChoice.Cuda);
         }
-        catch (DeviceUnavailableException)
+        catch (PlatformNotSupportedException)
         {
             return null;
         }
@@ -44,7 +44,7 @@ public static class OpsHarness
         {
             return ComputeDevice.Open(DeviceChoice.OpenCL);
         }
-        catch (DeviceUnavailableException)
+        catch (PlatformNotSupportedException)
         {
             return null;
         }

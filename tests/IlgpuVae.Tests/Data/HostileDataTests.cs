@@ -79,7 +79,7 @@ public sealed partial class HostileDataTests
         using var dir = new TempDirectory();
         string fifo = Fifo(dir, "train-images-idx3-ubyte");
         var e = Within(fifo, () => Record.Exception(() => ImageData.LoadSet(fifo, null)));
-        Assert.IsType<DataFormatException>(e);
+        Assert.IsType<InvalidDataException>(e);
         AssertOneLine($"{fifo}: not a regular file (a FIFO)", e);
     }
 
@@ -88,13 +88,13 @@ public sealed partial class HostileDataTests
     {
         using var dir = new TempDirectory();
         Directory.CreateDirectory(dir.File("images"));
-        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadSet(dir.File("images"), null));
+        var e = Assert.Throws<InvalidDataException>(() => ImageData.LoadSet(dir.File("images"), null));
         AssertOneLine($"{dir.File("images")}: is a directory", e);
 
         // Under a standard name in a data directory: not passed over for the .gz beside it.
         SyntheticIdx.Write(dir.Path);
         Directory.CreateDirectory(dir.File(MnistFiles.TestImages));
-        e = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(dir.Path)));
+        e = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(dir.Path)));
         AssertOneLine($"{dir.File(MnistFiles.TestImages)}: is a directory", e);
     }
 
@@ -130,7 +130,7 @@ public sealed partial class HostileDataTests
         File.WriteAllBytes(images, [.. Gzip(idx[..16]), .. body]);
         IdxWriter.WriteLabels(labels, new byte[40]);
 
-        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadSet(images, labels));
+        var e = Assert.Throws<InvalidDataException>(() => ImageData.LoadSet(images, labels));
         AssertOneLine($"{labels}: 40 labels for the 50 images of {images}", e);
     }
 
@@ -145,7 +145,7 @@ public sealed partial class HostileDataTests
         new Random(3).NextBytes(raw.AsSpan(16));
         File.WriteAllBytes(path, Gzip(raw));
 
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadHeader(path, 3, contentName: "pixels"));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadHeader(path, 3, contentName: "pixels"));
         AssertOneLine($"{path}: the IDX header claims 10016 bytes (100x10x10 pixels and the header), the gzip trailer says 5016", e);
     }
 
@@ -159,7 +159,7 @@ public sealed partial class HostileDataTests
         long length = new FileInfo(path).Length;
 
         var stopwatch = Stopwatch.StartNew();
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadHeader(path, 3, contentName: "pixels"));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadHeader(path, 3, contentName: "pixels"));
         AssertOneLine($"{path}: truncated: expected 2000000000 bytes of pixels, but a gzip file of {length} bytes holds at most {1032 * length}", e);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
     }
@@ -175,7 +175,7 @@ public sealed partial class HostileDataTests
         gz[^8] ^= 0xFF;
         File.WriteAllBytes(path, gz);
 
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         AssertOneLine($"{path}: corrupt gzip data: CRC mismatch", e);
         Assert.DoesNotContain("unsupported compression method", e.Message);
     }
@@ -192,7 +192,7 @@ public sealed partial class HostileDataTests
             gz[i] ^= 0x5A;
         File.WriteAllBytes(path, gz);
 
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         AssertOneLine($"{path}: corrupt gzip data", e);
         Assert.DoesNotContain("unsupported compression method", e.Message);
     }
@@ -207,7 +207,7 @@ public sealed partial class HostileDataTests
         byte[] gz = Gzip(Idx(0x08, [6, 4, 4], 96));
         File.WriteAllBytes(path, gz[..^cut]);
 
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         AssertOneLine(path + ": ", e);
         Assert.Contains("truncated", e.Message);
     }
@@ -222,7 +222,7 @@ public sealed partial class HostileDataTests
         string path = dir.File("images.gz");
         File.WriteAllBytes(path, [.. Gzip(Idx(0x08, [6, 4, 4], 96)), .. System.Text.Encoding.ASCII.GetBytes(garbage)]);
 
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         AssertOneLine(path + ": ", e);
         Assert.Contains("not gzip", e.Message);
     }
@@ -238,7 +238,7 @@ public sealed partial class HostileDataTests
         Assert.Equal(raw[16..], IdxReader.ReadImages(path).Data);
 
         File.WriteAllBytes(path, [.. members, .. "junk"u8]);
-        var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(path));
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
         Assert.Contains("not gzip", e.Message);
     }
 
@@ -257,14 +257,14 @@ public sealed partial class HostileDataTests
         // Different data.
         var (images, _) = SyntheticIdx.Make(240, 9);
         IdxWriter.WriteImages(gz, images, 240, SyntheticIdx.Height, SyntheticIdx.Width);
-        var e = Assert.Throws<DataFormatException>(() => DataFiles.InDirectory(dir.Path));
+        var e = Assert.Throws<InvalidDataException>(() => DataFiles.InDirectory(dir.Path));
         AssertOneLine($"{raw} and {gz} both exist and hold different data", e);
 
         // A .gz that cannot be read to compare.
         byte[] corrupt = Gzip(File.ReadAllBytes(raw));
         corrupt[3] = 0xFF; // reserved flag bits
         File.WriteAllBytes(gz, corrupt);
-        e = Assert.Throws<DataFormatException>(() => DataFiles.InDirectory(dir.Path));
+        e = Assert.Throws<InvalidDataException>(() => DataFiles.InDirectory(dir.Path));
         AssertOneLine($"{raw} and {gz} both exist", e);
     }
 }

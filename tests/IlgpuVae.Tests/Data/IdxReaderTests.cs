@@ -41,8 +41,8 @@ public class IdxReaderTests
 
     private static byte[] Pixels(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 31 + 5)).ToArray();
 
-    private static DataFormatException ReadFails(string path, int dims = 3) =>
-        Assert.Throws<DataFormatException>(() => IdxReader.Read(path, dims, contentName: "pixels"));
+    private static InvalidDataException ReadFails(string path, int dims = 3) =>
+        Assert.Throws<InvalidDataException>(() => IdxReader.Read(path, dims, contentName: "pixels"));
 
     private static void AssertOneLineNaming(string path, string problem, Exception ex)
     {

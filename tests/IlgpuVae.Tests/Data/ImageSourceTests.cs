@@ -122,7 +122,7 @@ public sealed class ImageSourceTests
         Directory.CreateDirectory(dir.File("a"));
         Png.WriteGray(dir.File("a/1.png"), 10, 20, new byte[200]);
         Png.WriteGray(dir.File("a/2.png"), 30, 15, Enumerable.Repeat((byte)200, 450).ToArray());
-        var e = Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5 }));
+        var e = Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5 }));
         Assert.Contains(dir.File("a/2.png"), e.Message);
         Assert.Contains("15x30", e.Message);
         var loaded = ImageData.LoadFolder(dir.Path, new DataLoadOptions { TestFraction = 0.5, ImageSize = (8, 8) });
@@ -137,22 +137,22 @@ public sealed class ImageSourceTests
         ColouredShapes.WriteFolder(dir.Path, 8, 4);
         string bad = Path.Combine(dir.Path, "train", "disc", "broken.png");
         File.WriteAllText(bad, "not a picture");
-        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(bad, Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(dir.Path)).Message);
         File.WriteAllBytes(bad, File.ReadAllBytes(Directory.GetFiles(Path.Combine(dir.Path, "train", "square"))[0])[..60]);
-        Assert.Contains(bad, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(bad, Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(dir.Path)).Message);
         File.Delete(bad);
 
         string empty = Path.Combine(dir.Path, "test", "zigzag");
         Directory.CreateDirectory(empty);
-        Assert.Contains(empty, Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
+        Assert.Contains(empty, Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(dir.Path)).Message);
         Directory.Delete(empty);
         Directory.CreateDirectory(Path.Combine(dir.Path, "train", "zigzag"));
         File.Copy(Directory.GetFiles(Path.Combine(dir.Path, "train", "square"))[0], Path.Combine(dir.Path, "train", "zigzag", "1.png"));
-        Assert.Contains("differ from", Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(dir.Path)).Message);
+        Assert.Contains("differ from", Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(dir.Path)).Message);
 
         using var nothing = new TempDirectory();
         File.WriteAllText(nothing.File("notes.txt"), "no pictures here");
-        Assert.Contains("no pictures", Assert.Throws<DataFormatException>(() => ImageData.LoadFolder(nothing.Path, new DataLoadOptions { TestFraction = 0.5 })).Message);
+        Assert.Contains("no pictures", Assert.Throws<InvalidDataException>(() => ImageData.LoadFolder(nothing.Path, new DataLoadOptions { TestFraction = 0.5 })).Message);
     }
 
     [Fact]
@@ -193,29 +193,29 @@ public sealed class ImageSourceTests
         using var dir = new TempDirectory();
         var options = new DataLoadOptions { TestFraction = 0.5 };
         Npy.WriteFloats(dir.File("high.npy"), [2, 2, 2], [0, 0.5f, 1, 0, 0, 1.5f, 0, 0]);
-        Assert.Contains("value 1.5 at index 5 is outside [0, 1]", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("high.npy"), null, options)).Message);
+        Assert.Contains("value 1.5 at index 5 is outside [0, 1]", Assert.Throws<InvalidDataException>(() => ImageData.LoadNpy(dir.File("high.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("nan.npy"), [2, 2, 2], [0, 0, float.NaN, 0, 0, 0, 0, 0]);
-        Assert.Contains("at index 2", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("nan.npy"), null, options)).Message);
+        Assert.Contains("at index 2", Assert.Throws<InvalidDataException>(() => ImageData.LoadNpy(dir.File("nan.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("flat.npy"), [8], new float[8]);
-        Assert.Contains("is not N x H x W", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("flat.npy"), null, options)).Message);
+        Assert.Contains("is not N x H x W", Assert.Throws<InvalidDataException>(() => ImageData.LoadNpy(dir.File("flat.npy"), null, options)).Message);
         Npy.WriteFloats(dir.File("c5.npy"), [1, 5, 2, 2], new float[20]);
-        Assert.Contains("C = 1 or 3", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("c5.npy"), null, options)).Message);
+        Assert.Contains("C = 1 or 3", Assert.Throws<InvalidDataException>(() => ImageData.LoadNpy(dir.File("c5.npy"), null, options)).Message);
 
         // Fortran order and big-endian data are refused, not misread.
         var good = File.ReadAllBytes(dir.File("flat.npy"));
         string header = System.Text.Encoding.ASCII.GetString(good, 10, good[8]);
         File.WriteAllBytes(dir.File("fortran.npy"), [.. good[..10], .. System.Text.Encoding.ASCII.GetBytes(header.Replace("False", "True ")), .. good[(10 + good[8])..]]);
-        Assert.Contains("fortran_order", Assert.Throws<DataFormatException>(() => Npy.Read(dir.File("fortran.npy"))).Message);
+        Assert.Contains("fortran_order", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("fortran.npy"))).Message);
         File.WriteAllBytes(dir.File("big.npy"), [.. good[..10], .. System.Text.Encoding.ASCII.GetBytes(header.Replace("<f4", ">f4")), .. good[(10 + good[8])..]]);
-        Assert.Contains("'>f4'", Assert.Throws<DataFormatException>(() => Npy.Read(dir.File("big.npy"))).Message);
+        Assert.Contains("'>f4'", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("big.npy"))).Message);
         File.WriteAllBytes(dir.File("short.npy"), good[..^4]);
-        Assert.Contains("needs 32 bytes", Assert.Throws<DataFormatException>(() => Npy.Read(dir.File("short.npy"))).Message);
+        Assert.Contains("needs 32 bytes", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("short.npy"))).Message);
         File.WriteAllText(dir.File("text.npy"), "x,y\n1,2\n");
-        Assert.Contains("not a .npy file", Assert.Throws<DataFormatException>(() => Npy.Read(dir.File("text.npy"))).Message);
+        Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("text.npy"))).Message);
 
         WriteNpyBytes(dir.File("u8.npy"), [4, 2, 2], new byte[16]);
         WriteNpyLabels(dir.File("three.npy"), [0, 1, 2]);
-        Assert.Contains("3 labels for the 4 images", Assert.Throws<DataFormatException>(() => ImageData.LoadNpy(dir.File("u8.npy"), dir.File("three.npy"), options)).Message);
+        Assert.Contains("3 labels for the 4 images", Assert.Throws<InvalidDataException>(() => ImageData.LoadNpy(dir.File("u8.npy"), dir.File("three.npy"), options)).Message);
     }
 
     [Fact]

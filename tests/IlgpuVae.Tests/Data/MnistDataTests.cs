@@ -71,7 +71,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, trainImages: 5, trainLabels: 4);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(MnistFiles.TrainImages, ex.Message);
         Assert.StartsWith(Path.Combine(temp.Path, MnistFiles.TrainLabels) + ": 4 labels for the 5 images of", ex.Message);
@@ -83,7 +83,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, badTestLabel: 9);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(temp.Path));
 
         Assert.StartsWith(Path.Combine(temp.Path, MnistFiles.TestLabels + ".gz") + ":", ex.Message);
         Assert.Contains("label 9 at index 2 is outside the training labels' classes 0-4", ex.Message);
@@ -95,7 +95,7 @@ public class MnistDataTests
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path, badTestLabel: 200);
 
-        Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path, trainLimit: 1, testLimit: 1));
+        Assert.Throws<InvalidDataException>(() => ImageData.Load(temp.Path, trainLimit: 1, testLimit: 1));
     }
 
     [Fact]
@@ -113,13 +113,13 @@ public class MnistDataTests
     }
 
     [Fact]
-    public void Load_MissingFile_ThrowsUnavailableNamingFileButNoCliFlag()
+    public void Load_MissingFile_ThrowsFileNotFoundNamingFileButNoCliFlag()
     {
         using var temp = new TempDirectory();
         WriteSmallSet(temp.Path);
         File.Delete(temp.File(MnistFiles.TrainImages));
 
-        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(temp.Path));
+        var ex = Assert.Throws<FileNotFoundException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(MnistFiles.TrainImages, ex.Message);
         // The library names no command-line flag; the CLI adds the hint (ErrorHints).
@@ -127,12 +127,12 @@ public class MnistDataTests
     }
 
     [Fact]
-    public void Load_MissingDirectory_ThrowsUnavailable()
+    public void Load_MissingDirectory_ThrowsDirectoryNotFound()
     {
         using var temp = new TempDirectory();
         string missing = temp.File("nope");
 
-        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(missing));
+        var ex = Assert.Throws<DirectoryNotFoundException>(() => ImageData.Load(missing));
 
         Assert.Contains(missing, ex.Message);
     }
@@ -146,7 +146,7 @@ public class MnistDataTests
         byte[] bytes = File.ReadAllBytes(images);
         File.WriteAllBytes(images, bytes[..^100]);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(temp.Path));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(temp.Path));
 
         Assert.Contains(images, ex.Message);
         Assert.Contains($"truncated: expected {5 * Pixels} bytes of pixels, found {5 * Pixels - 100}", ex.Message);

@@ -111,20 +111,20 @@ public class MnistFetcherTests
     }
 
     [Fact]
-    public async Task KnownDataSets_ChosenDirectory_MustExistAndIsNeverCreated()
+    public async Task KnownSets_ChosenDirectory_MustExistAndIsNeverCreated()
     {
         using var temp = new TempDirectory();
         string absent = temp.File("absent");
-        var ex = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, absent));
+        var ex = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => ImageData.LoadKnownAsync(DataFiles.Mnist, absent));
         Assert.Contains("create it first", ex.Message);
         Assert.False(Directory.Exists(absent));
-        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync("cifar", temp.Path));
-        await Assert.ThrowsAsync<ArgumentException>(() => KnownDataSets.LoadAsync(KnownDataSets.Mnist, temp.Path,
+        await Assert.ThrowsAsync<ArgumentException>(() => ImageData.LoadKnownAsync("cifar", temp.Path));
+        await Assert.ThrowsAsync<ArgumentException>(() => ImageData.LoadKnownAsync(DataFiles.Mnist, temp.Path,
             new DataLoadOptions { TestFraction = 0.1 }));
     }
 
     [Fact]
-    public async Task KnownDataSets_ChosenDirectory_AWrongFileIsAnErrorAndStaysAsItWas()
+    public async Task KnownSets_ChosenDirectory_AWrongFileIsAnErrorAndStaysAsItWas()
     {
         // The user's own directory is verified, never repaired: the wrong file is named and left alone, before any fetch.
         using var temp = new TempDirectory();
@@ -132,12 +132,12 @@ public class MnistFetcherTests
         IdxWriter.WriteLabels(wrong, [1, 2, 3]);
         byte[] before = File.ReadAllBytes(wrong);
 
-        var ex = await Assert.ThrowsAsync<DataFormatException>(() => KnownDataSets.EnsureAsync(KnownDataSets.Mnist, temp.Path));
+        var ex = await Assert.ThrowsAsync<InvalidDataException>(() => DataFiles.EnsureKnownAsync(DataFiles.Mnist, temp.Path));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.Equal(before, File.ReadAllBytes(wrong));
         Assert.Single(Directory.GetFiles(temp.Path));
-        Assert.Equal(Path.GetFullPath(temp.Path), KnownDataSets.DirectoryOf(KnownDataSets.Mnist, temp.Path));
+        Assert.Equal(Path.GetFullPath(temp.Path), DataFiles.KnownSetDirectory(DataFiles.Mnist, temp.Path));
     }
 
     [MnistFact]
@@ -154,6 +154,11 @@ public class MnistFetcherTests
 
         Assert.Equal(4, log.Count(line => line.EndsWith("present and verified", StringComparison.Ordinal)));
         Assert.Equal(4, Directory.GetFiles(temp.Path).Length);
+
+        // The public policy says where the verified files are, each as it is stored (raw or .gz).
+        var files = await DataFiles.EnsureKnownAsync(DataFiles.Mnist, temp.Path);
+        Assert.Equal(DataFiles.InDirectory(Path.GetFullPath(temp.Path)), files);
+        Assert.Equal(temp.File(MnistFiles.TestLabels), files.TestLabels);
     }
 
     [MnistFact]
@@ -166,7 +171,7 @@ public class MnistFetcherTests
         string corrupt = temp.File(MnistFiles.TrainLabels + ".gz");
         File.WriteAllBytes(corrupt, IdxReaderTests.Gzip(labels));
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, Offline));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, Offline));
 
         Assert.Contains(MnistFiles.TrainLabels, ex.Message);
         Assert.DoesNotContain(MnistFiles.TestLabels, ex.Message);
@@ -218,7 +223,7 @@ public class MnistFetcherTests
         using var server = new LocalMirror(_ => IdxReaderTests.Gzip(IdxReaderTests.Idx(0x08, [3], 3)));
         var options = new MnistFetchOptions { Mirrors = [server.Url], NpmPackage = null };
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.Contains("SHA-256", ex.Message);
         Assert.Contains("127.0.0.1", ex.Message);
@@ -232,7 +237,7 @@ public class MnistFetcherTests
         var options = new MnistFetchOptions { Mirrors = [ClosedPortUrl(), ClosedPortUrl()], NpmPackage = null };
         var clock = Stopwatch.StartNew();
 
-        var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+        var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         foreach (string name in MnistFiles.All)
@@ -259,7 +264,7 @@ public class MnistFetcherTests
             };
             var clock = Stopwatch.StartNew();
 
-            var ex = await Assert.ThrowsAsync<DataUnavailableException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
+            var ex = await Assert.ThrowsAsync<FileNotFoundException>(() => MnistFetcher.EnsureAsync(temp.Path, null, options));
 
             Assert.Contains("timed out", ex.Message);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");

@@ -49,7 +49,7 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         var files = DataFiles.InDirectory(temp.Path) with { TestImages = null, TestLabels = null };
 
-        var ex = Assert.Throws<DataUnavailableException>(() => ImageData.Load(files));
+        var ex = Assert.Throws<ArgumentException>(() => ImageData.Load(files));
 
         Assert.Contains("no test images", ex.Message);
         Assert.DoesNotContain("--", ex.Message);
@@ -78,7 +78,7 @@ public sealed class OtherDataSetTests
         string test = temp.File(MnistFiles.TestImages + ".gz");
         IdxWriter.WriteImages(test, new byte[60 * H * W], 60, W, H);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{test}: images are 16x12, but the training images ({temp.File(MnistFiles.TrainImages)}) are 12x16", ex.Message);
     }
@@ -91,7 +91,7 @@ public sealed class OtherDataSetTests
         string labels = temp.File(MnistFiles.TestLabels);
         IdxWriter.WriteLabels(labels, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.StartsWith($"{labels}: 240 labels for the 60 images of ", ex.Message);
         Assert.Contains("another set", ex.Message);
@@ -107,7 +107,7 @@ public sealed class OtherDataSetTests
         bad[17] = 3;
         IdxWriter.WriteLabels(labels, bad);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{labels}: label 3 at index 17 is outside the training labels' classes 0-2", ex.Message);
     }
@@ -119,7 +119,7 @@ public sealed class OtherDataSetTests
         SyntheticIdx.Write(temp.Path);
         File.Delete(temp.File(MnistFiles.TestLabels));
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Contains(MnistFiles.TestImages, ex.Message);
         Assert.Contains("no test labels", ex.Message);
@@ -134,7 +134,7 @@ public sealed class OtherDataSetTests
         // Labels where images belong: one dimension, not three.
         IdxWriter.WriteLabels(images, new byte[240]);
 
-        var ex = Assert.Throws<DataFormatException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
+        var ex = Assert.Throws<InvalidDataException>(() => ImageData.Load(DataFiles.InDirectory(temp.Path)));
 
         Assert.Equal($"{images}: wrong number of dimensions: header says 1, expected 3", ex.Message);
     }
@@ -218,25 +218,25 @@ public sealed class FashionMnistTests
     [Fact]
     public async Task FashionMnist_FetchedIntoTheCache_VerifiedAndBalanced()
     {
-        string directory = DataCache.CacheDirectory(KnownDataSets.FashionMnist);
+        string directory = DataCache.CacheDirectory(DataFiles.FashionMnist);
         try
         {
-            await MnistFetcher.EnsureDataSetAsync(KnownDataSets.FashionMnist, directory);
+            await MnistFetcher.EnsureDataSetAsync(DataFiles.FashionMnist, directory);
         }
-        catch (DataUnavailableException e)
+        catch (FileNotFoundException e)
         {
             Console.Error.WriteLine($"Fashion-MNIST test skips its checks: {e.Message}");
             return;
         }
 
-        var data = ImageData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = KnownDataSets.FashionMnist });
+        var data = ImageData.Load(DataFiles.InDirectory(directory), new DataLoadOptions { Name = DataFiles.FashionMnist });
 
         Assert.Equal((60000, 10000, 28, 28, 10), (data.Train.Count, data.Test.Count, data.ImageHeight, data.ImageWidth, data.Classes));
         Assert.All(Enumerable.Range(0, 10), c => Assert.Equal(6000, data.Train.Labels.Count(l => l == c)));
         // Classes interleaved: any prefix holds every class.
         Assert.Equal(Enumerable.Range(0, 10).Select(c => (byte)c), data.Train.Labels[..10]);
         foreach (string name in MnistFiles.All)
-            Assert.True(await VerifiedFiles.IsGenuineAsync(KnownDataSets.FashionMnist, MnistFiles.Find(directory, name)!, name));
-        Assert.False(await VerifiedFiles.IsGenuineAsync(KnownDataSets.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
+            Assert.True(await VerifiedFiles.IsGenuineAsync(DataFiles.FashionMnist, MnistFiles.Find(directory, name)!, name));
+        Assert.False(await VerifiedFiles.IsGenuineAsync(DataFiles.Mnist, MnistFiles.Find(directory, MnistFiles.TestLabels)!, MnistFiles.TestLabels));
     }
 }

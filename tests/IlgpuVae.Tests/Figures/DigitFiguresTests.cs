@@ -56,7 +56,7 @@ public sealed class DigitFiguresTests
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);
         using var model = VaeModel.Create(device, new VaeConfig(16, [8], 2), seed: 1, capacity: 16);
         var framed = new LatentPathEnds("#1->#2", [0f, 0f], [1f, -1f], new float[16], Enumerable.Repeat(1f, 16).ToArray());
-        var figure = DigitFigures.Interpolations(model, [framed], 5, [PathKind.Linear, PathKind.Spherical], null, "paths");
+        var figure = DigitFigures.Interpolations(model, [framed], 5, linear: true, spherical: true, null, "paths");
         Assert.Equal((2, 7, 4), (figure.Rows, figure.Columns, figure.ImageHeight));
         Assert.Equal(["#1->#2 lin", "#1->#2 slerp"], figure.RowLabels!);
         Assert.Equal(["test", "0.00", "0.25", "0.50", "0.75", "1.00", "test"], figure.ColumnLabels!);
@@ -64,8 +64,14 @@ public sealed class DigitFiguresTests
         var image = DigitFigureImage.Render(figure);
         Assert.True(image.Width > 7 * 4 && image.Height > 2 * 4);
 
-        var unframed = DigitFigures.Interpolations(model, [framed with { FromImage = null }], 3, [PathKind.Linear], null, null);
+        var unframed = DigitFigures.Interpolations(model, [framed with { FromImage = null }], 3, linear: true, spherical: false, null, null);
         Assert.Equal((1, 3), (unframed.Rows, unframed.Columns));
+        Assert.Equal(["#1->#2 lin"], unframed.RowLabels!);
+        Assert.Equal(model.Decode(LatentPaths.Line(framed.From, framed.To, 3)), unframed.Cells);
+        var arcOnly = DigitFigures.Interpolations(model, [framed with { FromImage = null }], 3, linear: false, spherical: true, null, null);
+        Assert.Equal(["#1->#2 slerp"], arcOnly.RowLabels!);
+        Assert.Equal(model.Decode(LatentPaths.Slerp(framed.From, framed.To, 3)), arcOnly.Cells);
+        Assert.Throws<ArgumentException>(() => DigitFigures.Interpolations(model, [framed], 3, linear: false, spherical: false, null, null));
     }
 
     [Fact]

@@ -59,7 +59,7 @@ public sealed class LikelihoodEstimatorTests(TrainedModelFixture fixture, ITestO
         // CPU accelerator and on OpenCL. A device of its own: this class does not share the harness's devices' turns.
         using var kernelDevice = impl == "opencl"
             ? ComputeDevice.Open(DeviceChoice.OpenCL)
-            : ComputeDevice.Open(DeviceChoice.Cpu, CpuOpsMode.Kernels);
+            : ComputeDevice.Open(DeviceChoice.Cpu, cpuKernels: true);
         var subset = fixture.Data!.Test.Take(100);
         string path = Path.Combine(Directory.CreateTempSubdirectory("ilgpu-vae-test-").FullName, "model.safetensors");
         fixture.Model!.Save(path);

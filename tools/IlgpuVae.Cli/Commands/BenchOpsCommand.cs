@@ -28,9 +28,9 @@ public static class BenchOpsCommand
         bool json = options.Flag("--json");
         // On the CPU both implementations run unless --cpu-ops names one.
         bool onCpu = choice is DeviceChoice.Cpu || (choice is DeviceChoice.Auto && ComputeDevice.List(out int a)[a].Kind == DeviceChoice.Cpu);
-        var modes = !onCpu ? [CpuOpsMode.Vectorized]
+        var modes = !onCpu ? [false]
             : options.Given("--cpu-ops") ? [options.Choice("--cpu-ops", CpuOpsChoices)]
-            : new[] { CpuOpsMode.Vectorized, CpuOpsMode.Kernels };
+            : new[] { false, true };
         var training = new TrainingOptions();
         var model = options.Choice("--kind", new Dictionary<string, Models.VaeConfig>
         {

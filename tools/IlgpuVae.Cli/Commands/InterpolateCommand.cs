@@ -31,10 +31,11 @@ public static class InterpolateCommand
     {
         var (stdout, stderr, token) = cli;
         int steps = options.Int("--steps", 2);
-        var methods = options.Choice("--method", new Dictionary<string, PathKind[]>
+        var (linear, spherical) = options.Choice("--method", new Dictionary<string, (bool Linear, bool Spherical)>
         {
-            ["linear"] = [PathKind.Linear], ["slerp"] = [PathKind.Spherical], ["both"] = [PathKind.Linear, PathKind.Spherical],
+            ["linear"] = (true, false), ["slerp"] = (false, true), ["both"] = (true, true),
         });
+        int methods = (linear ? 1 : 0) + (spherical ? 1 : 0);
         var imagePairs = options.Given("--images") ? Pairs(options, "--images") : [];
         var digitPairs = options.Given("--digits") ? Pairs(options, "--digits") : [];
         string path = ModelPath(options);
@@ -57,7 +58,7 @@ public static class InterpolateCommand
                 throw new UsageException($"--digits: unknown class {Math.Max(a, b)}; the classes are 0-{data.Classes - 1}");
         foreach (var (a, b) in imagePairs)
             CheckIndices([a, b], test.Count, "--images");
-        CheckPicture((long)steps * methods.Length * (imagePairs.Count + digitPairs.Count), $"--steps {steps}");
+        CheckPicture((long)steps * methods * (imagePairs.Count + digitPairs.Count), $"--steps {steps}");
         using var model = VaeModel.Load(device, path);
         model.CheckCompatible(data.Test);
         int? digit = DigitFor(options, model.Config, required: true);
@@ -88,7 +89,7 @@ public static class InterpolateCommand
         }.Where(s => s is not null));
         string title = $"Decoded latent paths, t = 0 to 1 across; lin: straight line, slerp: spherical\n{legend}\n" +
             $"{model.Config}{(digit is int k ? $", decoded as digit {k}" : "")}";
-        var figure = DigitFigures.Interpolations(model, paths, steps, methods, digit, title);
+        var figure = DigitFigures.Interpolations(model, paths, steps, linear, spherical, digit, title);
         var rowLabels = figure.RowLabels!;
         string output = options.String("--out") ?? BesideModel(path, "interpolate.png");
         DigitFigureImage.Save(output, figure);

@@ -56,7 +56,7 @@ public static class ScoreCommand
                 throw new UsageException("--posterior-mean is for images (pixels as they are); score vectors without it");
             if (!File.Exists(given))
                 throw new UsageException($"--data: no such file '{given}'");
-            set = Data.ImageData.LoadVectorSet(given, options.String("--label-column"));
+            set = DataLoadException.Run(() => Data.ImageData.LoadVectorSet(given, options.String("--label-column")));
         }
         else
         {

