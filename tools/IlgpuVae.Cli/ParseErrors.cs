@@ -31,7 +31,7 @@ public static class ParseErrors
         return text.Length > 0 ? char.ToLowerInvariant(text[0]) + text[1..] : text;
     }
 
-    /// <summary>"ilgpu-vae bench ops": the command the arguments reached.</summary>
+    /// <summary>"ilgpu-vae cvae sample": the command the arguments reached.</summary>
     public static string CommandPath(ParseResult parsed)
     {
         var names = new List<string>();

@@ -20,18 +20,15 @@ public static class Program
         ?? typeof(Program).Assembly.GetName().Version?.ToString() ?? "unknown";
 
     /// <summary>The whole command tree, writing to <paramref name="cli"/>'s streams.</summary>
-    public static Command BuildRoot(CliContext cli)
-    {
-        var root = new Command(Name, "Trains variational autoencoders on MNIST with ILGPU kernels (CUDA, OpenCL or the CPU).");
-        root.Options.Add(new HelpOption());
-        root.Options.Add(new VersionOption { Action = new PrintVersion() });
-        Command[] commands =
+    public static Command BuildRoot(CliContext cli) => Root(Name,
+        "Trains variational autoencoders on MNIST with ILGPU kernels (CUDA, OpenCL or the CPU). The benchmarks (op " +
+        "throughput, timed training) are a developer tool of the repository: dotnet run -c Release --project " +
+        "tools/IlgpuVae.Benchmarks -- ops|train",
         [
             TrainCommand.Create(cli),
             EvaluateCommand.Create(cli),
             DevicesCommand.Create(cli),
             FetchDataCommand.Create(cli),
-            BenchCommand.Create(cli),
             SampleCommand.Create(cli),
             ReconstructCommand.Create(cli),
             InterpolateCommand.Create(cli),
@@ -43,10 +40,19 @@ public static class Program
             ExportCommand.Create(cli),
             ScoreCommand.Create(cli),
             ExploreCommand.Create(cli),
-        ];
+        ]);
+
+    /// <summary>
+    /// A root command as ilgpu-vae's: <c>--help</c>, <c>--version</c>, the <paramref name="commands"/>, and run bare
+    /// it shows the help, as a usage error. The benchmarks tool (tools/IlgpuVae.Benchmarks) builds its root so too.
+    /// </summary>
+    public static Command Root(string name, string description, IEnumerable<Command> commands)
+    {
+        var root = new Command(name, description);
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption { Action = new PrintVersion() });
         foreach (var command in commands)
             root.Subcommands.Add(command);
-        // Bare 'ilgpu-vae' shows the help, as a usage error.
         root.SetAction(result =>
         {
             new HelpAction().Invoke(result);
@@ -58,11 +64,21 @@ public static class Program
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
 
     /// <summary>Runs a command line; <paramref name="cancellationToken"/> stops it as Ctrl+C does (for embedding and tests).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken) =>
+        Run(BuildRoot, args, stdout, stderr, cancellationToken);
+
+    /// <summary>
+    /// Runs a command line against the command tree <paramref name="buildRoot"/> makes, with everything ilgpu-vae's
+    /// commands get: Ctrl+C, SIGTERM and SIGHUP as a clean stop, and every expected failure as one line with exit code
+    /// 2 (usage) or 1 (runtime). The benchmarks tool (tools/IlgpuVae.Benchmarks) runs its commands through this.
+    /// </summary>
+    public static int Run(Func<CliContext, Command> buildRoot, string[] args, TextWriter stdout, TextWriter stderr,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(buildRoot);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var cli = new CliContext(stdout, stderr, cancel.Token);
-        var root = BuildRoot(cli);
+        var root = buildRoot(cli);
         // Values are taken literally: no @file response-file expansion (an --out of "@x.png" is a file name).
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         // Help and --version answer even beside other mistakes; any other parse error is one line and exit code 2.

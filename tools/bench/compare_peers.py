@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Runs IlgpuVae's training benchmark beside its peers, interleaved (A B C A B C ...), and prints medians.
 
+Ours is the benchmarks tool's `train --json` (tools/IlgpuVae.Benchmarks, built here in Release).
+
 Peers (../shared/peers beside the checkout): the TorchSharp port (libtorch on the CPU) and the
 PyTorch original (Debian's python3-torch on the CPU; on CUDA both eager and
 torch.compile(mode="reduce-overhead")). Every tool trains the
@@ -38,8 +40,8 @@ def summary_field(text, name):
 
 
 def ours(args):
-    cli = os.path.join(ROOT, "tools/IlgpuVae.Cli/bin/Release/net10.0/ilgpu-vae")
-    out, rss, _ = run([cli, "bench", "train", "--json", "--epochs", str(args.epochs), "--data", args.data,
+    bench = os.path.join(ROOT, "tools/IlgpuVae.Benchmarks/bin/Release/net10.0/IlgpuVae.Benchmarks")
+    out, rss, _ = run([bench, "train", "--json", "--epochs", str(args.epochs), "--data", args.data,
                        "--device", args.device])
     result = json.loads(out.strip().splitlines()[-1])
     steady = result["epoch_seconds"][1:] or result["epoch_seconds"]
@@ -76,7 +78,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(SHARED, "mnist"))
     ap.add_argument("--skip", action="append", default=[], choices=["torchsharp", "pytorch"])
     args = ap.parse_args()
-    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "tools/IlgpuVae.Cli")],
+    subprocess.run(["dotnet", "build", "-c", "Release", os.path.join(ROOT, "tools/IlgpuVae.Benchmarks")],
                    check=True, capture_output=True)
     tools = {"ilgpu-vae": ours}
     if "torchsharp" not in args.skip and args.device == "cpu":

@@ -2,7 +2,7 @@
 # The one-call GPU run, on the device machine (NVIDIA driver, CUDA, PyTorch, Python; no .NET, no network), from the
 # repository root with .device/ carried (tools/gpu/prepare.sh makes it). In order: the machine and driver, ILGPU's
 # devices, CUDA checks (one training epoch on CUDA against the same on the CPU; the xunit CUDA tests too where a
-# dotnet SDK happens to be present), bench ops, then bench train (3 epochs) and the PyTorch peer eager and with
+# dotnet SDK happens to be present), the benchmarks tool's ops, then its train (3 epochs) and the PyTorch peer eager and with
 # torch.compile(mode="reduce-overhead"), interleaved over two rounds, Burda et al.'s model's epoch times (the full
 # schedule's cost on this GPU), and one report: $OUT/report.md. Every step has
 # its own time limit so that the whole stays under 8 minutes and a hang costs only that step. It writes 8 files, the
@@ -16,7 +16,11 @@ ROUNDS=${ROUNDS:-2}
 LIMIT=${LIMIT:-}
 REPEATS=${REPEATS:-200}
 mkdir -p "$OUT"
-app=.device/app/ilgpu-vae
+# Both apps, self-contained over one runtime (tools/gpu/prepare.sh), unpacked outside the repository.
+apps=/tmp/ilgpu-vae-apps
+rm -rf "$apps" && mkdir -p "$apps" && tar -xzf .device/app.tar.gz -C "$apps" || { echo "cannot unpack .device/app.tar.gz" >&2; exit 1; }
+app=$apps/ilgpu-vae
+bench=$apps/IlgpuVae.Benchmarks
 data=.device/mnist
 peer=.device/pytorch_vae.py
 exec > >(tee -a "$OUT/run.log") 2>&1
@@ -72,21 +76,21 @@ open(sys.argv[1], "a").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY
 
-section "bench ops"
-timeout 120 "$app" bench ops --device "$DEVICE" --repeats "$REPEATS" | tee "$OUT/ops.txt"
+section "benchmarks: ops"
+timeout 120 "$bench" ops --device "$DEVICE" --repeats "$REPEATS" | tee "$OUT/ops.txt"
 
-section "bench train and the PyTorch peer, interleaved"
+section "benchmarks: train, and the PyTorch peer, interleaved"
 : > "$OUT/ilgpu.jsonl"; : > "$OUT/torch.txt"
 for round in $(seq 1 "$ROUNDS"); do
     echo "--- round $round: ilgpu-vae"
-    timeout 120 "$app" bench train --device "$DEVICE" --data "$data" --epochs 3 "${limit_args[@]}" --json | tail -1 | tee -a "$OUT/ilgpu.jsonl"
+    timeout 120 "$bench" train --device "$DEVICE" --data "$data" --epochs 3 "${limit_args[@]}" --json | tail -1 | tee -a "$OUT/ilgpu.jsonl"
     echo "--- round $round: pytorch eager"
     timeout 120 python3 "$peer" --data "$data" --device "$DEVICE" --epochs 3 "${peer_limit[@]}" | grep SUMMARY | tee -a "$OUT/torch.txt"
     echo "--- round $round: pytorch reduce-overhead"
     timeout 240 python3 "$peer" --data "$data" --device "$DEVICE" --epochs 3 --compile reduce-overhead "${peer_limit[@]}" | grep SUMMARY | tee -a "$OUT/torch.txt"
 done
 # One synchronised epoch with every op timed (not comparable with the figures above).
-timeout 120 "$app" bench train --device "$DEVICE" --data "$data" --epochs 1 --profile "${limit_args[@]}" > "$OUT/profile.txt" 2>&1 || true
+timeout 120 "$bench" train --device "$DEVICE" --data "$data" --epochs 1 --profile "${limit_args[@]}" > "$OUT/profile.txt" 2>&1 || true
 
 section "Burda et al.'s model: VAE, IWAE k = 5 and k = 50, batch 20 (docs/iwae.md; 2 epochs of 12,000 images each)"
 for objective in "elbo 1" "iwae 5" "iwae 50"; do

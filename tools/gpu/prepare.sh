@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Prepares the one-call GPU run (docs/benchmarks.md, "On a GPU"): builds a self-contained single-file CLI for
-# linux-x64 and gathers MNIST and the PyTorch peer under .device/ (ignored by git), checking that what travels fits
-# the device tool's 64 MiB. Run here, in the repository; then one device call runs tools/gpu/on-device.sh:
+# Prepares the one-call GPU run (docs/benchmarks.md, "On a GPU"): publishes the ilgpu-vae tool and the benchmarks
+# tool self-contained for linux-x64 into one folder (one .NET runtime for both), packed as .device/app.tar.gz, and
+# gathers MNIST and the PyTorch peer under .device/ (ignored by git), checking that what travels fits the device
+# tool's 64 MiB. Run here, in the repository; then one device call runs tools/gpu/on-device.sh:
 #   run(command: "bash tools/gpu/on-device.sh", carry: [".device"], timeout_s: 540)
-# Options: --no-publish reuses .device/app (a dry run of everything else).
+# Options: --no-publish reuses .device/app.tar.gz (a dry run of everything else).
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
@@ -17,12 +18,19 @@ grep -qxF '/.device/' "$exclude" 2>/dev/null || echo '/.device/' >> "$exclude"
 
 mkdir -p .device/mnist
 if (( publish )); then
-    rm -rf .device/app
-    dotnet publish tools/IlgpuVae.Cli/IlgpuVae.Cli.csproj -c Release -r linux-x64 --self-contained \
-        -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true \
-        -p:DebugType=none -o .device/app
+    rm -rf .device/app .device/app.tar.gz
+    stage=$(mktemp -d)
+    # The benchmarks tool references the ilgpu-vae tool, so its publish holds both apps (ilgpu-vae and
+    # IlgpuVae.Benchmarks, each self-contained) over one runtime; two single-file apps would carry it twice and not
+    # fit. Without XML docs; gzip-packed (about 36 MB).
+    dotnet publish tools/IlgpuVae.Benchmarks/IlgpuVae.Benchmarks.csproj -c Release -r linux-x64 --self-contained \
+        -p:DebugType=none -o "$stage"
+    find "$stage" -maxdepth 1 -name '*.xml' -delete
+    [[ -x "$stage/ilgpu-vae" && -x "$stage/IlgpuVae.Benchmarks" ]] || { echo "the publish holds no ilgpu-vae or IlgpuVae.Benchmarks" >&2; exit 1; }
+    tar -czf .device/app.tar.gz -C "$stage" .
+    rm -rf "$stage"
 fi
-[[ -x .device/app/ilgpu-vae ]] || { echo "no .device/app/ilgpu-vae: run without --no-publish" >&2; exit 1; }
+[[ -f .device/app.tar.gz ]] || { echo "no .device/app.tar.gz: run without --no-publish" >&2; exit 1; }
 
 # MNIST as gzipped IDX (11 MB): the shared copy, else ILGPU_VAE_DATA.
 for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do

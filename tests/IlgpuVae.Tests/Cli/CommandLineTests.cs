@@ -11,8 +11,6 @@ namespace IlgpuVae.Tests.Cli;
 public sealed class CommandLineTests
 {
     [Theory]
-    [InlineData("bench ops", "--repeats", "--profile")]
-    [InlineData("bench train", "--profile", "--repeats")]
     [InlineData("classifier train", "--lr-schedule", "--model")]
     [InlineData("classifier evaluate", "--model", "--epochs")]
     [InlineData("cvae sample", "--format", "--classifier")]
@@ -29,7 +27,6 @@ public sealed class CommandLineTests
     }
 
     [Theory]
-    [InlineData("bench", "ops", "train")]
     [InlineData("classifier", "train", "evaluate")]
     [InlineData("cvae", "sample", "agreement")]
     public void GroupHelp_ListsItsSubcommands(string group, string first, string second)
@@ -45,7 +42,6 @@ public sealed class CommandLineTests
     [InlineData("did you mean 'train'?", "trian")]
     [InlineData("did you mean 'evaluate'?", "evalute")]
     [InlineData("did you mean '--epochs'?", "train", "--epoch", "3")]
-    [InlineData("did you mean 'ops'?", "bench", "opz")]
     [InlineData("did you mean '--classifier'?", "cvae", "agreement", "--clasifier", "c")]
     public void Typo_SuggestsTheNearestNameAndExitsTwo(string suggestion, params string[] args)
     {
@@ -128,9 +124,9 @@ public sealed class CommandLineTests
         Assert.Contains("train", output);
         (code, _, _) = Run("--help");
         Assert.Equal(0, code);
-        (code, _, var err) = Run("bench");
+        (code, _, var err) = Run("cvae");
         Assert.Equal(2, code);
-        AssertOneLineError(err, "say what to benchmark");
+        AssertOneLineError(err, "say 'cvae sample'");
         (code, _, err) = Run("sample", "--model", Path.Combine(Path.GetTempPath(), "no-such-model.safetensors"));
         Assert.Equal(1, code);
         AssertOneLineError(err, "no such model file");
@@ -147,16 +143,6 @@ public sealed class CommandLineTests
         Assert.True(ErrorHints.IsBadInput(new DataLoadException(new InvalidDataException("x: truncated"))));
         Assert.False(ErrorHints.IsBadInput(new InvalidDataException("m.safetensors: checksum mismatch")));
         Assert.Equal("", ErrorHints.For(new IOException("disk full")));
-    }
-
-    [Fact]
-    public void MissingDevice_OneLineErrorWithTheDeviceHint()
-    {
-        if (ComputeDevice.List(out _).Any(d => d.Kind == DeviceChoice.OpenCL))
-            return;
-        var (code, _, err) = Run("bench", "ops", "--device", "opencl", "--repeats", "1");
-        Assert.Equal(1, code);
-        AssertOneLineError(err, "use --device auto or --device cpu");
     }
 
     [Theory]

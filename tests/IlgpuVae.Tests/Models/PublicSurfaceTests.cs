@@ -42,11 +42,56 @@ public sealed class PublicSurfaceTests(ITestOutputHelper output)
     [Fact]
     public void Core_InternalsVisibleTo_NamesNoProductAssembly()
     {
-        // ILGPU's CPU runtime must see the internal kernels; the tests see internals. No product assembly does:
-        // IlgpuVae.Imaging and IlgpuVae.Onnx use the core's public API only, as any app would.
+        // ILGPU's CPU runtime must see the internal kernels; the tests and the benchmarks tool (which times the internal
+        // ops) see internals. No product assembly does: IlgpuVae.Imaging, IlgpuVae.Onnx and the ilgpu-vae tool use the
+        // core's public API only, as any app would.
         var names = Core.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName).Order(StringComparer.Ordinal).ToList();
         output.WriteLine(string.Join(", ", names));
-        Assert.Equal(["ILGPURuntime", "IlgpuVae.Tests"], names);
+        Assert.Equal(["ILGPURuntime", "IlgpuVae.Benchmarks", "IlgpuVae.Tests"], names);
+        // What the packages carry: every packable project of the solution and every project it references (a tool
+        // package holds its whole build). None of them is named.
+        var projects = SolutionProjects();
+        var packed = new SortedSet<string>(StringComparer.Ordinal);
+        void Carry(Project project)
+        {
+            if (packed.Add(project.AssemblyName))
+                foreach (string reference in project.References)
+                    Carry(projects.Single(p => p.Path == reference));
+        }
+        foreach (var project in projects.Where(p => p.IsPackable))
+            Carry(project);
+        output.WriteLine("packed: " + string.Join(", ", packed));
+        Assert.Contains("IlgpuVae", packed);
+        Assert.Contains("ilgpu-vae", packed);
+        Assert.Contains("IlgpuVae.Explorer", packed);
+        Assert.Empty(names.Intersect(packed));
+        // The names that are projects of ours are projects nothing packs.
+        foreach (string name in names.Where(n => projects.Any(p => p.AssemblyName == n)))
+            Assert.False(projects.Single(p => p.AssemblyName == name).IsPackable, $"{name} is packed");
+        Assert.Contains(projects, p => p.AssemblyName == "IlgpuVae.Benchmarks");
+    }
+
+    private sealed record Project(string Path, string AssemblyName, bool IsPackable, string[] References);
+
+    // IlgpuVae.sln's projects, read from their files: the assembly name (AssemblyName, else the file's name), IsPackable
+    // (false unless the project says true: Directory.Build.props' default) and the projects referenced.
+    private static List<Project> SolutionProjects()
+    {
+        string root = Tests.Data.TestData.RepositoryRoot();
+        var paths = File.ReadLines(Path.Combine(root, "IlgpuVae.sln"))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, "\"([^\"]+\\.csproj)\""))
+            .Where(m => m.Success)
+            .Select(m => Path.GetFullPath(Path.Combine(root, m.Groups[1].Value.Replace('\\', '/'))));
+        return paths.Select(path =>
+        {
+            var project = System.Xml.Linq.XDocument.Load(path).Root!;
+            string? Property(string name) => project.Descendants(name).Select(e => e.Value.Trim()).LastOrDefault();
+            var references = project.Descendants("ProjectReference")
+                .Select(e => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, e.Attribute("Include")!.Value.Replace('\\', '/'))))
+                .ToArray();
+            return new Project(path, Property("AssemblyName") ?? Path.GetFileNameWithoutExtension(path),
+                string.Equals(Property("IsPackable"), "true", StringComparison.OrdinalIgnoreCase), references);
+        }).ToList();
     }
 
     [Fact]

@@ -22,7 +22,7 @@ namespace IlgpuVae.Benchmarks;
 /// <param name="FirstStepDone">When the first training step had finished on the device (UTC).</param>
 /// <param name="Profile">With profiling: the ops by time per step, largest first (each op's time in that epoch, evaluation
 /// included, divided by the training steps, and how often it ran); else empty.</param>
-public sealed record TrainBenchmarkResult(string Model, int BatchSize, int TrainImages, IReadOnlyList<double> EpochSeconds,
+internal sealed record TrainBenchmarkResult(string Model, int BatchSize, int TrainImages, IReadOnlyList<double> EpochSeconds,
     IReadOnlyList<double> EpochCpuSeconds, double FlopsPerImage, double FinalTestLoss, double ForwardSeconds, double BackwardSeconds, double UpdateSeconds, DateTime FirstStepDone,
     IReadOnlyList<(string Op, double SecondsPerStep, long Calls)> Profile)
 {
@@ -39,7 +39,7 @@ public sealed record TrainBenchmarkResult(string Model, int BatchSize, int Train
     public double LastEpochCpuSeconds => EpochCpuSeconds[^1];
 }
 
-public static partial class Benchmark
+internal static partial class Benchmark
 {
     /// <summary>
     /// Times training: the epochs asked for as the trainer runs them (asynchronously), then one more epoch

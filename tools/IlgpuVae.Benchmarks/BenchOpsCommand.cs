@@ -1,14 +1,14 @@
 using System.CommandLine;
 using System.Text.Json;
-using IlgpuVae.Benchmarks;
+using IlgpuVae.Cli;
 using IlgpuVae.Compute;
 using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
-namespace IlgpuVae.Cli.Commands;
+namespace IlgpuVae.Benchmarks;
 
-/// <summary><c>bench ops</c>: throughput of each op at the default VAE's training shapes.</summary>
-public static class BenchOpsCommand
+/// <summary><c>ops</c>: throughput of each op at the default VAE's training shapes.</summary>
+internal static class BenchOpsCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("ops",
         "benchmark the ops at the default VAE's (or the conv VAE's) training shapes, for each implementation on the device",

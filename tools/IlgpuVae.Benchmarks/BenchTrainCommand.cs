@@ -1,18 +1,18 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using IlgpuVae.Benchmarks;
+using IlgpuVae.Cli;
 using IlgpuVae.Training;
 using static IlgpuVae.Cli.Common;
 
-namespace IlgpuVae.Cli.Commands;
+namespace IlgpuVae.Benchmarks;
 
 /// <summary>
-/// <c>bench train</c>: training epochs of the default VAE (or the conv VAE, or the IWAE), timed by phase (and by op);
+/// <c>train</c>: training epochs of the default VAE (or the conv VAE, or the IWAE), timed by phase (and by op);
 /// with <c>--rounds</c>, many short runs, each followed by one of the peer's where <c>--peer</c> names one, reported
 /// by their minimum and median beside the host's FP32 peak.
 /// </summary>
-public static class BenchTrainCommand
+internal static class BenchTrainCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("train",
         "benchmark training epochs of the default VAE (or the conv VAE, or the IWAE); with --rounds, the last epoch of " +

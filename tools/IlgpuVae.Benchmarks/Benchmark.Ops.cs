@@ -15,7 +15,7 @@ namespace IlgpuVae.Benchmarks;
 /// <param name="Seconds">Time of one call, synchronised: the mean over the fastest of up to ten groups of calls.</param>
 /// <param name="Work">Floating-point operations (for a GEMM) or bytes moved (for the rest) of one call.</param>
 /// <param name="Unit">"GFLOP/s" when <paramref name="Work"/> counts operations, "GB/s" when it counts bytes.</param>
-public sealed record OpTiming(string Implementation, string Op, string Shape, string Role, double Seconds, double Work, string Unit)
+internal sealed record OpTiming(string Implementation, string Op, string Shape, string Role, double Seconds, double Work, string Unit)
 {
     /// <summary>Work per second in billions: GFLOP/s or GB/s, as <see cref="Unit"/> says.</summary>
     public double Rate => Work / Seconds / 1e9;
@@ -25,10 +25,10 @@ public sealed record OpTiming(string Implementation, string Op, string Shape, st
 }
 
 /// <summary>
-/// The measurements behind <c>ilgpu-vae bench</c>: <see cref="Ops"/> times each op of a training step,
+/// The measurements behind this tool's <c>ops</c> and <c>train</c>: <see cref="Ops"/> times each op of a training step,
 /// <see cref="Train"/> times training itself, and <see cref="PeakGflops"/> the host's arithmetic peak they are judged by.
 /// </summary>
-public static partial class Benchmark
+internal static partial class Benchmark
 {
     /// <summary>
     /// Times the ops of training <paramref name="config"/> at batch <paramref name="batch"/>: every op a VAE's training

@@ -1,12 +1,13 @@
 using System.Text.Json;
 using IlgpuVae.Tests.Data;
 using Xunit;
+using static IlgpuVae.Tests.Benchmarks.BenchRunner;
 using static IlgpuVae.Tests.Cli.CliRunner;
 
-namespace IlgpuVae.Tests.Cli;
+namespace IlgpuVae.Tests.Benchmarks;
 
-/// <summary><c>bench train --rounds --peer</c>: interleaved rounds, the peer's figures read from its EPOCH lines.</summary>
-public sealed class BenchTrainCliTests
+/// <summary>The benchmarks tool's <c>train --rounds --peer</c>: interleaved rounds, the peer's figures read from its EPOCH lines.</summary>
+public sealed class BenchTrainCommandTests
 {
     // A stand-in peer: two epochs, the TorchSharp peer's line format; the last line is the round's figure.
     private const string Peer = "printf 'EPOCH 1 train_loss=9 train_s=2.50 train_cpu_s=4.00\\nEPOCH 2 train_loss=8 train_s=0.75 train_cpu_s=1.25 rss_mb=9\\n'";
@@ -14,7 +15,7 @@ public sealed class BenchTrainCliTests
     [MnistFact]
     public void Rounds_WithAPeer_ReportEachSidesMinimumAndMedian()
     {
-        var (code, output, err) = Run("bench", "train", "--data", TestData.MnistDirectory!, "--epochs", "2", "--limit", "256",
+        var (code, output, err) = Bench("train", "--data", TestData.MnistDirectory!, "--epochs", "2", "--limit", "256",
             "--rounds", "3", "--peer", Peer, "--device", "cpu", "--json");
         Assert.True(code == 0, err);
         using var json = JsonDocument.Parse(output);
@@ -43,7 +44,7 @@ public sealed class BenchTrainCliTests
     [InlineData("echo hello", "printed no 'EPOCH ... train_s=S' line")]
     public void Peer_ThatFailsOrPrintsNoEpoch_IsAOneLineUsageError(string peer, string message)
     {
-        var (code, _, err) = Run("bench", "train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "128",
+        var (code, _, err) = Bench("train", "--data", TestData.MnistDirectory!, "--epochs", "1", "--limit", "128",
             "--peer", peer, "--device", "cpu");
         Assert.Equal(2, code);
         AssertOneLineError(err, message);
@@ -52,7 +53,7 @@ public sealed class BenchTrainCliTests
     [Fact]
     public void Rounds_Zero_IsAUsageError()
     {
-        var (code, _, err) = Run("bench", "train", "--rounds", "0");
+        var (code, _, err) = Bench("train", "--rounds", "0");
         Assert.Equal(2, code);
         AssertOneLineError(err, "--rounds");
     }
