@@ -9,12 +9,12 @@ namespace IlgpuVae.Tests.Models;
 /// <summary>
 /// Issue 21's measure of the library's surface: the public types of every product assembly, printed (run with
 /// <c>--logger "console;verbosity=detailed"</c> to read the list), and the rules that already hold. The core's count is a
-/// ratchet: it may fall, never rise (the goal is 35; docs/architecture.md, "The public surface", says where it stands).
+/// ratchet at issue 21's goal of 35: it may fall, never rise (docs/architecture.md, "The public surface", says what went where).
 /// </summary>
 public sealed class PublicSurfaceTests(ITestOutputHelper output)
 {
     /// <summary>The most public types the core may export today; lower it whenever a type goes.</summary>
-    private const int CoreCeiling = 52;
+    private const int CoreCeiling = 35;
 
     private static readonly Assembly Core = typeof(VaeModel).Assembly;
 
