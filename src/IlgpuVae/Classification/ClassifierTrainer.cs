@@ -55,6 +55,9 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(config);
         settings ??= DefaultSettings;
+        // A VAE's TrainingOptions is a TrainingSettings too; its model, beta and objective would be silently ignored here.
+        if (settings is TrainingOptions)
+            throw new ArgumentException("a VAE's TrainingOptions given to the classifier trainer; pass TrainingSettings (e.g. ClassifierTrainer.DefaultSettings with { ... })", nameof(settings));
         config.Validate();
         settings.Validate();
         if (data.Train.PixelsPerImage != config.InputSize)

@@ -162,6 +162,10 @@ public sealed class ClassifierFileTests(ClassifierDevice fixture)
             Assert.Throws<ArgumentException>(s.Validate);
         foreach (var c in configs)
             Assert.Throws<ArgumentException>(c.Validate);
+        // A VAE's options are valid settings, but their model and objective would mean nothing to a classifier.
+        var vae = Assert.Throws<ArgumentException>(() => new ClassifierTrainer(Device, data, ClassifierConfig.Default, new TrainingOptions { Epochs = 1 }));
+        Assert.Contains("a VAE's TrainingOptions given to the classifier trainer", vae.Message);
+        Assert.DoesNotContain('\n', vae.Message);
     }
 
     private static List<NamedTensor> Tensors(ClassifierConfig config)
