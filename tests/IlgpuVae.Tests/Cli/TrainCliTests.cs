@@ -205,6 +205,7 @@ public sealed class ImportanceWeightedCliTests
         Assert.True(code == 0, err);
         Assert.Contains($"binarised by seed {IlgpuVae.Data.ImageSet.TestBinarizationSeed}", output);
         Assert.Contains("test NLL", output);
+        Assert.Contains("bits/dim (importance-weighted; NLL / (D ln 2) of the binarised pixels: bits per binary pixel)", output);
         // A resume keeps the objective.
         (code, _, err) = Run("train", "--resume", run, "--samples", "5");
         Assert.Equal(2, code);

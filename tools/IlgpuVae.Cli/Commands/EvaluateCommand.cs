@@ -99,7 +99,7 @@ public static class EvaluateCommand
         // The test NLL: the importance-weighted estimate where there is one, else the negative ELBO (an upper bound).
         double nll = -(likelihood ?? -result.Loss);
         stdout.WriteLine($"  test NLL       {F(nll, "F4")} nats, {F(model.Config.BitsPerDimension(nll), "F4")} bits/dim " +
-            $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {(vectors ? "NLL / (D ln 2) of the rows standardised by the training set's column means and standard deviations" : BitsConvention(model.Config.Likelihood))})");
+            $"({(likelihood is null ? "negative ELBO" : "importance-weighted")}; {(vectors ? "NLL / (D ln 2) of the rows standardised by the training set's column means and standard deviations" : BitsConvention(model.Config.Likelihood, model.TrainedOnBinaryImages))})");
         if (scores is null && !data.HasLabels && clustering)
             stdout.WriteLine($"  (the {data.Name} images have no labels: the clustering of the latent means by class is skipped)");
         if (scores is not null)
@@ -127,7 +127,9 @@ public static class EvaluateCommand
         _ => "summed BCE",
     };
 
-    private static string BitsConvention(DecoderLikelihood likelihood) => likelihood == DecoderLikelihood.Gaussian
-        ? "NLL / (D ln 2) + 8: the density of dequantised 8-bit pixels, comparable with published bits/dim"
+    private static string BitsConvention(DecoderLikelihood likelihood, bool binary) =>
+        likelihood == DecoderLikelihood.Gaussian ? "NLL / (D ln 2) + 8: the density of dequantised 8-bit pixels, comparable with published bits/dim"
+        // Binarised test images are binary data, and the Bernoulli decoder gives them a probability mass, not a density.
+        : binary ? "NLL / (D ln 2) of the binarised pixels: bits per binary pixel"
         : "NLL / (D ln 2) of the grey levels in [0, 1]; not a density of 8-bit data";
 }
