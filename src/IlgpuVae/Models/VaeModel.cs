@@ -289,9 +289,14 @@ public sealed partial class VaeModel : Model
     /// <param name="seed">The noise seed.</param>
     /// <returns>count images of C x H x W.</returns>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    /// <exception cref="ArgumentException">The model is not conditional, or the label is outside its classes.</exception>
     public ImageBatch SampleClass(int label, int count, int seed)
     {
         ThrowIfDisposed();
+        if (!Config.IsConditional)
+            throw new ArgumentException($"class {label} asked of an unconditional VAE", nameof(label));
+        if (label < 0 || label >= Config.Classes)
+            throw new ArgumentOutOfRangeException(nameof(label), $"label {label} is outside 0-{Config.Classes - 1}");
         var labels = Enumerable.Repeat(label, count).ToArray();
         return Sample(count, seed, labels);
     }

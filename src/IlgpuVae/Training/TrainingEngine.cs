@@ -161,7 +161,8 @@ internal sealed class TrainingEngine : IDisposable
         while (_state.Epoch <= _settings.Epochs)
         {
             int epoch = _state.Epoch;
-            var order = Permutation(_settings.Seed, epoch, _train.Count);
+            // The epoch's shuffled order: a seeded Fisher-Yates permutation, the same on every run.
+            var order = Data.ImageSet.Permutation(_settings.Seed, epoch, _train.Count);
             // The device's lock is held a step at a time, so models on the same device get turns between steps.
             lock (_device.Gate)
             {
@@ -259,13 +260,6 @@ internal sealed class TrainingEngine : IDisposable
         _state = state;
         _globalStep = state.GlobalStep;
     }
-
-    /// <summary>The epoch's shuffled order: a seeded Fisher-Yates permutation, the same on every run.</summary>
-    /// <param name="seed">The run's seed.</param>
-    /// <param name="epoch">The epoch.</param>
-    /// <param name="count">Items.</param>
-    /// <returns>The permutation.</returns>
-    public static int[] Permutation(int seed, int epoch, int count) => Data.ImageSet.Permutation(seed, epoch, count);
 
     /// <inheritdoc />
     public void Dispose()

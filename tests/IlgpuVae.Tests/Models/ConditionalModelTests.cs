@@ -137,6 +137,7 @@ public sealed class ConditionalModelTests
         Assert.Contains("label 3 is outside 0-2", e.Message);
         e = Assert.Throws<ArgumentOutOfRangeException>(() => cvae.SampleClass(-1, 4, 1));
         Assert.Contains("label -1 is outside 0-2", e.Message);
+        Assert.Equal("label", e.ParamName);
         var mismatch = Assert.Throws<ArgumentException>(() => cvae.Decode(z, [1]));
         Assert.Contains("1 labels for 2 rows", mismatch.Message);
         mismatch = Assert.Throws<ArgumentException>(() => cvae.Reconstruct(images, [1, 2, 0]));
@@ -147,5 +148,6 @@ public sealed class ConditionalModelTests
         using var vae = VaeModel.Create(device, new VaeConfig(6, [5], 3), capacity: 4);
         var unconditional = Assert.Throws<ArgumentException>(() => vae.SampleClass(label: 1, count: 2, seed: 1));
         Assert.Contains("unconditional", unconditional.Message);
+        Assert.Equal("label", unconditional.ParamName);
     }
 }
