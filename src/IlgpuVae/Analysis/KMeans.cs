@@ -58,8 +58,11 @@ internal static class KMeans
     /// <param name="restarts">Independent initialisations, at least 1.</param>
     /// <param name="seed">Random seed.</param>
     /// <param name="maxIterations">Maximum Lloyd iterations per restart, at least 1.</param>
+    /// <param name="cancellationToken">Checked before each restart.</param>
     /// <returns>The best clustering found.</returns>
-    public static KMeansResult Fit(float[] points, int dims, int k = 10, int restarts = 10, int seed = 0, int maxIterations = 300)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static KMeansResult Fit(float[] points, int dims, int k = 10, int restarts = 10, int seed = 0, int maxIterations = 300,
+        CancellationToken cancellationToken = default)
     {
         int n = AnalysisInput.Rows(points, dims, nameof(points));
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
@@ -74,6 +77,7 @@ internal static class KMeans
         KMeansResult? best = null;
         for (int r = 0; r < restarts; r++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var rng = new Random(master.Next());
             float[] centroids = PlusPlus(points, n, dims, k, rng);
             KMeansResult result = Lloyd(points, n, dims, k, centroids, maxIterations, r);

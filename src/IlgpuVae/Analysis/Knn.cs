@@ -24,8 +24,11 @@ internal static class Knn
     /// <param name="testPoints">Row-major test points, nTest x <paramref name="dims"/>, finite.</param>
     /// <param name="dims">Values per point, at least 1.</param>
     /// <param name="k">Number of neighbours, at least 1.</param>
+    /// <param name="cancellationToken">Checked before each tile of test points.</param>
     /// <returns>The predicted label of each test point.</returns>
-    public static int[] Predict(float[] trainPoints, int[] trainLabels, float[] testPoints, int dims, int k = 5)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static int[] Predict(float[] trainPoints, int[] trainLabels, float[] testPoints, int dims, int k = 5,
+        CancellationToken cancellationToken = default)
     {
         int nTrain = AnalysisInput.Rows(trainPoints, dims, nameof(trainPoints));
         AnalysisInput.Labels(trainLabels, nTrain, nameof(trainLabels));
@@ -41,7 +44,7 @@ internal static class Knn
         var predictions = new int[nTest];
         int tiles = (nTest + TestTile - 1) / TestTile;
 
-        Parallel.For(0, tiles, tile =>
+        Parallel.For(0, tiles, new ParallelOptions { CancellationToken = cancellationToken }, tile =>
         {
             int first = tile * TestTile;
             int rows = Math.Min(TestTile, nTest - first);
@@ -71,9 +74,12 @@ internal static class Knn
     /// <param name="testLabels">True test labels, nTest entries.</param>
     /// <param name="dims">Values per point, at least 1.</param>
     /// <param name="k">Number of neighbours, at least 1.</param>
+    /// <param name="cancellationToken">Checked before each tile of test points.</param>
     /// <returns>Accuracy in [0, 1].</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static double Accuracy(
-        float[] trainPoints, int[] trainLabels, float[] testPoints, int[] testLabels, int dims, int k = 5)
+        float[] trainPoints, int[] trainLabels, float[] testPoints, int[] testLabels, int dims, int k = 5,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(testPoints);
         ArgumentOutOfRangeException.ThrowIfLessThan(dims, 1);
@@ -84,7 +90,7 @@ internal static class Knn
             throw new ArgumentException("At least one test point is required.", nameof(testPoints));
         }
 
-        int[] predicted = Predict(trainPoints, trainLabels, testPoints, dims, k);
+        int[] predicted = Predict(trainPoints, trainLabels, testPoints, dims, k, cancellationToken);
         int correct = 0;
         for (int i = 0; i < nTest; i++)
         {

@@ -31,20 +31,24 @@ internal static class LatentClustering
     /// <param name="restarts">k-means restarts.</param>
     /// <param name="seed">Seed of k-means and of the silhouette's subsample.</param>
     /// <param name="silhouetteSamples">Most points the (quadratic) silhouette evaluates.</param>
+    /// <param name="cancellationToken">Checked between kNN's tiles of points, between k-means restarts and before
+    /// each silhouette.</param>
     /// <returns>The scores.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static ClusteringReport Evaluate(float[] reference, int[] referenceLabels, float[] points, int[] labels,
-        int dims, int knnK = 5, int clusters = 10, int restarts = 10, int seed = 0, int silhouetteSamples = 10000)
+        int dims, int knnK = 5, int clusters = 10, int restarts = 10, int seed = 0, int silhouetteSamples = 10000,
+        CancellationToken cancellationToken = default)
     {
-        double knn = Knn.Accuracy(reference, referenceLabels, points, labels, dims, knnK);
-        var kmeans = KMeans.Fit(points, dims, clusters, restarts, seed);
+        double knn = Knn.Accuracy(reference, referenceLabels, points, labels, dims, knnK, cancellationToken);
+        var kmeans = KMeans.Fit(points, dims, clusters, restarts, seed, cancellationToken: cancellationToken);
         var assignments = kmeans.Assignments;
-        return new ClusteringReport(
-            knn, knnK,
-            ClusterMetrics.NormalizedMutualInformation(assignments, labels),
-            ClusterMetrics.AdjustedRandIndex(assignments, labels),
-            ClusterMetrics.BestMatchAccuracy(assignments, labels),
-            ClusterMetrics.Silhouette(points, dims, labels, silhouetteSamples, seed),
-            ClusterMetrics.Silhouette(points, dims, assignments, silhouetteSamples, seed),
-            clusters, restarts);
+        double nmi = ClusterMetrics.NormalizedMutualInformation(assignments, labels);
+        double ari = ClusterMetrics.AdjustedRandIndex(assignments, labels);
+        double matched = ClusterMetrics.BestMatchAccuracy(assignments, labels);
+        cancellationToken.ThrowIfCancellationRequested();
+        double byLabel = ClusterMetrics.Silhouette(points, dims, labels, silhouetteSamples, seed);
+        cancellationToken.ThrowIfCancellationRequested();
+        double byCluster = ClusterMetrics.Silhouette(points, dims, assignments, silhouetteSamples, seed);
+        return new ClusteringReport(knn, knnK, nmi, ari, matched, byLabel, byCluster, clusters, restarts);
     }
 }

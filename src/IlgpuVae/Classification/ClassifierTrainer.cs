@@ -7,6 +7,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Training;
 using IlgpuVae.Models;
+using Microsoft.Extensions.Logging;
 
 namespace IlgpuVae.Classification;
 
@@ -105,6 +106,8 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
 
     IReadOnlyList<ArrayView<float>> ITrainable.LossTerms => _lossTerms;
 
+    private protected override ILogger Logger => _network.Device.Logger;
+
     private protected override TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         Action<EngineReport>? report = progress is null ? null : r => progress.Report(StepReport(r, _settings.Epochs));
@@ -117,7 +120,7 @@ public sealed class ClassifierTrainer : Trainer, ITrainable
                 return test.Loss;
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
                 summary.SamplesPerSecond) { TestAccuracy = test.Accuracy };
-            Finished.Add(metrics);
+            EpochFinished(metrics, _settings.Epochs);
             progress?.Report(EpochReport(metrics, _settings.Epochs));
             return test.Loss;
         }, cancellationToken);

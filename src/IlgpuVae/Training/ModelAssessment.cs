@@ -46,7 +46,8 @@ public sealed record ModelAssessment(Evaluation Elbo, double? LogLikelihood, int
     /// Receives <see cref="WorkProgress"/> after each device batch of the "elbo" and "log_likelihood" parts, and at the
     /// start and end of "encode" and "clustering"; null for none.
     /// </param>
-    /// <param name="cancellationToken">Checked after each batch and between parts.</param>
+    /// <param name="cancellationToken">Checked after each device batch, between parts, and in the clustering between
+    /// kNN's tiles of points, k-means restarts and silhouettes.</param>
     /// <returns>The figures.</returns>
     /// <exception cref="ArgumentException"><paramref name="importanceSamples"/> is out of range.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
@@ -110,12 +111,12 @@ public sealed record ModelAssessment(Evaluation Elbo, double? LogLikelihood, int
             {
                 clock.Restart();
                 progress?.Report(new WorkProgress("encode", 0, 2));
-                testMeans = LatentCodes.Means(model.Network, test);
+                testMeans = LatentCodes.Means(model.Network, test, cancellationToken);
                 progress?.Report(new WorkProgress("encode", 1, 2));
                 cancellationToken.ThrowIfCancellationRequested();
                 using (var train = new DeviceDataset(device, data.Train, model.Config))
                 {
-                    trainMeans = LatentCodes.Means(model.Network, train);
+                    trainMeans = LatentCodes.Means(model.Network, train, cancellationToken);
                     trainLabels = LatentCodes.Labels(train);
                 }
                 model.CheckFinite(testMeans, model.Config.Latent, "latent means");
@@ -130,7 +131,8 @@ public sealed record ModelAssessment(Evaluation Elbo, double? LogLikelihood, int
         clock.Restart();
         progress?.Report(new WorkProgress("clustering", 0, 1));
         var scores = LatentClustering.Evaluate(trainMeans!, trainLabels!, testMeans!, testLabels, model.Config.Latent,
-            KnnNeighbours, KMeansClusters, KMeansRestarts, seed);
+            KnnNeighbours, KMeansClusters, KMeansRestarts, seed, cancellationToken: cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(new WorkProgress("clustering", 1, 1));
         seconds["clustering"] = clock.Elapsed.TotalSeconds;
         return new ModelAssessment(elbo, likelihood, importanceSamples, scores, testMeans, testLabels, seconds);

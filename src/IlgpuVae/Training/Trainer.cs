@@ -1,10 +1,14 @@
+using IlgpuVae.Compute;
+using Microsoft.Extensions.Logging;
+
 namespace IlgpuVae.Training;
 
 /// <summary>
 /// The lifecycle both trainers share (<see cref="VaeTrainer"/>, <see cref="Classification.ClassifierTrainer"/>): one
 /// call at a time, training on the caller's thread or off it, the epochs finished so far, the .NET cancellation
-/// convention (a cancelled token stops after the current step and throws <see cref="OperationCanceledException"/>,
-/// with what a stop saves saved), and disposal that stops a running training and waits for it.
+/// convention (a cancelled token stops after the current step and throws <see cref="OperationCanceledException"/>
+/// carrying that token, with what a stop saves saved), disposal that stops a running training and waits for it, and the
+/// log of each finished epoch, a stop and a divergence (event ids 3, 6 and 7 of the device's logger).
 /// </summary>
 public abstract class Trainer : IDisposable, IAsyncDisposable
 {
@@ -39,19 +43,23 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     /// a resumable state first).</param>
     /// <returns>The epochs it finished, and whether the loss diverged (<see cref="TrainingResult.Diverged"/>).</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled; the message says where training stopped
-    /// and what was saved. Every long operation of the library stops this way.</exception>
+    /// and what was saved, and <see cref="OperationCanceledException.CancellationToken"/> is
+    /// <paramref name="cancellationToken"/> (a stop by <see cref="DisposeAsync"/> carries the trainer's own token, see
+    /// there). Every long operation of the library stops this way.</exception>
     /// <exception cref="InvalidOperationException">The trainer is already in use (on another thread).</exception>
     /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
     public TrainingResult Train(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         using var busy = Enter(cancellationToken);
-        return TrainOnce(progress, busy.Token);
+        return Run(busy, progress);
     }
 
     /// <summary>
     /// <see cref="Train"/> on a thread-pool thread: the caller's thread stays free (a UI, a server's request loop).
-    /// A cancelled token stops training after the current step and the task throws
-    /// <see cref="OperationCanceledException"/>, as <see cref="Train"/> does.
+    /// The call takes the trainer before it returns (so a <see cref="DisposeAsync"/> right after it finds the training
+    /// to stop); a cancelled token stops training after the current step and the task ends
+    /// <see cref="TaskStatus.Canceled"/>: awaiting it throws the <see cref="OperationCanceledException"/>
+    /// <see cref="Train"/> throws, with the message and the token.
     /// </summary>
     /// <example>
     /// <code>
@@ -70,13 +78,42 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     /// <param name="progress">Receives reports (a <see cref="Progress{T}"/> posts them to the caller's context); null for none.</param>
     /// <param name="cancellationToken">Stops training after the current step.</param>
     /// <returns>The epochs it finished, and whether the loss diverged.</returns>
-    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">The trainer is already in use.</exception>
-    /// <exception cref="ObjectDisposedException">The trainer was disposed.</exception>
+    /// <exception cref="OperationCanceledException">(From the task.) The token was cancelled: the task is
+    /// canceled.</exception>
+    /// <exception cref="InvalidOperationException">(From the call.) The trainer is already in use.</exception>
+    /// <exception cref="ObjectDisposedException">(From the call.) The trainer was disposed.</exception>
     public Task<TrainingResult> TrainAsync(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        return Task.Run(() => Train(progress, cancellationToken), CancellationToken.None);
+        // Held here, on the caller's thread, and let go by the pool thread when the training returns.
+        var busy = Enter(cancellationToken);
+        return RunOffThreadAsync(busy, progress);
+    }
+
+    // An OperationCanceledException that leaves an async method ends its task Canceled, with the exception's token.
+    private async Task<TrainingResult> RunOffThreadAsync(TrainerGate.Call busy, IProgress<WorkProgress>? progress) =>
+        await Task.Run(() =>
+        {
+            using (busy)
+                return Run(busy, progress);
+        }, CancellationToken.None).ConfigureAwait(false);
+
+    /// <summary>One training on the held trainer: logs a stop and a divergence, and reports a stop with the token that
+    /// caused it (the subclass sees only the call's linked token).</summary>
+    private TrainingResult Run(TrainerGate.Call busy, IProgress<WorkProgress>? progress)
+    {
+        TrainingResult result;
+        try
+        {
+            result = TrainOnce(progress, busy.Token);
+        }
+        catch (OperationCanceledException stop) when (stop.CancellationToken == busy.Token)
+        {
+            LibraryLog.TrainingCancelled(Logger, stop.Message);
+            throw new OperationCanceledException(stop.Message, stop, busy.StoppedBy);
+        }
+        if (result.Divergence is string divergence)
+            LibraryLog.TrainingDiverged(Logger, divergence);
+        return result;
     }
 
     /// <summary>Frees the trainer's device buffers and its model. Calling it again does nothing.</summary>
@@ -98,6 +135,10 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     /// Stops a training that runs, as a cancelled token does (after the current step, with what a stop saves saved),
     /// waits for it to return, then frees the trainer. Calling it again does nothing.
     /// </summary>
+    /// <remarks>The stopped training throws (its task ends canceled with) an <see cref="OperationCanceledException"/>
+    /// whose <see cref="OperationCanceledException.CancellationToken"/> is the trainer's own, cancelled token, not the
+    /// caller's (unless the caller's was cancelled too): <c>catch (OperationCanceledException e) when
+    /// (e.CancellationToken == myToken)</c> tells a stop one asked for from a disposal.</remarks>
     /// <example>
     /// <code>
     /// await using var trainer = new VaeTrainer(device, data, options, "runs/app");
@@ -115,8 +156,22 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     }
 
     /// <summary>One training call, holding the trainer; <paramref name="cancellationToken"/> also carries a stop from
-    /// <see cref="DisposeAsync"/>.</summary>
+    /// <see cref="DisposeAsync"/>. A stop throws <see cref="OperationCanceledException"/> with this token and a message
+    /// saying where training stopped and what was saved; the caller logs it, and a divergence, and gives the exception
+    /// the caller's token.</summary>
     private protected abstract TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Where the trainer logs: its device's logger.</summary>
+    private protected abstract ILogger Logger { get; }
+
+    /// <summary>Records a finished epoch in <see cref="History"/> and logs it (event 3).</summary>
+    /// <param name="metrics">Its metrics.</param>
+    /// <param name="epochs">The run's epochs.</param>
+    private protected void EpochFinished(EpochMetrics metrics, int epochs)
+    {
+        Finished.Add(metrics);
+        LibraryLog.EpochCompleted(Logger, metrics.Epoch, epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
+    }
 
     /// <summary>The "training" report of a step.</summary>
     private protected static WorkProgress StepReport(EngineReport r, int epochs) => new(TrainingPart, r.Step, r.StepsPerEpoch)
@@ -155,7 +210,14 @@ public abstract class Trainer : IDisposable, IAsyncDisposable
     private protected TrainerGate.Call Enter(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        return _gate.Enter(cancellationToken);
+        var call = _gate.Enter(cancellationToken);
+        if (_gate.IsStopping)
+        {
+            // DisposeAsync has begun.
+            call.Dispose();
+            ObjectDisposedException.ThrowIf(true, this);
+        }
+        return call;
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> once the trainer is disposed.</summary>

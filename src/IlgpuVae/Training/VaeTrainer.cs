@@ -6,6 +6,7 @@ using IlgpuVae.Data;
 using IlgpuVae.Layers;
 using IlgpuVae.Models;
 using IlgpuVae.Kernels;
+using Microsoft.Extensions.Logging;
 
 using RunFolder = IlgpuVae.Training.RunDirectory;
 
@@ -266,6 +267,8 @@ public sealed class VaeTrainer : Trainer, ITrainable
     // The network's BCE and Gaussian sample add their batch sums (terms 0 and 1) in the launches that compute them.
     bool ITrainable.SumsLossTerms => true;
 
+    private protected override ILogger Logger => _network.Device.Logger;
+
     private protected override TrainingResult TrainOnce(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var finished = new List<EpochMetrics>();
@@ -283,8 +286,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
             var metrics = new EpochMetrics(summary.Epoch, summary.TrainLoss, test.Loss, summary.EpochSeconds,
                 summary.SamplesPerSecond) { TestReconstruction = test.Reconstruction, TestKl = test.Kl };
             finished.Add(metrics);
-            Finished.Add(metrics);
-            LibraryLog.EpochCompleted(_network.Device.Logger, metrics.Epoch, _options.Epochs, metrics.TrainLoss, metrics.TestLoss, metrics.EpochSeconds);
+            EpochFinished(metrics, _options.Epochs);
             SaveState();
             _epochCompleted?.Invoke(this, metrics);
             progress?.Report(EpochReport(metrics, _options.Epochs));
@@ -297,7 +299,6 @@ public sealed class VaeTrainer : Trainer, ITrainable
                 SaveState();
                 string message = $"stopped at epoch {epoch}, step {step} of {StepsPerEpoch}" +
                     (_run is null ? "" : $"; the run in {_run.Path} can be resumed");
-                LibraryLog.TrainingCancelled(_network.Device.Logger, message);
                 throw new OperationCanceledException(message, cancellationToken);
             }
             case EngineEnd.Diverged:
@@ -307,7 +308,6 @@ public sealed class VaeTrainer : Trainer, ITrainable
                         : _checkpointAt is not null ? $"the last good checkpoint in {_run.Path} ({_checkpointAt}) was kept"
                         : $"no checkpoint was written to {_run.Path} (none is written before the first epoch ends)") +
                     "; a lower learning rate may help";
-                LibraryLog.TrainingDiverged(_network.Device.Logger, message);
                 return new TrainingResult(finished, message);
             }
             default:

@@ -102,6 +102,7 @@ public sealed class ClassifierTrainingTests(ClassifierDevice fixture)
         cancel.Cancel();
         var stop = Assert.ThrowsAny<OperationCanceledException>(() => trainer.Train(null, cancel.Token));
         Assert.Contains("step 0 of 4", stop.Message);
+        Assert.Equal(cancel.Token, stop.CancellationToken);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using ILGPU.Runtime;
+using IlgpuVae.Classification;
 using IlgpuVae.Compute;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
@@ -63,6 +65,38 @@ public sealed class LoggingTests
         using (var again = VaeTrainer.Resume(device, data, dir.Path, 3))
             Assert.Throws<OperationCanceledException>(() => again.Train(cancellationToken: cancelled.Token));
         Assert.Contains(log.Entries, e => e.Id.Id == 6 && e.Message.StartsWith("training stopped at epoch 3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ClassifierTraining_LogsEpochsAStopAndADivergence_AsTheVaeTrainerDoes()
+    {
+        var log = new ListLoggerFactory();
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu, loggerFactory: log);
+        var data = SyntheticIdx.InMemory(100, 20);
+        var config = new ClassifierConfig(SyntheticIdx.Height * SyntheticIdx.Width, [8], SyntheticIdx.Classes);
+        var settings = ClassifierTrainer.DefaultSettings with { Epochs = 2, BatchSize = 20, ReportEverySteps = 1 };
+        using (var trainer = new ClassifierTrainer(device, data, config, settings))
+            Assert.Null(trainer.Train().Divergence);
+        Assert.Equal(2, log.Entries.Count(e => e.Id.Name == "EpochCompleted" && e.Id.Id == 3 && e.Level == LogLevel.Information));
+        Assert.Contains(log.Entries, e => e.Id.Id == 3 && e.Message.StartsWith("epoch 2/2: train loss ", StringComparison.Ordinal));
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        using (var trainer = new ClassifierTrainer(device, data, config, settings))
+            Assert.Throws<OperationCanceledException>(() => trainer.Train(cancellationToken: cancelled.Token));
+        Assert.Contains(log.Entries, e => e.Id.Name == "TrainingCancelled" && e.Id.Id == 6
+            && e.Message == "training stopped at epoch 1, step 0 of 5; nothing was saved");
+
+        using (var trainer = new ClassifierTrainer(device, data, config, settings))
+        {
+            trainer.Classifier.Network.Parameters.SubView(0, 1).CopyFromCPU(new[] { float.NaN });
+            Assert.True(trainer.Train().Diverged);
+        }
+        var diverged = Assert.Single(log.Entries, e => e.Id.Name == "TrainingDiverged" && e.Id.Id == 7);
+        Assert.Equal(LogLevel.Warning, diverged.Level);
+        Assert.StartsWith("training diverged: loss became NaN or infinite at epoch 1, step 1", diverged.Message, StringComparison.Ordinal);
+        // No checkpoints: the classifier trainer writes none.
+        Assert.DoesNotContain(log.Entries, e => e.Id.Name == "CheckpointWritten");
     }
 
     private sealed record Entry(LogLevel Level, EventId Id, string Message);

@@ -205,6 +205,29 @@ public sealed class ThreadSafetyTests
     }
 
     [Fact]
+    public void ModelAssessment_TokenCancelledDuringClustering_Throws_WithThatToken()
+    {
+        using var device = ComputeDevice.Open(DeviceChoice.Cpu);
+        using var model = VaeModel.Create(device, new VaeConfig(Tests.Data.SyntheticIdx.Height * Tests.Data.SyntheticIdx.Width, [16], 2), capacity: 16);
+        var data = Tests.Data.SyntheticIdx.InMemory(200, 60);
+        using var cancel = new CancellationTokenSource();
+        var seen = new List<WorkProgress>();
+        var progress = new SynchronousProgress<WorkProgress>(p =>
+        {
+            seen.Add(p);
+            if (p.Part == "clustering")
+                cancel.Cancel();
+        });
+
+        var stop = Assert.ThrowsAny<OperationCanceledException>(() =>
+            ModelAssessment.Run(model, data, importanceSamples: 0, progress: progress, cancellationToken: cancel.Token));
+
+        Assert.Equal(cancel.Token, stop.CancellationToken);
+        // The clustering started and did not finish.
+        Assert.Equal(new WorkProgress("clustering", 0, 1), seen[^1]);
+    }
+
+    [Fact]
     public void Score_IsPerImageNegativeElbo_WithZEqualMu_AndAgreesWithReconstruct()
     {
         using var device = ComputeDevice.Open(DeviceChoice.Cpu);

@@ -68,6 +68,7 @@ public sealed class TrainingTests
             var progress = new SyncProgress<WorkProgress>(p => { if (p.Part == "training" && p.Epoch == 1 && p.Done == 4) cancel.Cancel(); });
             var stop = Assert.ThrowsAny<OperationCanceledException>(() => trainer.Train(progress, cancel.Token));
             Assert.Contains("stopped at epoch 1, step", stop.Message);
+            Assert.Equal(cancel.Token, stop.CancellationToken);
         }
         Assert.True(File.Exists(Path.Combine(split.Path, RunDirectory.StateFile)));
         using (var resumed = VaeTrainer.Resume(device, Mnist.Value, split.Path))
