@@ -1,5 +1,6 @@
 using System.CommandLine;
 using IlgpuVae.Analysis;
+using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using static IlgpuVae.Cli.Common;
 
