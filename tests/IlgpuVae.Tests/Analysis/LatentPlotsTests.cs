@@ -1,4 +1,3 @@
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
 using IlgpuVae.Tests.Imaging;
 using IlgpuVae.Tests.Data;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
 using IlgpuVae.Tests.Imaging;
 using Xunit;
