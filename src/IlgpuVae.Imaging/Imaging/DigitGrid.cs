@@ -228,6 +228,23 @@ public static class DigitGrid
         Save(path, images.AsSpan(), rows, cols, labels, images.Height, scale, images.Width, images.Channels);
     }
 
+    /// <summary>
+    /// Writes a grid of a batch of images as PNG to <paramref name="destination"/>, at its current position: the same
+    /// bytes as <see cref="Encode(ImageBatch, int, int, GridLabels?, int)"/>, the cell size and channels taken from the
+    /// batch. The stream is neither flushed nor closed.
+    /// </summary>
+    /// <param name="destination">A writable stream.</param>
+    /// <param name="images">The images, drawn row after row of the grid.</param>
+    /// <param name="rows">Number of grid rows, at least 1.</param>
+    /// <param name="cols">Number of grid columns, at least 1.</param>
+    /// <param name="labels">Optional title, row labels and column labels.</param>
+    /// <param name="scale">Nearest-neighbour magnification of each image, at least 1.</param>
+    public static void Save(Stream destination, ImageBatch images, int rows, int cols, GridLabels? labels = null, int scale = 2)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        destination.Write(Encode(images, rows, cols, labels, scale));
+    }
+
     /// <summary>Renders a grid of a batch of images and encodes it as an 8-bit RGB PNG in memory, the cell size and channels taken from the batch.</summary>
     /// <param name="images">The images, drawn row after row of the grid.</param>
     /// <param name="rows">Number of grid rows, at least 1.</param>

@@ -1,20 +1,14 @@
-using StbImageSharp;
 using StbImageWriteSharp;
-using ReadComponents = StbImageSharp.ColorComponents;
 using WriteComponents = StbImageWriteSharp.ColorComponents;
 
 namespace IlgpuVae.Imaging;
 
 /// <summary>
-/// PNG in and out, the one place that calls the picture libraries: StbImageWriteSharp (a managed port of
-/// stb_image_write) encodes 8-bit RGB or 8-bit greyscale, non-interlaced; StbImageSharp (the managed port of
-/// stb_image the core already reads folders of pictures with) decodes. Both are managed code, nothing native.
+/// PNG out, the one place that calls the picture library: StbImageWriteSharp (a managed port of stb_image_write,
+/// managed code, nothing native) encodes 8-bit RGB or 8-bit greyscale, non-interlaced.
 /// </summary>
 internal static class Png
 {
-    /// <summary>The eight-byte PNG file signature.</summary>
-    public static ReadOnlySpan<byte> Signature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-
     /// <summary>
     /// Writes <paramref name="image"/> as an 8-bit RGB PNG. The file is written to a temporary file in the
     /// same directory and then moved over <paramref name="path"/>, so readers never see a partial file.
@@ -70,40 +64,6 @@ internal static class Png
         }
 
         return EncodeCore(gray.ToArray(), width, height, WriteComponents.Grey);
-    }
-
-    /// <summary>Reads a PNG file (see <see cref="Decode"/>).</summary>
-    /// <param name="path">File to read.</param>
-    /// <returns>The image as RGB (greyscale is expanded, alpha dropped).</returns>
-    public static RgbImage Read(string path) => Decode(File.ReadAllBytes(path));
-
-    /// <summary>
-    /// Decodes a PNG of any colour type and bit depth stb_image reads (8- and 16-bit, interlaced or not). Chunk CRCs
-    /// are not checked, as stb_image does not check them; damage that breaks the image data is still reported.
-    /// </summary>
-    /// <param name="data">The complete PNG file bytes.</param>
-    /// <returns>The image as RGB (greyscale is expanded, alpha dropped).</returns>
-    /// <exception cref="InvalidDataException">The data is not a PNG, or not a decodable one.</exception>
-    public static RgbImage Decode(ReadOnlySpan<byte> data)
-    {
-        // stb_image also reads JPEG, BMP, GIF and more: only a PNG is accepted here.
-        if (data.Length < Signature.Length || !data[..Signature.Length].SequenceEqual(Signature))
-        {
-            throw new InvalidDataException("Not a PNG file (bad signature).");
-        }
-
-        ImageResult decoded;
-        try
-        {
-            decoded = ImageResult.FromMemory(data.ToArray(), ReadComponents.RedGreenBlue);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // stb reports a corrupt file with a bare Exception ("bad zlib header" and the like).
-            throw new InvalidDataException($"Not a decodable PNG ({e.Message.ReplaceLineEndings(" ")}).", e);
-        }
-
-        return new RgbImage(decoded.Width, decoded.Height, decoded.Data);
     }
 
     private static byte[] EncodeCore(byte[] pixels, int width, int height, WriteComponents components)

@@ -1,5 +1,5 @@
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
+using IlgpuVae.Tests.Imaging;
 using IlgpuVae.Tests.Data;
 using Xunit;
 
@@ -15,7 +15,7 @@ public sealed class LatentPlotsTests
         var plots = LatentPlots.Write(dir.File("a.png"), points, labels, 2, "blobs", tsnePoints: 50);
         var plot = Assert.Single(plots);
         Assert.Equal(("latent", 200), (plot.Method, plot.Points));
-        Assert.Equal(LatentScatter.DefaultWidth, Png.Read(plot.Path).Width);
+        Assert.Equal(LatentScatter.DefaultWidth, PngReader.Read(plot.Path).Width);
     }
 
     [Fact]

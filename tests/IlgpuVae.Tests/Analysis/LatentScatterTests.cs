@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
+using IlgpuVae.Tests.Imaging;
 using Xunit;
 
 namespace IlgpuVae.Tests.Analysis;
@@ -29,12 +29,12 @@ public sealed class LatentScatterTests
         {
             LatentScatter.Render(path, points, labels, "Latent space", "z1", "z2", 640, 480);
             byte[] bytes = File.ReadAllBytes(path);
-            Assert.True(bytes.AsSpan(0, 8).SequenceEqual(Png.Signature));
+            Assert.True(bytes.AsSpan(0, 8).SequenceEqual(PngReader.Signature));
             Assert.Equal("IHDR", System.Text.Encoding.ASCII.GetString(bytes, 12, 4));
             Assert.Equal(640, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
             Assert.Equal(480, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
 
-            RgbImage image = Png.Decode(bytes);
+            RgbImage image = PngReader.Decode(bytes);
             Assert.Equal((640, 480), (image.Width, image.Height));
             var seen = new HashSet<Rgb>();
             for (int y = 0; y < image.Height; y++)
@@ -69,7 +69,7 @@ public sealed class LatentScatterTests
     {
         (float[] points, int[] labels, _) = AnalysisData.Blobs(500, 2, 10, 5, 1, 3);
         RgbImage Draw(string title, string xLabel, string yLabel) =>
-            Png.Decode(LatentScatter.Encode(points, labels, title, xLabel, yLabel, 640, 480));
+            PngReader.Decode(LatentScatter.Encode(points, labels, title, xLabel, yLabel, 640, 480));
         RgbImage image = Draw("Latent space", "z1", "z2");
         bool IsInk(int x, int y) => image.GetPixel(x, y) == Ink;
         int[] frameRows = [.. Enumerable.Range(0, image.Height).Where(y => Enumerable.Range(0, image.Width).Count(x => IsInk(x, y)) > image.Width * 0.65)];
@@ -147,7 +147,7 @@ public sealed class LatentScatterTests
         Assert.Equal(LatentScatter.DefaultWidth, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
         Assert.Equal(LatentScatter.DefaultHeight, BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
         Assert.Equal(bytes, LatentScatter.Encode([0f, 0f, 1f, 1f, 2f, 0.5f], [0, 1, 1], "t", "x", "y"));
-        RgbImage single = Png.Decode(LatentScatter.Encode([3f, 3f], [4], "one", "x", "y", 200, 150));
+        RgbImage single = PngReader.Decode(LatentScatter.Encode([3f, 3f], [4], "one", "x", "y", 200, 150));
         Assert.Equal((200, 150), (single.Width, single.Height));
         Assert.Throws<ArgumentException>(() => LatentScatter.Encode([0f, 0f, 1f, 1f], [0], "t", "x", "y"));
         Assert.Throws<ArgumentException>(() => LatentScatter.Encode([0f, 0f, 1f], [0, 1], "t", "x", "y"));

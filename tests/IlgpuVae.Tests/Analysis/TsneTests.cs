@@ -1,4 +1,5 @@
 using IlgpuVae.Analysis;
+using IlgpuVae.Imaging;
 using Xunit;
 
 namespace IlgpuVae.Tests.Analysis;

@@ -4,6 +4,7 @@ using IlgpuVae.Cli;
 using IlgpuVae.Compute;
 using IlgpuVae.Data;
 using IlgpuVae.Imaging;
+using IlgpuVae.Tests.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Tests.Data;
 using Xunit;
@@ -99,7 +100,7 @@ public sealed class CvaeCliTests
         var (code, output, err) = Run("cvae", "sample", "--model", model, "--out", dir.File("grid.png"), "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("10 of each digit 0-9", output);
-        var grid = Png.Read(dir.File("grid.png"));
+        var grid = PngReader.Read(dir.File("grid.png"));
         var tenByTen = DigitGrid.ComputeLayout(10, 10);
         Assert.True(grid.Width >= tenByTen.GridWidth && grid.Height >= tenByTen.GridHeight);
 
@@ -107,7 +108,7 @@ public sealed class CvaeCliTests
         Assert.True(code == 0, err);
         Assert.Contains("64 generated digits (digit 3)", output);
         // 64 images of one digit make an 8 x 8 square: two rows fewer than the grid of all ten digits.
-        var square = Png.Read(dir.File("three.png"));
+        var square = PngReader.Read(dir.File("three.png"));
         Assert.True(square.Height >= DigitGrid.ComputeLayout(8, 8).GridHeight && square.Height < grid.Height);
     }
 
@@ -144,7 +145,7 @@ public sealed class CvaeCliTests
             "--data", TestData.MnistDirectory!, "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("4 test digits, each decoded as 0-9", output);
-        var image = Png.Read(dir.File("style.png"));
+        var image = PngReader.Read(dir.File("style.png"));
         Assert.True(image.Width >= DigitGrid.ComputeLayout(4, 11).GridWidth);
     }
 

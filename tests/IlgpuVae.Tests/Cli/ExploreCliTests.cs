@@ -2,6 +2,7 @@ using System.Text.Json;
 using IlgpuVae.Cli;
 using IlgpuVae.Data;
 using IlgpuVae.Imaging;
+using IlgpuVae.Tests.Imaging;
 using IlgpuVae.Tests.Data;
 using Xunit;
 using static IlgpuVae.Tests.Cli.CliRunner;
@@ -53,7 +54,7 @@ public sealed class ExploreCliTests(TinyModelsFixture models) : IClassFixture<Ti
     {
         string path = json.GetProperty("wrote")[index].GetString()!;
         Assert.True(File.Exists(path), path);
-        return Png.Read(path);
+        return PngReader.Read(path);
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class ImageSourceCliTests
         // The pictures are in colour: some pixel's red, green and blue differ.
         (code, _, err) = Run("reconstruct", "-m", model, "--data", dir.File("shapes"), "--out", dir.File("r.png"), "--device", "cpu");
         Assert.True(code == 0, err);
-        var picture = IlgpuVae.Imaging.Png.Read(dir.File("r.png"));
+        var picture = IlgpuVae.Tests.Imaging.PngReader.Read(dir.File("r.png"));
         Assert.Contains(Enumerable.Range(0, picture.Width * picture.Height), p =>
             picture.Pixels[3 * p] != picture.Pixels[3 * p + 1] || picture.Pixels[3 * p + 1] != picture.Pixels[3 * p + 2]);
         foreach (var command in new[] { "manifold", "interpolate" })
@@ -68,7 +68,7 @@ public sealed class ImageSourceCliTests
             string png = dir.File(args[1] + ".png");
             (code, _, err) = Run([.. args, "--model", model, "--out", png, "--device", "cpu"]);
             Assert.True(code == 0, $"{args[1]}: {err}");
-            var picture = IlgpuVae.Imaging.Png.Read(png);
+            var picture = IlgpuVae.Tests.Imaging.PngReader.Read(png);
             Assert.Contains(Enumerable.Range(0, picture.Width * picture.Height), p =>
                 picture.Pixels[3 * p] != picture.Pixels[3 * p + 1] || picture.Pixels[3 * p + 1] != picture.Pixels[3 * p + 2]);
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using IlgpuVae.Cli;
 using IlgpuVae.Imaging;
+using IlgpuVae.Tests.Imaging;
 using IlgpuVae.Tests.Data;
 using IlgpuVae.Training;
 using Xunit;
@@ -115,10 +116,10 @@ public sealed class TrainCliTests
         string reconstructions = Path.Combine(run, TrainingPictures.ReconstructionsFile);
         string samples = Path.Combine(run, TrainingPictures.SamplesFile);
         var layout = DigitGrid.ComputeLayout(2, 10, new GridLabels { Title = "Test digits and reconstructions, epoch 1", RowLabels = ["input", "recon"] });
-        var image = Png.Read(reconstructions);
+        var image = PngReader.Read(reconstructions);
         Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
         layout = DigitGrid.ComputeLayout(8, 8, new GridLabels { Title = "Samples from the prior, epoch 1" });
-        image = Png.Read(samples);
+        image = PngReader.Read(samples);
         Assert.Equal((layout.Width, layout.Height), (image.Width, image.Height));
 
         // One more epoch redraws both from the further-trained model.

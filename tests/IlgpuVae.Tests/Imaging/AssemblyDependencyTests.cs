@@ -1,5 +1,4 @@
 using System.Reflection;
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
 using IlgpuVae.Training;
 using Xunit;
@@ -33,5 +32,14 @@ public sealed class AssemblyDependencyTests
         string[] names = ReferencedNames(imaging);
         Assert.Contains("IlgpuVae", names);
         Assert.DoesNotContain(names, n => GraphicsPrefixes.Any(p => n.StartsWith(p, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    // The package's types live in its own namespace, never in the core's (IlgpuVae.Analysis and the like).
+    [Fact]
+    public void ImagingAssembly_EveryType_IsInTheImagingNamespace()
+    {
+        Type[] types = typeof(Png).Assembly.GetTypes().Where(t => t.Namespace is not null && t.Namespace.StartsWith("IlgpuVae", StringComparison.Ordinal)).ToArray();
+        Assert.Contains(typeof(LatentPlots), types);
+        Assert.All(types, t => Assert.Equal("IlgpuVae.Imaging", t.Namespace));
     }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using IlgpuVae.Analysis;
+using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using static IlgpuVae.Cli.Common;
 

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using IlgpuVae.Analysis;
 using IlgpuVae.Imaging;
 using IlgpuVae.Models;
 using IlgpuVae.Training;

@@ -1,6 +1,7 @@
 using System.Globalization;
+using IlgpuVae.Analysis;
 
-namespace IlgpuVae.Analysis;
+namespace IlgpuVae.Imaging;
 
 /// <summary>One written latent scatter plot.</summary>
 /// <param name="Path">The PNG.</param>

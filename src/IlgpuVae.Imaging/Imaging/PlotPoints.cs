@@ -1,4 +1,4 @@
-namespace IlgpuVae.Analysis;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// The checks of the points and labels a plot (or the t-SNE that lays one out) is given: this package's own

@@ -1,6 +1,5 @@
-using IlgpuVae.Imaging;
 
-namespace IlgpuVae.Analysis;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// Scatter plots of 2-D embeddings (latent codes, PCA or t-SNE projections) coloured by digit class, rendered

@@ -1,7 +1,6 @@
 using System.Globalization;
-using IlgpuVae.Imaging;
 
-namespace IlgpuVae.Analysis;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// Dependency-free scatter plot drawn on an <see cref="RgbImage"/> with the embedded bitmap font: frame, grid,

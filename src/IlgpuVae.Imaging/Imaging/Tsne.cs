@@ -1,6 +1,7 @@
 using System.Numerics;
+using IlgpuVae.Analysis;
 
-namespace IlgpuVae.Analysis;
+namespace IlgpuVae.Imaging;
 
 /// <summary>
 /// Exact t-SNE (van der Maaten and Hinton, 2008) to two dimensions, O(n^2) time and memory per iteration,
