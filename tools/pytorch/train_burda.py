@@ -38,12 +38,12 @@ class Times2(nn.Module):
         return 2 * a
 
 
-def build(preset, std):
+def build(preset, std, pixels):
     if preset == "burda":
-        model = MlpVae(784, [200, 200], 50, "tanh")
+        model = MlpVae(pixels, [200, 200], 50, "tanh")
         heads = ["logvar"]
     else:
-        model = TwoLayerVae(784, [100, 100], 100, [50, 50], 50, "tanh")
+        model = TwoLayerVae(pixels, [100, 100], 100, [50, 50], 50, "tanh")
         heads = ["logvar", "logvar2", "prior_logvar"]
     if std == "exp":
         for name in heads:
@@ -91,9 +91,10 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    train = read_idx(find(a.data, "train-images-idx3-ubyte")).reshape(-1, 784).float() / 255
-    test = binarize(read_idx(find(a.data, "t10k-images-idx3-ubyte"))).reshape(-1, 784).float()
-    model = build(a.preset, a.std)
+    train = read_idx(find(a.data, "train-images-idx3-ubyte"))
+    train = train.reshape(len(train), -1).float() / 255  # images x pixels, the size read from the IDX header
+    test = binarize(read_idx(find(a.data, "t10k-images-idx3-ubyte"))).reshape(-1, train.shape[1]).float()
+    model = build(a.preset, a.std, train.shape[1])
     if a.init == "glorot":
         glorot(model)
     if a.out_bias == "mean":
