@@ -288,6 +288,17 @@ internal sealed class Network : IDisposable
         flat.SubView(0, Layout.Count).CopyFromCPU(all);
     }
 
+    /// <summary>Overwrites one named tensor of the parameters (an initial value other than the uniform draw).</summary>
+    /// <param name="name">The tensor's name, e.g. "out.bias".</param>
+    /// <param name="values">Its values, exactly as many as it holds.</param>
+    public void SetParameter(string name, ReadOnlySpan<float> values)
+    {
+        var slot = Layout[name];
+        if (values.Length != slot.Length)
+            throw new ArgumentException($"'{name}' holds {slot.Length} values, not {values.Length}", nameof(values));
+        Parameters.SubView(slot.Offset, slot.Length).CopyFromCPU(values.ToArray());
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -333,6 +333,13 @@ internal sealed class RunDirectory
                 Limit = json.Limit,
                 // Runs written before the option existed lack it: they used Adam's usual epsilon.
                 Epsilon = json.AdamEps ?? TrainingSettings.DefaultEpsilon,
+                // Runs written before the option existed lack it: their output bias was drawn like every tensor.
+                OutputBiasFromData = json.OutputBias switch
+                {
+                    null or OutputBiasUniform => false,
+                    OutputBiasDataMean => true,
+                    var other => throw new InvalidDataException($"output_bias '{other}' is not {OutputBiasUniform} or {OutputBiasDataMean}"),
+                },
             };
             // "model" is written as the kind the other fields make; another value was not written by ilgpu-vae.
             if (json.Model is not null && !VaeConfig.Kinds.Contains(json.Model))
@@ -521,7 +528,11 @@ internal sealed class RunDirectory
         Seed = o.Seed,
         Limit = o.Limit,
         AdamEps = o.Epsilon == TrainingSettings.DefaultEpsilon ? null : o.Epsilon,
+        OutputBias = o.OutputBiasFromData ? OutputBiasDataMean : null,
     };
+
+    /// <summary>config.json's and <c>train --output-bias</c>'s names of the two initial values of the output bias.</summary>
+    internal const string OutputBiasUniform = "uniform", OutputBiasDataMean = "data-mean";
 
     private sealed class ConfigJson
     {
@@ -583,6 +594,9 @@ internal sealed class RunDirectory
         // Written only when not Adam's usual 1e-8, so a default run's config.json reads as before.
         [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
         public float? AdamEps { get; set; }
+        // Written only for the data-mean initialisation, so other runs' config.json read as before.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public string? OutputBias { get; set; }
     }
 
     /// <summary>

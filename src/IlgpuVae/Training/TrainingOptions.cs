@@ -73,6 +73,19 @@ public sealed record TrainingOptions : TrainingSettings
     /// </summary>
     public bool DynamicBinarization { get; init; }
 
+    /// <summary>
+    /// Whether the decoder's output bias starts at the logit of each pixel's mean over the training images (clipped to
+    /// [0.001, 0.999]) instead of the uniform draw every other tensor gets: Burda et al.'s (2016) initialisation, from
+    /// their code (<c>get_train_bias_np</c>), which nbip/IWAE keeps. The decoder then starts at the mean image, not at
+    /// p = 0.5 everywhere, which takes a deep tanh model off its early plateau (docs/iwae.md). For a dense Bernoulli
+    /// or continuous Bernoulli decoder (whose output is a logit); <c>train --preset burda</c> sets it. Stored in
+    /// config.json as <c>"output_bias": "data-mean"</c>.
+    /// </summary>
+    public bool OutputBiasFromData { get; init; }
+
+    /// <summary>The clip of the pixel means before their logit, as in Burda et al.'s code.</summary>
+    internal const float OutputBiasClip = 1e-3f;
+
     /// <summary>Checks every value, the model's and the shared ones; throws <see cref="ArgumentException"/> with a
     /// one-line message.</summary>
     public override void Validate()
@@ -87,6 +100,10 @@ public sealed record TrainingOptions : TrainingSettings
             throw new ArgumentException($"samples per image must be in 1-{MaxSamples}, got {Samples}");
         if (Objective.IsImportanceWeighted() && (Beta != 1f || KlWarmupEpochs != 0))
             throw new ArgumentException("the importance-weighted bound has no KL weight: beta and the KL warm-up are for the ELBO objective");
+        if (OutputBiasFromData && Model.Likelihood == DecoderLikelihood.Gaussian)
+            throw new ArgumentException("the output bias starts at the logit of the mean pixel for a Bernoulli or continuous Bernoulli decoder, not a Gaussian one");
+        if (OutputBiasFromData && Model.IsConvolutional)
+            throw new ArgumentException("the output bias starts at the logit of the mean pixel for a dense decoder; a convolutional one ends with a transposed convolution's bias per channel");
         if (!float.IsFinite(Beta) || Beta < 0)
             throw new ArgumentException($"beta must be a non-negative number, got {Beta}");
         if (!float.IsFinite(BetaStart) || BetaStart < 0)

@@ -133,6 +133,8 @@ public sealed class VaeTrainer : Trainer, ITrainable
                 // Trained on binary images, the model is tested on the fixed binarisation of the test set.
                 _test = new DeviceDataset(device, options.DynamicBinarization ? data.Test.Binarized() : data.Test, options.Model);
                 _network = new VaeNetwork(device, options.Model, capacity, options.Seed, options.Samples);
+                if (options.OutputBiasFromData)
+                    _network.Graph.SetParameter("out.bias", MeanPixelLogits(train));
                 _lossTerms = [_network.Reconstruction, _network.Kl];
                 _evaluator = new Evaluator(_network, _test);
                 _engine = new TrainingEngine(device, this, _train, options.ToEngine(KlWeightAt));
@@ -336,6 +338,29 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// one-sample ELBO, "gradient": "dreg" for DReG, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
     /// test set by <see cref="ImageSet.TestBinarizationSeed"/>).
     /// </summary>
+    /// <summary>
+    /// The logit of each value's mean over <paramref name="train"/>, the means clipped to [0.001, 0.999] first:
+    /// Burda et al.'s initial output bias (<see cref="TrainingOptions.OutputBiasFromData"/>).
+    /// </summary>
+    /// <param name="train">The training images.</param>
+    /// <returns>D logits.</returns>
+    internal static float[] MeanPixelLogits(ImageSet train)
+    {
+        int d = train.PixelsPerImage, n = train.Count;
+        var sums = new long[d];
+        var images = train.Images;
+        for (int i = 0; i < n; i++)
+            for (int f = 0; f < d; f++)
+                sums[f] += images[(long)i * d + f];
+        var logits = new float[d];
+        for (int f = 0; f < d; f++)
+        {
+            double p = Math.Clamp(sums[f] / (255.0 * n), TrainingOptions.OutputBiasClip, 1 - TrainingOptions.OutputBiasClip);
+            logits[f] = (float)Math.Log(p / (1 - p));
+        }
+        return logits;
+    }
+
     internal static Dictionary<string, string> TrainingMetadata(TrainingOptions options)
     {
         var metadata = new Dictionary<string, string>();

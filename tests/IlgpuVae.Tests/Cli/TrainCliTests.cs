@@ -164,6 +164,9 @@ public sealed class ImportanceWeightedCliTests
     [InlineData("--gradient dreg", "--gradient dreg is for --objective iwae")]
     [InlineData("--gradient dreg --objective elbo --samples 5", "--gradient dreg is for --objective iwae")]
     [InlineData("--gradient score", "--gradient")]
+    [InlineData("--output-bias zeros", "option '--output-bias' must be one of uniform|data-mean")]
+    [InlineData("--output-bias data-mean --likelihood gaussian", "--output-bias data-mean is for a dense decoder")]
+    [InlineData("--output-bias data-mean --kind conv-vae", "--output-bias data-mean is for a dense decoder")]
     public void BadOptions_AreOneLineUsageErrors(string args, string fragment)
     {
         var (code, _, err) = Run(["train", .. args.Split(' ')]);
@@ -215,6 +218,40 @@ public sealed class ImportanceWeightedCliTests
         (code, _, err) = Run("train", "--resume", run, "--adam-eps", "1e-4");
         Assert.Equal(2, code);
         AssertOneLineError(err, "--adam-eps cannot change on --resume");
+    }
+
+    [MnistFact]
+    public void OutputBias_ThePresetsStartAtTheMeanImage_UnlessTold_AndAResumeKeepsIt()
+    {
+        using var dir = new TempDirectory();
+        string run = dir.File("run");
+        var (code, output, err) = Run("train", "--preset", "burda", "--data", TestData.MnistDirectory!,
+            "--epochs", "1", "--limit", "100", "--batch", "50", "--out", run, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Contains("output bias from the mean image", output);
+        Assert.True(TrainingOptions.FromRunDirectory(run).OutputBiasFromData);
+        Assert.True(new RunDirectory(run).ReadCheckpoint().Options.OutputBiasFromData);
+        (code, _, err) = Run("train", "--resume", run, "--output-bias", "data-mean");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--output-bias cannot change on --resume");
+        // Told otherwise, the preset draws it like every tensor, and config.json reads as before the option.
+        string uniform = dir.File("uniform");
+        (code, output, err) = Run("train", "--preset", "burda", "--output-bias", "uniform", "--data", TestData.MnistDirectory!,
+            "--epochs", "1", "--limit", "100", "--batch", "50", "--out", uniform, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("output bias", output);
+        Assert.DoesNotContain("output_bias", File.ReadAllText(Path.Combine(uniform, RunDirectory.ConfigFile)));
+        // Without a preset it is asked for by name; with a Gaussian decoder the preset leaves it out rather than fail.
+        string plain = dir.File("plain");
+        (code, _, err) = Run("train", "--hidden", "16", "--output-bias", "data-mean", "--data", TestData.MnistDirectory!,
+            "--epochs", "1", "--limit", "100", "--out", plain, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.True(TrainingOptions.FromRunDirectory(plain).OutputBiasFromData);
+        string gaussian = dir.File("gaussian");
+        (code, _, err) = Run("train", "--preset", "burda", "--likelihood", "gaussian", "--data", TestData.MnistDirectory!,
+            "--epochs", "1", "--limit", "100", "--batch", "50", "--out", gaussian, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.False(TrainingOptions.FromRunDirectory(gaussian).OutputBiasFromData);
     }
 
     [MnistFact]

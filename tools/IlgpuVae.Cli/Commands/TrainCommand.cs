@@ -72,7 +72,10 @@ public static class TrainCommand
             new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, two tanh layers of 200 and Z = 50, " +
                 "mirrored by the decoder; burda2: their two-stochastic-layer model, two tanh layers of 100, z1 of 100, two " +
                 "tanh layers of 50, z2 of 50, the generative side mirrored (--kind vae only; no --gradient dreg); either " +
-                "with their Adam epsilon 1e-4 (sets --hidden, --latent and --activation, and --adam-eps unless given)", "NAME"),
+                "with their Adam epsilon 1e-4 and output bias (sets --hidden, --latent and --activation, and --adam-eps and --output-bias unless given)", "NAME"),
+            new("--output-bias", "the decoder's output bias at the start: uniform (drawn like every tensor, U(+-1/sqrt(fan-in))) " +
+                "or data-mean (the logit of each pixel's mean over the training images, clipped to [0.001, 0.999]: Burda et al.'s; " +
+                "dense Bernoulli and continuous Bernoulli decoders) (default: uniform; --preset burda or burda2: data-mean)", "KIND"),
             new("--hidden", "encoder hidden widths, e.g. 400 or 512,256 (the decoder mirrors them; conv kinds: the dense layers after the convolutions)", "LIST", "400"),
             ChannelsOption,
             new("--latent", "latent size Z (default: 20; cvae: 10)", "N") { Aliases = ["-z"] },
@@ -104,7 +107,7 @@ public static class TrainCommand
 
     // What a resume keeps from the run: given with --resume, each is refused rather than silently ignored.
     private static readonly string[] KeptOnResume =
-        ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--adam-eps", "--preset", "--hidden", "--latent", "--activation",
+        ["--kind", "--model", "--batch", "--lr", "--lr-schedule", "--adam-eps", "--output-bias", "--preset", "--hidden", "--latent", "--activation",
          "--likelihood", "--sigma", "--conditioning", "--beta", "--kl-warmup", "--beta-start", "--objective", "--samples", "--gradient", "--binarize", "--seed",
          "--limit", "--out", "--overwrite"];
 
@@ -191,6 +194,9 @@ public static class TrainCommand
                 throw new UsageException("--gradient dreg is built for one stochastic layer; --preset burda2 trains on the bound's own gradient");
             if (objective == TrainingObjective.ImportanceWeighted && conditional)
                 throw new UsageException("--objective iwae is for --kind vae or conv-vae; a CVAE trains on the ELBO");
+            if (options.Given("--output-bias") && options.String("--output-bias") == "data-mean"
+                && (likelihood == DecoderLikelihood.Gaussian || kind.StartsWith("conv-", StringComparison.Ordinal)))
+                throw new UsageException("--output-bias data-mean is for a dense decoder with a Bernoulli or continuous Bernoulli likelihood, whose output is a logit");
             training = new TrainingOptions
             {
                 Epochs = epochsGiven ?? defaults.Epochs,
@@ -212,6 +218,10 @@ public static class TrainCommand
                 Limit = options.OptionalInt("--limit", 1),
                 Epsilon = options.Given("--adam-eps") ? options.Float("--adam-eps", 0, exclusiveMin: true)
                     : preset is not null ? TrainingOptions.BurdaEpsilon : TrainingSettings.DefaultEpsilon,
+                OutputBiasFromData = options.Given("--output-bias")
+                    ? options.Choice("--output-bias", new Dictionary<string, bool> { ["uniform"] = false, ["data-mean"] = true })
+                    // The preset's initialisation where it applies: a dense decoder whose output is a logit.
+                    : preset is not null && likelihood != DecoderLikelihood.Gaussian && !kind.StartsWith("conv-", StringComparison.Ordinal),
             };
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
             if (!options.Flag("--overwrite") && VaeTrainer.HoldsRun(runDirectory))
@@ -225,7 +235,12 @@ public static class TrainCommand
         if (training.Model.IsConditional)
             RequireLabels(data, "a conditional VAE");
         if (configFor is not null)
+        {
             training = training with { Model = configFor(data) };
+            // Vectors get a Gaussian decoder by default, known only now.
+            if (!options.Given("--output-bias") && training.Model.Likelihood == DecoderLikelihood.Gaussian)
+                training = training with { OutputBiasFromData = false };
+        }
         // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
         // Vectors have no pictures.
         var pictures = data.Train.IsVectors ? null : TrainingPictures.EveryEpoch(data.Test, data.ClassNames);
@@ -240,6 +255,7 @@ public static class TrainCommand
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
         // Said only when not Adam's usual epsilon, so a default run prints what it did.
+        objectiveText += training.OutputBiasFromData ? ", output bias from the mean image" : "";
         objectiveText += training.Epsilon == TrainingSettings.DefaultEpsilon ? ""
             : $", Adam epsilon {training.Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}{(data.Train.IsVectors ? "rows" : "images")}, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
