@@ -198,7 +198,7 @@ public sealed class ImportanceWeightedCliTests
             "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Contains("training vae 784-200-200-50 tanh on 300 dynamically binarised images", output);
-        Assert.Contains("burda schedule), iwae, K = 3, Adam epsilon 0.0001)", output);
+        Assert.Contains("burda schedule), iwae, K = 3, output bias from the mean image, Adam epsilon 0.0001)", output);
         // The preset's epsilon is Burda et al.'s, recorded in config.json and in the checkpoint's options.
         Assert.Contains("\"adam_eps\": 0.0001", File.ReadAllText(Path.Combine(run, RunDirectory.ConfigFile)));
         var (_, _, checkpointOptions) = new RunDirectory(run).ReadCheckpoint();
