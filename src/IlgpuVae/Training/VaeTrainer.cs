@@ -334,11 +334,6 @@ public sealed class VaeTrainer : Trainer, ITrainable
     private const ulong DequantizationSalt = 0xDE0A_2571_0000_0002UL;
 
     /// <summary>
-    /// What a model file records of its training beyond the architecture: the objective and K when not the
-    /// one-sample ELBO, "gradient": "dreg" for DReG, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
-    /// test set by <see cref="ImageSet.TestBinarizationSeed"/>).
-    /// </summary>
-    /// <summary>
     /// The logit of each value's mean over <paramref name="train"/>, the means clipped to [0.001, 0.999] first:
     /// Burda et al.'s initial output bias (<see cref="TrainingOptions.OutputBiasFromData"/>).
     /// </summary>
@@ -361,6 +356,11 @@ public sealed class VaeTrainer : Trainer, ITrainable
         return logits;
     }
 
+    /// <summary>
+    /// What a model file records of its training beyond the architecture: the objective and K when not the
+    /// one-sample ELBO, "gradient": "dreg" for DReG, and "binarization": "dynamic" for a model of binarised images (evaluation then binarises the
+    /// test set by <see cref="ImageSet.TestBinarizationSeed"/>).
+    /// </summary>
     internal static Dictionary<string, string> TrainingMetadata(TrainingOptions options)
     {
         var metadata = new Dictionary<string, string>();

@@ -120,6 +120,7 @@ public static class TrainCommand
         TrainingOptions training;
         string runDirectory;
         Func<ImageData?, VaeConfig>? configFor = null;
+        bool presetOutputBias = false;
         if (resume is not null)
         {
             if (!Directory.Exists(resume))
@@ -219,10 +220,9 @@ public static class TrainCommand
                 Epsilon = options.Given("--adam-eps") ? options.Float("--adam-eps", 0, exclusiveMin: true)
                     : preset is not null ? TrainingOptions.BurdaEpsilon : TrainingSettings.DefaultEpsilon,
                 OutputBiasFromData = options.Given("--output-bias")
-                    ? options.Choice("--output-bias", new Dictionary<string, bool> { ["uniform"] = false, ["data-mean"] = true })
-                    // The preset's initialisation where it applies: a dense decoder whose output is a logit.
-                    : preset is not null && likelihood != DecoderLikelihood.Gaussian && !kind.StartsWith("conv-", StringComparison.Ordinal),
+                    && options.Choice("--output-bias", new Dictionary<string, bool> { ["uniform"] = false, ["data-mean"] = true }),
             };
+            presetOutputBias = preset is not null && !options.Given("--output-bias");
             runDirectory = options.String("--out") ?? Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
             if (!options.Flag("--overwrite") && VaeTrainer.HoldsRun(runDirectory))
                 throw new UsageException($"--out {runDirectory} already holds a run: continue it with '--resume {runDirectory}', " +
@@ -237,9 +237,10 @@ public static class TrainCommand
         if (configFor is not null)
         {
             training = training with { Model = configFor(data) };
-            // Vectors get a Gaussian decoder by default, known only now.
-            if (!options.Given("--output-bias") && training.Model.Likelihood == DecoderLikelihood.Gaussian)
-                training = training with { OutputBiasFromData = false };
+            // The preset's initial output bias where it applies, a dense decoder whose output is a logit: known only now,
+            // as vectors get a Gaussian decoder by default.
+            if (presetOutputBias)
+                training = training with { OutputBiasFromData = training.Model.Likelihood != DecoderLikelihood.Gaussian && !training.Model.IsConvolutional };
         }
         // Before the trainer touches the run directory: a test set too small for the pictures fails now, not after an epoch.
         // Vectors have no pictures.
@@ -254,8 +255,8 @@ public static class TrainCommand
             : $"beta {(training.KlWarmupEpochs > 0 ? $"{training.BetaStart} -> {training.Beta} over {training.KlWarmupEpochs} epochs" : training.Beta)}" +
               (training.Samples > 1 ? $", ELBO averaged over K = {training.Samples}" : "");
         string scheduleText = training.Schedule == LearningRateSchedule.Constant ? "" : $" ({training.Schedule.ToString().ToLowerInvariant()} schedule)";
-        // Said only when not Adam's usual epsilon, so a default run prints what it did.
         objectiveText += training.OutputBiasFromData ? ", output bias from the mean image" : "";
+        // Said only when not Adam's usual epsilon, so a default run prints what it did.
         objectiveText += training.Epsilon == TrainingSettings.DefaultEpsilon ? ""
             : $", Adam epsilon {training.Epsilon.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
         stdout.WriteLine($"training {training.Model} on {trainer.TrainCount} {(training.DynamicBinarization ? "dynamically binarised " : "")}{(data.Train.IsVectors ? "rows" : "images")}, {training.Epochs} epochs of {trainer.StepsPerEpoch} steps (batch {training.BatchSize}, lr {training.LearningRate}{scheduleText}, {objectiveText})");
