@@ -6,10 +6,25 @@ namespace IlgpuVae.Cli;
 /// <summary>Turns System.CommandLine's parse errors into our one-line messages, with a suggestion for a typo.</summary>
 public static class ParseErrors
 {
-    /// <summary>The first error, said our way: unknown command or option (with the nearest name), or a missing value.</summary>
-    public static string Describe(ParseResult parsed)
+    /// <summary>
+    /// The first error, said our way: an option given twice or missing its value, an unknown command or option (with
+    /// the nearest name); null when the command line parsed. System.CommandLine takes the token after an option as its
+    /// value even when that token is another option of the command ("--seed --limit 200" gives --seed the value
+    /// "--limit"), so such a value counts as a missing one here, whether or not the parser saw an error.
+    /// </summary>
+    public static string? Describe(ParseResult parsed)
     {
         var command = parsed.CommandResult.Command;
+        var names = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).ToHashSet();
+        foreach (var given in parsed.CommandResult.Children.OfType<OptionResult>())
+        {
+            if (given.IdentifierTokenCount > 1 && given.Option.Arity.MaximumNumberOfValues == 1)
+                return $"option '{given.Option.Name}' is given more than once";
+            if (given.Tokens.FirstOrDefault(t => names.Contains(t.Value)) is { } swallowed)
+                return $"option '{given.Option.Name}' needs a value ({given.Option.HelpName ?? "VALUE"}) before '{swallowed.Value}'";
+        }
+        if (parsed.Errors.Count == 0)
+            return null;
         if (parsed.UnmatchedTokens.Count > 0)
         {
             string token = parsed.UnmatchedTokens[0];

@@ -82,9 +82,9 @@ public static class Program
         // Values are taken literally: no @file response-file expansion (an --out of "@x.png" is a file name).
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         // Help and --version answer even beside other mistakes; any other parse error is one line and exit code 2.
-        if (parsed.Errors.Count > 0 && parsed.Action is not (HelpAction or PrintVersion))
+        if (parsed.Action is not (HelpAction or PrintVersion) && ParseErrors.Describe(parsed) is string parseError)
         {
-            stderr.WriteLine($"error: {ParseErrors.Describe(parsed)}; run '{ParseErrors.CommandPath(parsed)} --help'");
+            stderr.WriteLine($"error: {parseError}; run '{ParseErrors.CommandPath(parsed)} --help'");
             return 2;
         }
         ConsoleCancelEventHandler onCancel = (_, e) =>
