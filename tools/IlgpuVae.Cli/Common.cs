@@ -108,6 +108,8 @@ public static class Common
         if (labelsFile is not null)
             throw new UsageException("--labels gives the labels of --data FILE.npy; IDX files take --train-labels and --test-labels");
         // Downloads go into the default cache or a directory that exists: a mistyped --data must not create one.
+        if (given is not null && File.Exists(given))
+            throw new UsageException($"--data: '{given}' is a file; --data takes a directory (IDX files or pictures), a .csv file of vectors or a .npy array (an IDX file alone: --train-images)");
         if (given is not null && !Directory.Exists(given))
             throw new UsageException($"--data: no such directory '{given}'" + (dataset is null ? "" : $" (create it first to fetch {dataset} into it)"));
         // A folder without MNIST-named IDX files is a folder of pictures.

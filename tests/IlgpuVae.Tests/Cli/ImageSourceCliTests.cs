@@ -147,6 +147,12 @@ public sealed class ImageSourceCliTests
         Assert.Equal(2, code);
         AssertOneLineError(err, "expects HxW");
         Assert.False(Directory.Exists(dir.File("run")));
+        // A file that is neither .csv nor .npy is not taken for a missing directory.
+        File.WriteAllText(dir.File("notes.txt"), "not data");
+        (code, _, err) = Run("train", "--data", dir.File("notes.txt"), "--out", dir.File("run"), "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, $"--data: '{dir.File("notes.txt")}' is a file; --data takes a directory");
+        Assert.False(Directory.Exists(dir.File("run")));
         // fetch-data shares the loader but not the picture options.
         string missing = dir.File("no-such-dir");
         (code, _, err) = Run("fetch-data", "--data", missing);
