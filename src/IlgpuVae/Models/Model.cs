@@ -47,8 +47,8 @@ public abstract class Model : IDisposable
 
     /// <summary>
     /// Checks that the model can read <paramref name="set"/> before anything runs: its images have
-    /// <see cref="InputSize"/> pixels and, for a model that reads or predicts labels, every label is one of its
-    /// classes. A model trained on other data would otherwise give meaningless numbers, not an error.
+    /// <see cref="InputSize"/> pixels and, for a model that reads or predicts labels, the images have labels and
+    /// every label is one of its classes. A model trained on other data would otherwise give meaningless numbers, not an error.
     /// </summary>
     /// <param name="set">The images and labels.</param>
     /// <exception cref="ArgumentException">They do not fit the model; the message says how.</exception>
@@ -61,6 +61,8 @@ public abstract class Model : IDisposable
                 : "the model was trained on images; these are real-valued vectors");
         if (set.PixelsPerImage != InputSize)
             throw new ArgumentException($"the model reads images of {InputSize} pixels; these have {set.PixelsPerImage} ({(set.Channels == 1 ? "" : $"{set.Channels}x")}{set.Rows}x{set.Cols})");
+        if (LabelClasses > 0 && !set.HasLabels)
+            throw new ArgumentException($"the model reads the labels of {LabelClasses} classes; these images have no labels");
         if (LabelClasses > 0 && set.MaxLabel() is int label && label >= LabelClasses)
             throw new ArgumentException($"the model knows {LabelClasses} classes (0-{LabelClasses - 1}); the data has label {label}");
     }

@@ -49,6 +49,25 @@ public sealed class ImageSourceCliTests
             (code, _, err) = Run([command, "-m", model, "--data", dir.File("shapes"), "--out", dir.File(command + ".png"), "--device", "cpu", .. extra]);
             Assert.True(code == 0, $"{command}: {err}");
         }
+
+        // The same pictures without their class folders: scored, with an empty label field rather than class 0.
+        (code, output, err) = Run("score", "-m", model, "--data", Unlabelled(dir.File("shapes"), dir.File("flat")), "--device", "cpu");
+        Assert.True(code == 0, err);
+        var rows = output.TrimEnd().Split('\n');
+        Assert.Equal(1 + 16, rows.Length);
+        Assert.All(rows[1..], row => Assert.Equal("", row.Split(',')[1]));
+    }
+
+    /// <summary>Copies the train/ and test/ pictures of a class-folder set into flat train/ and test/ folders: no labels.</summary>
+    private static string Unlabelled(string folder, string target)
+    {
+        foreach (var split in new[] { "train", "test" })
+        {
+            Directory.CreateDirectory(Path.Combine(target, split));
+            foreach (var file in Directory.GetFiles(Path.Combine(folder, split), "*.png", SearchOption.AllDirectories))
+                File.Copy(file, Path.Combine(target, split, $"{Path.GetFileName(Path.GetDirectoryName(file))}-{Path.GetFileName(file)}"));
+        }
+        return target;
     }
 
     // A conditional conv VAE on the labelled folder: its per-epoch rows, cvae sample and cvae style draw colour.
@@ -72,6 +91,11 @@ public sealed class ImageSourceCliTests
             Assert.Contains(Enumerable.Range(0, picture.Width * picture.Height), p =>
                 picture.Pixels[3 * p] != picture.Pixels[3 * p + 1] || picture.Pixels[3 * p + 1] != picture.Pixels[3 * p + 2]);
         }
+
+        // Pictures without labels: a conditional model would read every label as class 0; it refuses them instead.
+        (code, _, err) = Run("score", "-m", model, "--data", Unlabelled(dir.File("shapes"), dir.File("flat")), "--device", "cpu");
+        Assert.NotEqual(0, code);
+        AssertOneLineError(err, "no labels");
     }
 
     [Fact]

@@ -281,5 +281,12 @@ public sealed class RunReliabilityTests
         using var conditional = VaeModel.Create(device, new VaeConfig(784, [16], 2, Classes: 5));
         e = Assert.Throws<ArgumentException>(() => conditional.CheckCompatible(Mnist.Value.Test));
         Assert.Contains("5 classes", e.Message);
+        // Unlabelled images: their labels read as 0, which a conditional model would take as a digit without a word.
+        var unlabelled = ImageSet.Unlabelled(new byte[784 * 3], 28, 28);
+        using var tenClasses = VaeModel.Create(device, new VaeConfig(784, [16], 2, Classes: 10));
+        e = Assert.Throws<ArgumentException>(() => tenClasses.Evaluate(unlabelled, 1));
+        Assert.Contains("no labels", e.Message);
+        using var plain = VaeModel.Create(device, new VaeConfig(784, [16], 2));
+        plain.CheckCompatible(unlabelled);
     }
 }

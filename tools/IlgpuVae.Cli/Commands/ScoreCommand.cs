@@ -70,7 +70,7 @@ public static class ScoreCommand
             : model.Score(set, samples, seed, token);
         var csv = new StringBuilder(samples > 0 ? "index,label,neg_log_likelihood\n" : "index,label,neg_elbo\n");
         for (int i = 0; i < scores.Length; i++)
-            csv.Append(CultureInfo.InvariantCulture, $"{i},{((vectors ? set.HasLabels : set.Labels.Length > 0) ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{i},{(set.HasLabels ? set.Labels[i].ToString(CultureInfo.InvariantCulture) : "")},{scores[i]:R}\n");
         if (output is null)
         {
             stdout.Write(csv.ToString());
