@@ -163,6 +163,9 @@ public static class Common
     /// <summary>The most images one PNG grid holds: past it a picture is unreadable and its canvas takes gigabytes.</summary>
     public const int MaxPictureImages = 10_000;
 
+    /// <summary>The most generated digits per class an agreement check draws (its default is 1,000).</summary>
+    public const int MaxAgreementSamples = 100_000;
+
     /// <summary>Refuses, as a usage error before any work, a picture of more than <see cref="MaxPictureImages"/> images.</summary>
     /// <param name="images">The images the picture would show.</param>
     /// <param name="option">The option that chose the count, as the user typed it.</param>

@@ -18,7 +18,7 @@ public sealed class ParsedOptions(ParseResult result, IReadOnlyDictionary<string
 
     public string RequiredString(string name) => String(name) ?? throw new UsageException($"option '{name}' is required");
 
-    public int? OptionalInt(string name, int min = int.MinValue)
+    public int? OptionalInt(string name, int min = int.MinValue, int max = int.MaxValue)
     {
         if (String(name) is not string text)
             return null;
@@ -26,11 +26,13 @@ public sealed class ParsedOptions(ParseResult result, IReadOnlyDictionary<string
             throw new UsageException($"option '{name}' expects an integer, got '{text}'");
         if (value < min)
             throw new UsageException($"option '{name}' must be at least {min}, got {value}");
+        if (value > max)
+            throw new UsageException($"option '{name}' must be at most {max}, got {value}");
         return value;
     }
 
-    public int Int(string name, int min = int.MinValue) =>
-        OptionalInt(name, min) ?? throw new UsageException($"option '{name}' is required");
+    public int Int(string name, int min = int.MinValue, int max = int.MaxValue) =>
+        OptionalInt(name, min, max) ?? throw new UsageException($"option '{name}' is required");
 
     public float Float(string name, float min = float.NegativeInfinity, bool exclusiveMin = false)
     {

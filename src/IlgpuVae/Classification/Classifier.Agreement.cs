@@ -47,6 +47,8 @@ public sealed partial class Classifier
             throw new ArgumentOutOfRangeException(nameof(priorScale), $"the prior scale must be a finite number >= 0, got {priorScale}");
 
         int classes = model.Config.Classes;
+        if ((long)samplesPerClass * classes > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(samplesPerClass), $"{samplesPerClass} samples for each of {classes} classes are more than one set holds");
         var confusion = new int[classes * classes];
         double crossEntropy = 0;
         var codes = model.PriorSamples(samplesPerClass * classes, seed);

@@ -78,11 +78,14 @@ public record TrainingSettings
         return stage;
     }
 
+    /// <summary>The most epochs a run may ask for: far past any real schedule, and far from the counters' overflow.</summary>
+    public const int MaxEpochs = 1_000_000;
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> with a one-line message.</summary>
     public virtual void Validate()
     {
-        if (Epochs <= 0)
-            throw new ArgumentException($"epochs must be positive, got {Epochs}");
+        if (Epochs <= 0 || Epochs > MaxEpochs)
+            throw new ArgumentException($"epochs must be between 1 and {MaxEpochs:N0}, got {Epochs}");
         if (BatchSize <= 0)
             throw new ArgumentException($"batch size must be positive, got {BatchSize}");
         if (!float.IsFinite(LearningRate) || LearningRate <= 0)

@@ -30,6 +30,12 @@ public sealed class CliTests
     [InlineData("must be one of", "train", "--model", "gan")]
     [InlineData("no run directory", "train", "--resume", "/nonexistent/run")]
     [InlineData("say 'classifier train' or 'classifier evaluate'", "classifier")]
+    // Counts that would overflow a counter or a canvas later are refused before any work.
+    [InlineData("option '--epochs' must be at most 1000000, got 2147483647", "train", "--epochs", "2147483647")]
+    [InlineData("option '--epochs' must be at most 1000000", "classifier", "train", "--epochs", "1000001")]
+    [InlineData("option '--columns' must be at most 4, got 40000000", "sample", "--model", "/nonexistent/m.safetensors", "--count", "4", "--columns", "40000000")]
+    [InlineData("option '--agreement-samples' must be at most 100000", "evaluate", "--model", "/nonexistent/m.safetensors", "--classifier", "/nonexistent/c.safetensors", "--agreement-samples", "300000000")]
+    [InlineData("option '--count' must be at most 100000", "cvae", "agreement", "--model", "/nonexistent/m.safetensors", "--classifier", "/nonexistent/c.safetensors", "--count", "300000000")]
     public void UsageErrors_ExitTwoWithOneLine(string fragment, params string[] args)
     {
         var (code, _, err) = Run(args);

@@ -32,7 +32,7 @@ public static class ClassifierTrainCommand
         var (stdout, stderr, token) = cli;
         var training = ClassifierTrainer.DefaultSettings with
         {
-            Epochs = options.Int("--epochs", 1),
+            Epochs = options.Int("--epochs", 1, TrainingSettings.MaxEpochs),
             BatchSize = options.Int("--batch", 1),
             LearningRate = options.Float("--lr", 0, exclusiveMin: true),
             Schedule = options.Choice("--lr-schedule", new Dictionary<string, LearningRateSchedule>

@@ -30,7 +30,7 @@ public static class CvaeAgreementCommand
         var (stdout, stderr, token) = cli;
         string path = options.RequiredString("--model");
         string classifierPath = options.RequiredString("--classifier");
-        int perClass = options.OptionalInt("--count", 1) ?? 1000;
+        int perClass = options.OptionalInt("--count", 1, MaxAgreementSamples) ?? 1000;
         var scales = Scales(options, single: false);
         int seed = options.Int("--seed", 0);
         RequireInputFile(classifierPath, "classifier");
@@ -42,14 +42,16 @@ public static class CvaeAgreementCommand
         classifier.CheckCompatible(data.Test);
         var loss = model.Evaluate(data.Test, seed);
         var results = scales.Select(s => (Scale: s, Figures: classifier.Agreement(model, perClass, seed, s, cancellationToken: token))).ToArray();
-        string? classifierAccuracy = classifier.Metadata.GetValueOrDefault("test_accuracy");
+        // The classifier's file records its test accuracy; a value that is not a finite number is left out, not fatal.
+        double? classifierAccuracy = double.TryParse(classifier.Metadata.GetValueOrDefault("test_accuracy"), NumberStyles.Float,
+            CultureInfo.InvariantCulture, out double accuracy) && double.IsFinite(accuracy) ? accuracy : null;
         if (options.Flag("--json"))
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
                 model = path, config = model.Config.ToString(), test_images = data.Test.Count,
                 test_loss = loss.Loss, test_reconstruction = loss.Reconstruction, test_kl = loss.Kl,
-                classifier = classifierPath, classifier_test_accuracy = classifierAccuracy is null ? (double?)null : double.Parse(classifierAccuracy, CultureInfo.InvariantCulture),
+                classifier = classifierPath, classifier_test_accuracy = classifierAccuracy,
                 samples_per_class = perClass, seed,
                 agreement = results.Select(r => new { scale = r.Scale, overall = r.Figures.Accuracy, per_class = r.Figures.PerClassAccuracy, confusion = r.Figures.Confusion }),
             }));
@@ -59,7 +61,7 @@ public static class CvaeAgreementCommand
         stdout.WriteLine($"{model.Config} on {data.Test.Count} test images:");
         stdout.WriteLine($"  test loss {F(loss.Loss, "F4")} per image (reconstruction {F(loss.Reconstruction, "F4")} + KL {F(loss.Kl, "F4")})");
         stdout.WriteLine($"conditional agreement: {perClass} generated digits per class, judged by {classifierPath}" +
-            (classifierAccuracy is null ? "" : $" ({F(100 * double.Parse(classifierAccuracy, CultureInfo.InvariantCulture))}% on the test set)"));
+            (classifierAccuracy is double a ? $" ({F(100 * a)}% on the test set)" : ""));
         stdout.WriteLine($"  {"z ~",-16} {"overall",8} " + string.Join(" ", Enumerable.Range(0, classes).Select(c => $"{c,6}")));
         foreach (var r in results)
         {

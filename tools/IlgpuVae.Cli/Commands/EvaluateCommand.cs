@@ -31,14 +31,12 @@ public static class EvaluateCommand
     private static int Run(ParsedOptions options, CliContext cli)
     {
         var (stdout, stderr, token) = cli;
-        int seed = options.Int("--seed"), importanceSamples = options.Int("--iw-samples", 0);
+        int seed = options.Int("--seed"), importanceSamples = options.Int("--iw-samples", 0, VaeModel.MaxImportanceSamples);
+        int agreementSamples = options.Int("--agreement-samples", 1, MaxAgreementSamples);
         bool clustering = !options.Flag("--no-clustering");
-        if (importanceSamples > VaeModel.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {importanceSamples}");
         string path = options.RequiredString("--model");
         RequireInputFile(path, "model");
         string? classifierPath = options.String("--classifier");
-        int agreementSamples = options.Int("--agreement-samples", 1);
         if (classifierPath is not null)
             RequireInputFile(classifierPath, "classifier");
         using var device = OpenDevice(options);

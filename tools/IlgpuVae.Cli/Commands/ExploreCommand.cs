@@ -24,9 +24,7 @@ public static class ExploreCommand
 
     private static int Run(ParsedOptions options, CliContext cli)
     {
-        int port = options.Int("--port", 0);
-        if (port > 65535)
-            throw new UsageException($"option '--port' must be at most 65535, got {port}");
+        int port = options.Int("--port", 0, 65535);
         int points = options.Int("--points", 2);
         string host = options.RequiredString("--host");
         IPAddress address = host == "localhost" ? IPAddress.Loopback

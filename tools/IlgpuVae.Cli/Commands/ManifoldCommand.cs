@@ -33,10 +33,8 @@ public static class ManifoldCommand
     private static int Run(ParsedOptions options, CliContext cli)
     {
         var (stdout, stderr, token) = cli;
-        int size = options.Int("--size", 2), scale = options.Int("--scale", 1);
+        int size = options.Int("--size", 2), scale = options.Int("--scale", 1, MaxScale);
         CheckPicture((long)size * size, $"--size {size}");
-        if (scale > MaxScale)
-            throw new UsageException($"option '--scale' must be at most {MaxScale}, got {scale}");
         int[]? dims = options.Given("--dims") ? options.IntList("--dims", min: 1) : null;
         if (dims is not null && (dims.Length != 2 || dims[0] == dims[1]))
             throw new UsageException($"--dims takes two different latent axes, e.g. 1,2; got '{options.String("--dims")}'");

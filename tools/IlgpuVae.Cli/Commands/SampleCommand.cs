@@ -31,7 +31,7 @@ public static class SampleCommand
     {
         var (stdout, _, _) = cli;
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
-        int? columns = options.OptionalInt("--columns", 1);
+        int? columns = options.OptionalInt("--columns", 1, count);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx", ["npy"] = "npy" });
         if (format == "png")
             CheckPicture(count, $"--count {count}", "--format idx or npy writes more");

@@ -31,9 +31,7 @@ public static class ScoreCommand
     {
         var (stdout, stderr, token) = cli;
         bool train = options.Choice("--set", new Dictionary<string, bool> { ["test"] = false, ["train"] = true });
-        int samples = options.Int("--iw-samples", 0);
-        if (samples > VaeModel.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {samples}");
+        int samples = options.Int("--iw-samples", 0, VaeModel.MaxImportanceSamples);
         int seed = options.Int("--seed");
         bool mean = options.Flag("--posterior-mean");
         if (mean && samples > 0)

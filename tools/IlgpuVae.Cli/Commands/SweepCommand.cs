@@ -36,16 +36,14 @@ public static class SweepCommand
         var sizes = options.IntList("--latent");
         if (sizes.Distinct().Count() != sizes.Length)
             throw new UsageException($"--latent lists a size twice: '{options.String("--latent")}'");
-        int epochs = options.Int("--epochs", 1), seed = options.Int("--seed"), tsne = options.Int("--tsne", 0);
+        int epochs = options.Int("--epochs", 1, TrainingSettings.MaxEpochs), seed = options.Int("--seed"), tsne = options.Int("--tsne", 0);
         int? limit = options.OptionalInt("--limit", 1);
         var hidden = options.IntList("--hidden");
         string kind = options.Choice("--kind", new Dictionary<string, string> { ["vae"] = "vae", ["conv-vae"] = "conv-vae" });
         if (kind != "conv-vae" && options.Given("--channels"))
             throw new UsageException("--channels is for --kind conv-vae");
         var channels = options.IntList("--channels");
-        int samples = options.Int("--iw-samples", 0);
-        if (samples > VaeModel.MaxImportanceSamples)
-            throw new UsageException($"option '--iw-samples' must be at most {VaeModel.MaxImportanceSamples}, got {samples}");
+        int samples = options.Int("--iw-samples", 0, VaeModel.MaxImportanceSamples);
         if (tsne > LatentPlots.MaxTsnePoints)
             throw new UsageException($"--tsne takes at most {LatentPlots.MaxTsnePoints} points, got {tsne}");
         string directory = options.String("--out") ?? Path.Combine("runs", $"sweep-{DateTime.Now:yyyyMMdd-HHmmss}");

@@ -115,7 +115,7 @@ public static class TrainCommand
     {
         var (stdout, stderr, token) = cli;
         // Given, not merely defaulted: a resumed run keeps its own count unless told otherwise.
-        int? epochsGiven = options.Given("--epochs") ? options.Int("--epochs", 1) : null;
+        int? epochsGiven = options.Given("--epochs") ? options.Int("--epochs", 1, TrainingSettings.MaxEpochs) : null;
         string? resume = options.String("--resume");
         TrainingOptions training;
         string runDirectory;
