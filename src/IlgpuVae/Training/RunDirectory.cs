@@ -299,7 +299,7 @@ internal sealed class RunDirectory
                 LearningRate = json.LearningRate,
                 Schedule = Schedule(json.LrSchedule),
                 // Runs written before the image size was recorded lack it: their images were square.
-                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden, json.Latent, json.Classes)
+                Model = Architecture(json, new VaeConfig(json.InputSize, json.Hidden ?? throw new InvalidDataException("hidden sizes missing"), json.Latent, json.Classes)
                 {
                     ConditionEveryLayer = ConditionEveryLayer(json.DecoderConditioning),
                     ImageHeight = json.ImageHeight ?? 0,
@@ -346,9 +346,11 @@ internal sealed class RunDirectory
                 throw new InvalidDataException($"model '{json.Model}' is not {VaeConfig.KindList}");
             if (json.Model is not null && json.Model != options.Model.Kind)
                 throw new InvalidDataException($"model '{json.Model}' but the other fields describe a {options.Model.Kind}");
+            // Sizes that make no model (a missing hidden list, a zero input) are the file's fault, named here.
+            options.Model.Validate();
             return options;
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or NullReferenceException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or NullReferenceException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: not a valid run configuration ({e.Message.Split('\n')[0]})");
         }

@@ -269,6 +269,18 @@ public sealed class RunReliabilityTests
         Assert.Contains("needs", e.Message);
     }
 
+    // A config.json whose sizes make no model is named as the fault, before anything is built from it.
+    [Theory]
+    [InlineData("{\"input_size\":784,\"hidden\":null,\"latent\":20,\"epochs\":1,\"batch\":1,\"learning_rate\":0.001}", "hidden")]
+    [InlineData("{\"input_size\":784,\"latent\":20,\"epochs\":1,\"batch\":1,\"learning_rate\":0.001}", "hidden")]
+    [InlineData("{}", "input size must be positive")]
+    public void ConfigWithoutAModel_IsAnInvalidConfiguration(string json, string fragment)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => RunDirectory.ParseConfig(json, "run/config.json"));
+        Assert.StartsWith("run/config.json: not a valid run configuration (", e.Message);
+        Assert.Contains(fragment, e.Message);
+    }
+
     // Case 5: a model meets data of another image size, or labels it does not know, with an error before running.
     [MnistFact]
     public void ModelOfAnotherInputSize_RefusesTheData()
