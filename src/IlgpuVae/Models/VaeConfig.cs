@@ -478,6 +478,9 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return everyLayer || name == ConditioningName(false);
     }
 
+    /// <summary>The "format" metadata of a model file this library wrote.</summary>
+    internal const string Format = "ilgpu-vae";
+
     /// <summary>
     /// The configuration as safetensors metadata, so a checkpoint alone rebuilds the model. A conditional model also
     /// carries "decoder_conditioning"; checkpoints written before it existed lack it and mean "first-layer". The image
@@ -488,7 +491,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     {
         var metadata = new Dictionary<string, string>
         {
-            ["format"] = "ilgpu-vae",
+            ["format"] = Format,
             ["model"] = Kind,
             ["input_size"] = InputSize.ToString(CultureInfo.InvariantCulture),
             ["hidden"] = string.Join(",", Hidden.Select(h => h.ToString(CultureInfo.InvariantCulture))),

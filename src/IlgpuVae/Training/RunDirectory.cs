@@ -37,8 +37,66 @@ internal sealed class RunDirectory
     /// <summary>Whether <paramref name="directory"/> holds a run: a checkpoint, a state, a config.json or metrics.</summary>
     /// <param name="directory">The directory.</param>
     /// <returns>True when it does.</returns>
-    public static bool HoldsRun(string directory) =>
-        RunFiles.Take(4).Any(name => System.IO.Path.Exists(System.IO.Path.Combine(directory, name)));
+    public static bool HoldsRun(string directory) => RunFileNamesIn(directory).Any();
+
+    /// <summary>
+    /// Whether ilgpu-vae wrote the run in this directory, so that starting over may delete its files by name: its
+    /// training state or its model carries our "format" metadata, its config.json is a run configuration of ours, or its
+    /// metrics.csv starts with our header. One is enough, which covers a run stopped before its first checkpoint
+    /// (config.json only) and one whose state is damaged. Files of the same names that another program wrote show none.
+    /// </summary>
+    /// <returns>True when the run is ours.</returns>
+    public bool WrittenByIlgpuVae()
+    {
+        if (HeaderFormat(StateFile) is string stateFormat
+            ? stateFormat == StateFormat
+            : HeaderMetadata(StateFile)?.ContainsKey("global_step") == true)
+            return true;
+        if (HeaderFormat(ModelFile) == VaeConfig.Format)
+            return true;
+        try
+        {
+            if (Data.RegularFile.Problem(PathOf(ConfigFile)) is null && File.Exists(PathOf(ConfigFile)))
+            {
+                ParseConfig(File.ReadAllText(PathOf(ConfigFile)), PathOf(ConfigFile));
+                return true;
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+        }
+        try
+        {
+            return Data.RegularFile.Problem(PathOf(MetricsFile)) is null && File.Exists(PathOf(MetricsFile))
+                && File.ReadLines(PathOf(MetricsFile)).FirstOrDefault() == MetricsHeader;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    // The "format" metadata of a safetensors file here, or null when it has none or cannot be read.
+    private string? HeaderFormat(string name) =>
+        HeaderMetadata(name) is { } metadata && metadata.TryGetValue("format", out var format) ? format : null;
+
+    private IReadOnlyDictionary<string, string>? HeaderMetadata(string name)
+    {
+        try
+        {
+            return File.Exists(PathOf(name)) ? SafeTensors.ReadHeader(PathOf(name)).Metadata : null;
+        }
+        catch (Exception e) when (e is CheckpointFormatException or IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Which of a run's file names (checkpoint, state, config.json, metrics) are taken in <paramref name="directory"/>.</summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>The names present.</returns>
+    public static IEnumerable<string> RunFileNamesIn(string directory) =>
+        RunFiles.Take(4).Where(name => System.IO.Path.Exists(System.IO.Path.Combine(directory, name)));
 
     /// <summary>Deletes the run's own files (a new run starts over on purpose); other files stay. Hold the lock.</summary>
     public void DeleteRun()

@@ -51,10 +51,12 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <param name="runDirectory">Where to write checkpoints, or null to write nothing.</param>
     /// <param name="overwrite">
     /// Start over in a <paramref name="runDirectory"/> that already holds a run (see <see cref="HoldsRun"/>), deleting
-    /// that run's checkpoint, state, config, metrics and pictures first; without it such a directory is refused.
+    /// that run's checkpoint, state, config, metrics and pictures first; without it such a directory is refused. Only a
+    /// run that ilgpu-vae wrote is deleted: files of those names from another program are refused either way.
     /// </param>
     /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, it cannot be
-    /// written, or it holds a run and <paramref name="overwrite"/> is false.</exception>
+    /// written, or it holds a run and <paramref name="overwrite"/> is false, or it holds files of a run's names that
+    /// ilgpu-vae did not write.</exception>
     public VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, string? runDirectory = null,
         bool overwrite = false)
         : this(device, data, options, runDirectory is null ? null : new RunFolder(runDirectory), heldLock: null, overwrite)
@@ -112,6 +114,10 @@ public sealed class VaeTrainer : Trainer, ITrainable
                 {
                     if (!overwrite)
                         throw new IOException($"{run.Path} already holds a run: resume it, or overwrite it on purpose to start over");
+                    // Starting over deletes a run's files by name: never files of those names that another program wrote.
+                    if (!run.WrittenByIlgpuVae())
+                        throw new IOException($"{run.Path} holds {string.Join(", ", RunFolder.RunFileNamesIn(run.Path))} that no " +
+                            "ilgpu-vae training wrote; overwriting deletes only a run of ours: choose another directory");
                     run.DeleteRun();
                 }
             }

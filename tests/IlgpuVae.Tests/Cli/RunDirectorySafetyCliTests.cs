@@ -64,6 +64,58 @@ public sealed class RunDirectorySafetyCliTests
         Assert.True(File.Exists(dir.File(RunDirectory.StateFile)));
     }
 
+    // Overwriting deletes files by name, so it deletes only a run that ilgpu-vae wrote: another program's config.json,
+    // metrics.csv and model.safetensors in the folder are refused and left as they were, however often asked. A run of
+    // ours stopped before its first checkpoint (config.json only) or with its state damaged still starts over.
+    [MnistFact]
+    public void Overwrite_DeletesOnlyARunOfOurs()
+    {
+        using var dir = new TempDirectory();
+        var data = IlgpuVae.Data.ImageData.Load(TestData.MnistDirectory!, trainLimit: 100, testLimit: 50);
+        var options = new TrainingOptions { Epochs = 1, BatchSize = 50, Model = new IlgpuVae.Models.VaeConfig(784, [8], 2) };
+        var device = Compute.OpsHarness.Device("vectorized");
+        string foreign = dir.File("foreign");
+        Directory.CreateDirectory(foreign);
+        var theirs = new Dictionary<string, string>
+        {
+            [RunDirectory.ConfigFile] = "{\"their\": \"settings\"}\n",
+            [RunDirectory.MetricsFile] = "step,loss\n1,0.5\n",
+            [RunDirectory.ModelFile] = "not a safetensors file of ours",
+        };
+        foreach (var (name, text) in theirs)
+            File.WriteAllText(Path.Combine(foreign, name), text);
+        var e = Assert.Throws<IOException>(() =>
+        {
+            using var refused = new VaeTrainer(device, data, options, foreign, overwrite: true);
+        });
+        Assert.Contains("no ilgpu-vae training wrote", e.Message);
+        Assert.Contains(RunDirectory.MetricsFile, e.Message);
+        // A refusal leaves the lock file behind; that makes nothing ours.
+        e = Assert.Throws<IOException>(() =>
+        {
+            using var refused = new VaeTrainer(device, data, options, foreign, overwrite: true);
+        });
+        Assert.Contains("no ilgpu-vae training wrote", e.Message);
+        foreach (var (name, text) in theirs)
+            Assert.Equal(text, File.ReadAllText(Path.Combine(foreign, name)));
+
+        string ours = dir.File("ours");
+        using (var first = new VaeTrainer(device, data, options, ours))
+            first.Train();
+        // Stopped before its first checkpoint: config.json (and the lock).
+        File.Delete(Path.Combine(ours, RunDirectory.StateFile));
+        File.Delete(Path.Combine(ours, RunDirectory.ModelFile));
+        File.Delete(Path.Combine(ours, RunDirectory.MetricsFile));
+        using (var again = new VaeTrainer(device, data, options with { Seed = 9 }, ours, overwrite: true))
+            again.Train();
+        // The state damaged and config.json edited by hand into something else: the model still says whose it is.
+        File.WriteAllText(Path.Combine(ours, RunDirectory.ConfigFile), "{}");
+        File.WriteAllText(Path.Combine(ours, RunDirectory.StateFile), "damaged");
+        using (var third = new VaeTrainer(device, data, options with { Seed = 10 }, ours, overwrite: true))
+            third.Train();
+        Assert.Contains("\"seed\": 10", File.ReadAllText(Path.Combine(ours, RunDirectory.ConfigFile)));
+    }
+
     // Case 2: a lock planted as a link to a file outside the run is refused, and that file is left untouched.
     [MnistFact]
     public void Resume_WithTheLockALinkOutside_IsRefused_AndTheTargetUntouched()
