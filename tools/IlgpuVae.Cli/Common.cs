@@ -85,6 +85,10 @@ public static class Common
             ? options.Choice("--image-channels", new Dictionary<string, int> { ["1"] = 1, ["3"] = 3 }) : null;
         string? pictureOption = imageSize is not null ? "--image-size" : imageChannels is not null ? "--image-channels" : null;
         string? labelColumn = options.Given("--label-column") ? options.String("--label-column") : null;
+        // A file the user named and mistyped: a usage error naming the option, not the hint for finding a data set.
+        foreach (string option in filesGiven.Append("--labels").Where(options.Given))
+            if (options.String(option) is { } named && !Path.Exists(named))
+                throw new UsageException($"{option}: no such file '{named}'");
         if (given is not null && given.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         {
             if (dataset is not null || filesGiven.Length > 0 || labelsFile is not null || pictureOption is not null)

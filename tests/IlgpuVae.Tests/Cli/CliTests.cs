@@ -30,6 +30,9 @@ public sealed class CliTests
     [InlineData("must be one of", "train", "--model", "gan")]
     [InlineData("no run directory", "train", "--resume", "/nonexistent/run")]
     [InlineData("say 'classifier train' or 'classifier evaluate'", "classifier")]
+    // A data file named and mistyped: the option named, not the hint for finding a data set.
+    [InlineData("--train-images: no such file '/nonexistent/t.idx'", "train", "--device", "cpu", "--train-images", "/nonexistent/t.idx", "--test-fraction", "0.1")]
+    [InlineData("--labels: no such file '/nonexistent/l.npy'", "train", "--device", "cpu", "--data", "/nonexistent/x.npy", "--labels", "/nonexistent/l.npy")]
     // Counts that would overflow a counter or a canvas later are refused before any work.
     [InlineData("option '--epochs' must be at most 1000000, got 2147483647", "train", "--epochs", "2147483647")]
     [InlineData("option '--epochs' must be at most 1000000", "classifier", "train", "--epochs", "1000001")]
