@@ -79,6 +79,27 @@ internal sealed partial class AtomicFile : IDisposable
     /// changed.</exception>
     public static void WriteAll(IReadOnlyList<string> paths, Action<int, FileStream> write)
     {
+        ArgumentNullException.ThrowIfNull(write);
+        WriteAll(paths, 0, write, static (index, stream, _, write) => write(index, stream));
+    }
+
+    /// <summary>Writes <paramref name="path"/> atomically from <paramref name="state"/>, which may be a span: content
+    /// too large to copy into one more array is written straight from where it lies.</summary>
+    /// <typeparam name="TState">What <paramref name="write"/> reads.</typeparam>
+    /// <param name="path">The target.</param>
+    /// <param name="state">Passed to <paramref name="write"/>.</param>
+    /// <param name="write">Writes the content.</param>
+    /// <exception cref="IOException">As <see cref="Write(string, Action{FileStream})"/>.</exception>
+    public static void Write<TState>(string path, TState state, Action<FileStream, TState> write) where TState : allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        WriteAll([path], state, write, static (_, stream, state, write) => write(stream, state));
+    }
+
+    // The one implementation: write(index, stream, state, argument) fills the file at each index of paths.
+    private static void WriteAll<TState, TArgument>(IReadOnlyList<string> paths, TState state, TArgument argument,
+        Action<int, FileStream, TState, TArgument> write) where TState : allows ref struct
+    {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(write);
         string[] targets = [.. paths.Select(Path.GetFullPath)];
@@ -94,7 +115,7 @@ internal sealed partial class AtomicFile : IDisposable
                 var file = Create(targets[current]);
                 files.Add(file);
                 temp = file.TempPath;
-                write(current, file.Stream);
+                write(current, file.Stream, state, argument);
             }
             for (int i = 0; i < targets.Length - 1; i++)
                 if (File.Exists(targets[i]))

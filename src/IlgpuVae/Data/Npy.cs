@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -89,8 +90,16 @@ internal static class Npy
             throw new InvalidDataException($"{path}: truncated .npy header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
         var (shape, type) = ParseHeader(header, path);
-        long count = shape.Aggregate(1L, (product, dimension) => product * dimension);
-        long bytes = count * ItemSizes[type];
+        long count, bytes;
+        try
+        {
+            count = shape.Aggregate(1L, (product, dimension) => checked(product * dimension));
+            bytes = checked(count * ItemSizes[type]);
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) holds more elements than any file can");
+        }
         long body = stream.Length - stream.Position;
         if (body != bytes)
             throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) of {type} needs {bytes} bytes of data, the file has {body}");
@@ -117,14 +126,29 @@ internal static class Npy
         // Magic (6) + version (2) + length (2) + dict + '\n', padded with spaces to a multiple of 64.
         int total = (10 + dict.Length + 1 + 63) / 64 * 64;
         string padded = dict.PadRight(total - 10 - 1) + "\n";
-        var file = new byte[total + 4L * values.Length];
-        Magic.CopyTo(file);
-        file[6] = 1;
-        BinaryPrimitives.WriteUInt16LittleEndian(file.AsSpan(8), (ushort)padded.Length);
-        Encoding.ASCII.GetBytes(padded, file.AsSpan(10));
-        for (int i = 0; i < values.Length; i++)
-            BinaryPrimitives.WriteSingleLittleEndian(file.AsSpan(total + 4 * i), values[i]);
-        AtomicFile.WriteAllBytes(path, file);
+        var header = new byte[total];
+        Magic.CopyTo(header);
+        header[6] = 1;
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(8), (ushort)padded.Length);
+        Encoding.ASCII.GetBytes(padded, header.AsSpan(10));
+        // Straight from the values, a block at a time: no second copy of an array that may be most of memory.
+        AtomicFile.Write(path, values, (stream, values) =>
+        {
+            stream.Write(header);
+            if (BitConverter.IsLittleEndian)
+            {
+                stream.Write(MemoryMarshal.AsBytes(values));
+                return;
+            }
+            Span<byte> block = stackalloc byte[4096];
+            for (int start = 0; start < values.Length; start += block.Length / 4)
+            {
+                int n = Math.Min(block.Length / 4, values.Length - start);
+                for (int i = 0; i < n; i++)
+                    BinaryPrimitives.WriteSingleLittleEndian(block[(4 * i)..], values[start + i]);
+                stream.Write(block[..(4 * n)]);
+            }
+        });
     }
 
     private static (int[] Shape, string Type) ParseHeader(string header, string path)

@@ -210,6 +210,9 @@ public sealed class ImageSourceTests
         Assert.Contains("'>f4'", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("big.npy"))).Message);
         File.WriteAllBytes(dir.File("short.npy"), good[..^4]);
         Assert.Contains("needs 32 bytes", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("short.npy"))).Message);
+        // A shape whose element count wraps a 64-bit product to the empty file's 0 is refused, not read as 0 images.
+        WriteNpy(dir.File("wrap.npy"), "<f4", [1 << 30, 1 << 30, 16], []);
+        Assert.Contains("holds more elements than any file can", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("wrap.npy"))).Message);
         File.WriteAllText(dir.File("text.npy"), "x,y\n1,2\n");
         Assert.Contains("not a .npy file", Assert.Throws<InvalidDataException>(() => Npy.Read(dir.File("text.npy"))).Message);
 
