@@ -352,6 +352,24 @@ public sealed class ImageSet
         return count;
     }
 
+    /// <summary>
+    /// Writes count = values.Length / D rows of real values as a NumPy .npy file of float32 shaped count x D: what a model
+    /// of vectors draws, and what <see cref="ImageData.LoadNpy"/> and <see cref="ImageData.LoadVectorSet"/> read back as vectors.
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="values">count x D values.</param>
+    /// <param name="dimensions">D, the values per row (a model's <c>Config.InputSize</c>).</param>
+    /// <returns>How many rows were written.</returns>
+    public static int WriteNpyRows(string path, ReadOnlySpan<float> values, int dimensions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
+        if (values.Length % dimensions != 0)
+            throw new ArgumentException($"{values.Length} values are not a whole number of rows of {dimensions}", nameof(values));
+        int count = values.Length / dimensions;
+        Npy.WriteFloats(path, [count, dimensions], values);
+        return count;
+    }
+
     /// <summary>Writes labels as an IDX1 file of bytes.</summary>
     /// <param name="path">The file to write.</param>
     /// <param name="labels">Labels, each in 0-255.</param>

@@ -95,6 +95,25 @@ public sealed class VectorCliTests
         (code, var output, err) = Run("score", "--model", Path.Combine(run, "model.safetensors"), "--data", npy, "--device", "cpu");
         Assert.True(code == 0, err);
         Assert.Equal(101, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // Samples of a model of vectors are rows in the data's units (an N x D .npy array, by default), which score reads
+        // back; a picture or an IDX file of them (values clamped to [0, 1]) is refused.
+        string model = Path.Combine(run, "model.safetensors"), drawn = dir.File("drawn.npy");
+        (code, _, err) = Run("sample", "--model", model, "--count", "6", "--out", drawn, "--device", "cpu");
+        Assert.True(code == 0, err);
+        var rows = IlgpuVae.Data.Npy.Read(drawn);
+        Assert.Equal([6, 4], rows.Shape);
+        Assert.Contains(rows.Floats(), v => v < 0 || v > 1);
+        (code, output, err) = Run("score", "--model", model, "--data", drawn, "--device", "cpu");
+        Assert.True(code == 0, err);
+        Assert.Equal(7, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        foreach (string format in new[] { "png", "idx" })
+        {
+            (code, _, err) = Run("sample", "--model", model, "--format", format, "--out", dir.File($"drawn.{format}"), "--device", "cpu");
+            Assert.Equal(2, code);
+            AssertOneLineError(err, $"--format {format} writes images; this model draws vectors of 4 values: use --format npy");
+            Assert.False(File.Exists(dir.File($"drawn.{format}")));
+        }
     }
 
     [Theory]

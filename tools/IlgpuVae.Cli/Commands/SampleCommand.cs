@@ -19,8 +19,9 @@ public static class SampleCommand
             new("--class", "conditional models: draw only this digit (0-9; --digit D says the same)", "D"),
             new("--digit", "conditional models: draw only this digit", "D"),
             new("--format", "png; idx: an IDX image file of bytes round(255 p) that MNIST tooling reads (grey models); or npy: a NumPy " +
-                "float32 array of the probabilities, N x H x W (grey) or N x C x H x W (colour)", "FORMAT", "png"),
-            OutOption("output file (default: sample.png beside the model; sample.idx or sample.npy with --format idx or npy)"),
+                "float32 array of the probabilities, N x H x W (grey) or N x C x H x W (colour); a model of vectors writes only npy, N x D values " +
+                "in the data's units (its default)", "FORMAT", "png"),
+            OutOption("output file (default: sample.png beside the model; sample.idx or sample.npy with --format idx or npy, or for a model of vectors)"),
             JsonOption,
             DeviceOption,
             CpuOpsOption,
@@ -33,11 +34,19 @@ public static class SampleCommand
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1, count);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx", ["npy"] = "npy" });
-        if (format == "png")
+        if (format == "png" && options.Given("--format"))
             CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
+        // A model of vectors draws values in the data's units, which no picture or byte image holds: rows of a .npy array.
+        bool vectors = model.Config.InputMean is not null;
+        if (vectors && options.Given("--format") && format != "npy")
+            throw new UsageException($"--format {format} writes images; this model draws vectors of {model.Config.InputSize} values: use --format npy");
+        if (vectors)
+            format = "npy";
+        else if (format == "png")
+            CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         if (format == "idx" && model.Config.ImageChannels != 1)
             throw new UsageException("--format idx holds grey images; this model draws colour: use --format npy or png");
         int? digit = DigitFor(options, model.Config, required: false);
@@ -76,7 +85,10 @@ public static class SampleCommand
         string output = options.String("--out") ?? BesideModel(path, $"sample.{format}");
         if (format == "npy")
         {
-            ImageSet.WriteNpy(output, images, model.Config.ImageChannels, model.Config.ImageHeight, model.Config.ImageWidth);
+            if (vectors)
+                ImageSet.WriteNpyRows(output, images, model.Config.InputSize);
+            else
+                ImageSet.WriteNpy(output, images, model.Config.ImageChannels, model.Config.ImageHeight, model.Config.ImageWidth);
         }
         else if (format == "idx")
         {
