@@ -118,7 +118,7 @@ internal static class Npy
     {
         long count = 1;
         foreach (int dimension in shape)
-            count *= dimension;
+            count = dimension < 0 || count > int.MaxValue ? -1 : count * dimension;
         if (count != values.Length)
             throw new ArgumentException($"shape ({string.Join(", ", shape.ToArray())}) holds {count} values, not {values.Length}", nameof(values));
         string dims = shape.Length == 1 ? $"{shape[0]}," : string.Join(", ", shape.ToArray());
@@ -135,9 +135,12 @@ internal static class Npy
         AtomicFile.Write(path, values, (stream, values) =>
         {
             stream.Write(header);
+            // In slices: one span of bytes holds at most 2 GiB.
+            const int Slice = 1 << 20;
             if (BitConverter.IsLittleEndian)
             {
-                stream.Write(MemoryMarshal.AsBytes(values));
+                for (int start = 0; start < values.Length; start += Slice)
+                    stream.Write(MemoryMarshal.AsBytes(values.Slice(start, Math.Min(Slice, values.Length - start))));
                 return;
             }
             Span<byte> block = stackalloc byte[4096];

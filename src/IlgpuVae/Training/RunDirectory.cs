@@ -40,55 +40,60 @@ internal sealed class RunDirectory
     public static bool HoldsRun(string directory) => RunFileNamesIn(directory).Any();
 
     /// <summary>
-    /// Whether ilgpu-vae wrote the run in this directory, so that starting over may delete its files by name: its
-    /// training state or its model carries our "format" metadata, its config.json is a run configuration of ours, or its
-    /// metrics.csv starts with our header. One is enough, which covers a run stopped before its first checkpoint
-    /// (config.json only) and one whose state is damaged. Files of the same names that another program wrote show none.
+    /// Why starting over in <paramref name="directory"/> may not delete its run files, or null when it may (or there are
+    /// none). Starting over deletes files by name, so each one present must be ilgpu-vae's own: a training state or a
+    /// model with our "format" metadata, a config.json that is a run configuration of ours, a metrics.csv with our
+    /// header. A state or model too damaged to read passes when another file shows the run is ours (a run whose checkpoint
+    /// was damaged is started over on purpose); a link never shows anything. Another program's files of those names, or
+    /// ours mixed with another's, are refused and left alone.
     /// </summary>
-    /// <returns>True when the run is ours.</returns>
-    public bool WrittenByIlgpuVae()
+    /// <param name="directory">The directory.</param>
+    /// <returns>A one-line reason, or null.</returns>
+    public static string? OverwriteRefusal(string directory)
     {
-        if (HeaderFormat(StateFile) is string stateFormat
-            ? stateFormat == StateFormat
-            : HeaderMetadata(StateFile)?.ContainsKey("global_step") == true)
-            return true;
-        if (HeaderFormat(ModelFile) == VaeConfig.Format)
-            return true;
+        var ours = RunFileNamesIn(directory).ToDictionary(name => name, name => Ours(System.IO.Path.Combine(directory, name), name));
+        if (ours.Count == 0 || ours.ContainsValue(true) && !ours.ContainsValue(false))
+            return null;
+        var doubtful = ours.Where(file => file.Value != true).Select(file => file.Key);
+        return $"{System.IO.Path.GetFullPath(directory)} holds {string.Join(", ", doubtful)} that ilgpu-vae cannot confirm it wrote " +
+            "(another program's files, or damaged); starting over deletes only a run of ours: remove them yourself or choose another directory";
+    }
+
+    // Whether a run file is ours: true, false (another kind of file, a link, or ours edited into something else), or null
+    // for a state or model whose header cannot be read (damaged).
+    private static bool? Ours(string path, string name)
+    {
+        const int MaxConfigBytes = 1 << 20, MetricsHeadBytes = 4096;
+        if (new FileInfo(path).LinkTarget is not null || Data.RegularFile.Problem(path) is not null)
+            return false;
         try
         {
-            if (Data.RegularFile.Problem(PathOf(ConfigFile)) is null && File.Exists(PathOf(ConfigFile)))
+            switch (name)
             {
-                ParseConfig(File.ReadAllText(PathOf(ConfigFile)), PathOf(ConfigFile));
-                return true;
+                case StateFile:
+                    var state = SafeTensors.ReadHeader(path).Metadata;
+                    return state.TryGetValue("format", out var format) ? format == StateFormat : state.ContainsKey("global_step");
+                case ModelFile:
+                    return SafeTensors.ReadHeader(path).Metadata.TryGetValue("format", out var modelFormat) && modelFormat == VaeConfig.Format;
+                case ConfigFile:
+                    if (new FileInfo(path).Length > MaxConfigBytes)
+                        return false;
+                    ParseConfig(File.ReadAllText(path), path);
+                    return true;
+                default:
+                    byte[] head = Data.AtomicFile.ReadUnlocked(path, MetricsHeadBytes) ?? [];
+                    string text = Encoding.UTF8.GetString(head);
+                    int end = text.IndexOf('\n');
+                    return end >= 0 && text[..end].TrimEnd('\r') == MetricsHeader;
             }
+        }
+        catch (CheckpointFormatException)
+        {
+            return null;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-        }
-        try
-        {
-            return Data.RegularFile.Problem(PathOf(MetricsFile)) is null && File.Exists(PathOf(MetricsFile))
-                && File.ReadLines(PathOf(MetricsFile)).FirstOrDefault() == MetricsHeader;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
             return false;
-        }
-    }
-
-    // The "format" metadata of a safetensors file here, or null when it has none or cannot be read.
-    private string? HeaderFormat(string name) =>
-        HeaderMetadata(name) is { } metadata && metadata.TryGetValue("format", out var format) ? format : null;
-
-    private IReadOnlyDictionary<string, string>? HeaderMetadata(string name)
-    {
-        try
-        {
-            return File.Exists(PathOf(name)) ? SafeTensors.ReadHeader(PathOf(name)).Metadata : null;
-        }
-        catch (Exception e) when (e is CheckpointFormatException or IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 

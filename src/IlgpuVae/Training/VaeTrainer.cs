@@ -56,7 +56,7 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// </param>
     /// <exception cref="IOException">Another process is training into <paramref name="runDirectory"/>, it cannot be
     /// written, or it holds a run and <paramref name="overwrite"/> is false, or it holds files of a run's names that
-    /// ilgpu-vae did not write.</exception>
+    /// ilgpu-vae cannot confirm it wrote (<see cref="OverwriteRefusal"/>).</exception>
     public VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, string? runDirectory = null,
         bool overwrite = false)
         : this(device, data, options, runDirectory is null ? null : new RunFolder(runDirectory), heldLock: null, overwrite)
@@ -70,6 +70,15 @@ public sealed class VaeTrainer : Trainer, ITrainable
     /// <param name="directory">The directory.</param>
     /// <returns>True when it holds a run.</returns>
     public static bool HoldsRun(string directory) => RunFolder.HoldsRun(directory);
+
+    /// <summary>
+    /// Why a new run with overwrite may not start over in <paramref name="directory"/>, or null when it may: the run files
+    /// there (checkpoint, state, config.json, metrics.csv) must each be ilgpu-vae's own, as starting over deletes them by
+    /// name; another program's files of those names are refused and left alone.
+    /// </summary>
+    /// <param name="directory">The directory.</param>
+    /// <returns>A one-line reason naming the files, or null.</returns>
+    public static string? OverwriteRefusal(string directory) => RunFolder.OverwriteRefusal(directory);
 
     // heldLock: the run directory's lock when the caller took it already (a resume reads the checkpoint under it).
     private VaeTrainer(ComputeDevice device, ImageData data, TrainingOptions options, RunFolder? run, IDisposable? heldLock,
@@ -115,9 +124,8 @@ public sealed class VaeTrainer : Trainer, ITrainable
                     if (!overwrite)
                         throw new IOException($"{run.Path} already holds a run: resume it, or overwrite it on purpose to start over");
                     // Starting over deletes a run's files by name: never files of those names that another program wrote.
-                    if (!run.WrittenByIlgpuVae())
-                        throw new IOException($"{run.Path} holds {string.Join(", ", RunFolder.RunFileNamesIn(run.Path))} that no " +
-                            "ilgpu-vae training wrote; overwriting deletes only a run of ours: choose another directory");
+                    if (RunFolder.OverwriteRefusal(run.Path) is string refusal)
+                        throw new IOException(refusal);
                     run.DeleteRun();
                 }
             }

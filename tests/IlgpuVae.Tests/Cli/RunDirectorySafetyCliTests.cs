@@ -64,9 +64,10 @@ public sealed class RunDirectorySafetyCliTests
         Assert.True(File.Exists(dir.File(RunDirectory.StateFile)));
     }
 
-    // Overwriting deletes files by name, so it deletes only a run that ilgpu-vae wrote: another program's config.json,
-    // metrics.csv and model.safetensors in the folder are refused and left as they were, however often asked. A run of
-    // ours stopped before its first checkpoint (config.json only) or with its state damaged still starts over.
+    // Overwriting deletes files by name, so it deletes only files that ilgpu-vae wrote: another program's config.json,
+    // metrics.csv and model.safetensors, or one of theirs among ours, are refused (the CLI before it loads anything,
+    // exit 2) and left as they were, however often asked. A run of ours stopped before its first checkpoint
+    // (config.json only) or with its state damaged still starts over; a damaged state alone shows nothing.
     [MnistFact]
     public void Overwrite_DeletesOnlyARunOfOurs()
     {
@@ -74,6 +75,22 @@ public sealed class RunDirectorySafetyCliTests
         var data = IlgpuVae.Data.ImageData.Load(TestData.MnistDirectory!, trainLimit: 100, testLimit: 50);
         var options = new TrainingOptions { Epochs = 1, BatchSize = 50, Model = new IlgpuVae.Models.VaeConfig(784, [8], 2) };
         var device = Compute.OpsHarness.Device("vectorized");
+        void Refused(string directory, params string[] named)
+        {
+            foreach (int attempt in new[] { 1, 2 })
+            {
+                // A refusal leaves the lock file behind; that makes nothing ours.
+                var e = Assert.Throws<IOException>(() =>
+                {
+                    using var refused = new VaeTrainer(device, data, options, directory, overwrite: true);
+                });
+                Assert.Contains("that ilgpu-vae cannot confirm it wrote", e.Message);
+                foreach (string name in named)
+                    Assert.Contains(name, e.Message);
+                Assert.Equal(e.Message, VaeTrainer.OverwriteRefusal(directory));
+            }
+        }
+
         string foreign = dir.File("foreign");
         Directory.CreateDirectory(foreign);
         var theirs = new Dictionary<string, string>
@@ -84,36 +101,52 @@ public sealed class RunDirectorySafetyCliTests
         };
         foreach (var (name, text) in theirs)
             File.WriteAllText(Path.Combine(foreign, name), text);
-        var e = Assert.Throws<IOException>(() =>
-        {
-            using var refused = new VaeTrainer(device, data, options, foreign, overwrite: true);
-        });
-        Assert.Contains("no ilgpu-vae training wrote", e.Message);
-        Assert.Contains(RunDirectory.MetricsFile, e.Message);
-        // A refusal leaves the lock file behind; that makes nothing ours.
-        e = Assert.Throws<IOException>(() =>
-        {
-            using var refused = new VaeTrainer(device, data, options, foreign, overwrite: true);
-        });
-        Assert.Contains("no ilgpu-vae training wrote", e.Message);
+        Refused(foreign, RunDirectory.ConfigFile, RunDirectory.MetricsFile, RunDirectory.ModelFile);
+        var (code, _, err) = Run(Train(foreign, "--overwrite"));
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "cannot confirm it wrote");
         foreach (var (name, text) in theirs)
             Assert.Equal(text, File.ReadAllText(Path.Combine(foreign, name)));
 
         string ours = dir.File("ours");
         using (var first = new VaeTrainer(device, data, options, ours))
             first.Train();
+        string config = Path.Combine(ours, RunDirectory.ConfigFile);
+        string ourConfig = File.ReadAllText(config);
+        // Their config.json among our files: refused, naming it alone.
+        File.WriteAllText(config, theirs[RunDirectory.ConfigFile]);
+        Refused(ours, RunDirectory.ConfigFile);
+        Assert.DoesNotContain(RunDirectory.MetricsFile, VaeTrainer.OverwriteRefusal(ours));
+        Assert.Equal(theirs[RunDirectory.ConfigFile], File.ReadAllText(config));
+        // A link shows nothing, even to a config of ours.
+        if (!OperatingSystem.IsWindows())
+        {
+            string elsewhere = dir.File("our-config.json");
+            File.WriteAllText(elsewhere, ourConfig);
+            File.Delete(config);
+            File.CreateSymbolicLink(config, elsewhere);
+            Refused(ours, RunDirectory.ConfigFile);
+            File.Delete(config);
+        }
+        File.WriteAllText(config, ourConfig);
         // Stopped before its first checkpoint: config.json (and the lock).
         File.Delete(Path.Combine(ours, RunDirectory.StateFile));
         File.Delete(Path.Combine(ours, RunDirectory.ModelFile));
         File.Delete(Path.Combine(ours, RunDirectory.MetricsFile));
+        Assert.Null(VaeTrainer.OverwriteRefusal(ours));
         using (var again = new VaeTrainer(device, data, options with { Seed = 9 }, ours, overwrite: true))
             again.Train();
-        // The state damaged and config.json edited by hand into something else: the model still says whose it is.
-        File.WriteAllText(Path.Combine(ours, RunDirectory.ConfigFile), "{}");
+        // The state damaged (and config.json gone): the model and the metrics still say whose it is.
+        File.Delete(config);
         File.WriteAllText(Path.Combine(ours, RunDirectory.StateFile), "damaged");
         using (var third = new VaeTrainer(device, data, options with { Seed = 10 }, ours, overwrite: true))
             third.Train();
-        Assert.Contains("\"seed\": 10", File.ReadAllText(Path.Combine(ours, RunDirectory.ConfigFile)));
+        Assert.Contains("\"seed\": 10", File.ReadAllText(config));
+        // A damaged state alone shows nothing.
+        foreach (string name in new[] { RunDirectory.ConfigFile, RunDirectory.ModelFile, RunDirectory.MetricsFile })
+            File.Delete(Path.Combine(ours, name));
+        File.WriteAllText(Path.Combine(ours, RunDirectory.StateFile), "damaged");
+        Refused(ours, RunDirectory.StateFile);
     }
 
     // Case 2: a lock planted as a link to a file outside the run is refused, and that file is left untouched.

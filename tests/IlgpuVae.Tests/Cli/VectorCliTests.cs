@@ -114,6 +114,13 @@ public sealed class VectorCliTests
             AssertOneLineError(err, $"--format {format} writes images; this model draws vectors of 4 values: use --format npy");
             Assert.False(File.Exists(dir.File($"drawn.{format}")));
         }
+        (code, _, err) = Run("sample", "--model", model, "--out", dir.File("drawn.png"), "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "name a .npy file");
+        Assert.False(File.Exists(dir.File("drawn.png")));
+        (code, _, err) = Run("sample", "--model", model, "--columns", "2", "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneLineError(err, "--columns lays out a picture");
     }
 
     [Theory]

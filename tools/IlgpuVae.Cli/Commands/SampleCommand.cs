@@ -6,11 +6,12 @@ using static IlgpuVae.Cli.Common;
 
 namespace IlgpuVae.Cli.Commands;
 
-/// <summary><c>sample</c>: draws from the prior as a labelled grid or an IDX file.</summary>
+/// <summary><c>sample</c>: draws from the prior as a labelled grid, an IDX file or a .npy array.</summary>
 public static class SampleCommand
 {
     public static Command Create(CliContext cli) => CommandBuilder.Create("sample",
-        "decode draws from the prior z ~ N(0, I) (two stochastic layers: z2 ~ N(0, I), then z1 ~ p(z1|z2)) into a labelled grid, or into an IDX image file",
+        "decode draws from the prior z ~ N(0, I) (two stochastic layers: z2 ~ N(0, I), then z1 ~ p(z1|z2)) into a labelled grid, an IDX image file " +
+        "or a .npy array (a model of vectors: rows in the data's units)",
         [
             ModelOption,
             CountOption("images to draw (a conditional model without --digit draws count/10 per digit)", "64"),
@@ -34,8 +35,6 @@ public static class SampleCommand
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1, count);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx", ["npy"] = "npy" });
-        if (format == "png" && options.Given("--format"))
-            CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
@@ -43,6 +42,10 @@ public static class SampleCommand
         bool vectors = model.Config.InputMean is not null;
         if (vectors && options.Given("--format") && format != "npy")
             throw new UsageException($"--format {format} writes images; this model draws vectors of {model.Config.InputSize} values: use --format npy");
+        if (vectors && options.Given("--columns"))
+            throw new UsageException("--columns lays out a picture; this model draws vectors, written as rows of a .npy array");
+        if (vectors && options.String("--out") is { } named && !named.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--out {named}: this model draws vectors, written as a .npy array: name a .npy file");
         if (vectors)
             format = "npy";
         else if (format == "png")

@@ -99,7 +99,8 @@ public static class TrainCommand
             new("--limit", "train on the first N training images only", "N"),
             OutOption("run directory (default: runs/<kind>-<time>)") with { ValueName = "DIR" },
             new("--resume", "continue the run in DIR where it stopped (its options are kept; --epochs may raise the total)", "DIR") { Aliases = ["-r"] },
-            new("--overwrite", "start over in an --out directory that holds a run, deleting that run's checkpoint, state, metrics and pictures"),
+            new("--overwrite", "start over in an --out directory that holds a run, deleting that run's checkpoint, state, config.json, metrics and pictures " +
+                "(only files ilgpu-vae wrote: another program's files of those names are refused)"),
             DeviceOption,
             CpuOpsOption,
         ],
@@ -227,6 +228,8 @@ public static class TrainCommand
             if (!options.Flag("--overwrite") && VaeTrainer.HoldsRun(runDirectory))
                 throw new UsageException($"--out {runDirectory} already holds a run: continue it with '--resume {runDirectory}', " +
                     "or start over with --overwrite (which deletes that run)");
+            if (options.Flag("--overwrite") && VaeTrainer.OverwriteRefusal(runDirectory) is string refusal)
+                throw new UsageException($"--out {refusal}");
         }
         training.Validate();
         // Every option is checked (the device opened) before any data is fetched.
