@@ -35,6 +35,9 @@ public static class SampleCommand
         int count = options.Int("--count", 1), seed = options.Int("--seed", 0);
         int? columns = options.OptionalInt("--columns", 1, count);
         string format = options.Choice("--format", new Dictionary<string, string> { ["png"] = "png", ["idx"] = "idx", ["npy"] = "npy" });
+        // Before the model is read (a model of vectors given no --format is told the same: npy writes more).
+        if (format == "png")
+            CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         string path = ModelPath(options);
         using var device = OpenDevice(options);
         using var model = VaeModel.Load(device, path);
@@ -48,8 +51,6 @@ public static class SampleCommand
             throw new UsageException($"--out {named}: this model draws vectors, written as a .npy array: name a .npy file");
         if (vectors)
             format = "npy";
-        else if (format == "png")
-            CheckPicture(count, $"--count {count}", "--format idx or npy writes more");
         if (format == "idx" && model.Config.ImageChannels != 1)
             throw new UsageException("--format idx holds grey images; this model draws colour: use --format npy or png");
         int? digit = DigitFor(options, model.Config, required: false);
