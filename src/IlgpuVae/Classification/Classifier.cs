@@ -34,7 +34,12 @@ public sealed partial class Classifier : Model
         device.ThrowIfDisposed();
         lock (device.Gate)
         {
-            var loaded = ModelFile.Load(path, "classifier", file => new ClassifierNetwork(device, ClassifierConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            var loaded = ModelFile.Load(path, "classifier", file =>
+                {
+                    var config = ClassifierConfig.FromMetadata(file.Metadata, path);
+                    ClassifierNetwork.LayoutOf(config).CheckTensors(file, "", path, $"a {config} classifier");
+                    return new ClassifierNetwork(device, config, capacity, seed: 0);
+                },
                 (network, file) => network.Import(file, path), out var metadata);
             return new(loaded) { Metadata = metadata };
         }

@@ -266,24 +266,14 @@ internal sealed class Network : IDisposable
     /// <param name="description">What the layout belongs to, for messages, e.g. "a vae 784-400-20 model".</param>
     public void Import(SafeTensorsFile file, ArrayView<float> flat, string prefix, string source, string description)
     {
+        Layout.CheckTensors(file, prefix, source, description);
         var all = new float[Layout.Count];
         foreach (var slot in Layout.Slots)
         {
-            if (!file.TryGet(prefix + slot.Name, out var tensor))
-                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' is missing for {description}");
-            if (!tensor.Shape.SequenceEqual(slot.Shape))
-                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' has shape " +
-                    $"{NamedTensor.FormatShape(tensor.Shape)}, {description} needs {NamedTensor.FormatShape(slot.Shape)}");
-            if (tensor.Data.Any(v => !float.IsFinite(v)))
+            file.TryGet(prefix + slot.Name, out var tensor);
+            if (tensor!.Data.Any(v => !float.IsFinite(v)))
                 throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' holds NaN or infinite values");
             tensor.Data.CopyTo(all, slot.Offset);
-        }
-        if (prefix.Length == 0)
-        {
-            // A tensor the metadata does not account for means the metadata and the weights disagree.
-            foreach (var tensor in file.Tensors)
-                if (!Layout.Slots.Any(s => s.Name == tensor.Name))
-                    throw new InvalidDataException($"{source}: unexpected tensor '{tensor.Name}' for {description}");
         }
         flat.SubView(0, Layout.Count).CopyFromCPU(all);
     }

@@ -1,3 +1,5 @@
+using IlgpuVae.Checkpoints;
+
 namespace IlgpuVae.Layers;
 
 /// <summary>One named tensor inside the flat parameter buffer.</summary>
@@ -80,4 +82,30 @@ internal sealed class ParameterLayout
     /// <param name="name">A tensor name.</param>
     /// <returns>The slot.</returns>
     public ParameterSlot this[string name] => _byName[name];
+
+    /// <summary>
+    /// Refuses a checkpoint whose tensors are not this layout's: one missing or of another shape, or (with no prefix)
+    /// one the layout does not have. Cheap, so a model file is checked before its network takes any device memory.
+    /// </summary>
+    /// <param name="file">The checkpoint.</param>
+    /// <param name="prefix">The prefix of these tensors' names in the file ("" for a model file).</param>
+    /// <param name="source">The file, for messages.</param>
+    /// <param name="description">What the layout is of, for messages ("a vae 784-400-20 model").</param>
+    /// <exception cref="InvalidDataException">The tensors do not match; the message is one line naming the tensor.</exception>
+    public void CheckTensors(SafeTensorsFile file, string prefix, string source, string description)
+    {
+        foreach (var slot in _slots)
+        {
+            if (!file.TryGet(prefix + slot.Name, out var tensor))
+                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' is missing for {description}");
+            if (!tensor.Shape.SequenceEqual(slot.Shape))
+                throw new InvalidDataException($"{source}: tensor '{prefix + slot.Name}' has shape " +
+                    $"{NamedTensor.FormatShape(tensor.Shape)}, {description} needs {NamedTensor.FormatShape(slot.Shape)}");
+        }
+        // A tensor the metadata does not account for means the metadata and the weights disagree.
+        if (prefix.Length == 0)
+            foreach (var tensor in file.Tensors)
+                if (!_byName.ContainsKey(tensor.Name))
+                    throw new InvalidDataException($"{source}: unexpected tensor '{tensor.Name}' for {description}");
+    }
 }

@@ -89,7 +89,13 @@ public sealed partial class VaeModel : Model
         device.ThrowIfDisposed();
         lock (device.Gate)
         {
-            var loaded = ModelFile.Load(path, "model", file => new VaeNetwork(device, VaeConfig.FromMetadata(file.Metadata, path), capacity, seed: 0),
+            var loaded = ModelFile.Load(path, "model", file =>
+                {
+                    var config = VaeConfig.FromMetadata(file.Metadata, path);
+                    // The file's tensors against its metadata before the network takes any device memory.
+                    VaeNetwork.LayoutOf(config).CheckTensors(file, "", path, $"a {config} model");
+                    return new VaeNetwork(device, config, capacity, seed: 0);
+                },
                 (network, file) => network.ImportParameters(file, path), out var metadata);
             return new(loaded) { Metadata = metadata, SourcePath = path };
         }

@@ -46,5 +46,22 @@ public sealed class CheckpointCompatibilityTests
         Assert.Equal(testKl, result.Elbo.Kl!.Value, 1e-9);
     }
 
+    // A file whose metadata claims far larger layers than its tensors hold is refused on the tensors' shapes before
+    // the network it describes takes any memory (a million hidden units: gigabytes that were allocated, then dropped).
+    [Fact]
+    public void Checkpoint_WhoseMetadataOutgrowsItsTensors_IsRefusedBeforeTheNetworkIsBuilt()
+    {
+        using var dir = new TempDirectory();
+        var file = IlgpuVae.Checkpoints.SafeTensors.Read(Fixture("v1-vae-784-16-2.safetensors"));
+        var metadata = file.Metadata.ToDictionary();
+        metadata["hidden"] = "1000000";
+        string path = dir.File("claims-more.safetensors");
+        IlgpuVae.Checkpoints.SafeTensors.Write(path, metadata, file.Tensors);
+        long before = GC.GetTotalAllocatedBytes();
+        var e = Assert.Throws<InvalidDataException>(() => VaeModel.Load(OpsHarness.Device("vectorized"), path));
+        Assert.Contains("has shape [16, 784], a vae 784-1000000-2 model needs [1000000, 784]", e.Message);
+        Assert.True(GC.GetTotalAllocatedBytes() - before < 100_000_000, "it allocated the network before refusing");
+    }
+
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 }
