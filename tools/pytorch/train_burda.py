@@ -5,8 +5,9 @@ after each epoch: a diagnostic to set beside `ilgpu-vae train --preset burda|bur
   /usr/bin/python3 tools/pytorch/train_burda.py --preset burda2 --data /work/shared/mnist --epochs 20
   /usr/bin/python3 tools/pytorch/train_burda.py --preset burda2 --nbip ...       # nbip/IWAE's choices instead
 
-The models are evaluate_in_pytorch.py's MlpVae (burda: 784-200-200-50 tanh) and TwoLayerVae (burda2: x -> 100-100 tanh
--> z1 (100) -> 50-50 tanh -> z2 (50), mirrored), under ilgpu-vae's tensor names. By default everything is as ilgpu-vae
+The models are evaluate_in_pytorch.py's MlpVae (burda: 784-200-200-50 tanh) and TwoLayerVae (burda2: x -> 200-200 tanh
+-> z1 (100) -> 100-100 tanh -> z2 (50), mirrored; --narrow: 100-100 and 50-50, the
+issue text's widths, which the preset had before), under ilgpu-vae's tensor names. By default everything is as ilgpu-vae
 does it: PyTorch's default initialisation (weights and biases ~ U(+-1/sqrt(fan-in)), Network.Initialize), Gaussian
 heads giving log-variances (sigma = exp(a / 2)), the loss summed over the batch (LossScale 1: the gradient is the
 batch sum), Adam lr 1e-3 eps 1e-4, batch 100, every training image binarised afresh each time it is drawn
@@ -38,12 +39,13 @@ class Times2(nn.Module):
         return 2 * a
 
 
-def build(preset, std, pixels):
+def build(preset, std, pixels, narrow=False):
     if preset == "burda":
         model = MlpVae(pixels, [200, 200], 50, "tanh")
         heads = ["logvar"]
     else:
-        model = TwoLayerVae(pixels, [100, 100], 100, [50, 50], 50, "tanh")
+        wide, deep = ([100, 100], [50, 50]) if narrow else ([200, 200], [100, 100])
+        model = TwoLayerVae(pixels, wide, 100, deep, 50, "tanh")
         heads = ["logvar", "logvar2", "prior_logvar"]
     if std == "exp":
         for name in heads:
@@ -84,6 +86,8 @@ def main():
                     help="sigma = exp(a / 2) (a = log variance, ours) or exp(a) (a = log sigma, nbip/IWAE)")
     ap.add_argument("--out-bias", choices=["init", "mean"], default="init")
     ap.add_argument("--reduction", choices=["sum", "mean"], default="sum")
+    ap.add_argument("--narrow", action="store_true",
+                    help="burda2 with hidden widths 100-100 and 50-50 (the issue's text) instead of the authors' 200-200 and 100-100")
     ap.add_argument("--nbip", action="store_true", help="--init glorot --std exp --out-bias mean --reduction mean")
     a = ap.parse_args()
     if a.nbip:
@@ -94,7 +98,7 @@ def main():
     train = read_idx(find(a.data, "train-images-idx3-ubyte"))
     train = train.reshape(len(train), -1).float() / 255  # images x pixels, the size read from the IDX header
     test = binarize(read_idx(find(a.data, "t10k-images-idx3-ubyte"))).reshape(-1, train.shape[1]).float()
-    model = build(a.preset, a.std, train.shape[1])
+    model = build(a.preset, a.std, train.shape[1], a.narrow)
     if a.init == "glorot":
         glorot(model)
     if a.out_bias == "mean":

@@ -54,11 +54,12 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
     public static VaeConfig Burda => new(784, [200, 200], 50) { Activation = HiddenActivation.Tanh };
 
     /// <summary>
-    /// Burda, Grosse and Salakhutdinov's (2016) two-stochastic-layer model (Table 1's "2 stochastic layers" rows):
-    /// x -> two tanh layers of 100 -> Gaussian z1 of 100 -> two tanh layers of 50 -> Gaussian z2 of 50; the generative
-    /// side mirrors it: z2 -> two tanh layers of 50 -> Gaussian p(z1|z2) -> two tanh layers of 100 -> Bernoulli p(x|z1).
+    /// Burda, Grosse and Salakhutdinov's (2016) two-stochastic-layer model (Table 1's "2 stochastic layers" rows), with
+    /// the widths of the authors' code (yburda/iwae, experiments.py; nbip/IWAE's reproduction uses the same):
+    /// x -> two tanh layers of 200 -> Gaussian z1 of 100 -> two tanh layers of 100 -> Gaussian z2 of 50; the generative
+    /// side mirrors it: z2 -> two tanh layers of 100 -> Gaussian p(z1|z2) -> two tanh layers of 200 -> Bernoulli p(x|z1).
     /// </summary>
-    public static VaeConfig Burda2 => new(784, [100, 100], 100) { Activation = HiddenActivation.Tanh, Hidden2 = [50, 50], Latent2 = 50 };
+    public static VaeConfig Burda2 => new(784, [200, 200], 100) { Activation = HiddenActivation.Tanh, Hidden2 = [100, 100], Latent2 = 50 };
 
     /// <summary>
     /// The hidden widths between the first and the second stochastic layer, from the z1 side (q(z2|z1)'s MLP; p(z1|z2)'s
@@ -622,7 +623,7 @@ public sealed record VaeConfig(int InputSize, IReadOnlyList<int> Hidden, int Lat
         return config;
     }
 
-    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "vae 784-100-100-100-50-50-50 tanh (two stochastic layers)", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20", "vae 3x32x32=3072-400-20" or, with the label at every decoder
+    /// <summary>A short description, e.g. "vae 784-400-20", "vae 784-200-200-50 tanh", "vae 784-200-200-100-100-100-50 tanh (two stochastic layers)", "cvae 784+10-400-20", "conv-vae 1x28x28-c32-c64-400-20", "vae 3x32x32=3072-400-20" or, with the label at every decoder
     /// layer, "cvae 784+10-400-20 (label at every decoder layer)".</summary>
     public override string ToString() =>
         $"{Kind} {(IsConvolutional ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}" : ImageChannels != 1 ? $"{ImageChannels}x{ImageHeight}x{ImageWidth}={InputSize}" : InputSize)}{(IsConditional ? $"+{Classes}" : "")}-" +

@@ -86,7 +86,7 @@ public sealed class TwoLayerTrainingTests
     {
         var two = VaeConfig.Burda2;
         Assert.True(two.IsTwoLayer);
-        Assert.Equal("vae 784-100-100-100-50-50-50 tanh (two stochastic layers)", two.ToString());
+        Assert.Equal("vae 784-200-200-100-100-100-50 tanh (two stochastic layers)", two.ToString());
         Assert.Equal(two, VaeConfig.FromMetadata(two.ToMetadata(), "m"));
         Assert.NotEqual(two, two with { Hidden2 = [50] });
         Assert.NotEqual(VaeConfig.Burda.GetHashCode(), (VaeConfig.Burda with { Latent2 = 5 }).GetHashCode());
@@ -115,7 +115,7 @@ public sealed class TwoLayerTrainingTests
         var (code, output, err) = Run("train", "--preset", "burda2", "--binarize", "--objective", "iwae", "--samples", "2",
             "--data", mnist, "--epochs", "1", "--limit", "200", "--batch", "50", "--out", run, "--device", "cpu");
         Assert.True(code == 0, err);
-        Assert.Contains("vae 784-100-100-100-50-50-50 tanh (two stochastic layers)", output);
+        Assert.Contains("vae 784-200-200-100-100-100-50 tanh (two stochastic layers)", output);
         Assert.Contains("Adam epsilon 0.0001", output);
         string model = Path.Combine(run, "model.safetensors");
         (code, _, err) = Run("sample", "--model", model, "--count", "4", "--out", dir.File("s.png"), "--device", "cpu");

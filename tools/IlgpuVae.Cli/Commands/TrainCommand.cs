@@ -70,8 +70,8 @@ public static class TrainCommand
                 "stage i lasts 3^i of the run's 3280 parts at lr x 10^(-i/7); with --epochs 3280, their schedule)", "KIND", "constant"),
             new("--adam-eps", "Adam's epsilon, added to the root of the second moment (default: 1e-8; --preset burda or burda2: 1e-4)", "E"),
             new("--preset", "burda: Burda et al.'s (2016) one-stochastic-layer model, two tanh layers of 200 and Z = 50, " +
-                "mirrored by the decoder; burda2: their two-stochastic-layer model, two tanh layers of 100, z1 of 100, two " +
-                "tanh layers of 50, z2 of 50, the generative side mirrored (--kind vae only; no --gradient dreg); either " +
+                "mirrored by the decoder; burda2: their two-stochastic-layer model as their code builds it, two tanh layers of 200, z1 of 100, two " +
+                "tanh layers of 100, z2 of 50, the generative side mirrored (--kind vae only; no --gradient dreg); either " +
                 "with their Adam epsilon 1e-4 and output bias (sets --hidden, --latent and --activation, and --adam-eps and --output-bias unless given)", "NAME"),
             new("--output-bias", "the decoder's output bias at the start: uniform (drawn like every tensor, U(+-1/sqrt(fan-in))) " +
                 "or data-mean (the logit of each pixel's mean over the training images, clipped to [0.001, 0.999]: Burda et al.'s; " +
