@@ -44,8 +44,8 @@ def build(preset, std, pixels, narrow=False):
         model = MlpVae(pixels, [200, 200], 50, "tanh")
         heads = ["logvar"]
     else:
-        wide, deep = ([100, 100], [50, 50]) if narrow else ([200, 200], [100, 100])
-        model = TwoLayerVae(pixels, wide, 100, deep, 50, "tanh")
+        hidden, hidden2 = ([100, 100], [50, 50]) if narrow else ([200, 200], [100, 100])
+        model = TwoLayerVae(pixels, hidden, 100, hidden2, 50, "tanh")
         heads = ["logvar", "logvar2", "prior_logvar"]
     if std == "exp":
         for name in heads:
